@@ -1,0 +1,81 @@
+import * as t from "io-ts";
+import { formatPath, showValue } from "./decodeError.js";
+
+/** Numbers in a range, named so errors read "expected integer ≥ 1". */
+export const numberIn = (name: string, ok: (n: number) => boolean): t.Type<number> =>
+  new t.Type<number>(
+    name,
+    (u): u is number => typeof u === "number" && ok(u),
+    (u, c) => (typeof u === "number" && Number.isFinite(u) && ok(u) ? t.success(u) : t.failure(u, c)),
+    t.identity,
+  );
+
+export const finite = numberIn("finite number", () => true);
+export const nonNegative = numberIn("number ≥ 0", (n) => n >= 0);
+export const positive = numberIn("number > 0", (n) => n > 0);
+export const integer = numberIn("integer", Number.isInteger);
+export const intAtLeast = (min: number) => numberIn(`integer ≥ ${min}`, (n) => Number.isInteger(n) && n >= min);
+export const unitInterval = numberIn("number in [0, 1)", (n) => n >= 0 && n < 1);
+
+/** A field that may be left out of the JSON; decoding fills the default. */
+export const withDefault = <A, O>(codec: t.Type<A, O>, fallback: NoInfer<A>): t.Type<A, O> =>
+  new t.Type<A, O>(
+    codec.name,
+    codec.is,
+    (u, c) => (u === undefined ? t.success(fallback) : codec.validate(u, c)),
+    codec.encode,
+  );
+
+/** A struct that rejects unknown fields, so a typo like "rnak" is an error, not a silent default. */
+export const struct = <P extends t.Props>(name: string, props: P): t.Type<t.TypeOf<t.TypeC<P>>, t.OutputOf<t.TypeC<P>>> => {
+  const inner = t.type(props, name);
+  return new t.Type(
+    name,
+    inner.is,
+    (u, c) => {
+      if (typeof u !== "object" || u === null || Array.isArray(u)) return t.failure(u, c);
+      const unknown = Object.keys(u).filter((k) => !(k in props));
+      if (unknown.length > 0) {
+        const allowed = Object.keys(props).join(", ");
+        return t.failure(u, c, `unknown field "${unknown[0]}" at ${formatPath(c)} (allowed: ${allowed})`);
+      }
+      return inner.validate(u, c);
+    },
+    inner.encode,
+  );
+};
+
+/**
+ * A union discriminated by `_tag` that reports errors for the member the `_tag` names
+ * (io-ts's plain union reports every member's failure).
+ */
+export const taggedUnion = <A, O = A>(name: string, members: () => Record<string, t.Type<any, any>>): t.Type<A, O> => {
+  let cache: Record<string, t.Type<any, any>> | undefined;
+  const get = () => (cache ??= members());
+  return new t.Type<A, O>(
+    name,
+    (u): u is A => typeof u === "object" && u !== null && typeof (u as { _tag?: unknown })._tag === "string"
+      && (get()[(u as { _tag: string })._tag]?.is(u) ?? false),
+    (u, c) => {
+      if (typeof u !== "object" || u === null || Array.isArray(u)) return t.failure(u, c);
+      const tag = (u as { _tag?: unknown })._tag;
+      const known = Object.keys(get());
+      const member = typeof tag === "string" ? get()[tag] : undefined;
+      if (member === undefined) {
+        const expected = known.length === 0 ? `no ${name} kinds are defined yet` : `expected _tag one of ${known.map((k) => `"${k}"`).join(" | ")}`;
+        const at = formatPath(c);
+        return t.failure(u, c, `${expected} at ${at === "the top level" ? "_tag" : `${at}._tag`}, got ${showValue(tag)}`);
+      }
+      return member.validate(u, c);
+    },
+    (a) => get()[(a as { _tag: string })._tag]!.encode(a),
+  );
+};
+
+export const literalOf = <const L extends readonly [string, ...string[]]>(name: string, values: L): t.Type<L[number]> =>
+  new t.Type<L[number]>(
+    `${name} (${values.map((v) => `"${v}"`).join(" | ")})`,
+    (u): u is L[number] => typeof u === "string" && values.includes(u),
+    (u, c) => (typeof u === "string" && values.includes(u) ? t.success(u) : t.failure(u, c)),
+    t.identity,
+  );

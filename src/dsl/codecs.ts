@@ -1,0 +1,111 @@
+import * as t from "io-ts";
+import { isLeft, left, right, type Either } from "fp-ts/lib/Either.js";
+import { roles, type Selector } from "./selector.js";
+import type { WeightTransform } from "./transform.js";
+import type { Method, Target } from "./method.js";
+import type { LossTerm } from "./loss.js";
+import type { Rule } from "./rule.js";
+import type { AdamW, Backbone, Experiment, Schedule, Split, Task } from "./experiment.js";
+import {
+  finite, intAtLeast, integer, literalOf, nonNegative, positive, struct, taggedUnion, unitInterval, withDefault,
+} from "./codecKit.js";
+import { formatErrors } from "./decodeError.js";
+
+const tag = <L extends string>(l: L) => t.literal(l);
+
+export const SelectorCodec: t.Type<Selector> = taggedUnion<Selector>("selector", () => ({
+  All: struct("All", { _tag: tag("All") }),
+  Glob: struct("Glob", { _tag: tag("Glob"), pattern: t.string }),
+  Regex: struct("Regex", { _tag: tag("Regex"), pattern: t.string }),
+  Role: struct("Role", { _tag: tag("Role"), role: literalOf("role", roles) }),
+  Blocks: struct("Blocks", { _tag: tag("Blocks"), from: integer, to: withDefault(t.union([integer, t.null], "integer or null"), null) }),
+  And: struct("And", { _tag: tag("And"), of: t.array(SelectorCodec) }),
+  Or: struct("Or", { _tag: tag("Or"), of: t.array(SelectorCodec) }),
+  Not: struct("Not", { _tag: tag("Not"), of: SelectorCodec }),
+  Expect: struct("Expect", { _tag: tag("Expect"), count: intAtLeast(0), of: SelectorCodec }),
+}));
+
+export const TransformCodec: t.Type<WeightTransform> = taggedUnion<WeightTransform>("transform", () => ({
+  LowRank: struct("LowRank", {
+    _tag: tag("LowRank"),
+    rank: intAtLeast(1),
+    alpha: positive,
+    scaling: withDefault(literalOf("scaling", ["alpha/rank", "alpha"]), "alpha/rank"),
+  }),
+  Full: struct("Full", { _tag: tag("Full") }),
+  Frozen: struct("Frozen", { _tag: tag("Frozen") }),
+  Sum: struct("Sum", { _tag: tag("Sum"), terms: t.array(TransformCodec) }),
+}));
+
+export const TargetCodec: t.Type<Target> = struct("target", { select: SelectorCodec, transform: TransformCodec });
+
+export const LossTermCodec: t.Type<LossTerm, any> = taggedUnion<LossTerm, any>("loss term", () => ({}));
+export const RuleCodec: t.Type<Rule, any> = taggedUnion<Rule, any>("rule", () => ({}));
+
+export const MethodCodec = struct("method", {
+  targets: t.array(TargetCodec),
+  losses: withDefault(t.array(LossTermCodec as unknown as t.Mixed), []),
+  rules: withDefault(t.array(RuleCodec as unknown as t.Mixed), []),
+}) as unknown as t.Type<Method>;
+
+const digit = numberDigit();
+function numberDigit() {
+  return new t.Type<number>("digit 0-9", (u): u is number => typeof u === "number" && Number.isInteger(u) && u >= 0 && u <= 9,
+    (u, c) => (typeof u === "number" && Number.isInteger(u) && u >= 0 && u <= 9 ? t.success(u) : t.failure(u, c)), t.identity);
+}
+
+export const SplitCodec: t.Type<Split> = taggedUnion<Split>("split", () => ({
+  Vtab1k: struct("Vtab1k", { _tag: tag("Vtab1k"), train: withDefault(intAtLeast(1), 800), val: withDefault(intAtLeast(0), 200) }),
+  FewShot: struct("FewShot", { _tag: tag("FewShot"), shots: intAtLeast(1), val: withDefault(intAtLeast(0), 200) }),
+}));
+
+export const TaskCodec: t.Type<Task> = taggedUnion<Task>("task", () => ({
+  Mnist: struct("Mnist", {
+    _tag: tag("Mnist"),
+    digits: t.refinement(t.array(digit), (ds) => ds.length >= 2 && new Set(ds).size === ds.length, "at least two distinct digits"),
+    split: withDefault(SplitCodec, { _tag: "Vtab1k", train: 800, val: 200 }),
+    seed: withDefault(integer, 0),
+    testLimit: withDefault(t.union([intAtLeast(1), t.null], "integer ≥ 1 or null"), null),
+  }),
+}));
+
+export const AdamWCodec: t.Type<AdamW> = struct("optimizer", {
+  _tag: tag("AdamW"),
+  lr: positive,
+  weightDecay: withDefault(nonNegative, 1e-4),
+  beta1: withDefault(unitInterval, 0.9),
+  beta2: withDefault(unitInterval, 0.999),
+  eps: withDefault(positive, 1e-8),
+});
+
+export const ScheduleCodec: t.Type<Schedule> = struct("schedule", {
+  epochs: intAtLeast(1),
+  batchSize: intAtLeast(1),
+  warmupEpochs: withDefault(nonNegative, 0),
+  minLr: withDefault(nonNegative, 0),
+});
+
+export const BackboneCodec: t.Type<Backbone> = struct("backbone", {
+  weights: withDefault(t.string, "default"),
+  head: withDefault(literalOf("head", ["reset", "keep"]), "reset"),
+});
+
+export const ExperimentCodec: t.Type<Experiment> = struct("experiment", {
+  name: withDefault(t.string, "experiment"),
+  backbone: withDefault(BackboneCodec, { weights: "default", head: "reset" }),
+  data: TaskCodec,
+  method: MethodCodec,
+  optimizer: AdamWCodec,
+  schedule: ScheduleCodec,
+  seed: withDefault(integer, 0),
+});
+
+/** Decode with readable, path-naming error lines. */
+export const decodeWith = <A>(codec: t.Type<A>, u: unknown): Either<readonly string[], A> => {
+  const r = codec.decode(u);
+  return isLeft(r) ? left(formatErrors(r.left)) : right(r.right);
+};
+
+export const decodeMethod = (u: unknown) => decodeWith(MethodCodec, u);
+export const decodeExperiment = (u: unknown) => decodeWith(ExperimentCodec, u);
+export { finite };

@@ -1,0 +1,45 @@
+/**
+ * Weight transforms: what happens to the weight at a selected site, as data.
+ * Every transform has a denotation ΔW (W' = W + ΔW); interpreters give it meaning.
+ * Matrices follow timm's layout: W is [dout, din] and a linear computes y = x Wᵀ + b.
+ */
+
+/** How LoRA's product is scaled: α/r (Hu et al.) or α alone (DAF and SPT use α = 1). */
+export type LowRankScaling = "alpha/rank" | "alpha";
+
+export type WeightTransform =
+  /** ΔW = s · B A, A: [r, din] kaiming-uniform, B: [dout, r] zeros (identity at init). */
+  | { readonly _tag: "LowRank"; readonly rank: number; readonly alpha: number; readonly scaling: LowRankScaling }
+  /** The site's own value becomes trainable (initialised from the pretrained value). */
+  | { readonly _tag: "Full" }
+  /** ΔW = 0: the identity of `sum`. */
+  | { readonly _tag: "Frozen" }
+  /** ΔW = Σ ΔW_i. */
+  | { readonly _tag: "Sum"; readonly terms: readonly WeightTransform[] };
+
+export const lowRank = (options: {
+  readonly rank: number;
+  readonly alpha?: number;
+  readonly scaling?: LowRankScaling;
+}): WeightTransform => ({
+  _tag: "LowRank",
+  rank: options.rank,
+  alpha: options.alpha ?? options.rank,
+  scaling: options.scaling ?? "alpha/rank",
+});
+export const full: WeightTransform = { _tag: "Full" };
+export const frozen: WeightTransform = { _tag: "Frozen" };
+export const sum = (...terms: readonly WeightTransform[]): WeightTransform => ({ _tag: "Sum", terms });
+
+/** The factor s in ΔW = s · B A. */
+export const lowRankScale = (t: { readonly rank: number; readonly alpha: number; readonly scaling: LowRankScaling }): number =>
+  t.scaling === "alpha/rank" ? t.alpha / t.rank : t.alpha;
+
+export const showTransform = (t: WeightTransform): string => {
+  switch (t._tag) {
+    case "LowRank": return `lowRank(r=${t.rank}, s=${t.scaling === "alpha/rank" ? `${t.alpha}/${t.rank}` : t.alpha})`;
+    case "Full": return "full";
+    case "Frozen": return "frozen";
+    case "Sum": return `sum(${t.terms.map(showTransform).join(", ")})`;
+  }
+};

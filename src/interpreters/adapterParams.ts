@@ -1,0 +1,68 @@
+import type { Site } from "../models/vitParams.js";
+import { sizeOf } from "../models/vitParams.js";
+import type { Weights } from "../models/backbone.js";
+import { rng } from "../util/random.js";
+import { leaves, type Leaf } from "./leaves.js";
+import type { Placement } from "./resolve.js";
+
+export type Init =
+  | { readonly _tag: "Zeros" }
+  /** U(−1/√fanIn, 1/√fanIn): PyTorch's kaiming_uniform_(a=√5), LoRA's A. */
+  | { readonly _tag: "KaimingUniform"; readonly fanIn: number }
+  /** The pretrained value of the site. */
+  | { readonly _tag: "CopyOfSite" };
+
+/** One tensor a placed transform owns. */
+export interface AdapterParam {
+  /** `${site}/${target}/${path}`, e.g. `blocks.0.attn.qkv.weight[q]/0/lora_A`. */
+  readonly name: string;
+  readonly placement: Placement;
+  readonly leaf: Leaf;
+  /** The leaf's role for this tensor: lora_A, lora_B, value. */
+  readonly role: "lora_A" | "lora_B" | "value";
+  readonly shape: readonly number[];
+  readonly init: Init;
+}
+
+export const adapterName = (p: Placement, path: string): string => `${p.site.name}/${p.target}/${path}`;
+
+const leafParams = (p: Placement, leaf: Leaf): AdapterParam[] => {
+  const base = { placement: p, leaf };
+  switch (leaf._tag) {
+    case "LowRank": {
+      const [dout, din] = p.site.shape as [number, number];
+      return [
+        { ...base, name: adapterName(p, `${leaf.prefix}lora_A`), role: "lora_A", shape: [leaf.rank, din], init: { _tag: "KaimingUniform", fanIn: din } },
+        { ...base, name: adapterName(p, `${leaf.prefix}lora_B`), role: "lora_B", shape: [dout, leaf.rank], init: { _tag: "Zeros" } },
+      ];
+    }
+    case "Full":
+      return [{ ...base, name: adapterName(p, `${leaf.prefix}value`), role: "value", shape: p.site.shape, init: { _tag: "CopyOfSite" } }];
+  }
+};
+
+/** Every adapter tensor of a resolved method, in placement order. */
+export const adapterParams = (placements: readonly Placement[]): AdapterParam[] =>
+  placements.flatMap((p) => leaves(p.transform).flatMap((leaf) => leafParams(p, leaf)));
+
+/** The pretrained values of a site (rows of its parameter, flattened row-major). */
+export const siteValues = (site: Site, weights: Weights): Float32Array => {
+  const param = weights.get(site.param)!;
+  if (site.rows === null) return param.data;
+  const rowSize = sizeOf(param.shape.slice(1));
+  return param.data.subarray(site.rows[0] * rowSize, site.rows[1] * rowSize);
+};
+
+/** Initial values, each drawn from its own stream (seed, name): independent of order. */
+export const initialValue = (p: AdapterParam, weights: Weights, seed: number): Float32Array => {
+  const n = sizeOf(p.shape);
+  switch (p.init._tag) {
+    case "Zeros": return new Float32Array(n);
+    case "CopyOfSite": return siteValues(p.placement.site, weights).slice();
+    case "KaimingUniform": {
+      const r = rng(seed, p.name);
+      const bound = 1 / Math.sqrt(p.init.fanIn);
+      return Float32Array.from({ length: n }, () => (2 * r.uniform() - 1) * bound);
+    }
+  }
+};

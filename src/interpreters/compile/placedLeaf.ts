@@ -1,0 +1,51 @@
+import * as tf from "@tensorflow/tfjs-core";
+import type { Site } from "../../models/vitParams.js";
+import type { Leaf } from "../leaves.js";
+import type { AdapterParam } from "../adapterParams.js";
+import { linear } from "../../ops/linear.js";
+
+/** A leaf transform at one site, with the names of the adapter tensors it owns by role. */
+export interface PlacedLeaf {
+  readonly site: Site;
+  readonly leaf: Leaf;
+  readonly tensors: Readonly<Partial<Record<AdapterParam["role"], string>>>;
+}
+
+export type Lookup = (name: string) => tf.Tensor;
+
+const get = (pl: PlacedLeaf, role: AdapterParam["role"], lookup: Lookup): tf.Tensor2D =>
+  lookup(pl.tensors[role]!) as tf.Tensor2D;
+
+/** Group adapter tensors by the leaf that owns them. */
+export const placeLeaves = (params: readonly AdapterParam[]): PlacedLeaf[] => {
+  const byLeaf = new Map<string, { site: Site; leaf: Leaf; tensors: Partial<Record<AdapterParam["role"], string>> }>();
+  for (const p of params) {
+    const key = `${p.placement.site.name}/${p.placement.target}/${p.leaf.prefix}`;
+    const entry = byLeaf.get(key) ?? { site: p.placement.site, leaf: p.leaf, tensors: {} };
+    entry.tensors[p.role] = p.name;
+    byLeaf.set(key, entry);
+  }
+  return [...byLeaf.values()];
+};
+
+/** The value that replaces the site (a `full` leaf), or null for additive leaves. */
+export const replacement = (pl: PlacedLeaf, lookup: Lookup): tf.Tensor | null =>
+  pl.leaf._tag === "Full" ? lookup(pl.tensors.value!) : null;
+
+/** ΔW of an additive leaf in the site's [dout, din] view (LoRA: s · B A). */
+export const delta = (pl: PlacedLeaf, lookup: Lookup): tf.Tensor2D | null => {
+  switch (pl.leaf._tag) {
+    case "LowRank": return tf.mul(tf.matMul(get(pl, "lora_B", lookup), get(pl, "lora_A", lookup)), pl.leaf.scale);
+    case "Full": return null;
+  }
+};
+
+/** x ΔWᵀ without forming ΔW, where the leaf has such a path (LoRA: s · (x Aᵀ) Bᵀ). */
+export const fastApply = (pl: PlacedLeaf, lookup: Lookup, x: tf.Tensor2D): tf.Tensor2D | null => {
+  switch (pl.leaf._tag) {
+    case "LowRank": return tf.mul(linear(linear(x, get(pl, "lora_A", lookup)), get(pl, "lora_B", lookup)), pl.leaf.scale);
+    case "Full": return null;
+  }
+};
+
+export const hasFastPath = (pl: PlacedLeaf): boolean => pl.leaf._tag === "LowRank";

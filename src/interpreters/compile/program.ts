@@ -1,0 +1,158 @@
+import * as tf from "@tensorflow/tfjs-core";
+import type { Method } from "../../dsl/method.js";
+import type { Backbone } from "../../models/backbone.js";
+import type { VitConfig } from "../../models/vitConfig.js";
+import { vitParams, type ParamSpec } from "../../models/vitParams.js";
+import { vitForward, type VitAccess, type VitOutput } from "../../models/vit.js";
+import { frozenLinear, linear, type FrozenLinear } from "../../ops/linear.js";
+import { adapterParams, initialValue, type AdapterParam } from "../adapterParams.js";
+import { resolveMethod, type Placement } from "../resolve.js";
+import type { Mask } from "../partition.js";
+import { MethodError } from "../methodError.js";
+import { delta, fastApply, hasFastPath, placeLeaves, replacement, type Lookup, type PlacedLeaf } from "./placedLeaf.js";
+import { placeBlocks } from "./placeBlocks.js";
+
+/** A Method compiled against a backbone: tfjs tensors, a trainability mask, and a forward pass. */
+export interface Program {
+  readonly config: VitConfig;
+  readonly method: Method;
+  readonly placements: readonly Placement[];
+  readonly params: readonly AdapterParam[];
+  /** Every adapter tensor as a tfjs variable. */
+  readonly variables: ReadonlyMap<string, tf.Variable>;
+  /** Which adapter tensors train (the varList of the optimiser). */
+  readonly mask: Mask;
+  /** How each adapted linear runs (fast path or materialised ΔW), for `describe` and logs. */
+  readonly plans: ReadonlyMap<string, "fast" | "materialised">;
+  /** The adapted model's forward pass (call inside tf.tidy). */
+  readonly forward: (images: tf.Tensor4D) => VitOutput;
+  /** Parameter `name` with every transform folded in, in timm's shape (call inside tf.tidy). */
+  readonly materialise: (name: string) => tf.Tensor;
+  /** Host copies of the adapter tensors. */
+  readonly values: () => Map<string, Float32Array>;
+  /** Overwrite adapter tensors (a loaded adapter, random law values, a checkpoint). */
+  readonly setValues: (values: ReadonlyMap<string, Float32Array>) => void;
+  readonly dispose: () => void;
+}
+
+/** The [dout, din] view of a linear weight (the patch kernel [w, c, p, p] becomes [w, c·p·p]). */
+const viewShape = (p: ParamSpec): number[] =>
+  p.name.endsWith(".weight") && p.shape.length >= 2 ? [p.shape[0]!, p.shape.slice(1).reduce((a, b) => a * b, 1)] : [...p.shape];
+
+export interface CompileOptions {
+  /** Seed of the adapters' initial values. */
+  readonly seed: number;
+}
+
+export const compile = (method: Method, backbone: Backbone, options: CompileOptions): Program => {
+  const { config, weights } = backbone;
+  const placements = resolveMethod(method, config);
+  const params = adapterParams(placements);
+  const specs = new Map(vitParams(config).map((p) => [p.name, p]));
+  const base = new Map<string, tf.Tensor>();
+  for (const [name, spec] of specs) {
+    const w = weights.get(name);
+    if (!w) throw new MethodError("backbone", `missing weight ${name}`);
+    base.set(name, tf.keep(tf.tensor(w.data, viewShape(spec))));
+  }
+  const variables = new Map(params.map((p) => [p.name, tf.variable(tf.tensor(initialValue(p, weights, options.seed), [...p.shape]), true, p.name)]));
+  const mask = new Map(params.map((p) => [p.name, true]));
+  const leavesByParam = new Map<string, PlacedLeaf[]>();
+  for (const pl of placeLeaves(params)) leavesByParam.set(pl.site.param, [...(leavesByParam.get(pl.site.param) ?? []), pl]);
+  const lookup: Lookup = (name) => variables.get(name)!;
+  const frozen = new Map<string, FrozenLinear>();
+  const frozenOf = (name: string): FrozenLinear => {
+    let f = frozen.get(name);
+    if (!f) {
+      f = frozenLinear(base.get(name)! as tf.Tensor2D);
+      frozen.set(name, f);
+    }
+    return f;
+  };
+
+  /** W' = (W with `full` regions replaced) + Σ ΔW of additive leaves, in the [dout, din] view. */
+  const assemble = (name: string): tf.Tensor => {
+    const view = base.get(name)!;
+    const pls = leavesByParam.get(name) ?? [];
+    const fulls = pls.map((pl) => ({ pl, value: replacement(pl, lookup) })).filter((f) => f.value !== null);
+    let w: tf.Tensor = view;
+    const whole = fulls.find((f) => f.pl.site.rows === null);
+    if (whole) w = whole.value!;
+    else if (fulls.length > 0) {
+      const rows = view.shape[0]!;
+      const cols = view.shape[1]!;
+      const blocks = fulls.map((f) => ({ range: f.pl.site.rows, value: f.value as tf.Tensor2D }));
+      const covered = fulls.map((f) => f.pl.site.rows!).sort((a, b) => a[0] - b[0]);
+      let at = 0;
+      for (const [s, e] of [...covered, [rows, rows] as const]) {
+        if (s > at) blocks.push({ range: [at, s], value: tf.slice(view as tf.Tensor2D, [at, 0], [s - at, cols]) });
+        at = Math.max(at, e);
+      }
+      w = placeBlocks(blocks, rows, 0, cols);
+    }
+    const deltas = pls.flatMap((pl) => {
+      const d = delta(pl, lookup);
+      return d === null ? [] : [{ range: pl.site.rows, value: d }];
+    });
+    return deltas.length === 0 ? w : tf.add(w, placeBlocks(deltas, view.shape[0]!, 0, view.shape[1]!));
+  };
+
+  const plans = new Map<string, "fast" | "materialised">();
+  for (const [param, pls] of leavesByParam) {
+    if (!param.endsWith(".weight") || viewShape(specs.get(param)!).length !== 2) continue;
+    plans.set(param, pls.every(hasFastPath) ? "fast" : "materialised");
+  }
+
+  const access = (): VitAccess => {
+    const memo = new Map<string, tf.Tensor>();
+    const effective = (name: string): tf.Tensor => {
+      let t = memo.get(name);
+      if (!t) {
+        t = leavesByParam.has(name) ? assemble(name) : base.get(name)!;
+        memo.set(name, t);
+      }
+      return t;
+    };
+    return {
+      tensor: effective,
+      linear: (module, x) => {
+        const w = `${module}.weight`;
+        const pls = leavesByParam.get(w);
+        let y: tf.Tensor2D;
+        if (!pls) y = frozenOf(w).apply(x);
+        else if (plans.get(w) === "fast") {
+          const out = base.get(w)!.shape[0]!;
+          const parts = pls.map((pl) => ({ range: pl.site.rows, value: fastApply(pl, lookup, x)! }));
+          y = tf.add(frozenOf(w).apply(x), placeBlocks(parts, out, 1, x.shape[0]));
+        } else y = linear(x, effective(w) as tf.Tensor2D);
+        return tf.add(y, effective(`${module}.bias`));
+      },
+    };
+  };
+
+  return {
+    config,
+    method,
+    placements,
+    params,
+    variables,
+    mask,
+    plans,
+    forward: (images) => vitForward(config, access(), images),
+    materialise: (name) => tf.reshape(leavesByParam.has(name) ? assemble(name) : base.get(name)!, [...specs.get(name)!.shape]),
+    values: () => new Map([...variables].map(([k, v]) => [k, (v.dataSync() as Float32Array).slice()])),
+    setValues: (values) => {
+      for (const [k, data] of values) {
+        const v = variables.get(k);
+        if (!v) throw new MethodError("adapter", `unknown adapter tensor ${k}`);
+        if (data.length !== v.size) throw new MethodError("adapter", `${k} has ${data.length} values, expected ${v.size} (shape ${JSON.stringify(v.shape)})`);
+        tf.tidy(() => v.assign(tf.tensor(data, v.shape)));
+      }
+    },
+    dispose: () => {
+      for (const t of base.values()) t.dispose();
+      for (const v of variables.values()) v.dispose();
+      for (const f of frozen.values()) f.dispose();
+    },
+  };
+};

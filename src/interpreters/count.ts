@@ -1,0 +1,48 @@
+import type { WeightTransform } from "../dsl/transform.js";
+import type { Method } from "../dsl/method.js";
+import { showSelector } from "../dsl/selector.js";
+import { showTransform } from "../dsl/transform.js";
+import type { VitConfig } from "../models/vitConfig.js";
+import { sizeOf, totalParams, type Site } from "../models/vitParams.js";
+import { resolveMethod } from "./resolve.js";
+
+/** Trainable scalars a transform adds at a site, in closed form (no tensors). */
+export const countTransform = (t: WeightTransform, site: Site): number => {
+  switch (t._tag) {
+    case "LowRank": return t.rank * (site.shape[0]! + site.shape[1]!);
+    case "Full": return sizeOf(site.shape);
+    case "Frozen": return 0;
+    case "Sum": return t.terms.reduce((n, x) => n + countTransform(x, site), 0);
+  }
+};
+
+export interface TargetCount {
+  readonly target: number;
+  readonly description: string;
+  readonly sites: number;
+  readonly trainable: number;
+}
+
+export interface CountReport {
+  readonly targets: readonly TargetCount[];
+  readonly trainable: number;
+  readonly backbone: number;
+  /** trainable / backbone × 100. */
+  readonly percent: number;
+}
+
+export const countMethod = (m: Method, config: VitConfig): CountReport => {
+  const placements = resolveMethod(m, config);
+  const targets = m.targets.map((tg, i): TargetCount => {
+    const mine = placements.filter((p) => p.target === i);
+    return {
+      target: i,
+      description: `${showTransform(tg.transform)} on ${showSelector(tg.select)}`,
+      sites: mine.length,
+      trainable: mine.reduce((n, p) => n + countTransform(p.transform, p.site), 0),
+    };
+  });
+  const trainable = targets.reduce((n, t) => n + t.trainable, 0);
+  const backbone = totalParams(config);
+  return { targets, trainable, backbone, percent: (100 * trainable) / backbone };
+};

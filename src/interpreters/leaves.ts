@@ -1,0 +1,17 @@
+import type { WeightTransform } from "../dsl/transform.js";
+
+/** A primitive transform inside a (possibly nested) expression, with its parameter-path prefix. */
+export type Leaf =
+  | { readonly _tag: "LowRank"; readonly prefix: string; readonly rank: number; readonly scale: number }
+  | { readonly _tag: "Full"; readonly prefix: string };
+
+/** Flatten `sum` trees: ΔW of an expression is the sum of its leaves' ΔW; `frozen` contributes nothing. */
+export const leaves = (t: WeightTransform, prefix = ""): Leaf[] => {
+  switch (t._tag) {
+    case "LowRank":
+      return [{ _tag: "LowRank", prefix, rank: t.rank, scale: t.scaling === "alpha/rank" ? t.alpha / t.rank : t.alpha }];
+    case "Full": return [{ _tag: "Full", prefix }];
+    case "Frozen": return [];
+    case "Sum": return t.terms.flatMap((x, i) => leaves(x, `${prefix}sum.${i}.`));
+  }
+};

@@ -1,0 +1,116 @@
+import type { Selector } from "../dsl/selector.js";
+import { showSelector } from "../dsl/selector.js";
+import type { WeightTransform } from "../dsl/transform.js";
+import { showTransform } from "../dsl/transform.js";
+import type { Method } from "../dsl/method.js";
+import { vitSites, type Site } from "../models/vitParams.js";
+import type { VitConfig } from "../models/vitConfig.js";
+import { MethodError } from "./methodError.js";
+
+/** One transform placed on one site by one target. */
+export interface Placement {
+  readonly target: number;
+  readonly site: Site;
+  readonly transform: WeightTransform;
+}
+
+const globToRegExp = (pattern: string): RegExp =>
+  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
+
+const blockIndex = (i: number, depth: number): number => (i < 0 ? Math.max(0, depth + i) : Math.min(i, depth));
+
+/** Drop q/k/v row blocks whose whole qkv weight is also selected: one site per region. */
+const normalise = (sites: readonly Site[]): Site[] => {
+  const whole = new Set(sites.filter((s) => s.rows === null).map((s) => s.param));
+  return sites.filter((s) => s.rows === null || !whole.has(s.param));
+};
+
+const select = (s: Selector, universe: readonly Site[], depth: number, path: string): Site[] => {
+  switch (s._tag) {
+    case "All": return [...universe];
+    case "Glob": {
+      const re = globToRegExp(s.pattern);
+      return universe.filter((x) => re.test(x.name));
+    }
+    case "Regex": {
+      let re: RegExp;
+      try {
+        re = new RegExp(`^(?:${s.pattern})$`);
+      } catch (e) {
+        throw new MethodError(`${path}.pattern`, `invalid regular expression ${JSON.stringify(s.pattern)}: ${(e as Error).message}`);
+      }
+      return universe.filter((x) => re.test(x.name));
+    }
+    case "Role": return universe.filter((x) => x.roles.includes(s.role));
+    case "Blocks": {
+      const from = blockIndex(s.from, depth);
+      const to = s.to === null ? depth : blockIndex(s.to, depth);
+      return universe.filter((x) => x.block !== null && x.block >= from && x.block < to);
+    }
+    case "And": return s.of.reduce<Site[]>((acc, sub, i) => {
+      const keep = new Set(select(sub, universe, depth, `${path}.of[${i}]`).map((x) => x.name));
+      return acc.filter((x) => keep.has(x.name));
+    }, [...universe]);
+    case "Or": {
+      const keep = new Set(s.of.flatMap((sub, i) => select(sub, universe, depth, `${path}.of[${i}]`)).map((x) => x.name));
+      return universe.filter((x) => keep.has(x.name));
+    }
+    case "Not": {
+      const drop = new Set(select(s.of, universe, depth, `${path}.of`).map((x) => x.name));
+      return universe.filter((x) => !drop.has(x.name));
+    }
+    case "Expect": {
+      const found = normalise(select(s.of, universe, depth, `${path}.of`));
+      if (found.length !== s.count) {
+        const names = found.slice(0, 6).map((x) => x.name).join(", ");
+        throw new MethodError(path, `${showSelector(s.of)} was expected to match ${s.count} sites but matched ${found.length}${found.length > 0 ? ` (${names}${found.length > 6 ? ", ..." : ""})` : ""}`);
+      }
+      return found;
+    }
+  }
+};
+
+/** The sites a selector picks on a backbone, in the backbone's parameter order. */
+export const resolveSelector = (s: Selector, config: VitConfig, path = "select"): Site[] =>
+  normalise(select(s, vitSites(config), config.depth, path));
+
+/** Whether a transform has a meaning on a site (low-rank updates need a matrix). */
+export const appliesTo = (t: WeightTransform, site: Site): boolean => {
+  switch (t._tag) {
+    case "LowRank": return site.matrix;
+    case "Full":
+    case "Frozen": return true;
+    case "Sum": return t.terms.every((x) => appliesTo(x, site));
+  }
+};
+
+const countFull = (t: WeightTransform): number =>
+  t._tag === "Full" ? 1 : t._tag === "Sum" ? t.terms.reduce((n, x) => n + countFull(x), 0) : 0;
+
+const overlaps = (a: Site, b: Site): boolean =>
+  a.param === b.param && (a.rows === null || b.rows === null || (a.rows[0] < b.rows[1] && b.rows[0] < a.rows[1]));
+
+/**
+ * Place every target's transform on the sites it selects and applies to. Fails on a target
+ * that applies to nothing and on a region made trainable (`full`) twice.
+ */
+export const resolveMethod = (m: Method, config: VitConfig): Placement[] => {
+  const placements = m.targets.flatMap((tg, i): Placement[] => {
+    const path = `targets[${i}]`;
+    const selected = resolveSelector(tg.select, config, `${path}.select`);
+    const applied = selected.filter((site) => appliesTo(tg.transform, site));
+    if (applied.length === 0) {
+      const why = selected.length === 0 ? "the selection is empty" : `none of its ${selected.length} sites (${selected.slice(0, 3).map((x) => x.name).join(", ")}${selected.length > 3 ? ", ..." : ""}) suits the transform`;
+      throw new MethodError(path, `${showTransform(tg.transform)} on ${showSelector(tg.select)} applies to no site: ${why}`);
+    }
+    return applied.map((site) => ({ target: i, site, transform: tg.transform }));
+  });
+  const fulls = placements.flatMap((p) => Array.from({ length: countFull(p.transform) }, () => p));
+  fulls.forEach((a, i) => {
+    const clash = fulls.slice(i + 1).find((b) => overlaps(a.site, b.site));
+    if (clash) {
+      throw new MethodError(`targets[${clash.target}]`, `${clash.site.name} is made trainable (full) again; targets[${a.target}] already trains ${a.site.name}`);
+    }
+  });
+  return placements;
+};

@@ -1,0 +1,174 @@
+/**
+ * safetensors: 8-byte little-endian header length N, N bytes of JSON header, then the data.
+ * The reader validates the header strictly — size limits, known dtypes, shapes consistent
+ * with byte ranges, offsets in range, contiguous and non-overlapping — so a corrupt file is
+ * an error message, never a crash or a huge allocation.
+ */
+
+export const dtypes = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, U8: 1 } as const;
+export type Dtype = keyof typeof dtypes;
+
+export interface RawTensor {
+  readonly dtype: Dtype;
+  readonly shape: readonly number[];
+  /** The tensor's bytes (a view into the file buffer). */
+  readonly bytes: Uint8Array;
+}
+
+export interface SafetensorsFile {
+  readonly tensors: ReadonlyMap<string, RawTensor>;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+export class SafetensorsError extends Error {
+  override readonly name = "SafetensorsError";
+}
+
+/** Headers larger than this are refused (the reference implementation's limit). */
+export const maxHeaderBytes = 100_000_000;
+
+const fail = (msg: string): never => {
+  throw new SafetensorsError(msg);
+};
+
+const isCount = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
+
+export const readSafetensors = (input: Uint8Array, source = "safetensors file"): SafetensorsFile => {
+  // A plain Uint8Array view: Node's Buffer#slice would alias instead of copying.
+  const buf = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  if (buf.byteLength < 8) fail(`${source}: ${buf.byteLength} bytes is too short for a safetensors header`);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const headerLength = view.getBigUint64(0, true);
+  if (headerLength > BigInt(maxHeaderBytes)) fail(`${source}: header length ${headerLength} exceeds the ${maxHeaderBytes}-byte limit`);
+  const n = Number(headerLength);
+  if (8 + n > buf.byteLength) fail(`${source}: header length ${n} runs past the end of the ${buf.byteLength}-byte file`);
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(buf.subarray(8, 8 + n)));
+  } catch (e) {
+    fail(`${source}: header is not valid UTF-8 JSON (${(e as Error).message})`);
+  }
+  if (typeof header !== "object" || header === null || Array.isArray(header)) fail(`${source}: header must be a JSON object`);
+  const data = buf.subarray(8 + n);
+  const metadata: Record<string, string> = {};
+  const entries: Array<{ name: string; dtype: Dtype; shape: number[]; begin: number; end: number }> = [];
+  for (const [name, value] of Object.entries(header as Record<string, unknown>)) {
+    if (name === "__metadata__") {
+      if (typeof value !== "object" || value === null || Array.isArray(value)) fail(`${source}: __metadata__ must be an object of strings`);
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+        if (typeof v !== "string") fail(`${source}: __metadata__.${k} must be a string`);
+        metadata[k] = v as string;
+      }
+      continue;
+    }
+    const e = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (typeof e !== "object" || e === null) fail(`${source}: entry "${name}" must be an object`);
+    const extra = Object.keys(e).filter((k) => k !== "dtype" && k !== "shape" && k !== "data_offsets");
+    if (extra.length > 0) fail(`${source}: entry "${name}" has unknown field "${extra[0]}"`);
+    if (typeof e.dtype !== "string" || !(e.dtype in dtypes)) fail(`${source}: entry "${name}" has unsupported dtype ${JSON.stringify(e.dtype)} (supported: ${Object.keys(dtypes).join(", ")})`);
+    if (!Array.isArray(e.shape) || !e.shape.every(isCount)) fail(`${source}: entry "${name}" shape must be an array of non-negative integers`);
+    const off = e.data_offsets;
+    if (!Array.isArray(off) || off.length !== 2 || !isCount(off[0]) || !isCount(off[1])) fail(`${source}: entry "${name}" data_offsets must be [begin, end]`);
+    const [begin, end] = off as [number, number];
+    if (begin > end) fail(`${source}: entry "${name}" has data_offsets begin ${begin} > end ${end}`);
+    if (end > data.byteLength) fail(`${source}: entry "${name}" ends at byte ${end}, past the ${data.byteLength}-byte data section`);
+    const shape = e.shape as number[];
+    const elements = shape.reduce((a, b) => a * b, 1);
+    const itemSize = dtypes[e.dtype as Dtype];
+    if (!Number.isSafeInteger(elements * itemSize) || elements * itemSize !== end - begin) {
+      fail(`${source}: entry "${name}" is ${e.dtype} ${JSON.stringify(shape)} (${elements * itemSize} bytes) but its data_offsets span ${end - begin} bytes`);
+    }
+    entries.push({ name, dtype: e.dtype as Dtype, shape, begin, end });
+  }
+  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let cursor = 0;
+  for (const e of sorted) {
+    if (e.begin < cursor) fail(`${source}: entry "${e.name}" overlaps the previous tensor (begins at ${e.begin}, previous ends at ${cursor})`);
+    if (e.begin > cursor) fail(`${source}: ${e.begin - cursor} unused bytes before entry "${e.name}"`);
+    cursor = e.end;
+  }
+  if (cursor !== data.byteLength) fail(`${source}: ${data.byteLength - cursor} bytes after the last tensor are not described by the header`);
+  const tensors = new Map<string, RawTensor>();
+  for (const e of entries) tensors.set(e.name, { dtype: e.dtype, shape: e.shape, bytes: data.subarray(e.begin, e.end) });
+  return { tensors, metadata };
+};
+
+const f16ToF32 = (h: number): number => {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
+  if (exp === 31) return frac === 0 ? sign * Infinity : NaN;
+  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
+};
+
+/** A copy of the tensor as float32 (F32, F16, BF16 and F64 are widened or narrowed). */
+export const toFloat32 = (t: RawTensor, name = "tensor"): Float32Array => {
+  const copy = t.bytes.slice();
+  const dv = new DataView(copy.buffer);
+  const n = t.shape.reduce((a, b) => a * b, 1);
+  switch (t.dtype) {
+    case "F32": return new Float32Array(copy.buffer, 0, n);
+    case "F64": return Float32Array.from({ length: n }, (_, i) => dv.getFloat64(8 * i, true));
+    case "F16": return Float32Array.from({ length: n }, (_, i) => f16ToF32(dv.getUint16(2 * i, true)));
+    case "BF16": {
+      const out = new Float32Array(n);
+      const bits = new Uint32Array(out.buffer);
+      for (let i = 0; i < n; i++) bits[i] = dv.getUint16(2 * i, true) << 16;
+      return out;
+    }
+    default: throw new SafetensorsError(`${name}: expected a floating-point tensor, got ${t.dtype}`);
+  }
+};
+
+/** A copy of an integer tensor as int32 (I64 values must fit). */
+export const toInt32 = (t: RawTensor, name = "tensor"): Int32Array => {
+  const copy = t.bytes.slice();
+  const dv = new DataView(copy.buffer);
+  const n = t.shape.reduce((a, b) => a * b, 1);
+  switch (t.dtype) {
+    case "I32": return new Int32Array(copy.buffer, 0, n);
+    case "U8": return Int32Array.from(copy);
+    case "I64": return Int32Array.from({ length: n }, (_, i) => {
+      const v = dv.getBigInt64(8 * i, true);
+      if (v > 2147483647n || v < -2147483648n) throw new SafetensorsError(`${name}: value ${v} does not fit in int32`);
+      return Number(v);
+    });
+    default: throw new SafetensorsError(`${name}: expected an integer tensor, got ${t.dtype}`);
+  }
+};
+
+export type TensorData = Float32Array | Int32Array;
+
+export interface NamedTensor {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly data: TensorData;
+}
+
+/** Serialise tensors (F32 or I32, by array type) in the given order, header padded to 8 bytes. */
+export const writeSafetensors = (tensors: readonly NamedTensor[], metadata: Readonly<Record<string, string>> = {}): Uint8Array => {
+  const header: Record<string, unknown> = {};
+  if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  let offset = 0;
+  for (const t of tensors) {
+    const expected = t.shape.reduce((a, b) => a * b, 1);
+    if (expected !== t.data.length) throw new SafetensorsError(`${t.name}: shape ${JSON.stringify(t.shape)} needs ${expected} values, got ${t.data.length}`);
+    if (t.name in header) throw new SafetensorsError(`${t.name}: duplicate tensor name`);
+    header[t.name] = { dtype: t.data instanceof Float32Array ? "F32" : "I32", shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
+    offset += t.data.byteLength;
+  }
+  let json = JSON.stringify(header);
+  const raw = new TextEncoder().encode(json);
+  json += " ".repeat((8 - (raw.byteLength % 8)) % 8);
+  const headerBytes = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + headerBytes.byteLength + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.byteLength), true);
+  out.set(headerBytes, 8);
+  let at = 8 + headerBytes.byteLength;
+  for (const t of tensors) {
+    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
+    at += t.data.byteLength;
+  }
+  return out;
+};

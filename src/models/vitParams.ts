@@ -1,0 +1,96 @@
+import type { Role } from "../dsl/selector.js";
+import { mlpHidden, tokens, type VitConfig } from "./vitConfig.js";
+
+/** One tensor of the backbone, under timm's name and in timm's shape. */
+export interface ParamSpec {
+  readonly name: string;
+  readonly shape: readonly number[];
+}
+
+/** Every parameter of a timm VisionTransformer with a CLS token and a linear head, in timm's order. */
+export const vitParams = (c: VitConfig): ParamSpec[] => {
+  const w = c.width;
+  const h = mlpHidden(c);
+  const blocks = Array.from({ length: c.depth }, (_, i): ParamSpec[] => {
+    const b = `blocks.${i}`;
+    return [
+      { name: `${b}.norm1.weight`, shape: [w] },
+      { name: `${b}.norm1.bias`, shape: [w] },
+      { name: `${b}.attn.qkv.weight`, shape: [3 * w, w] },
+      { name: `${b}.attn.qkv.bias`, shape: [3 * w] },
+      { name: `${b}.attn.proj.weight`, shape: [w, w] },
+      { name: `${b}.attn.proj.bias`, shape: [w] },
+      { name: `${b}.norm2.weight`, shape: [w] },
+      { name: `${b}.norm2.bias`, shape: [w] },
+      { name: `${b}.mlp.fc1.weight`, shape: [h, w] },
+      { name: `${b}.mlp.fc1.bias`, shape: [h] },
+      { name: `${b}.mlp.fc2.weight`, shape: [w, h] },
+      { name: `${b}.mlp.fc2.bias`, shape: [w] },
+    ];
+  });
+  return [
+    { name: "cls_token", shape: [1, 1, w] },
+    { name: "pos_embed", shape: [1, tokens(c), w] },
+    { name: "patch_embed.proj.weight", shape: [w, c.channels, c.patch, c.patch] },
+    { name: "patch_embed.proj.bias", shape: [w] },
+    ...blocks.flat(),
+    { name: "norm.weight", shape: [w] },
+    { name: "norm.bias", shape: [w] },
+    { name: "head.weight", shape: [c.classes, w] },
+    { name: "head.bias", shape: [c.classes] },
+  ];
+};
+
+export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+export const totalParams = (c: VitConfig): number => vitParams(c).reduce((n, p) => n + sizeOf(p.shape), 0);
+
+/**
+ * A site: what a selector picks and a transform acts on. Most sites are whole parameters;
+ * `q`, `k`, `v` are row blocks of the fused qkv weight. Matrix sites are linear weights seen as
+ * [dout, din] (the patch-embedding kernel [w, C, P, P] is seen as [w, C·P·P]).
+ */
+export interface Site {
+  readonly name: string;
+  readonly param: string;
+  /** Row range [start, end) inside the parameter, or null for the whole parameter. */
+  readonly rows: readonly [number, number] | null;
+  readonly shape: readonly number[];
+  readonly matrix: boolean;
+  readonly roles: readonly Role[];
+  readonly block: number | null;
+}
+
+const moduleRoles: ReadonlyArray<readonly [RegExp, Role]> = [
+  [/^patch_embed\./, "patch"],
+  [/^cls_token$/, "cls"],
+  [/^pos_embed$/, "pos"],
+  [/\.attn\.qkv\./, "qkv"],
+  [/\.attn\.proj\./, "proj"],
+  [/\.mlp\.fc1\./, "fc1"],
+  [/\.mlp\.fc2\./, "fc2"],
+  [/(^|\.)norm[12]?\./, "norm"],
+  [/^head\./, "head"],
+];
+
+const blockOf = (name: string): number | null => {
+  const m = /^blocks\.(\d+)\./.exec(name);
+  return m ? Number(m[1]) : null;
+};
+
+/** All sites of a ViT: one per parameter, plus the q/k/v row blocks right after each qkv weight. */
+export const vitSites = (c: VitConfig): Site[] =>
+  vitParams(c).flatMap((p): Site[] => {
+    const roles = moduleRoles.filter(([re]) => re.test(p.name)).map(([, r]) => r);
+    if (p.name.endsWith(".bias")) roles.push("bias");
+    const isMatrix = p.name.endsWith(".weight") && p.shape.length >= 2;
+    const shape = isMatrix ? [p.shape[0]!, sizeOf(p.shape.slice(1))] : p.shape;
+    const block = blockOf(p.name);
+    const whole: Site = { name: p.name, param: p.name, rows: null, shape, matrix: isMatrix, roles, block };
+    if (!p.name.endsWith(".attn.qkv.weight")) return [whole];
+    const w = c.width;
+    const slices = (["q", "k", "v"] as const).map((r, i): Site => ({
+      name: `${p.name}[${r}]`, param: p.name, rows: [i * w, (i + 1) * w], shape: [w, w], matrix: true, roles: [r], block,
+    }));
+    return [whole, ...slices];
+  });

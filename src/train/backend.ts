@@ -1,0 +1,100 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { Context, Data, Effect, Layer } from "effect";
+
+export const backendNames = ["auto", "gpu", "node", "webgpu", "wasm", "cpu"] as const;
+export type BackendName = (typeof backendNames)[number];
+
+export class BackendUnavailable extends Data.TaggedError("BackendUnavailable")<{ readonly backend: string; readonly reason: string }> {
+  override get message() {
+    return `backend ${this.backend} is unavailable: ${this.reason}`;
+  }
+}
+
+const require = createRequire(import.meta.url);
+
+/** Import a package by name at run time, so optional backends stay optional. */
+const importOptional = async (pkg: string, hint: string): Promise<unknown> => {
+  try {
+    return await import(pkg);
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND" ? "not installed" : (e as Error).message.split("\n")[0];
+    throw new Error(`${pkg} ${why}; ${hint}`);
+  }
+};
+
+const activate = async (name: string): Promise<void> => {
+  if (!(await tf.setBackend(name))) throw new Error(`tfjs could not initialise the ${name} backend`);
+  await tf.ready();
+};
+
+const loaders: Record<Exclude<BackendName, "auto">, () => Promise<string>> = {
+  gpu: async () => {
+    await importOptional("@tensorflow/tfjs-node-gpu", "it needs CUDA 11.2 + cuDNN 8 and network access at install (see README, Backends)");
+    await activate("tensorflow");
+    return "gpu (tfjs-node-gpu)";
+  },
+  node: async () => {
+    await importOptional("@tensorflow/tfjs-node", "install it with `npm install @tensorflow/tfjs-node` (needs network access to fetch libtensorflow)");
+    await activate("tensorflow");
+    return "node (tfjs-node)";
+  },
+  webgpu: async () => {
+    const hint = "install `@tensorflow/tfjs-backend-webgpu` and `webgpu` (Dawn), and a Vulkan driver";
+    const dawn = (await importOptional("webgpu", hint)) as { create: (flags: string[]) => unknown; globals: object };
+    Object.assign(globalThis, dawn.globals);
+    Object.defineProperty(globalThis, "navigator", { value: { gpu: dawn.create([]) }, configurable: true });
+    await importOptional("@tensorflow/tfjs-backend-webgpu", hint);
+    await activate("webgpu");
+    return "webgpu (Dawn)";
+  },
+  wasm: async () => {
+    const wasm = await import("@tensorflow/tfjs-backend-wasm");
+    wasm.setWasmPaths(`${join(dirname(require.resolve("@tensorflow/tfjs-backend-wasm/package.json")), "dist")}/`);
+    await activate("wasm");
+    return "wasm (SIMD)";
+  },
+  cpu: async () => {
+    await import("@tensorflow/tfjs-backend-cpu");
+    await activate("cpu");
+    // The cpu backend advertises tfjs-node on first use; the choice is already printed.
+    Object.assign(tf.backend(), { firstUse: false });
+    return "cpu (plain JS)";
+  },
+};
+
+/** Initialise a tfjs backend; `auto` takes the first that loads of gpu, node, wasm, cpu. */
+export const loadBackend = async (name: BackendName): Promise<string> => {
+  if (name !== "auto") return loaders[name]();
+  const reasons: string[] = [];
+  for (const candidate of ["gpu", "node", "wasm", "cpu"] as const) {
+    try {
+      return await loaders[candidate]();
+    } catch (e) {
+      reasons.push(`${candidate}: ${(e as Error).message}`);
+    }
+  }
+  throw new Error(`no backend loaded (${reasons.join("; ")})`);
+};
+
+/** Release the backend (wasm worker threads would otherwise keep the process alive). */
+export const releaseBackend = async (): Promise<void> => {
+  const name = tf.getBackend();
+  if (name) tf.removeBackend(name);
+};
+
+/** The tfjs backend a run uses, as an Effect service. */
+export class TfBackend extends Context.Service<TfBackend, { readonly description: string }>()("peft-dsl/TfBackend") {}
+
+export const tfBackendLayer = (name: BackendName) =>
+  Layer.effect(
+    TfBackend,
+    Effect.acquireRelease(
+      Effect.tryPromise({
+        try: () => loadBackend(name),
+        catch: (e) => new BackendUnavailable({ backend: name, reason: (e as Error).message }),
+      }).pipe(Effect.map((description) => ({ description }))),
+      () => Effect.promise(releaseBackend),
+    ),
+  );
