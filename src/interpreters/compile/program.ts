@@ -55,7 +55,7 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
     if (!w) throw new MethodError("backbone", `missing weight ${name}`);
     base.set(name, tf.keep(tf.tensor(w.data, viewShape(spec))));
   }
-  const variables = new Map(params.map((p) => [p.name, tf.variable(tf.tensor(initialValue(p, weights, options.seed), [...p.shape]), true, p.name)]));
+  const variables = new Map(params.map((p) => [p.name, tf.tidy(() => tf.variable(tf.tensor(initialValue(p, weights, options.seed), [...p.shape]), true))]));
   const mask = new Map(params.map((p) => [p.name, true]));
   const leavesByParam = new Map<string, PlacedLeaf[]>();
   for (const pl of placeLeaves(params)) leavesByParam.set(pl.site.param, [...(leavesByParam.get(pl.site.param) ?? []), pl]);

@@ -1,0 +1,57 @@
+import fc from "fast-check";
+import type { Selector } from "../src/dsl/selector.js";
+import { roles } from "../src/dsl/selector.js";
+import type { WeightTransform } from "../src/dsl/transform.js";
+import type { Method, Target } from "../src/dsl/method.js";
+import type { VitConfig } from "../src/models/vitConfig.js";
+
+/** Small random ViT shapes; `depth` is fixed when a method's block ranges need it. */
+export const arbConfig = (depth?: number): fc.Arbitrary<VitConfig> =>
+  fc.record({
+    patch: fc.constantFrom(2, 4),
+    grid: fc.constantFrom(2, 3),
+    channels: fc.constantFrom(1, 3),
+    heads: fc.constantFrom(1, 2),
+    headDim: fc.constantFrom(2, 4),
+    depth: depth === undefined ? fc.integer({ min: 1, max: 3 }) : fc.constant(depth),
+    mlpRatio: fc.constantFrom(1, 2),
+    classes: fc.integer({ min: 2, max: 5 }),
+  }).map((r): VitConfig => ({
+    image: r.patch * r.grid, channels: r.channels, patch: r.patch, width: r.heads * r.headDim, depth: r.depth,
+    heads: r.heads, mlpRatio: r.mlpRatio, classes: r.classes, layerNormEps: 1e-6, gelu: "erf",
+  }));
+
+const globs = ["*", "blocks.*.attn.qkv.weight", "blocks.0.*", "*.bias", "*norm*", "head.*", "blocks.*.mlp.fc?.weight", "*[q]"];
+
+export const arbSelector: fc.Arbitrary<Selector> = fc.letrec<{ selector: Selector }>((tie) => ({
+  selector: fc.oneof(
+    { depthSize: "small", withCrossShrink: true },
+    fc.constant<Selector>({ _tag: "All" }),
+    fc.constantFrom(...roles).map((role): Selector => ({ _tag: "Role", role })),
+    fc.constantFrom(...globs).map((pattern): Selector => ({ _tag: "Glob", pattern })),
+    fc.record({ from: fc.integer({ min: -3, max: 2 }), to: fc.option(fc.integer({ min: -2, max: 3 }), { nil: null }) })
+      .map(({ from, to }): Selector => ({ _tag: "Blocks", from, to })),
+    fc.array(tie("selector"), { minLength: 1, maxLength: 3 }).map((of): Selector => ({ _tag: "And", of })),
+    fc.array(tie("selector"), { minLength: 1, maxLength: 3 }).map((of): Selector => ({ _tag: "Or", of })),
+    tie("selector").map((of): Selector => ({ _tag: "Not", of })),
+  ),
+})).selector;
+
+export const arbTransform: fc.Arbitrary<WeightTransform> = fc.letrec<{ transform: WeightTransform }>((tie) => ({
+  transform: fc.oneof(
+    { depthSize: "small", withCrossShrink: true },
+    { arbitrary: fc.record({ rank: fc.integer({ min: 1, max: 3 }), alpha: fc.constantFrom(1, 2, 8), scaling: fc.constantFrom("alpha/rank" as const, "alpha" as const) })
+        .map((x): WeightTransform => ({ _tag: "LowRank", ...x })), weight: 4 },
+    { arbitrary: fc.constant<WeightTransform>({ _tag: "Full" }), weight: 1 },
+    { arbitrary: fc.constant<WeightTransform>({ _tag: "Frozen" }), weight: 1 },
+    { arbitrary: fc.array(tie("transform"), { minLength: 1, maxLength: 3 }).map((terms): WeightTransform => ({ _tag: "Sum", terms })), weight: 2 },
+  ),
+})).transform;
+
+export const arbTarget: fc.Arbitrary<Target> = fc.record({ select: arbSelector, transform: arbTransform });
+
+export const arbMethod: fc.Arbitrary<Method> = fc.record({
+  targets: fc.array(arbTarget, { minLength: 1, maxLength: 3 }),
+  losses: fc.constant([]),
+  rules: fc.constant([]),
+});

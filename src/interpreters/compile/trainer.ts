@@ -1,0 +1,87 @@
+import * as tf from "@tensorflow/tfjs-core";
+// tfjs-core alone registers no gradients; the umbrella package would, at 3× the import time.
+import "@tensorflow/tfjs-core/dist/register_all_gradients.js";
+import { adamwUpdate, type AdamWSettings } from "../../ops/adamw.js";
+import type { AdapterParam } from "../adapterParams.js";
+import { partition } from "../partition.js";
+import { programLoss } from "./loss.js";
+import type { Program } from "./program.js";
+
+export interface StepResult {
+  /** The batch loss before the update; not finite means no update was applied. */
+  readonly loss: number;
+  readonly terms: Readonly<Record<string, number>>;
+}
+
+/** A program's train step: gradients of the loss for the masked variables, then AdamW. */
+export interface Trainer {
+  readonly step: (images: tf.Tensor4D, labels: tf.Tensor1D, lr: number) => StepResult;
+  /** Updates applied so far (AdamW's bias-correction counter). */
+  readonly steps: () => number;
+  /** AdamW moments as host arrays, named `${tensor}#m` and `${tensor}#v`. */
+  readonly state: () => Map<string, Float32Array>;
+  readonly loadState: (state: ReadonlyMap<string, Float32Array>, steps: number) => void;
+  readonly dispose: () => void;
+}
+
+/** timm's rule: decay linear weights (and low-rank factors), not biases, norms or tokens. */
+const decays = (p: AdapterParam): boolean => p.role !== "value" || p.placement.site.matrix;
+
+export const trainer = (program: Program, settings: AdamWSettings): Trainer => {
+  const [trainable] = partition(program.variables, program.mask);
+  const vars = [...trainable.entries()];
+  const decay = new Map(program.params.map((p) => [p.name, decays(p)]));
+  const moments = new Map(vars.map(([name, v]) => [name, {
+    m: tf.tidy(() => tf.variable(tf.zerosLike(v), false)),
+    v: tf.tidy(() => tf.variable(tf.zerosLike(v), false)),
+  }]));
+  let count = 0;
+  return {
+    step: (images, labels, lr) => {
+      const terms: Record<string, number> = {};
+      let loss = NaN;
+      tf.tidy(() => {
+        let parts: Record<string, tf.Scalar> = {};
+        const { value, grads } = tf.variableGrads(() => {
+          const l = programLoss(program, images, labels);
+          parts = { ...l.terms };
+          return l.total;
+        }, vars.map(([, v]) => v));
+        loss = value.dataSync()[0]!;
+        for (const [k, t] of Object.entries(parts)) terms[k] = t.dataSync()[0]!;
+        if (!Number.isFinite(loss)) return;
+        count += 1;
+        for (const [name, v] of vars) {
+          const mv = moments.get(name)!;
+          adamwUpdate(v, grads[v.name]!, mv.m, mv.v, lr, count, decay.get(name)!, settings);
+        }
+      });
+      return { loss, terms };
+    },
+    steps: () => count,
+    state: () => {
+      const out = new Map<string, Float32Array>();
+      for (const [name, mv] of moments) {
+        out.set(`${name}#m`, (mv.m.dataSync() as Float32Array).slice());
+        out.set(`${name}#v`, (mv.v.dataSync() as Float32Array).slice());
+      }
+      return out;
+    },
+    loadState: (state, steps) => {
+      for (const [name, mv] of moments) {
+        for (const [suffix, target] of [["#m", mv.m], ["#v", mv.v]] as const) {
+          const data = state.get(`${name}${suffix}`);
+          if (!data || data.length !== target.size) throw new Error(`optimizer state ${name}${suffix} is missing or has the wrong size`);
+          tf.tidy(() => target.assign(tf.tensor(data, target.shape)));
+        }
+      }
+      count = steps;
+    },
+    dispose: () => {
+      for (const mv of moments.values()) {
+        mv.m.dispose();
+        mv.v.dispose();
+      }
+    },
+  };
+};

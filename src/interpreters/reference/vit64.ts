@@ -1,0 +1,122 @@
+import type { VitConfig } from "../../models/vitConfig.js";
+import { mlpHidden, patchesPerSide, tokens } from "../../models/vitConfig.js";
+import { erf64 } from "./erf64.js";
+
+/** float64 weights under timm's names, in timm's layouts (a linear weight is [dout, din]). */
+export type Weights64 = ReadonlyMap<string, Float64Array>;
+
+export interface Output64 {
+  readonly logits: Float64Array;
+  readonly preLogits: Float64Array;
+  /** Residual stream after each block, [n, tokens, width] row-major. */
+  readonly blocks: readonly Float64Array[];
+}
+
+/** rows × din → rows × dout: y = x Wᵀ + b, written out as loops. */
+const linear64 = (x: Float64Array, rows: number, din: number, w: Float64Array, b: Float64Array, dout: number): Float64Array => {
+  const y = new Float64Array(rows * dout);
+  for (let r = 0; r < rows; r++) {
+    for (let o = 0; o < dout; o++) {
+      let s = b[o]!;
+      for (let i = 0; i < din; i++) s += x[r * din + i]! * w[o * din + i]!;
+      y[r * dout + o] = s;
+    }
+  }
+  return y;
+};
+
+const layerNorm64 = (x: Float64Array, rows: number, d: number, g: Float64Array, b: Float64Array, eps: number): Float64Array => {
+  const y = new Float64Array(rows * d);
+  for (let r = 0; r < rows; r++) {
+    let mean = 0;
+    for (let i = 0; i < d; i++) mean += x[r * d + i]!;
+    mean /= d;
+    let v = 0;
+    for (let i = 0; i < d; i++) v += (x[r * d + i]! - mean) ** 2;
+    const inv = 1 / Math.sqrt(v / d + eps);
+    for (let i = 0; i < d; i++) y[r * d + i] = (x[r * d + i]! - mean) * inv * g[i]! + b[i]!;
+  }
+  return y;
+};
+
+/** Per sample and head: softmax(q kᵀ / √dh) v, from the fused qkv rows [t, 3w]. */
+const attention64 = (qkv: Float64Array, n: number, t: number, w: number, heads: number): Float64Array => {
+  const dh = w / heads;
+  const out = new Float64Array(n * t * w);
+  const scores = new Float64Array(t);
+  for (let s = 0; s < n; s++) {
+    for (let h = 0; h < heads; h++) {
+      const at = (tok: number, part: number, j: number) => qkv[(s * t + tok) * 3 * w + part * w + h * dh + j]!;
+      for (let i = 0; i < t; i++) {
+        let max = -Infinity;
+        for (let k = 0; k < t; k++) {
+          let dot = 0;
+          for (let j = 0; j < dh; j++) dot += at(i, 0, j) * at(k, 1, j);
+          scores[k] = dot / Math.sqrt(dh);
+          max = Math.max(max, scores[k]!);
+        }
+        let z = 0;
+        for (let k = 0; k < t; k++) z += (scores[k] = Math.exp(scores[k]! - max));
+        for (let j = 0; j < dh; j++) {
+          let acc = 0;
+          for (let k = 0; k < t; k++) acc += (scores[k]! / z) * at(k, 2, j);
+          out[(s * t + i) * w + h * dh + j] = acc;
+        }
+      }
+    }
+  }
+  return out;
+};
+
+/** timm's VisionTransformer forward in float64 on NHWC images: the oracle of the laws. */
+export const vitForward64 = (c: VitConfig, wts: Weights64, images: Float64Array, n: number): Output64 => {
+  const W = (name: string) => wts.get(name)!;
+  const t = tokens(c);
+  const w = c.width;
+  const g = patchesPerSide(c);
+  const P = c.patch;
+  const x = new Float64Array(n * t * w);
+  const kernel = W("patch_embed.proj.weight");
+  const kb = W("patch_embed.proj.bias");
+  for (let s = 0; s < n; s++) {
+    for (let o = 0; o < w; o++) x[s * t * w + o] = W("cls_token")[o]! + W("pos_embed")[o]!;
+    for (let gy = 0; gy < g; gy++) {
+      for (let gx = 0; gx < g; gx++) {
+        const tok = 1 + gy * g + gx;
+        for (let o = 0; o < w; o++) {
+          let acc = kb[o]!;
+          for (let ch = 0; ch < c.channels; ch++) {
+            for (let py = 0; py < P; py++) {
+              for (let px = 0; px < P; px++) {
+                const pixel = images[((s * c.image + gy * P + py) * c.image + gx * P + px) * c.channels + ch]!;
+                acc += kernel[((o * c.channels + ch) * P + py) * P + px]! * pixel;
+              }
+            }
+          }
+          x[(s * t + tok) * w + o] = acc + W("pos_embed")[tok * w + o]!;
+        }
+      }
+    }
+  }
+  const rows = n * t;
+  const hidden = mlpHidden(c);
+  const blocks: Float64Array[] = [];
+  for (let i = 0; i < c.depth; i++) {
+    const b = `blocks.${i}`;
+    const h1 = layerNorm64(x, rows, w, W(`${b}.norm1.weight`), W(`${b}.norm1.bias`), c.layerNormEps);
+    const qkv = linear64(h1, rows, w, W(`${b}.attn.qkv.weight`), W(`${b}.attn.qkv.bias`), 3 * w);
+    const proj = linear64(attention64(qkv, n, t, w, c.heads), rows, w, W(`${b}.attn.proj.weight`), W(`${b}.attn.proj.bias`), w);
+    for (let k = 0; k < x.length; k++) x[k]! += proj[k]!;
+    const h2 = layerNorm64(x, rows, w, W(`${b}.norm2.weight`), W(`${b}.norm2.bias`), c.layerNormEps);
+    const f1 = linear64(h2, rows, w, W(`${b}.mlp.fc1.weight`), W(`${b}.mlp.fc1.bias`), hidden);
+    for (let k = 0; k < f1.length; k++) f1[k] = 0.5 * f1[k]! * (1 + erf64(f1[k]! / Math.SQRT2));
+    const f2 = linear64(f1, rows, hidden, W(`${b}.mlp.fc2.weight`), W(`${b}.mlp.fc2.bias`), w);
+    for (let k = 0; k < x.length; k++) x[k]! += f2[k]!;
+    blocks.push(x.slice());
+  }
+  const final = layerNorm64(x, rows, w, W("norm.weight"), W("norm.bias"), c.layerNormEps);
+  const preLogits = new Float64Array(n * w);
+  for (let s = 0; s < n; s++) preLogits.set(final.subarray(s * t * w, s * t * w + w), s * w);
+  const logits = linear64(preLogits, n, w, W("head.weight"), W("head.bias"), c.classes);
+  return { logits, preLogits, blocks };
+};

@@ -1,0 +1,3 @@
+export { lora, type LoraOptions } from "./lora.js";
+export { linearProbe } from "./linearProbe.js";
+export { fullFineTuning } from "./fullFineTuning.js";
