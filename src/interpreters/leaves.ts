@@ -15,3 +15,6 @@ export const leaves = (t: WeightTransform, prefix = ""): Leaf[] => {
     case "Sum": return t.terms.flatMap((x, i) => leaves(x, `${prefix}sum.${i}.`));
   }
 };
+
+/** Whether x ΔWᵀ can be computed without forming ΔW (LoRA: (x Aᵀ) Bᵀ); others are materialised. */
+export const hasFastPath = (leaf: Leaf): boolean => leaf._tag === "LowRank";

@@ -48,4 +48,3 @@ export const fastApply = (pl: PlacedLeaf, lookup: Lookup, x: tf.Tensor2D): tf.Te
   }
 };
 
-export const hasFastPath = (pl: PlacedLeaf): boolean => pl.leaf._tag === "LowRank";

@@ -9,7 +9,8 @@ import { adapterParams, initialValue, type AdapterParam } from "../adapterParams
 import { resolveMethod, type Placement } from "../resolve.js";
 import type { Mask } from "../partition.js";
 import { MethodError } from "../methodError.js";
-import { delta, fastApply, hasFastPath, placeLeaves, replacement, type Lookup, type PlacedLeaf } from "./placedLeaf.js";
+import { delta, fastApply, placeLeaves, replacement, type Lookup, type PlacedLeaf } from "./placedLeaf.js";
+import { hasFastPath } from "../leaves.js";
 import { placeBlocks } from "./placeBlocks.js";
 
 /** A Method compiled against a backbone: tfjs tensors, a trainability mask, and a forward pass. */
@@ -100,7 +101,7 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
   const plans = new Map<string, "fast" | "materialised">();
   for (const [param, pls] of leavesByParam) {
     if (!param.endsWith(".weight") || viewShape(specs.get(param)!).length !== 2) continue;
-    plans.set(param, pls.every(hasFastPath) ? "fast" : "materialised");
+    plans.set(param, pls.every((pl) => hasFastPath(pl.leaf)) ? "fast" : "materialised");
   }
 
   const access = (): VitAccess => {

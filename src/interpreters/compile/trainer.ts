@@ -1,6 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-// tfjs-core alone registers no gradients; the umbrella package would, at 3× the import time.
-import "@tensorflow/tfjs-core/dist/register_all_gradients.js";
+import "../../ops/gradients.js";
 import { adamwUpdate, type AdamWSettings } from "../../ops/adamw.js";
 import type { AdapterParam } from "../adapterParams.js";
 import { partition } from "../partition.js";

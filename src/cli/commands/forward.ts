@@ -1,0 +1,76 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { Effect } from "effect";
+import { backendFlag, parse, requireFlag } from "../args.js";
+import { attempt, runCommand, withInput } from "../runCommand.js";
+import { compile } from "../../interpreters/compile/program.js";
+import { readAdapter } from "../../interpreters/adapterFile.js";
+import { empty } from "../../dsl/method.js";
+import { readBackbone, withZeroHead, type Backbone } from "../../models/backbone.js";
+import { readSafetensors, toFloat32, writeSafetensors } from "../../models/safetensors.js";
+import { BadInput } from "../../train/errors.js";
+import { writeFileAtomic } from "../../util/atomicWrite.js";
+
+export const forwardUsage = "peft forward --weights W.safetensors [--adapter A.safetensors] --input X.safetensors --out Y.safetensors [--backend B]";
+
+const read = (flag: string, path: string) => {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new BadInput({ lines: [`--${flag}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? `no such file ${path}` : (e as Error).message}`] });
+  }
+};
+
+const sameShape = (a: Backbone["config"], b: Backbone["config"]) =>
+  (["image", "channels", "patch", "width", "depth", "heads", "mlpRatio"] as const).every((k) => a[k] === b[k]);
+
+/** Logits of a backbone (optionally with an unmerged adapter) on `images` from a safetensors file. */
+export const forward = (argv: readonly string[]): Promise<number> =>
+  withInput(
+    () => {
+      const { values } = parse(argv, { weights: { type: "string" }, adapter: { type: "string" }, input: { type: "string" }, out: { type: "string" }, backend: { type: "string" } });
+      const weightsPath = resolve(requireFlag("weights", values.weights));
+      let backbone = readBackbone(read("weights", weightsPath), weightsPath);
+      const adapter = values.adapter === undefined ? undefined : readAdapter(read("adapter", resolve(values.adapter as string)), values.adapter as string);
+      if (adapter) {
+        if (!sameShape(adapter.config, backbone.config)) throw new BadInput({ lines: [`--adapter was trained on a different backbone shape (${JSON.stringify(adapter.config)})`] });
+        if (adapter.head === "reset") backbone = withZeroHead(backbone, adapter.config.classes);
+      }
+      const inputPath = resolve(requireFlag("input", values.input));
+      const file = readSafetensors(read("input", inputPath), inputPath);
+      const images = file.tensors.get("images");
+      const c = backbone.config;
+      if (!images) throw new BadInput({ lines: [`--input: no tensor named "images" in ${inputPath}`] });
+      const [n, h, w, ch] = images.shape;
+      if (images.shape.length !== 4 || h !== c.image || w !== c.image || ch !== c.channels) {
+        throw new BadInput({ lines: [`--input: images must be [N, ${c.image}, ${c.image}, ${c.channels}] (NHWC float32), got ${JSON.stringify(images.shape)}`] });
+      }
+      return { backbone, adapter, data: toFloat32(images, "images"), n: n!, out: resolve(requireFlag("out", values.out)), backend: backendFlag(values.backend) };
+    },
+    (input) =>
+      runCommand(
+        Effect.gen(function* () {
+          const program = yield* Effect.acquireRelease(
+            attempt(() => {
+              const p = compile(input.adapter?.method ?? empty, input.backbone, { seed: 0 });
+              if (input.adapter) p.setValues(input.adapter.values);
+              return p;
+            }),
+            (p) => Effect.sync(() => p.dispose()),
+          );
+          const c = input.backbone.config;
+          const logits = new Float32Array(input.n * c.classes);
+          const size = c.image * c.image * c.channels;
+          for (let at = 0; at < input.n; at += 256) {
+            const m = Math.min(256, input.n - at);
+            const out = tf.tidy(() => program.forward(tf.tensor4d(input.data.subarray(at * size, (at + m) * size), [m, c.image, c.image, c.channels])).logits);
+            logits.set(out.dataSync() as Float32Array, at * c.classes);
+            out.dispose();
+          }
+          yield* attempt(() => writeFileAtomic(input.out, writeSafetensors([{ name: "logits", shape: [input.n, c.classes], data: logits }])));
+          process.stdout.write(`wrote logits [${input.n}, ${c.classes}] to ${input.out}\n`);
+        }),
+        input.backend,
+      ),
+  );

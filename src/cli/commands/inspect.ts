@@ -1,0 +1,45 @@
+import { parse, onePositional } from "../args.js";
+import { readMethodOrExperiment } from "../readInput.js";
+import { withInput } from "../runCommand.js";
+import { countMethod } from "../../interpreters/count.js";
+import { describeMethod } from "../../interpreters/describe.js";
+import type { VitConfig } from "../../models/vitConfig.js";
+import { configFor } from "../backboneConfig.js";
+import { BadInput } from "../../train/errors.js";
+import { MethodError } from "../../interpreters/methodError.js";
+import type { Method } from "../../dsl/method.js";
+
+const inMethod = <A>(fromExperiment: boolean, f: () => A): A => {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof MethodError && fromExperiment) throw new BadInput({ lines: [`method.${e.message}`] });
+    throw e;
+  }
+};
+
+const inspect = (argv: readonly string[], render: (m: Method, c: VitConfig, json: boolean) => string): Promise<number> =>
+  withInput(
+    () => {
+      const { values, positionals } = parse(argv, { backbone: { type: "string" }, json: { type: "boolean" } });
+      const file = readMethodOrExperiment(onePositional(positionals, "method or experiment file"));
+      const config = configFor(values.backbone as string | undefined, file);
+      return inMethod(file.experiment !== undefined, () => render(file.method, config, values.json === true));
+    },
+    async (text) => {
+      process.stdout.write(`${text}\n`);
+      return 0;
+    },
+  );
+
+export const countUsage = "peft count FILE [--backbone vit-b16|PATH] [--json]";
+export const count = (argv: readonly string[]) =>
+  inspect(argv, (m, c, json) => {
+    const r = countMethod(m, c);
+    if (json) return JSON.stringify(r, null, 2);
+    const rows = r.targets.map((t) => `  [${t.target}] ${t.description}: ${t.sites} site(s), ${t.trainable.toLocaleString("en-US")}`);
+    return [...rows, `trainable params: ${r.trainable.toLocaleString("en-US")} || backbone params: ${r.backbone.toLocaleString("en-US")} || trainable%: ${r.percent.toFixed(4)}`].join("\n");
+  });
+
+export const describeUsage = "peft describe FILE [--backbone vit-b16|PATH]";
+export const describe = (argv: readonly string[]) => inspect(argv, (m, c) => describeMethod(m, c));

@@ -1,0 +1,39 @@
+import { Effect } from "effect";
+import { backendFlag, intFlag, onePositional, parse } from "../args.js";
+import { readMethodOrExperiment } from "../readInput.js";
+import { configFor } from "../backboneConfig.js";
+import { attempt, runCommand, withInput } from "../runCommand.js";
+import { checkLaws } from "../../../laws/index.js";
+import { resolveMethod } from "../../interpreters/resolve.js";
+import { TfBackend } from "../../train/backend.js";
+import { IoFailure } from "../../train/errors.js";
+
+export const lawsUsage = "peft laws FILE [--runs N] [--seed N] [--backbone vit-b16|PATH] [--backend B]";
+
+/** Check every law on the file's method, over random small ViTs as deep as its backbone. */
+export const laws = (argv: readonly string[]): Promise<number> =>
+  withInput(
+    () => {
+      const { values, positionals } = parse(argv, { runs: { type: "string" }, seed: { type: "string" }, backbone: { type: "string" }, backend: { type: "string" } });
+      const file = readMethodOrExperiment(onePositional(positionals, `method or experiment file (${lawsUsage})`));
+      const config = configFor(values.backbone as string | undefined, file);
+      resolveMethod(file.method, config);
+      return { method: file.method, config, runs: intFlag("runs", values.runs, 1) ?? 10, seed: intFlag("seed", values.seed, 0) ?? 1, backend: backendFlag(values.backend ?? "wasm") };
+    },
+    (input) =>
+      runCommand(
+        Effect.gen(function* () {
+          const backend = yield* TfBackend;
+          process.stdout.write(`checking laws on random ViTs of depth ${input.config.depth} (backend ${backend.description}, ${input.runs} runs each, seed ${input.seed})\n`);
+          const reports = yield* attempt(() => checkLaws(input.method, { config: input.config, runs: input.runs, seed: input.seed }));
+          for (const r of reports) {
+            process.stdout.write(`${r.ok ? "✓" : "✗"} ${r.law} (${r.runs} runs): ${r.statement}\n`);
+            if (r.failure) process.stdout.write(`    ${r.failure}\n`);
+          }
+          const failed = reports.filter((r) => !r.ok).length;
+          if (failed > 0) return yield* new IoFailure({ path: "laws", reason: `${failed} law(s) failed` });
+          process.stdout.write(`all ${reports.length} laws hold\n`);
+        }),
+        input.backend,
+      ),
+  );

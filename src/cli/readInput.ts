@@ -1,0 +1,43 @@
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { isLeft } from "fp-ts/lib/Either.js";
+import { decodeExperiment, decodeMethod } from "../dsl/codecs.js";
+import type { Experiment } from "../dsl/experiment.js";
+import type { Method } from "../dsl/method.js";
+import { BadInput } from "../train/errors.js";
+
+export const readJson = (path: string): unknown => {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new BadInput({ lines: [`${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`] });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new BadInput({ lines: [`${path}: not valid JSON (${(e as Error).message})`] });
+  }
+};
+
+const failed = (path: string, lines: readonly string[]) => new BadInput({ lines: lines.map((l) => `${path}: ${l}`) });
+
+export const readExperiment = (path: string): { experiment: Experiment; baseDir: string } => {
+  const decoded = decodeExperiment(readJson(path));
+  if (isLeft(decoded)) throw failed(path, decoded.left);
+  return { experiment: decoded.right, baseDir: dirname(resolve(path)) };
+};
+
+/** A file holding an experiment (its `method` is used) or a bare method. */
+export const readMethodOrExperiment = (path: string): { method: Method; experiment?: Experiment; baseDir: string } => {
+  const json = readJson(path);
+  const baseDir = dirname(resolve(path));
+  if (typeof json === "object" && json !== null && "method" in json) {
+    const decoded = decodeExperiment(json);
+    if (isLeft(decoded)) throw failed(path, decoded.left);
+    return { method: decoded.right.method, experiment: decoded.right, baseDir };
+  }
+  const decoded = decodeMethod(json);
+  if (isLeft(decoded)) throw failed(path, decoded.left);
+  return { method: decoded.right, baseDir };
+};

@@ -1,0 +1,89 @@
+import type { Task } from "../dsl/experiment.js";
+import type { VitConfig } from "../models/vitConfig.js";
+import { rng, shuffled } from "../util/random.js";
+import type { Dataset } from "./dataset.js";
+import { mnist, mnistSide, type MnistSplit } from "./mnist.js";
+
+/** MNIST's pixel statistics (the usual normalisation). */
+const mean = 0.1307;
+const std = 0.3081;
+
+export interface TaskData {
+  readonly train: Dataset;
+  readonly val: Dataset;
+  readonly test: Dataset;
+  readonly classes: number;
+}
+
+export class TaskError extends Error {
+  override readonly name = "TaskError";
+}
+
+/**
+ * Normalise 28×28 digits and fit them to the backbone: centred zero-padding (or a centre crop)
+ * to `image` pixels, grey copied into every channel.
+ */
+const toDataset = (src: MnistSplit, picks: readonly number[], labelOf: (digit: number) => number, c: VitConfig): Dataset => {
+  const side = c.image;
+  const offset = Math.floor((side - mnistSide) / 2);
+  const background = (0 - mean) / std;
+  const size = side * side * c.channels;
+  const images = new Float32Array(picks.length * size).fill(background);
+  const labels = new Int32Array(picks.length);
+  picks.forEach((idx, k) => {
+    labels[k] = labelOf(src.labels[idx]!);
+    for (let y = 0; y < side; y++) {
+      const sy = y - offset;
+      if (sy < 0 || sy >= mnistSide) continue;
+      for (let x = 0; x < side; x++) {
+        const sx = x - offset;
+        if (sx < 0 || sx >= mnistSide) continue;
+        const v = (src.images[idx * mnistSide * mnistSide + sy * mnistSide + sx]! / 255 - mean) / std;
+        for (let ch = 0; ch < c.channels; ch++) images[k * size + (y * side + x) * c.channels + ch] = v;
+      }
+    }
+  });
+  return { images, labels, count: picks.length, shape: [side, side, c.channels] };
+};
+
+const indicesOf = (src: MnistSplit, digits: readonly number[]): number[] => {
+  const wanted = new Set(digits);
+  const out: number[] = [];
+  for (let i = 0; i < src.count; i++) if (wanted.has(src.labels[i]!)) out.push(i);
+  return out;
+};
+
+/**
+ * A VTAB-1k-style task: train and val drawn without overlap from the standard train split of
+ * the chosen digits (a fixed seed, so every run sees the same split), test = the standard test
+ * split of those digits. Few-shot takes `shots` train examples per class.
+ */
+export const buildTask = (task: Task, c: VitConfig): TaskData => {
+  const labelOf = (d: number) => task.digits.indexOf(d);
+  const train = mnist("train");
+  const test = mnist("test");
+  const pool = shuffled(indicesOf(train, task.digits), rng(task.seed, "split"));
+  let trainPicks: number[];
+  let rest: number[];
+  if (task.split._tag === "Vtab1k") {
+    trainPicks = pool.slice(0, task.split.train);
+    rest = pool.slice(task.split.train);
+  } else {
+    const shots = task.split.shots;
+    trainPicks = task.digits.flatMap((d) => pool.filter((i) => train.labels[i] === d).slice(0, shots));
+    const taken = new Set(trainPicks);
+    rest = pool.filter((i) => !taken.has(i));
+  }
+  const valPicks = rest.slice(0, task.split.val);
+  const need = trainPicks.length + valPicks.length;
+  const wanted = task.split._tag === "Vtab1k" ? task.split.train + task.split.val : task.split.shots * task.digits.length + task.split.val;
+  if (need < wanted) throw new TaskError(`data.split asks for ${wanted} examples of digits ${task.digits.join(",")}, MNIST's train split has ${pool.length}`);
+  const testAll = indicesOf(test, task.digits);
+  const testPicks = task.testLimit === null ? testAll : shuffled(testAll, rng(task.seed, "test")).slice(0, task.testLimit).sort((a, b) => a - b);
+  return {
+    train: toDataset(train, trainPicks, labelOf, c),
+    val: toDataset(train, valPicks, labelOf, c),
+    test: toDataset(test, testPicks, labelOf, c),
+    classes: task.digits.length,
+  };
+};

@@ -1,0 +1,69 @@
+import { isLeft } from "fp-ts/lib/Either.js";
+import { MethodCodec, decodeMethod } from "../dsl/codecs.js";
+import type { Method } from "../dsl/method.js";
+import { readSafetensors, toFloat32, writeSafetensors, SafetensorsError } from "../models/safetensors.js";
+import { decodeVitConfig, type VitConfig } from "../models/vitConfig.js";
+import type { Program } from "./compile/program.js";
+
+export const adapterFormat = "peft-dsl.adapter/1";
+
+/** How one adapter tensor enters ΔW, so the file can be applied without this library. */
+export interface TensorLayout {
+  /** The backbone parameter it changes (timm name). */
+  readonly param: string;
+  /** Rows of that parameter (as [dout, din]) it covers; null for all of them. */
+  readonly rows: readonly [number, number] | null;
+  readonly role: "lora_A" | "lora_B" | "value";
+  /** LoRA's s in ΔW = s · B A. */
+  readonly scale?: number;
+}
+
+export interface AdapterFile {
+  readonly method: Method;
+  /** The adapted model's config (classes = the task's). */
+  readonly config: VitConfig;
+  /** "reset": the base head was replaced by zeros of the task's shape before adaptation. */
+  readonly head: "reset" | "keep";
+  readonly values: ReadonlyMap<string, Float32Array>;
+  readonly layout: Readonly<Record<string, TensorLayout>>;
+}
+
+/** adapter.safetensors: the method's own tensors, its JSON and the layout in the metadata. */
+export const adapterBytes = (program: Program, head: "reset" | "keep"): Uint8Array => {
+  const values = program.values();
+  const layout: Record<string, TensorLayout> = {};
+  for (const p of program.params) {
+    const { site } = p.placement;
+    layout[p.name] = { param: site.param, rows: site.rows, role: p.role, ...(p.leaf._tag === "LowRank" ? { scale: p.leaf.scale } : {}) };
+  }
+  return writeSafetensors(
+    program.params.map((p) => ({ name: p.name, shape: p.shape, data: values.get(p.name)! })),
+    {
+      format: adapterFormat,
+      method: JSON.stringify(MethodCodec.encode(program.method)),
+      config: JSON.stringify(program.config),
+      head,
+      layout: JSON.stringify(layout),
+    },
+  );
+};
+
+export const readAdapter = (bytes: Uint8Array, source: string): AdapterFile => {
+  const file = readSafetensors(bytes, source);
+  const m = file.metadata;
+  if (m.format !== adapterFormat) throw new SafetensorsError(`${source}: not a peft-dsl adapter (metadata format is ${JSON.stringify(m.format)}, expected "${adapterFormat}")`);
+  const parse = (key: string): unknown => {
+    try {
+      return JSON.parse(m[key] ?? "");
+    } catch {
+      throw new SafetensorsError(`${source}: metadata "${key}" is missing or not JSON`);
+    }
+  };
+  const method = decodeMethod(parse("method"));
+  if (isLeft(method)) throw new SafetensorsError(`${source}: metadata method: ${method.left.join("; ")}`);
+  const config = decodeVitConfig(parse("config"));
+  if (isLeft(config)) throw new SafetensorsError(`${source}: metadata config: ${config.left.join("; ")}`);
+  const head = m.head === "keep" ? "keep" : "reset";
+  const values = new Map([...file.tensors].map(([k, raw]) => [k, toFloat32(raw, k)]));
+  return { method: method.right, config: config.right, head, values, layout: parse("layout") as Record<string, TensorLayout> };
+};

@@ -1,0 +1,44 @@
+import type { Method } from "../dsl/method.js";
+import { showSelector } from "../dsl/selector.js";
+import { showTransform, type WeightTransform } from "../dsl/transform.js";
+import type { VitConfig } from "../models/vitConfig.js";
+import { adapterParams } from "./adapterParams.js";
+import { countMethod, countTransform } from "./count.js";
+import { hasFastPath, leaves } from "./leaves.js";
+import { resolveMethod } from "./resolve.js";
+
+const n = (x: number) => x.toLocaleString("en-US");
+
+/** ΔW of a transform written as math, in timm's [dout, din] layout. */
+const formula = (t: WeightTransform): string => {
+  switch (t._tag) {
+    case "LowRank": return `ΔW = ${t.scaling === "alpha/rank" ? `(${t.alpha}/${t.rank})` : `${t.alpha}`}·B A, A ∈ ℝ^{${t.rank}×din}, B ∈ ℝ^{dout×${t.rank}}`;
+    case "Full": return "W' = V (V trainable, starts at W)";
+    case "Frozen": return "ΔW = 0";
+    case "Sum": return t.terms.map(formula).join("  +  ");
+  }
+};
+
+/**
+ * A readable account of a method on a backbone: each target with its formula and the sites it
+ * changes (shape, tensors, fast path or materialised), then totals like HF PEFT's
+ * print_trainable_parameters.
+ */
+export const describeMethod = (m: Method, config: VitConfig, options: { readonly sites?: boolean } = {}): string => {
+  const placements = resolveMethod(m, config);
+  const report = countMethod(m, config);
+  const lines = [`method: ${m.targets.length} target(s), ${m.losses.length} loss term(s), ${m.rules.length} rule(s)`];
+  m.targets.forEach((tg, i) => {
+    const mine = placements.filter((p) => p.target === i);
+    lines.push(`  [${i}] ${showTransform(tg.transform)} on ${showSelector(tg.select)}: ${mine.length} site(s), ${n(report.targets[i]!.trainable)} trainable`);
+    lines.push(`      ${formula(tg.transform)}`);
+    if (options.sites === false) return;
+    for (const p of mine) {
+      const tensors = adapterParams([p]).map((a) => `${a.role} ${a.shape.join("×")}`).join(", ");
+      const path = leaves(p.transform).every(hasFastPath) && p.site.matrix ? "fast path" : "materialised";
+      lines.push(`      ${p.site.name.padEnd(34)} ${p.site.shape.join("×").padEnd(10)} ${n(countTransform(p.transform, p.site)).padStart(9)}  ${tensors || "-"}${leaves(p.transform).length > 0 ? `  (${path})` : ""}`);
+    }
+  });
+  lines.push(`trainable params: ${n(report.trainable)} || backbone params: ${n(report.backbone)} || trainable%: ${report.percent.toFixed(4)}`);
+  return lines.join("\n");
+};

@@ -1,0 +1,57 @@
+import { readFileSync } from "node:fs";
+import { readSafetensors, toFloat32, writeSafetensors } from "../models/safetensors.js";
+import { writeFileAtomic } from "../util/atomicWrite.js";
+
+/** One finished epoch, as logged and as kept in checkpoints. */
+export interface EpochRecord {
+  readonly epoch: number;
+  readonly steps: number;
+  readonly trainLoss: number;
+  readonly valAccuracy: number;
+  readonly lr: number;
+  readonly seconds: number;
+}
+
+/** Everything a run needs to continue exactly where it stopped. */
+export interface Checkpoint {
+  /** Fingerprint of the experiment; a checkpoint only resumes the run that wrote it. */
+  readonly fingerprint: string;
+  /** Epochs completed. */
+  readonly epochs: number;
+  /** Optimiser updates applied. */
+  readonly steps: number;
+  readonly history: readonly EpochRecord[];
+  readonly adapter: ReadonlyMap<string, Float32Array>;
+  readonly optimizer: ReadonlyMap<string, Float32Array>;
+}
+
+const shapeOf = (data: Float32Array) => [data.length];
+
+/** Write atomically: a crash mid-write leaves the previous checkpoint intact. */
+export const saveCheckpoint = (path: string, c: Checkpoint): void => {
+  const tensors = [
+    ...[...c.adapter].map(([k, data]) => ({ name: `adapter:${k}`, shape: shapeOf(data), data })),
+    ...[...c.optimizer].map(([k, data]) => ({ name: `optimizer:${k}`, shape: shapeOf(data), data })),
+  ];
+  const meta = { fingerprint: c.fingerprint, epochs: String(c.epochs), steps: String(c.steps), history: JSON.stringify(c.history) };
+  writeFileAtomic(path, writeSafetensors(tensors, meta));
+};
+
+export const loadCheckpoint = (path: string): Checkpoint => {
+  const file = readSafetensors(readFileSync(path), path);
+  const adapter = new Map<string, Float32Array>();
+  const optimizer = new Map<string, Float32Array>();
+  for (const [name, raw] of file.tensors) {
+    const [kind, ...rest] = name.split(":");
+    (kind === "adapter" ? adapter : optimizer).set(rest.join(":"), toFloat32(raw, name));
+  }
+  const m = file.metadata;
+  return {
+    fingerprint: m.fingerprint ?? "",
+    epochs: Number(m.epochs),
+    steps: Number(m.steps),
+    history: JSON.parse(m.history ?? "[]") as EpochRecord[],
+    adapter,
+    optimizer,
+  };
+};

@@ -1,0 +1,195 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { Effect } from "effect";
+import type { Experiment } from "../dsl/experiment.js";
+import { taskClasses } from "../dsl/experiment.js";
+import { ExperimentCodec } from "../dsl/codecs.js";
+import { compile, type Program } from "../interpreters/compile/program.js";
+import { trainer } from "../interpreters/compile/trainer.js";
+import { countMethod } from "../interpreters/count.js";
+import { mergedWeights } from "../interpreters/merge.js";
+import { adapterBytes } from "../interpreters/adapterFile.js";
+import { MethodError } from "../interpreters/methodError.js";
+import { backboneBytes, withZeroHead, type Backbone } from "../models/backbone.js";
+import { buildTask, TaskError } from "../data/task.js";
+import { batchesPerEpoch, epochBatches } from "../data/dataset.js";
+import { writeFileAtomic } from "../util/atomicWrite.js";
+import { BadInput, IoFailure, NanLoss } from "./errors.js";
+import { loadCheckpoint, saveCheckpoint, type EpochRecord } from "./checkpoint.js";
+import { learningRate } from "./learningRate.js";
+import { accuracy } from "./evaluate.js";
+import { fingerprint } from "./fingerprint.js";
+import { backbonePath, loadBackbone } from "./loadBackbone.js";
+import type { Progress } from "./progress.js";
+import { TfBackend } from "./backend.js";
+
+export interface RunOptions {
+  readonly outDir: string;
+  readonly resume: boolean;
+  readonly progress: Progress;
+  /** Directory that relative paths in the experiment are resolved against (the file's own). */
+  readonly baseDir: string;
+  /** A backbone built in memory (pretraining from scratch) instead of `experiment.backbone.weights`. */
+  readonly backbone?: Backbone;
+}
+
+export interface RunResult {
+  readonly name: string;
+  readonly backend: string;
+  readonly trainable: number;
+  readonly backboneParams: number;
+  readonly trainablePercent: number;
+  readonly metrics: { readonly trainLoss: number; readonly valAccuracy: number; readonly testAccuracy: number };
+  readonly timings: { readonly trainSeconds: number; readonly medianStepMs: number; readonly testSeconds: number };
+  readonly plans: Readonly<Record<string, string>>;
+  readonly history: readonly EpochRecord[];
+  readonly experiment: unknown;
+}
+
+export const outputFiles = (dir: string) => ({
+  checkpoint: join(dir, "checkpoint.safetensors"),
+  result: join(dir, "result.json"),
+  adapter: join(dir, "adapter.safetensors"),
+  merged: join(dir, "merged.safetensors"),
+  log: join(dir, "log.jsonl"),
+});
+
+const io = <A>(path: string, f: () => A) =>
+  Effect.try({ try: f, catch: (e) => new IoFailure({ path, reason: (e as Error).message }) });
+
+/** Everything that can reject the input, done before anything is written. */
+const prepare = (exp: Experiment, o: RunOptions) =>
+  Effect.gen(function* () {
+    const files = outputFiles(o.outDir);
+    if (!o.resume && (existsSync(files.checkpoint) || existsSync(files.result))) {
+      return yield* new BadInput({ lines: [`--out ${o.outDir} already holds a run; pass --resume to continue it, or choose another directory`] });
+    }
+    const loaded = o.backbone ?? (yield* loadBackbone(backbonePath(exp.backbone.weights, o.baseDir)));
+    const classes = taskClasses(exp.data);
+    if (exp.backbone.head === "keep" && loaded.config.classes !== classes) {
+      return yield* new BadInput({ lines: [`backbone.head is "keep" but the backbone has ${loaded.config.classes} classes and data has ${classes}; use "reset"`] });
+    }
+    const backbone: Backbone = exp.backbone.head === "reset" ? withZeroHead(loaded, classes) : loaded;
+    const data = yield* Effect.try({
+      try: () => buildTask(exp.data, backbone.config),
+      catch: (e) => (e instanceof TaskError ? new BadInput({ lines: [e.message] }) : new IoFailure({ path: "MNIST", reason: (e as Error).message })),
+    });
+    yield* Effect.try({
+      try: () => countMethod(exp.method, backbone.config),
+      catch: (e) => new BadInput({ lines: [e instanceof MethodError ? `method.${e.message}` : (e as Error).message] }),
+    });
+    return { backbone, data, files };
+  });
+
+const median = (xs: readonly number[]): number => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};
+
+/** Train an experiment end to end: checkpoint each epoch, resume on request, write the four outputs. */
+export const runExperiment = (exp: Experiment, o: RunOptions) =>
+  Effect.gen(function* () {
+    const backend = yield* TfBackend;
+    const { backbone, data, files } = yield* prepare(exp, o);
+    const print = fingerprint(exp);
+    const program = yield* Effect.acquireRelease(Effect.sync(() => compile(exp.method, backbone, { seed: exp.seed })), (p) => Effect.sync(() => p.dispose()));
+    const opt = exp.optimizer;
+    const train = yield* Effect.acquireRelease(
+      Effect.sync(() => trainer(program, { beta1: opt.beta1, beta2: opt.beta2, eps: opt.eps, weightDecay: opt.weightDecay })),
+      (t) => Effect.sync(() => t.dispose()),
+    );
+    const history: EpochRecord[] = [];
+    if (o.resume && existsSync(files.checkpoint)) {
+      const c = yield* io(files.checkpoint, () => loadCheckpoint(files.checkpoint));
+      if (c.fingerprint !== print) {
+        return yield* new BadInput({ lines: [`${files.checkpoint} was written by a different experiment (fingerprint ${c.fingerprint}, this one is ${print}); resume needs the same file and flags`] });
+      }
+      program.setValues(c.adapter);
+      train.loadState(c.optimizer, c.steps);
+      history.push(...c.history);
+      yield* io(files.log, () => {
+        const kept = existsSync(files.log) ? readFileSync(files.log, "utf8").split("\n").filter((l) => l !== "" && (JSON.parse(l) as { epoch: number }).epoch < c.epochs) : [];
+        writeFileAtomic(files.log, kept.map((l) => `${l}\n`).join(""));
+      });
+      o.progress.info(`resuming after epoch ${c.epochs} (${c.steps} steps)`);
+    } else if (o.resume && existsSync(files.result)) {
+      o.progress.info(`${o.outDir} holds a finished run; nothing to resume`);
+      return JSON.parse(readFileSync(files.result, "utf8")) as RunResult;
+    } else {
+      yield* io(o.outDir, () => {
+        mkdirSync(o.outDir, { recursive: true });
+        writeFileAtomic(files.log, "");
+      });
+    }
+    const counts = countMethod(exp.method, backbone.config);
+    o.progress.info(`backend: ${backend.description}`);
+    o.progress.info(`${exp.name}: ${counts.trainable.toLocaleString("en-US")} trainable of ${counts.backbone.toLocaleString("en-US")} backbone parameters (${counts.percent.toFixed(3)}%), ${data.train.count} train / ${data.val.count} val / ${data.test.count} test`);
+    const stepsPerEpoch = batchesPerEpoch(data.train.count, exp.schedule.batchSize);
+    const stepTimes: number[] = [];
+    for (let epoch = history.length; epoch < exp.schedule.epochs; epoch++) {
+      const started = performance.now();
+      let lossSum = 0;
+      let lastLr = 0;
+      const batches = epochBatches(data.train, exp.schedule.batchSize, exp.seed, epoch);
+      for (const [i, b] of batches.entries()) {
+        const step = epoch * stepsPerEpoch + i;
+        const lr = learningRate(exp.schedule, opt, step, stepsPerEpoch);
+        const t0 = performance.now();
+        const images = tf.tensor4d(b.images, [b.count, ...data.train.shape]);
+        const labels = tf.tensor1d(b.labels, "int32");
+        const r = train.step(images, labels, lr);
+        images.dispose();
+        labels.dispose();
+        stepTimes.push(performance.now() - t0);
+        if (!Number.isFinite(r.loss)) {
+          yield* io(files.log, () => appendFileSync(files.log, `${JSON.stringify({ type: "error", epoch, step: step + 1, lr, terms: r.terms })}\n`));
+          return yield* new NanLoss({ epoch, step: step + 1, lr, terms: r.terms, lastCheckpoint: history.length > 0 ? String(history.length) : null });
+        }
+        lossSum += r.loss;
+        lastLr = lr;
+        yield* io(files.log, () => appendFileSync(files.log, `${JSON.stringify({ type: "step", epoch, step: step + 1, loss: r.loss, lr, terms: r.terms })}\n`));
+        const elapsed = (performance.now() - started) / 1000;
+        const remainingSteps = (exp.schedule.epochs - epoch) * stepsPerEpoch - (i + 1);
+        o.progress.step({ epoch, epochs: exp.schedule.epochs, step: i + 1, steps: batches.length, loss: r.loss, lr, etaSeconds: (elapsed / (i + 1)) * remainingSteps });
+        yield* Effect.yieldNow;
+      }
+      const valAccuracy = accuracy(program, data.val);
+      const record: EpochRecord = {
+        epoch, steps: train.steps(), trainLoss: lossSum / batches.length, valAccuracy, lr: lastLr, seconds: (performance.now() - started) / 1000,
+      };
+      history.push(record);
+      yield* io(files.checkpoint, () => saveCheckpoint(files.checkpoint, {
+        fingerprint: print, epochs: history.length, steps: train.steps(), history, adapter: program.values(), optimizer: train.state(),
+      }));
+      yield* io(files.log, () => appendFileSync(files.log, `${JSON.stringify({ type: "epoch", ...record })}\n`));
+      o.progress.epoch({ epoch, epochs: exp.schedule.epochs, trainLoss: record.trainLoss, valAccuracy, seconds: record.seconds });
+    }
+    const testStarted = performance.now();
+    const testAccuracy = accuracy(program, data.test);
+    const last = history[history.length - 1]!;
+    const result: RunResult = {
+      name: exp.name,
+      backend: backend.description,
+      trainable: counts.trainable,
+      backboneParams: counts.backbone,
+      trainablePercent: counts.percent,
+      metrics: { trainLoss: last.trainLoss, valAccuracy: last.valAccuracy, testAccuracy },
+      timings: { trainSeconds: history.reduce((s, h) => s + h.seconds, 0), medianStepMs: median(stepTimes), testSeconds: (performance.now() - testStarted) / 1000 },
+      plans: Object.fromEntries(program.plans),
+      history,
+      experiment: ExperimentCodec.encode(exp),
+    };
+    yield* writeOutputs(program, backbone, exp, result, files);
+    return result;
+  });
+
+const writeOutputs = (program: Program, backbone: Backbone, exp: Experiment, result: RunResult, files: ReturnType<typeof outputFiles>) =>
+  io(files.result, () => {
+    writeFileAtomic(files.adapter, adapterBytes(program, exp.backbone.head));
+    writeFileAtomic(files.merged, backboneBytes({ config: backbone.config, weights: mergedWeights(program) }, { source: `peft-dsl merge of ${exp.name}` }));
+    writeFileAtomic(files.result, `${JSON.stringify(result, null, 2)}\n`);
+    rmSync(files.checkpoint, { force: true });
+  });
+
