@@ -19,7 +19,7 @@ const commands: Record<string, { readonly run: (argv: readonly string[]) => Prom
 const help = (): string =>
   ["peft — PEFT methods for vision transformers as typed descriptions, compiled to TensorFlow.js", "", "commands:",
     ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(9)} ${c.what}\n            ${c.usage}`),
-    "", "exit codes: 0 ok, 1 failure, 2 bad input (nothing written), 3 loss not finite (last checkpoint kept)"].join("\n");
+    "", "exit codes: 0 ok, 1 failure, 2 bad input (nothing written), 3 loss or gradient not finite (last good checkpoint kept)"].join("\n");
 
 const [name, ...argv] = process.argv.slice(2);
 if (name === undefined || name === "help" || name === "--help" || name === "-h") {

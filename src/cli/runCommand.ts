@@ -6,7 +6,7 @@ import { SafetensorsError } from "../models/safetensors.js";
 
 export type CliError = BadInput | NanLoss | IoFailure | BackendUnavailable;
 
-/** Exit codes: 0 success, 1 failure (I/O, a law broken, a bug), 2 bad input, 3 loss not finite. */
+/** Exit codes: 0 success, 1 failure (I/O, a law broken, a bug), 2 bad input, 3 loss or gradient not finite. */
 const codeOf = (e: unknown): number => (e instanceof BadInput ? 2 : e instanceof NanLoss ? 3 : 1);
 
 const report = (e: unknown): number => {

@@ -144,19 +144,70 @@ export interface NamedTensor {
   readonly name: string;
   readonly shape: readonly number[];
   readonly data: TensorData;
+  /** Store float data at half precision (rounded to nearest even); F32 by default. */
+  readonly dtype?: "F16" | "BF16";
 }
 
-/** Serialise tensors (F32 or I32, by array type) in the given order, header padded to 8 bytes. */
+const f32Bits = (x: number): number => {
+  const f = new Float32Array([x]);
+  return new Uint32Array(f.buffer)[0]!;
+};
+
+/** float32 → bfloat16 bits: the top 16 bits, rounded to nearest even; NaN stays NaN. */
+const f32ToBf16 = (x: number): number => {
+  const b = f32Bits(x);
+  if (Number.isNaN(x)) return (b >>> 16) | 0x40;
+  return ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
+};
+
+/** float32 → IEEE half bits, rounded to nearest even, with subnormals, overflow to ±Inf, NaN. */
+const f32ToF16 = (x: number): number => {
+  const b = f32Bits(x);
+  const sign = (b >>> 16) & 0x8000;
+  const exp = (b >>> 23) & 0xff;
+  const mant = b & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant !== 0 ? 0x200 : 0);
+  const e = exp - 127 + 15;
+  if (e >= 31) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    const m = mant | 0x800000;
+    const shift = 14 - e;
+    const half = 1 << (shift - 1);
+    const rest = m & ((1 << shift) - 1);
+    let r = m >>> shift;
+    if (rest > half || (rest === half && (r & 1) === 1)) r++;
+    return sign | r;
+  }
+  let r = (e << 10) | (mant >>> 13);
+  const rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && (r & 1) === 1)) r++;
+  return sign | r;
+};
+
+const encoded = (t: NamedTensor): Uint8Array => {
+  if (t.dtype === undefined) return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  if (!(t.data instanceof Float32Array)) throw new SafetensorsError(`${t.name}: ${t.dtype} needs float data`);
+  const convert = t.dtype === "F16" ? f32ToF16 : f32ToBf16;
+  const out = new Uint16Array(t.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = convert(t.data[i]!);
+  return new Uint8Array(out.buffer);
+};
+
+/** Serialise tensors (F32 or I32 by array type, or F16/BF16 on request) in order, header padded to 8 bytes. */
 export const writeSafetensors = (tensors: readonly NamedTensor[], metadata: Readonly<Record<string, string>> = {}): Uint8Array => {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
+  const bodies: Uint8Array[] = [];
   for (const t of tensors) {
     const expected = t.shape.reduce((a, b) => a * b, 1);
     if (expected !== t.data.length) throw new SafetensorsError(`${t.name}: shape ${JSON.stringify(t.shape)} needs ${expected} values, got ${t.data.length}`);
-    if (t.name in header) throw new SafetensorsError(`${t.name}: duplicate tensor name`);
-    header[t.name] = { dtype: t.data instanceof Float32Array ? "F32" : "I32", shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
-    offset += t.data.byteLength;
+    if (t.name === "__metadata__" || Object.hasOwn(header, t.name)) throw new SafetensorsError(`${t.name}: duplicate or reserved tensor name`);
+    const body = encoded(t);
+    header[t.name] = { dtype: t.dtype ?? (t.data instanceof Float32Array ? "F32" : "I32"), shape: t.shape, data_offsets: [offset, offset + body.byteLength] };
+    bodies.push(body);
+    offset += body.byteLength;
   }
   let json = JSON.stringify(header);
   const raw = new TextEncoder().encode(json);
@@ -166,9 +217,9 @@ export const writeSafetensors = (tensors: readonly NamedTensor[], metadata: Read
   new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.byteLength), true);
   out.set(headerBytes, 8);
   let at = 8 + headerBytes.byteLength;
-  for (const t of tensors) {
-    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
-    at += t.data.byteLength;
+  for (const body of bodies) {
+    out.set(body, at);
+    at += body.byteLength;
   }
   return out;
 };

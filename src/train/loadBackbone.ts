@@ -9,8 +9,15 @@ import { BadInput } from "./errors.js";
 export const backbonePath = (weights: string, baseDir: string): string =>
   weights === "default" ? defaultBackbonePath() : resolve(baseDir, weights);
 
+/** Read a backbone checkpoint; failures name `field` and say what is wrong with the file. */
+export const readBackboneFile = (path: string, field = "backbone.weights", hint = ""): Backbone => {
+  try {
+    return readBackbone(readFileSync(path), path);
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === "ENOENT" ? `no such file ${path}` : (e as Error).message;
+    throw new BadInput({ lines: [`${field}: ${why}${hint}`] });
+  }
+};
+
 export const loadBackbone = (path: string, field = "backbone.weights"): Effect.Effect<Backbone, BadInput> =>
-  Effect.try({
-    try: () => readBackbone(readFileSync(path), path),
-    catch: (e) => new BadInput({ lines: [`${field}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? `no such file ${path}` : (e as Error).message}`] }),
-  });
+  Effect.try({ try: () => readBackboneFile(path, field), catch: (e) => e as BadInput });

@@ -143,9 +143,9 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
         images.dispose();
         labels.dispose();
         stepTimes.push(performance.now() - t0);
-        if (!Number.isFinite(r.loss)) {
-          yield* io(files.log, () => appendFileSync(files.log, `${JSON.stringify({ type: "error", epoch, step: step + 1, lr, terms: r.terms })}\n`));
-          return yield* new NanLoss({ epoch, step: step + 1, lr, terms: r.terms, lastCheckpoint: history.length > 0 ? String(history.length) : null });
+        if (!r.applied) {
+          yield* io(files.log, () => appendFileSync(files.log, `${JSON.stringify({ type: "error", epoch, step: step + 1, lr, terms: r.terms, gradMaxAbs: r.gradMaxAbs })}\n`));
+          return yield* new NanLoss({ epoch, step: step + 1, lr, terms: r.terms, gradMaxAbs: r.gradMaxAbs, lastCheckpoint: history.length > 0 ? String(history.length) : null });
         }
         lossSum += r.loss;
         lastLr = lr;

@@ -3,8 +3,8 @@ import { fileURLToPath } from "node:url";
 import { readBackbone, type Backbone } from "../../src/models/backbone.js";
 import { readSafetensors, toFloat32 } from "../../src/models/safetensors.js";
 
-/** The shared fixtures live beside the project: ../shared/fixtures. */
-export const fixturePath = (name: string): string => fileURLToPath(new URL(`../../../shared/fixtures/${name}`, import.meta.url));
+/** timm fixtures, copied from the project's shared/fixtures so that a fresh clone tests on its own. */
+export const fixturePath = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 
 export const timmTiny = (): Backbone => readBackbone(readFileSync(fixturePath("timm-vit-tiny.safetensors")), "timm-vit-tiny");
 

@@ -10,6 +10,7 @@ import { empty } from "../../dsl/method.js";
 import { readBackbone, withZeroHead, type Backbone } from "../../models/backbone.js";
 import { readSafetensors, toFloat32, writeSafetensors } from "../../models/safetensors.js";
 import { BadInput } from "../../train/errors.js";
+import { TfBackend } from "../../train/backend.js";
 import { writeFileAtomic } from "../../util/atomicWrite.js";
 
 export const forwardUsage = "peft forward --weights W.safetensors [--adapter A.safetensors] --input X.safetensors --out Y.safetensors [--backend B]";
@@ -51,6 +52,7 @@ export const forward = (argv: readonly string[]): Promise<number> =>
     (input) =>
       runCommand(
         Effect.gen(function* () {
+          process.stderr.write(`backend: ${(yield* TfBackend).description}\n`);
           const program = yield* Effect.acquireRelease(
             attempt(() => {
               const p = compile(input.adapter?.method ?? empty, input.backbone, { seed: 0 });

@@ -7,9 +7,13 @@ import { programLoss } from "./loss.js";
 import type { Program } from "./program.js";
 
 export interface StepResult {
-  /** The batch loss before the update; not finite means no update was applied. */
+  /** The batch loss before the update. */
   readonly loss: number;
   readonly terms: Readonly<Record<string, number>>;
+  /** The largest |gradient| entry over all trainable tensors. */
+  readonly gradMaxAbs: number;
+  /** False when the loss or a gradient was not finite: then no parameter or moment changed. */
+  readonly applied: boolean;
 }
 
 /** A program's train step: gradients of the loss for the masked variables, then AdamW. */
@@ -39,6 +43,8 @@ export const trainer = (program: Program, settings: AdamWSettings): Trainer => {
     step: (images, labels, lr) => {
       const terms: Record<string, number> = {};
       let loss = NaN;
+      let gradMaxAbs = NaN;
+      let applied = false;
       tf.tidy(() => {
         let parts: Record<string, tf.Scalar> = {};
         const { value, grads } = tf.variableGrads(() => {
@@ -49,13 +55,17 @@ export const trainer = (program: Program, settings: AdamWSettings): Trainer => {
         loss = value.dataSync()[0]!;
         for (const [k, t] of Object.entries(parts)) terms[k] = t.dataSync()[0]!;
         if (!Number.isFinite(loss)) return;
+        // A finite loss can still have overflowing gradients; one Inf would poison AdamW's moments.
+        gradMaxAbs = tf.max(tf.stack(vars.map(([, v]) => tf.max(tf.abs(grads[v.name]!))))).dataSync()[0]!;
+        if (!Number.isFinite(gradMaxAbs)) return;
+        applied = true;
         count += 1;
         for (const [name, v] of vars) {
           const mv = moments.get(name)!;
           adamwUpdate(v, grads[v.name]!, mv.m, mv.v, lr, count, decay.get(name)!, settings);
         }
       });
-      return { loss, terms };
+      return { loss, terms, gradMaxAbs, applied };
     },
     steps: () => count,
     state: () => {

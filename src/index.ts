@@ -1,0 +1,28 @@
+/**
+ * peft-dsl: PEFT methods for vision transformers as typed data, compiled to TensorFlow.js.
+ * Write a Method with the combinators below, then count, describe, compile, train, merge it.
+ */
+export * from "./dsl/selector.js";
+export * from "./dsl/transform.js";
+export * from "./dsl/method.js";
+export type * from "./dsl/experiment.js";
+export { taskClasses } from "./dsl/experiment.js";
+export { decodeExperiment, decodeMethod, ExperimentCodec, MethodCodec, SelectorCodec, TransformCodec } from "./dsl/codecs.js";
+export * from "./methods/index.js";
+export { presets, vitB16, type VitConfig } from "./models/vitConfig.js";
+export { vitForward, clsFeature, meanFeature, type VitAccess, type VitOutput } from "./models/vit.js";
+export { readBackbone, backboneBytes, withZeroHead, type Backbone, type Weights, type HostTensor } from "./models/backbone.js";
+export { initVit } from "./models/initVit.js";
+export { readSafetensors, writeSafetensors, SafetensorsError } from "./models/safetensors.js";
+export { compile, type Program, type CompileOptions } from "./interpreters/compile/program.js";
+export { trainer, type Trainer } from "./interpreters/compile/trainer.js";
+export { countMethod, type CountReport } from "./interpreters/count.js";
+export { describeMethod } from "./interpreters/describe.js";
+export { mergedWeights } from "./interpreters/merge.js";
+export { referenceForward } from "./interpreters/reference/forward.js";
+export { adapterBytes, readAdapter, adapterFormat, type AdapterFile } from "./interpreters/adapterFile.js";
+export { MethodError } from "./interpreters/methodError.js";
+export { loadBackend, releaseBackend, backendNames, type BackendName } from "./train/backend.js";
+export { runExperiment, type RunOptions, type RunResult } from "./train/runExperiment.js";
+export { streamProgress, silentProgress, type Progress } from "./train/progress.js";
+export { buildTask } from "./data/task.js";

@@ -1,0 +1,195 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { readSafetensors, toFloat32, writeSafetensors } from "../../src/models/safetensors.js";
+import { readBackbone } from "../../src/models/backbone.js";
+import { mnist } from "../../src/data/mnist.js";
+import { loadCheckpoint } from "../../src/train/checkpoint.js";
+import { expectClose } from "../support/close.js";
+
+/*
+ * The CLI as a user runs it: the built `peft` binary (npm test builds first), real files,
+ * exit codes, and a real SIGKILL in the middle of training.
+ */
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const bin = join(root, "dist/src/cli/main.js");
+const work = mkdtempSync(join(tmpdir(), "peft-cli-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const peft = (...args: string[]) => {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: work, encoding: "utf8" });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+};
+
+/** A small LoRA experiment on the embedded backbone: 3 epochs of 7 steps. */
+const smallLora = {
+  name: "cli test: LoRA r4 on q,v + head",
+  data: { _tag: "Mnist", digits: [5, 6, 7, 8, 9], split: { _tag: "Vtab1k", train: 200, val: 60 }, seed: 0, testLimit: 300 },
+  method: {
+    targets: [
+      { select: { _tag: "Role", role: "q" }, transform: { _tag: "LowRank", rank: 4, alpha: 8 } },
+      { select: { _tag: "Role", role: "v" }, transform: { _tag: "LowRank", rank: 4, alpha: 8 } },
+      { select: { _tag: "Role", role: "head" }, transform: { _tag: "Full" } },
+    ],
+  },
+  optimizer: { _tag: "AdamW", lr: 0.005 },
+  schedule: { epochs: 3, batchSize: 32, warmupEpochs: 1 },
+  seed: 4,
+};
+const experimentFile = (name: string, content: unknown): string => {
+  const path = join(work, name);
+  writeFileSync(path, JSON.stringify(content));
+  return path;
+};
+const tensors = (path: string) => readSafetensors(readFileSync(path));
+
+describe("peft CLI", () => {
+  const lora = experimentFile("lora.json", smallLora);
+
+  it("rejects a malformed experiment with exit 2, names the field, and writes nothing", () => {
+    const bad = experimentFile("bad.json", { ...smallLora, schedule: { epochs: 0, batchSize: 32 } });
+    const out = join(work, "bad-run");
+    const r = peft("train", bad, "--out", out);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("expected integer ≥ 1 at schedule.epochs, got 0");
+    expect(existsSync(out)).toBe(false);
+    const typo = peft("train", experimentFile("typo.json", { ...smallLora, optimiser: {} }), "--out", out);
+    expect([typo.code, typo.stderr.includes('unknown field "optimiser"')]).toEqual([2, true]);
+    expect(peft("train", lora, "--out", out, "--epochs", "two").code).toBe(2);
+    expect(peft("train", lora, "--out", out, "--backend", "tpu").stderr).toContain("--backend: expected one of auto, gpu, node, webgpu, wasm, cpu");
+    expect(peft("train", join(work, "missing.json"), "--out", out).stderr).toContain("no such file");
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("counts and describes an experiment's method without training", () => {
+    const r = peft("count", lora);
+    expect(r.code).toBe(0);
+    // q and v of 4 blocks: 4·2·r(64+64) with r = 4, plus the reset head 64·5 + 5.
+    expect(r.stdout).toContain(`trainable params: ${(4 * 2 * 4 * 128 + 64 * 5 + 5).toLocaleString("en-US")}`);
+    const b16 = peft("count", join(root, "examples/experiments/lora.json"), "--backbone", "vit-b16");
+    expect(b16.stdout).toContain(`trainable params: ${(294_912 + 768 * 5 + 5).toLocaleString("en-US")}`);
+    expect(peft("describe", lora).stdout).toContain("blocks.3.attn.qkv.weight[v]");
+  });
+
+  it("checks the laws on an experiment file's method", () => {
+    const r = peft("laws", lora, "--runs", "2");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("✓ merge equivalence (2 runs)");
+    expect(r.stdout).toContain("all 7 laws hold");
+  });
+
+  const run = join(work, "run");
+  it("trains: writes result.json, adapter and merged checkpoints and the log, and no checkpoint is left", () => {
+    const r = peft("train", lora, "--out", run, "--backend", "wasm");
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(run).sort()).toEqual(["adapter.safetensors", "log.jsonl", "merged.safetensors", "result.json"]);
+    const result = JSON.parse(readFileSync(join(run, "result.json"), "utf8"));
+    expect(result.trainable).toBe(4 * 2 * 4 * 128 + 64 * 5 + 5);
+    expect(result.history).toHaveLength(3);
+    expect(result.metrics.testAccuracy).toBeGreaterThan(0.5);
+    const adapter = tensors(join(run, "adapter.safetensors"));
+    expect(adapter.tensors.size).toBe(4 * 2 * 2 + 2);
+    expect(JSON.parse(adapter.metadata.method!).targets).toHaveLength(3);
+    const log = readFileSync(join(run, "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(log.filter((l) => l.type === "step")).toHaveLength(3 * 7);
+    expect(log.filter((l) => l.type === "epoch")).toHaveLength(3);
+  });
+
+  it("forward on merged.safetensors matches the unmerged adapted model to 1e-4, and differs from the backbone", () => {
+    const test = mnist("test");
+    const n = 64;
+    const images = Float32Array.from({ length: n * 784 }, (_, i) => (test.images[i]! / 255 - 0.1307) / 0.3081);
+    const input = join(work, "images.safetensors");
+    writeFileSync(input, writeSafetensors([{ name: "images", shape: [n, 28, 28, 1], data: images }]));
+    const logits = (out: string, ...args: string[]) => {
+      const r = peft("forward", ...args, "--input", input, "--out", out, "--backend", "wasm");
+      expect(r.code, r.stderr).toBe(0);
+      return toFloat32(tensors(out).tensors.get("logits")!);
+    };
+    const merged = logits(join(work, "y-merged.safetensors"), "--weights", join(run, "merged.safetensors"));
+    const adapted = logits(join(work, "y-adapter.safetensors"), "--weights", join(root, "assets/vit-mnist04.safetensors"), "--adapter", join(run, "adapter.safetensors"));
+    expect(merged).toHaveLength(n * 5);
+    expectClose(merged, adapted, { atol: 1e-4, rtol: 1e-4 }, "merged vs adapter logits");
+    const base = readBackbone(readFileSync(join(root, "assets/vit-mnist04.safetensors")), "base").weights.get("blocks.0.attn.qkv.weight")!;
+    const tuned = readBackbone(readFileSync(join(run, "merged.safetensors")), "merged").weights.get("blocks.0.attn.qkv.weight")!;
+    const diff = (from: number, to: number) => Math.max(...Array.from({ length: to - from }, (_, i) => Math.abs(base.data[from + i]! - tuned.data[from + i]!)));
+    expect(diff(0, 64 * 64)).toBeGreaterThan(1e-4); // q rows moved
+    expect(diff(64 * 64, 128 * 64)).toBe(0); // k rows are not adapted
+    expect(diff(128 * 64, 192 * 64)).toBeGreaterThan(1e-4); // v rows moved
+  });
+
+  it("stops with exit 3 and a diagnostic when the loss stops being finite, keeping the last good checkpoint", () => {
+    const exploding = experimentFile("nan.json", {
+      ...smallLora, data: { ...smallLora.data, split: { _tag: "Vtab1k", train: 64, val: 10 }, testLimit: 10 }, optimizer: { _tag: "AdamW", lr: 1e9 },
+      schedule: { epochs: 3, batchSize: 32, warmupEpochs: 0 },
+    });
+    const out = join(work, "nan");
+    const r = peft("train", exploding, "--out", out, "--backend", "wasm");
+    expect(r.code, r.stderr).toBe(3);
+    // At lr 1e9 the weights grow ~1e9 a step: the first epoch stays finite, the second overflows
+    // (the same for any lr from 1e6 to 1e18).
+    expect(r.stderr).toMatch(/(loss|a gradient) is not finite .*at epoch 2, step \d+ .*no update was applied; the checkpoint after epoch 1 is kept/);
+    expect(existsSync(join(out, "result.json"))).toBe(false);
+    const kept = loadCheckpoint(join(out, "checkpoint.safetensors"));
+    expect([kept.epochs, kept.history.every((h) => Number.isFinite(h.trainLoss))]).toEqual([1, true]);
+    expect([...kept.adapter.values()].every((v) => v.every(Number.isFinite))).toBe(true);
+    expect(readdirSync(out).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    expect(readFileSync(join(out, "log.jsonl"), "utf8")).toContain('"type":"error"');
+  });
+
+  it("rejects forward inputs of the wrong shape with exit 2", () => {
+    const input = join(work, "wrong.safetensors");
+    writeFileSync(input, writeSafetensors([{ name: "images", shape: [1, 32, 32, 1], data: new Float32Array(1024) }]));
+    const out = join(work, "never.safetensors");
+    const r = peft("forward", "--weights", join(root, "assets/vit-mnist04.safetensors"), "--input", input, "--out", out);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--input: images must be [N, 28, 28, 1]");
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("refuses to overwrite a finished run without --resume", () => {
+    const r = peft("train", lora, "--out", run);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("already holds a run");
+  });
+
+  it("resumes after SIGKILL and ends with exactly the metrics and weights of an uninterrupted run", async () => {
+    const killed = join(work, "killed");
+    const child = spawn(process.execPath, [bin, "train", lora, "--out", killed, "--backend", "wasm"], { cwd: work, stdio: "ignore" });
+    const log = join(killed, "log.jsonl");
+    await new Promise<void>((done, fail) => {
+      const timer = setInterval(() => {
+        const epochs = existsSync(log) ? readFileSync(log, "utf8").split("\n").filter((l) => l.includes('"type":"epoch"')).length : 0;
+        if (epochs >= 1) {
+          clearInterval(timer);
+          child.kill("SIGKILL");
+          done();
+        }
+      }, 20);
+      child.on("exit", () => {
+        clearInterval(timer);
+        fail(new Error("training ended before it could be killed"));
+      });
+    });
+    await new Promise((done) => child.on("close", done));
+    expect(existsSync(join(killed, "checkpoint.safetensors"))).toBe(true);
+    expect(existsSync(join(killed, "result.json"))).toBe(false);
+    const changed = experimentFile("other.json", { ...smallLora, seed: 5 });
+    expect(peft("train", changed, "--out", killed, "--resume").stderr).toContain("different experiment");
+    const r = peft("train", lora, "--out", killed, "--resume", "--backend", "wasm");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/resuming after epoch [12]/);
+    const a = JSON.parse(readFileSync(join(run, "result.json"), "utf8"));
+    const b = JSON.parse(readFileSync(join(killed, "result.json"), "utf8"));
+    expect(b.metrics).toEqual(a.metrics);
+    expect(b.history.map((h: { trainLoss: number }) => h.trainLoss)).toEqual(a.history.map((h: { trainLoss: number }) => h.trainLoss));
+    const wa = tensors(join(run, "adapter.safetensors"));
+    const wb = tensors(join(killed, "adapter.safetensors"));
+    for (const [name, t] of wa.tensors) expect(toFloat32(wb.tensors.get(name)!), name).toEqual(toFloat32(t));
+    const steps = readFileSync(join(killed, "log.jsonl"), "utf8").trim().split("\n").filter((l) => l.includes('"type":"step"'));
+    expect(steps).toHaveLength(3 * 7);
+  });
+});

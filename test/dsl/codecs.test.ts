@@ -1,0 +1,65 @@
+import { describe, expect, it } from "vitest";
+import { isLeft, isRight } from "fp-ts/lib/Either.js";
+import { readFileSync, readdirSync } from "node:fs";
+import { decodeExperiment, decodeMethod } from "../../src/dsl/codecs.js";
+
+const errorsOf = (r: ReturnType<typeof decodeExperiment>): readonly string[] => (isLeft(r) ? r.left : []);
+
+const experiment = (): Record<string, any> => ({
+  data: { _tag: "Mnist", digits: [5, 6] },
+  method: { targets: [{ select: { _tag: "Role", role: "q" }, transform: { _tag: "LowRank", rank: 4, alpha: 4 } }] },
+  optimizer: { _tag: "AdamW", lr: 0.001 },
+  schedule: { epochs: 1, batchSize: 8 },
+});
+
+describe("experiment and method codecs", () => {
+  it("fill documented defaults for fields left out", () => {
+    const r = decodeExperiment(experiment());
+    expect(isRight(r)).toBe(true);
+    if (!isRight(r)) return;
+    expect(r.right.backbone).toEqual({ weights: "default", head: "reset" });
+    expect(r.right.data).toEqual({ _tag: "Mnist", digits: [5, 6], split: { _tag: "Vtab1k", train: 800, val: 200 }, seed: 0, testLimit: null });
+    expect(r.right.method.targets[0]!.transform).toEqual({ _tag: "LowRank", rank: 4, alpha: 4, scaling: "alpha/rank" });
+    expect(r.right.optimizer).toEqual({ _tag: "AdamW", lr: 0.001, weightDecay: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
+  });
+
+  const bad: Array<[string, (e: Record<string, any>) => void, string]> = [
+    ["a rank given as a string", (e) => { e.method.targets[0].transform.rank = "8"; }, 'expected integer ≥ 1 at method.targets[0].transform.rank, got "8"'],
+    ["a misspelt field", (e) => { e.method.targets[0].transform.rnak = 8; }, 'unknown field "rnak" at method.targets[0].transform (allowed: _tag, rank, alpha, scaling)'],
+    ["an unknown role", (e) => { e.method.targets[0].select.role = "query"; }, 'at method.targets[0].select.role, got "query"'],
+    ["an unknown transform", (e) => { e.method.targets[0].transform = { _tag: "LoRA" }; }, 'expected _tag one of "LowRank" | "Full" | "Frozen" | "Sum" at method.targets[0].transform._tag, got "LoRA"'],
+    ["a negative learning rate", (e) => { e.optimizer.lr = -1; }, "expected number > 0 at optimizer.lr, got -1"],
+    ["a missing schedule field", (e) => { delete e.schedule.epochs; }, "expected integer ≥ 1 at schedule.epochs, got nothing"],
+    ["a digit out of range", (e) => { e.data.digits = [5, 12]; }, "expected digit 0-9 at data.digits[1], got 12"],
+    ["a repeated digit", (e) => { e.data.digits = [5, 5]; }, "expected at least two distinct digits at data.digits, got [5,5]"],
+    ["a loss term (none are defined yet)", (e) => { e.method.losses = [{ _tag: "Kd" }]; }, 'no loss term kinds are defined yet at method.losses[0]._tag, got "Kd"'],
+    ["a bad head policy", (e) => { e.backbone = { head: "drop" }; }, 'expected head ("reset" | "keep") at backbone.head, got "drop"'],
+  ];
+  for (const [what, edit, message] of bad) {
+    it(`reject ${what}, naming the field and what was expected`, () => {
+      const e = experiment();
+      edit(e);
+      const errors = errorsOf(decodeExperiment(e));
+      expect(errors.some((l) => l.includes(message)), errors.join("\n")).toBe(true);
+    });
+  }
+
+  it("report every bad field at once", () => {
+    const e = experiment();
+    e.optimizer.lr = 0;
+    e.schedule.batchSize = 0;
+    expect(errorsOf(decodeExperiment(e))).toHaveLength(2);
+  });
+
+  it("decode a bare method with the same paths", () => {
+    const r = decodeMethod({ targets: [{ select: { _tag: "Blocks", from: "a" }, transform: { _tag: "Full" } }] });
+    expect(isLeft(r) ? r.left : []).toContain('expected integer at targets[0].select.from, got "a"');
+  });
+
+  it("accept every shipped example experiment", () => {
+    const dir = new URL("../../examples/experiments/", import.meta.url);
+    const files = readdirSync(dir).filter((f) => f.endsWith(".json"));
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    for (const f of files) expect(errorsOf(decodeExperiment(JSON.parse(readFileSync(new URL(f, dir), "utf8")))), f).toEqual([]);
+  });
+});

@@ -1,0 +1,3 @@
+import { namedMethodLaws } from "../support/namedMethodLaws.js";
+
+namedMethodLaws("wasm");

@@ -1,0 +1,30 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { describe, expect, it } from "vitest";
+import { checkLaws } from "../../laws/index.js";
+import { combine } from "../../src/dsl/method.js";
+import { fullFineTuning, linearProbe, lora } from "../../src/methods/index.js";
+import { useBackend } from "./backend.js";
+import type { BackendName } from "../../src/train/backend.js";
+
+/** The shipped methods, as the examples use them. */
+export const namedMethods = {
+  "LoRA r8 on q,v + head": combine(lora(), linearProbe()),
+  "LoRA r4 on every linear (α = 16, scale α)": lora({ rank: 4, alpha: 16, scaling: "alpha", roles: ["qkv", "proj", "fc1", "fc2"] }),
+  "linear probe": linearProbe(),
+  "full fine-tuning": fullFineTuning(),
+};
+
+/** Every law on every shipped method, on one backend. */
+export const namedMethodLaws = (backend: BackendName): void => {
+  describe(`laws on the shipped methods (${backend})`, () => {
+    useBackend(backend);
+    for (const [name, method] of Object.entries(namedMethods)) {
+      it(name, () => {
+        expect(tf.getBackend()).toBe(backend);
+        const reports = checkLaws(method, { runs: 6, seed: 3 });
+        expect(reports.filter((r) => !r.ok), JSON.stringify(reports, null, 1)).toEqual([]);
+        expect(reports.map((r) => r.runs).every((n) => n === 6)).toBe(true);
+      });
+    }
+  });
+};
