@@ -58,7 +58,7 @@ describe("Re(IDFT2) op", () => {
     const [m, n] = [12, 32];
     const s = random(m * n, 7);
     const w = random(m * n, 8);
-    const g = tf.tidy(() => tf.grad((x: tf.Tensor2D) => tf.sum(tf.mul(realIdft2(x), tf.tensor2d(w, [m, n]))))(tf.tensor2d(s, [m, n])));
+    const g = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(realIdft2(x as tf.Tensor2D), tf.tensor2d(w, [m, n]))))(tf.tensor2d(s, [m, n])));
     // L = Σ W ⊙ Y is linear in S; its gradient at entry (u,v) is Σ_jk W[j,k] cos(...)/(mn) = Y(W)[u,v] by symmetry.
     expectClose(g.dataSync(), direct(w, m, n), { atol: 1e-6, rtol: 1e-4 }, "gradient");
     g.dispose();
