@@ -13,7 +13,7 @@ export const mergeEquivalence: Law = {
   check: (method, config, seed) =>
     withProgram(method, config, seed, ({ backbone, program, images }) => {
       const before = logitsOf(program, images);
-      program.setValues(randomAdapterValues(program.params, backbone.weights, seed));
+      program.setValues(randomAdapterValues(program, backbone.weights, seed));
       const adapted = logitsOf(program, images);
       const merged = compile(empty, { config, weights: mergedWeights(program) }, { seed });
       try {

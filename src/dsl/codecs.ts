@@ -1,7 +1,7 @@
 import * as t from "io-ts";
 import { isLeft, left, right, type Either } from "fp-ts/lib/Either.js";
 import { roles, type Selector } from "./selector.js";
-import type { WeightTransform } from "./transform.js";
+import { defaultSpectralPositions, type WeightTransform } from "./transform.js";
 import type { Method, Target } from "./method.js";
 import type { LossTerm } from "./loss.js";
 import type { Rule } from "./rule.js";
@@ -35,6 +35,15 @@ export const TransformCodec: t.Type<WeightTransform> = taggedUnion<WeightTransfo
   Full: struct("Full", { _tag: tag("Full") }),
   Frozen: struct("Frozen", { _tag: tag("Frozen") }),
   Sum: struct("Sum", { _tag: tag("Sum"), terms: t.array(TransformCodec) }),
+  Spectral: struct("Spectral", {
+    _tag: tag("Spectral"),
+    coefficients: intAtLeast(1),
+    scale: finite,
+    positions: withDefault(struct("positions", {
+      _tag: tag("Uniform"), seed: withDefault(integer, defaultSpectralPositions.seed), share: withDefault(literalOf("share", ["shape", "site"]), "shape"),
+    }), defaultSpectralPositions),
+    init: withDefault(literalOf("init", ["normal", "zeros"]), "normal"),
+  }),
 }));
 
 export const TargetCodec: t.Type<Target> = struct("target", { select: SelectorCodec, transform: TransformCodec });

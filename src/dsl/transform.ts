@@ -7,6 +7,18 @@
 /** How LoRA's product is scaled: α/r (Hu et al.) or α alone (DAF and SPT use α = 1). */
 export type LowRankScaling = "alpha/rank" | "alpha";
 
+/**
+ * Where a spectral transform's coefficients sit: `coefficients` distinct flat indices of the
+ * [dout, din] spectrum drawn uniformly without replacement from `seed`, either shared by every
+ * site of one shape (FourierFT's code) or drawn per site. The drawn indices are stored in the
+ * adapter file, so a loaded adapter never depends on the generator.
+ */
+export interface SpectralPositions {
+  readonly _tag: "Uniform";
+  readonly seed: number;
+  readonly share: "shape" | "site";
+}
+
 export type WeightTransform =
   /** ΔW = s · B A, A: [r, din] kaiming-uniform, B: [dout, r] zeros (identity at init). */
   | { readonly _tag: "LowRank"; readonly rank: number; readonly alpha: number; readonly scaling: LowRankScaling }
@@ -15,7 +27,16 @@ export type WeightTransform =
   /** ΔW = 0: the identity of `sum`. */
   | { readonly _tag: "Frozen" }
   /** ΔW = Σ ΔW_i. */
-  | { readonly _tag: "Sum"; readonly terms: readonly WeightTransform[] };
+  | { readonly _tag: "Sum"; readonly terms: readonly WeightTransform[] }
+  /**
+   * FourierFT's ΔW = α·Re(IDFT2(S)), IDFT normalised by 1/(dout·din); S is zero except at the
+   * stored positions, whose values train. Init N(0,1) as both public implementations (not the
+   * identity at init), or zeros.
+   */
+  | {
+    readonly _tag: "Spectral"; readonly coefficients: number; readonly scale: number;
+    readonly positions: SpectralPositions; readonly init: "normal" | "zeros";
+  };
 
 export const lowRank = (options: {
   readonly rank: number;
@@ -30,6 +51,21 @@ export const lowRank = (options: {
 export const full: WeightTransform = { _tag: "Full" };
 export const frozen: WeightTransform = { _tag: "Frozen" };
 export const sum = (...terms: readonly WeightTransform[]): WeightTransform => ({ _tag: "Sum", terms });
+export const spectral = (options: {
+  readonly coefficients: number;
+  readonly scale: number;
+  readonly positions?: SpectralPositions;
+  readonly init?: "normal" | "zeros";
+}): WeightTransform => ({
+  _tag: "Spectral",
+  coefficients: options.coefficients,
+  scale: options.scale,
+  positions: options.positions ?? defaultSpectralPositions,
+  init: options.init ?? "normal",
+});
+
+/** FourierFT's reference code draws one set of positions per matrix shape from a fixed seed. */
+export const defaultSpectralPositions: SpectralPositions = { _tag: "Uniform", seed: 2024, share: "shape" };
 
 /** The factor s in ΔW = s · B A. */
 export const lowRankScale = (t: { readonly rank: number; readonly alpha: number; readonly scaling: LowRankScaling }): number =>
@@ -41,5 +77,6 @@ export const showTransform = (t: WeightTransform): string => {
     case "Full": return "full";
     case "Frozen": return "frozen";
     case "Sum": return `sum(${t.terms.map(showTransform).join(", ")})`;
+    case "Spectral": return `spectral(n=${t.coefficients}, α=${t.scale}${t.init === "zeros" ? ", zero init" : ""})`;
   }
 };

@@ -1,7 +1,8 @@
 import { isLeft } from "fp-ts/lib/Either.js";
 import { MethodCodec, decodeMethod } from "../dsl/codecs.js";
 import type { Method } from "../dsl/method.js";
-import { readSafetensors, toFloat32, writeSafetensors, SafetensorsError } from "../models/safetensors.js";
+import { readSafetensors, toTensorData, writeSafetensors, SafetensorsError } from "../models/safetensors.js";
+import type { AdapterParam, AdapterValue } from "./adapterParams.js";
 import { decodeVitConfig, type VitConfig } from "../models/vitConfig.js";
 import type { Program } from "./compile/program.js";
 
@@ -13,8 +14,8 @@ export interface TensorLayout {
   readonly param: string;
   /** Rows of that parameter (as [dout, din]) it covers; null for all of them. */
   readonly rows: readonly [number, number] | null;
-  readonly role: "lora_A" | "lora_B" | "value";
-  /** LoRA's s in ΔW = s · B A. */
+  readonly role: AdapterParam["role"];
+  /** LoRA's s in ΔW = s · B A; the spectral α in ΔW = α·Re(IDFT2(S)). */
   readonly scale?: number;
 }
 
@@ -24,7 +25,7 @@ export interface AdapterFile {
   readonly config: VitConfig;
   /** "reset": the base head was replaced by zeros of the task's shape before adaptation. */
   readonly head: "reset" | "keep";
-  readonly values: ReadonlyMap<string, Float32Array>;
+  readonly values: ReadonlyMap<string, AdapterValue>;
   readonly layout: Readonly<Record<string, TensorLayout>>;
 }
 
@@ -34,7 +35,7 @@ export const adapterBytes = (program: Program, head: "reset" | "keep"): Uint8Arr
   const layout: Record<string, TensorLayout> = {};
   for (const p of program.params) {
     const { site } = p.placement;
-    layout[p.name] = { param: site.param, rows: site.rows, role: p.role, ...(p.leaf._tag === "LowRank" ? { scale: p.leaf.scale } : {}) };
+    layout[p.name] = { param: site.param, rows: site.rows, role: p.role, ...(p.leaf._tag === "LowRank" || p.leaf._tag === "Spectral" ? { scale: p.leaf.scale } : {}) };
   }
   return writeSafetensors(
     program.params.map((p) => ({ name: p.name, shape: p.shape, data: values.get(p.name)! })),
@@ -64,6 +65,6 @@ export const readAdapter = (bytes: Uint8Array, source: string): AdapterFile => {
   const config = decodeVitConfig(parse("config"));
   if (isLeft(config)) throw new SafetensorsError(`${source}: metadata config: ${config.left.join("; ")}`);
   const head = m.head === "keep" ? "keep" : "reset";
-  const values = new Map([...file.tensors].map(([k, raw]) => [k, toFloat32(raw, k)]));
+  const values = new Map([...file.tensors].map(([k, raw]) => [k, toTensorData(raw, k)]));
   return { method: method.right, config: config.right, head, values, layout: parse("layout") as Record<string, TensorLayout> };
 };

@@ -2,6 +2,7 @@ import type { Site } from "../models/vitParams.js";
 import { sizeOf } from "../models/vitParams.js";
 import type { Weights } from "../models/backbone.js";
 import { rng } from "../util/random.js";
+import type { TensorData } from "../models/safetensors.js";
 import { leaves, type Leaf } from "./leaves.js";
 import type { Placement } from "./resolve.js";
 
@@ -10,7 +11,11 @@ export type Init =
   /** U(−1/√fanIn, 1/√fanIn): PyTorch's kaiming_uniform_(a=√5), LoRA's A. */
   | { readonly _tag: "KaimingUniform"; readonly fanIn: number }
   /** The pretrained value of the site. */
-  | { readonly _tag: "CopyOfSite" };
+  | { readonly _tag: "CopyOfSite" }
+  /** N(0, 1), FourierFT's spectral coefficients. */
+  | { readonly _tag: "Normal" }
+  /** `count` distinct flat indices below `size`, uniform without replacement, from (seed, label), ascending. */
+  | { readonly _tag: "DistinctIndices"; readonly count: number; readonly size: number; readonly seed: number; readonly label: string };
 
 /** One tensor a placed transform owns. */
 export interface AdapterParam {
@@ -18,16 +23,18 @@ export interface AdapterParam {
   readonly name: string;
   readonly placement: Placement;
   readonly leaf: Leaf;
-  /** The leaf's role for this tensor: lora_A, lora_B, value. */
-  readonly role: "lora_A" | "lora_B" | "value";
+  /** The leaf's role for this tensor. */
+  readonly role: "lora_A" | "lora_B" | "value" | "spectrum" | "positions";
   readonly shape: readonly number[];
   readonly init: Init;
+  /** False for state that defines ΔW but is not optimised (spectral positions, stored as int32). */
+  readonly trainable: boolean;
 }
 
 export const adapterName = (p: Placement, path: string): string => `${p.site.name}/${p.target}/${path}`;
 
 const leafParams = (p: Placement, leaf: Leaf): AdapterParam[] => {
-  const base = { placement: p, leaf };
+  const base = { placement: p, leaf, trainable: true };
   switch (leaf._tag) {
     case "LowRank": {
       const [dout, din] = p.site.shape as [number, number];
@@ -38,6 +45,18 @@ const leafParams = (p: Placement, leaf: Leaf): AdapterParam[] => {
     }
     case "Full":
       return [{ ...base, name: adapterName(p, `${leaf.prefix}value`), role: "value", shape: p.site.shape, init: { _tag: "CopyOfSite" } }];
+    case "Spectral": {
+      const n = leaf.coefficients;
+      const [dout, din] = p.site.shape as [number, number];
+      const label = leaf.positions.share === "shape" ? `spectral-positions:${dout}x${din}` : `spectral-positions:${p.site.name}`;
+      return [
+        { ...base, name: adapterName(p, `${leaf.prefix}spectrum`), role: "spectrum", shape: [n], init: leaf.init === "normal" ? { _tag: "Normal" } : { _tag: "Zeros" } },
+        {
+          ...base, trainable: false, name: adapterName(p, `${leaf.prefix}positions`), role: "positions", shape: [n],
+          init: { _tag: "DistinctIndices", count: n, size: dout * din, seed: leaf.positions.seed, label },
+        },
+      ];
+    }
   }
 };
 
@@ -53,8 +72,20 @@ export const siteValues = (site: Site, weights: Weights): Float32Array => {
   return param.data.subarray(site.rows[0] * rowSize, site.rows[1] * rowSize);
 };
 
+/** Floyd's sampling: `count` distinct integers below `size`, uniformly, in ascending order. */
+const distinctIndices = (count: number, size: number, r: ReturnType<typeof rng>): Int32Array => {
+  const chosen = new Set<number>();
+  for (let j = size - count; j < size; j++) {
+    const t = Math.floor(r.uniform() * (j + 1));
+    chosen.add(chosen.has(t) ? j : t);
+  }
+  return Int32Array.from(chosen).sort();
+};
+
+export type AdapterValue = TensorData;
+
 /** Initial values, each drawn from its own stream (seed, name): independent of order. */
-export const initialValue = (p: AdapterParam, weights: Weights, seed: number): Float32Array => {
+export const initialValue = (p: AdapterParam, weights: Weights, seed: number): AdapterValue => {
   const n = sizeOf(p.shape);
   switch (p.init._tag) {
     case "Zeros": return new Float32Array(n);
@@ -64,5 +95,11 @@ export const initialValue = (p: AdapterParam, weights: Weights, seed: number): F
       const bound = 1 / Math.sqrt(p.init.fanIn);
       return Float32Array.from({ length: n }, () => (2 * r.uniform() - 1) * bound);
     }
+    case "Normal": {
+      const r = rng(seed, p.name);
+      return Float32Array.from({ length: n }, () => r.normal());
+    }
+    // Positions come from their own seed, not the run's: FourierFT fixes them independently of training.
+    case "DistinctIndices": return distinctIndices(p.init.count, p.init.size, rng(p.init.seed, p.init.label));
   }
 };

@@ -13,6 +13,7 @@ export const countTransform = (t: WeightTransform, site: Site): number => {
     case "Full": return sizeOf(site.shape);
     case "Frozen": return 0;
     case "Sum": return t.terms.reduce((n, x) => n + countTransform(x, site), 0);
+    case "Spectral": return t.coefficients;
   }
 };
 

@@ -16,6 +16,7 @@ const formula = (t: WeightTransform): string => {
     case "Full": return "W' = V (V trainable, starts at W)";
     case "Frozen": return "ΔW = 0";
     case "Sum": return t.terms.map(formula).join("  +  ");
+    case "Spectral": return `ΔW = ${t.scale}·Re(IDFT2(S)), S zero but at ${t.coefficients} ${t.positions.share === "shape" ? "positions shared per shape" : "positions per site"} (seed ${t.positions.seed})`;
   }
 };
 
@@ -34,7 +35,7 @@ export const describeMethod = (m: Method, config: VitConfig, options: { readonly
     lines.push(`      ${formula(tg.transform)}`);
     if (options.sites === false) return;
     for (const p of mine) {
-      const tensors = adapterParams([p]).map((a) => `${a.role} ${a.shape.join("×")}`).join(", ");
+      const tensors = adapterParams([p]).map((a) => `${a.role} ${a.shape.join("×")}${a.trainable ? "" : " (fixed)"}`).join(", ");
       const path = leaves(p.transform).every(hasFastPath) && p.site.matrix ? "fast path" : "materialised";
       lines.push(`      ${p.site.name.padEnd(34)} ${p.site.shape.join("×").padEnd(10)} ${n(countTransform(p.transform, p.site)).padStart(9)}  ${tensors || "-"}${leaves(p.transform).length > 0 ? `  (${path})` : ""}`);
     }

@@ -3,7 +3,7 @@ import { showSelector } from "../dsl/selector.js";
 import type { WeightTransform } from "../dsl/transform.js";
 import { showTransform } from "../dsl/transform.js";
 import type { Method } from "../dsl/method.js";
-import { vitSites, type Site } from "../models/vitParams.js";
+import { sizeOf, vitSites, type Site } from "../models/vitParams.js";
 import type { VitConfig } from "../models/vitConfig.js";
 import { MethodError } from "./methodError.js";
 
@@ -78,6 +78,8 @@ export const resolveSelector = (s: Selector, config: VitConfig, path = "select")
 export const appliesTo = (t: WeightTransform, site: Site): boolean => {
   switch (t._tag) {
     case "LowRank": return site.matrix;
+    // A spectrum needs a matrix with room for its coefficients.
+    case "Spectral": return site.matrix && t.coefficients <= sizeOf(site.shape);
     case "Full":
     case "Frozen": return true;
     case "Sum": return t.terms.every((x) => appliesTo(x, site));

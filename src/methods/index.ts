@@ -1,3 +1,4 @@
 export { lora, type LoraOptions } from "./lora.js";
 export { linearProbe } from "./linearProbe.js";
 export { fullFineTuning } from "./fullFineTuning.js";
+export { fourierFT, type FourierFTOptions } from "./fourierFT.js";

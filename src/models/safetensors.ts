@@ -140,6 +140,10 @@ export const toInt32 = (t: RawTensor, name = "tensor"): Int32Array => {
 
 export type TensorData = Float32Array | Int32Array;
 
+/** Integer tensors as int32, floating ones as float32. */
+export const toTensorData = (t: RawTensor, name = "tensor"): TensorData =>
+  t.dtype === "I32" || t.dtype === "I64" || t.dtype === "U8" ? toInt32(t, name) : toFloat32(t, name);
+
 export interface NamedTensor {
   readonly name: string;
   readonly shape: readonly number[];

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import { readSafetensors, toFloat32, writeSafetensors } from "../models/safetensors.js";
+import { readSafetensors, toFloat32, toTensorData, writeSafetensors } from "../models/safetensors.js";
+import type { AdapterValue } from "../interpreters/adapterParams.js";
 import { writeFileAtomic } from "../util/atomicWrite.js";
 
 /** One finished epoch, as logged and as kept in checkpoints. */
@@ -21,11 +22,11 @@ export interface Checkpoint {
   /** Optimiser updates applied. */
   readonly steps: number;
   readonly history: readonly EpochRecord[];
-  readonly adapter: ReadonlyMap<string, Float32Array>;
+  readonly adapter: ReadonlyMap<string, AdapterValue>;
   readonly optimizer: ReadonlyMap<string, Float32Array>;
 }
 
-const shapeOf = (data: Float32Array) => [data.length];
+const shapeOf = (data: AdapterValue) => [data.length];
 
 /** Write atomically: a crash mid-write leaves the previous checkpoint intact. */
 export const saveCheckpoint = (path: string, c: Checkpoint): void => {
@@ -39,11 +40,12 @@ export const saveCheckpoint = (path: string, c: Checkpoint): void => {
 
 export const loadCheckpoint = (path: string): Checkpoint => {
   const file = readSafetensors(readFileSync(path), path);
-  const adapter = new Map<string, Float32Array>();
+  const adapter = new Map<string, AdapterValue>();
   const optimizer = new Map<string, Float32Array>();
   for (const [name, raw] of file.tensors) {
     const [kind, ...rest] = name.split(":");
-    (kind === "adapter" ? adapter : optimizer).set(rest.join(":"), toFloat32(raw, name));
+    if (kind === "adapter") adapter.set(rest.join(":"), toTensorData(raw, name));
+    else optimizer.set(rest.join(":"), toFloat32(raw, name));
   }
   const m = file.metadata;
   return {

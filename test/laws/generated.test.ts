@@ -17,7 +17,7 @@ const applicable = (m: Method, c: VitConfig): boolean => {
   }
 };
 
-describe("laws over generated compositions (sum/frozen/full/lowRank under any selector)", () => {
+describe("laws over generated compositions (sum/frozen/full/lowRank/spectral under any selector)", () => {
   useBackend();
   for (const law of allLaws) {
     it(`${law.name}: ${law.statement}`, () => {
@@ -26,7 +26,7 @@ describe("laws over generated compositions (sum/frozen/full/lowRank under any se
           fc.pre(applicable(method, config));
           law.check(method, config, seed);
         }),
-        { numRuns: 25, seed: 42 },
+        { numRuns: 40, seed: 42 },
       );
     });
   }

@@ -3,6 +3,8 @@ import type { Site } from "../../models/vitParams.js";
 import type { Leaf } from "../leaves.js";
 import type { AdapterParam } from "../adapterParams.js";
 import { linear } from "../../ops/linear.js";
+import { realIdft2 } from "../../ops/realIdft2.js";
+import { scatterFlat } from "../../ops/scatterFlat.js";
 
 /** A leaf transform at one site, with the names of the adapter tensors it owns by role. */
 export interface PlacedLeaf {
@@ -37,6 +39,11 @@ export const delta = (pl: PlacedLeaf, lookup: Lookup): tf.Tensor2D | null => {
   switch (pl.leaf._tag) {
     case "LowRank": return tf.mul(tf.matMul(get(pl, "lora_B", lookup), get(pl, "lora_A", lookup)), pl.leaf.scale);
     case "Full": return null;
+    case "Spectral": {
+      const [m, n] = pl.site.shape as [number, number];
+      const spectrum = scatterFlat(lookup(pl.tensors.spectrum!) as tf.Tensor1D, lookup(pl.tensors.positions!) as tf.Tensor1D, m * n);
+      return tf.mul(realIdft2(tf.reshape(spectrum, [m, n])), pl.leaf.scale);
+    }
   }
 };
 
@@ -44,7 +51,8 @@ export const delta = (pl: PlacedLeaf, lookup: Lookup): tf.Tensor2D | null => {
 export const fastApply = (pl: PlacedLeaf, lookup: Lookup, x: tf.Tensor2D): tf.Tensor2D | null => {
   switch (pl.leaf._tag) {
     case "LowRank": return tf.mul(linear(linear(x, get(pl, "lora_A", lookup)), get(pl, "lora_B", lookup)), pl.leaf.scale);
-    case "Full": return null;
+    case "Full":
+    case "Spectral": return null;
   }
 };
 

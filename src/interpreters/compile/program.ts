@@ -5,7 +5,7 @@ import type { VitConfig } from "../../models/vitConfig.js";
 import { vitParams, type ParamSpec } from "../../models/vitParams.js";
 import { vitForward, type VitAccess, type VitOutput } from "../../models/vit.js";
 import { frozenLinear, linear, type FrozenLinear } from "../../ops/linear.js";
-import { adapterParams, initialValue, type AdapterParam } from "../adapterParams.js";
+import { adapterParams, initialValue, type AdapterParam, type AdapterValue } from "../adapterParams.js";
 import { resolveMethod, type Placement } from "../resolve.js";
 import type { Mask } from "../partition.js";
 import { MethodError } from "../methodError.js";
@@ -29,16 +29,19 @@ export interface Program {
   readonly forward: (images: tf.Tensor4D) => VitOutput;
   /** Parameter `name` with every transform folded in, in timm's shape (call inside tf.tidy). */
   readonly materialise: (name: string) => tf.Tensor;
-  /** Host copies of the adapter tensors. */
-  readonly values: () => Map<string, Float32Array>;
+  /** Host copies of the adapter tensors (int32 for index state such as spectral positions). */
+  readonly values: () => Map<string, AdapterValue>;
   /** Overwrite adapter tensors (a loaded adapter, random law values, a checkpoint). */
-  readonly setValues: (values: ReadonlyMap<string, Float32Array>) => void;
+  readonly setValues: (values: ReadonlyMap<string, AdapterValue>) => void;
   readonly dispose: () => void;
 }
 
 /** The [dout, din] view of a linear weight (the patch kernel [w, c, p, p] becomes [w, c·p·p]). */
 const viewShape = (p: ParamSpec): number[] =>
   p.name.endsWith(".weight") && p.shape.length >= 2 ? [p.shape[0]!, p.shape.slice(1).reduce((a, b) => a * b, 1)] : [...p.shape];
+
+const hostTensor = (data: AdapterValue, shape: readonly number[]): tf.Tensor =>
+  tf.tensor(data, [...shape], data instanceof Int32Array ? "int32" : "float32");
 
 export interface CompileOptions {
   /** Seed of the adapters' initial values. */
@@ -56,8 +59,8 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
     if (!w) throw new MethodError("backbone", `missing weight ${name}`);
     base.set(name, tf.keep(tf.tensor(w.data, viewShape(spec))));
   }
-  const variables = new Map(params.map((p) => [p.name, tf.tidy(() => tf.variable(tf.tensor(initialValue(p, weights, options.seed), [...p.shape]), true))]));
-  const mask = new Map(params.map((p) => [p.name, true]));
+  const variables = new Map(params.map((p) => [p.name, tf.tidy(() => tf.variable(hostTensor(initialValue(p, weights, options.seed), p.shape), p.trainable))]));
+  const mask = new Map(params.map((p) => [p.name, p.trainable]));
   const leavesByParam = new Map<string, PlacedLeaf[]>();
   for (const pl of placeLeaves(params)) leavesByParam.set(pl.site.param, [...(leavesByParam.get(pl.site.param) ?? []), pl]);
   const lookup: Lookup = (name) => variables.get(name)!;
@@ -141,13 +144,14 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
     plans,
     forward: (images) => vitForward(config, access(), images),
     materialise: (name) => tf.reshape(leavesByParam.has(name) ? assemble(name) : base.get(name)!, [...specs.get(name)!.shape]),
-    values: () => new Map([...variables].map(([k, v]) => [k, (v.dataSync() as Float32Array).slice()])),
+    values: () => new Map([...variables].map(([k, v]) => [k, (v.dataSync() as AdapterValue).slice()])),
     setValues: (values) => {
       for (const [k, data] of values) {
         const v = variables.get(k);
         if (!v) throw new MethodError("adapter", `unknown adapter tensor ${k}`);
         if (data.length !== v.size) throw new MethodError("adapter", `${k} has ${data.length} values, expected ${v.size} (shape ${JSON.stringify(v.shape)})`);
-        tf.tidy(() => v.assign(tf.tensor(data, v.shape)));
+        if ((data instanceof Int32Array) !== (v.dtype === "int32")) throw new MethodError("adapter", `${k} must be ${v.dtype === "int32" ? "int32" : "float32"}`);
+        tf.tidy(() => v.assign(hostTensor(data, v.shape)));
       }
     },
     dispose: () => {

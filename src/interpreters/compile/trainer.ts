@@ -47,16 +47,18 @@ export const trainer = (program: Program, settings: AdamWSettings): Trainer => {
       let applied = false;
       tf.tidy(() => {
         let parts: Record<string, tf.Scalar> = {};
-        const { value, grads } = tf.variableGrads(() => {
+        const objective = () => {
           const l = programLoss(program, images, labels);
           parts = { ...l.terms };
           return l.total;
-        }, vars.map(([, v]) => v));
+        };
+        // A method that trains nothing (the frozen model) still reports its loss.
+        const { value, grads } = vars.length === 0 ? { value: objective(), grads: {} as tf.NamedTensorMap } : tf.variableGrads(objective, vars.map(([, v]) => v));
         loss = value.dataSync()[0]!;
         for (const [k, t] of Object.entries(parts)) terms[k] = t.dataSync()[0]!;
         if (!Number.isFinite(loss)) return;
         // A finite loss can still have overflowing gradients; one Inf would poison AdamW's moments.
-        gradMaxAbs = tf.max(tf.stack(vars.map(([, v]) => tf.max(tf.abs(grads[v.name]!))))).dataSync()[0]!;
+        gradMaxAbs = vars.length === 0 ? 0 : tf.max(tf.stack(vars.map(([, v]) => tf.max(tf.abs(grads[v.name]!))))).dataSync()[0]!;
         if (!Number.isFinite(gradMaxAbs)) return;
         applied = true;
         count += 1;

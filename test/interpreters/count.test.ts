@@ -1,0 +1,21 @@
+import { describe, expect, it } from "vitest";
+import { countMethod } from "../../src/interpreters/count.js";
+import { fourierFT, fullFineTuning, linearProbe, lora } from "../../src/methods/index.js";
+import { vitB16 } from "../../src/models/vitConfig.js";
+
+/** Counts on ViT-B/16 as the papers and HF PEFT report them. */
+describe("count on ViT-B/16", () => {
+  it("LoRA r8 on q, v: 12 blocks × 2 × 8 × (768 + 768) = 294,912 (HF PEFT's figure)", () => {
+    expect(countMethod(lora(), vitB16).trainable).toBe(294_912);
+  });
+  it("FourierFT n = 3000 on q, v: 24 × 3000 = 72,000 (0.072M in the FourierFT paper)", () => {
+    expect(countMethod(fourierFT(), vitB16).trainable).toBe(72_000);
+  });
+  it("linear probe with a 100-class head: 768 × 100 + 100", () => {
+    expect(countMethod(linearProbe(), vitB16).trainable).toBe(76_900);
+  });
+  it("full fine-tuning: every parameter of timm's vit_base_patch16_224 with a 100-class head", () => {
+    // 85,798,656 in the 1000-class timm model's body + the head: 768·100 + 100.
+    expect(countMethod(fullFineTuning(), vitB16).trainable).toBe(85_798_656 + 76_900);
+  });
+});
