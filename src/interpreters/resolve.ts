@@ -93,10 +93,13 @@ const overlaps = (a: Site, b: Site): boolean =>
   a.param === b.param && (a.rows === null || b.rows === null || (a.rows[0] < b.rows[1] && b.rows[0] < a.rows[1]));
 
 /**
- * Place every target's transform on the sites it selects and applies to. Fails on a target
- * that applies to nothing and on a region made trainable (`full`) twice.
+ * Place every target's transform on the sites it selects and applies to. `full` is idempotent:
+ * a site that an earlier target already makes trainable as a whole (BitFit's head.bias, then a
+ * linear probe's) is placed once. Fails on a target that applies to nothing and on any other
+ * region made trainable (`full`) twice.
  */
 export const resolveMethod = (m: Method, config: VitConfig): Placement[] => {
+  const wholeFull = new Set<string>();
   const placements = m.targets.flatMap((tg, i): Placement[] => {
     const path = `targets[${i}]`;
     const selected = resolveSelector(tg.select, config, `${path}.select`);
@@ -105,7 +108,10 @@ export const resolveMethod = (m: Method, config: VitConfig): Placement[] => {
       const why = selected.length === 0 ? "the selection is empty" : `none of its ${selected.length} sites (${selected.slice(0, 3).map((x) => x.name).join(", ")}${selected.length > 3 ? ", ..." : ""}) suits the transform`;
       throw new MethodError(path, `${showTransform(tg.transform)} on ${showSelector(tg.select)} applies to no site: ${why}`);
     }
-    return applied.map((site) => ({ target: i, site, transform: tg.transform }));
+    if (tg.transform._tag !== "Full") return applied.map((site) => ({ target: i, site, transform: tg.transform }));
+    const fresh = applied.filter((site) => !wholeFull.has(site.name));
+    for (const site of fresh) wholeFull.add(site.name);
+    return fresh.map((site) => ({ target: i, site, transform: tg.transform }));
   });
   const fulls = placements.flatMap((p) => Array.from({ length: countFull(p.transform) }, () => p));
   fulls.forEach((a, i) => {

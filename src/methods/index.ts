@@ -2,3 +2,4 @@ export { lora, type LoraOptions } from "./lora.js";
 export { linearProbe } from "./linearProbe.js";
 export { fullFineTuning } from "./fullFineTuning.js";
 export { fourierFT, type FourierFTOptions } from "./fourierFT.js";
+export { bitFit } from "./bitFit.js";

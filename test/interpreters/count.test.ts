@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { countMethod } from "../../src/interpreters/count.js";
-import { fourierFT, fullFineTuning, linearProbe, lora } from "../../src/methods/index.js";
+import { bitFit, fourierFT, fullFineTuning, linearProbe, lora } from "../../src/methods/index.js";
+import { combine } from "../../src/dsl/method.js";
 import { vitB16 } from "../../src/models/vitConfig.js";
 
 /** Counts on ViT-B/16 as the papers and HF PEFT report them. */
@@ -11,7 +12,10 @@ describe("count on ViT-B/16", () => {
   it("FourierFT n = 3000 on q, v: 24 × 3000 = 72,000 (0.072M in the FourierFT paper)", () => {
     expect(countMethod(fourierFT(), vitB16).trainable).toBe(72_000);
   });
-  it("linear probe with a 100-class head: 768 × 100 + 100", () => {
+  it("BitFit: 12 × (2304 + 768 + 3072 + 768 + 768 + 768) + patch and final-norm biases = 102,912 (0.10M in the SSF/VPT tables)", () => {
+    expect(countMethod(combine(bitFit(), linearProbe()), vitB16).trainable).toBe(102_912 + 76_900);
+  });
+    it("linear probe with a 100-class head: 768 × 100 + 100", () => {
     expect(countMethod(linearProbe(), vitB16).trainable).toBe(76_900);
   });
   it("full fine-tuning: every parameter of timm's vit_base_patch16_224 with a 100-class head", () => {

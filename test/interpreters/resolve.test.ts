@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { resolveMethod, resolveSelector } from "../../src/interpreters/resolve.js";
+import { and, blocks, expectCount, glob, not, role } from "../../src/dsl/selector.js";
+import { combine, method, target } from "../../src/dsl/method.js";
+import { full, lowRank, sum } from "../../src/dsl/transform.js";
+import { bitFit, linearProbe } from "../../src/methods/index.js";
+import { vitB16 } from "../../src/models/vitConfig.js";
+
+const names = (sites: readonly { name: string }[]) => sites.map((s) => s.name);
+
+describe("selectors and placement on ViT-B/16", () => {
+  it("pick the q and v thirds of the fused qkv weight, and block ranges Python-style", () => {
+    expect(names(resolveSelector(and(role("q", "v"), blocks(-1)), vitB16))).toEqual(["blocks.11.attn.qkv.weight[q]", "blocks.11.attn.qkv.weight[v]"]);
+    expect(resolveSelector(and(role("fc1"), blocks(2, 5)), vitB16)).toHaveLength(6);
+    expect(names(resolveSelector(and(glob("blocks.0.*"), role("bias"), not(role("norm"))), vitB16))).toEqual([
+      "blocks.0.attn.qkv.bias", "blocks.0.attn.proj.bias", "blocks.0.mlp.fc1.bias", "blocks.0.mlp.fc2.bias",
+    ]);
+  });
+
+  it("keep one site per region: the whole qkv weight absorbs its q/k/v thirds", () => {
+    expect(names(resolveSelector(and(blocks(0, 1), role("qkv", "q")), vitB16))).toEqual(["blocks.0.attn.qkv.weight", "blocks.0.attn.qkv.bias"]);
+  });
+
+  it("fail a count assertion with the sites it found", () => {
+    expect(() => resolveSelector(expectCount(3, role("head")), vitB16)).toThrowError(/expected to match 3 sites but matched 2 \(head.weight, head.bias\)/);
+  });
+
+  it("place an identical `full` once (BitFit + linear probe share head.bias) but refuse other double training", () => {
+    const placed = resolveMethod(combine(bitFit(), linearProbe()), vitB16);
+    expect(placed.filter((p) => p.site.name === "head.bias").map((p) => p.target)).toEqual([0]);
+    expect(() => resolveMethod(method({ targets: [target(role("qkv"), full), target(role("q"), full)] }), vitB16)).toThrowError(/made trainable \(full\) again/);
+    expect(() => resolveMethod(method({ targets: [target(role("head"), full), target(role("head"), sum(full, lowRank({ rank: 1 })))] }), vitB16)).toThrowError(/made trainable \(full\) again/);
+  });
+
+  it("skip sites a transform does not apply to, and refuse a target that applies to none", () => {
+    expect(resolveMethod(method({ targets: [target(role("qkv"), lowRank({ rank: 2 }))] }), vitB16).map((p) => p.site.name)).not.toContain("blocks.0.attn.qkv.bias");
+    expect(() => resolveMethod(method({ targets: [target(role("bias"), lowRank({ rank: 2 }))] }), vitB16)).toThrowError(/targets\[0\]: lowRank\(r=2, s=2\/2\) on bias applies to no site/);
+  });
+});
