@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import type { Selector } from "../src/dsl/selector.js";
 import { roles } from "../src/dsl/selector.js";
-import type { WeightTransform } from "../src/dsl/transform.js";
+import type { PermutationInit, WeightTransform } from "../src/dsl/transform.js";
 import type { Method, Target } from "../src/dsl/method.js";
 import type { VitConfig } from "../src/models/vitConfig.js";
 
@@ -51,6 +51,14 @@ export const arbTransform: fc.Arbitrary<WeightTransform> = fc.letrec<{ transform
         coefficients: fc.integer({ min: 1, max: 6 }), scale: fc.constantFrom(0.5, 2, 8), seed: fc.integer({ min: 0, max: 9 }),
         share: fc.constantFrom("shape" as const, "site" as const), init: fc.constantFrom("normal" as const, "zeros" as const),
       }).map(({ seed, share, ...x }): WeightTransform => ({ _tag: "Spectral", ...x, positions: { _tag: "Uniform", seed, share } })),
+      weight: 2,
+    },
+    {
+      arbitrary: fc.record({
+        rows: fc.oneof(fc.constant<PermutationInit>({ _tag: "Identity" }), fc.integer({ min: 0, max: 99 }).map((seed): PermutationInit => ({ _tag: "Random", seed }))),
+        cols: fc.integer({ min: 0, max: 99 }).map((seed): PermutationInit => ({ _tag: "Random", seed })),
+        inner: tie("transform"),
+      }).map((x): WeightTransform => ({ _tag: "Permuted", ...x })),
       weight: 2,
     },
   ),

@@ -5,7 +5,7 @@ import { siteValues } from "../src/interpreters/adapterParams.js";
 import type { Weights } from "../src/models/backbone.js";
 import type { VitConfig } from "../src/models/vitConfig.js";
 import { rng } from "../src/util/random.js";
-import { worstMismatch, type Tolerance } from "../src/util/tolerance.js";
+import { maxAbsDiff, worstMismatch, type Tolerance } from "../src/util/tolerance.js";
 import { holds } from "./violation.js";
 
 /** Random NHWC images (standard normal pixels), as host data. */
@@ -37,4 +37,11 @@ export const randomAdapterValues = (program: Program, weights: Weights, seed: nu
 export const mustBeClose = (what: string, actual: ArrayLike<number>, expected: ArrayLike<number>, tol: Tolerance): void => {
   const worst = worstMismatch(actual, expected, tol);
   holds(worst === null, () => `${what}: element ${worst!.index} is ${worst!.actual}, expected ${worst!.expected} (allowed error ${worst!.allowed.toExponential(2)})`);
+};
+
+/** The largest change of any weight entry between two backbones of one config. */
+export const weightChange = (a: Weights, b: Weights): number => {
+  let worst = 0;
+  for (const [name, t] of a) worst = Math.max(worst, maxAbsDiff(t.data, b.get(name)!.data));
+  return worst;
 };

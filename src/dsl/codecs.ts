@@ -1,7 +1,7 @@
 import * as t from "io-ts";
 import { isLeft, left, right, type Either } from "fp-ts/lib/Either.js";
 import { roles, type Selector } from "./selector.js";
-import { defaultSpectralPositions, type WeightTransform } from "./transform.js";
+import { defaultSpectralPositions, type PermutationInit, type WeightTransform } from "./transform.js";
 import type { Method, Target } from "./method.js";
 import type { LossTerm } from "./loss.js";
 import type { Rule } from "./rule.js";
@@ -25,6 +25,11 @@ export const SelectorCodec: t.Type<Selector> = taggedUnion<Selector>("selector",
   Expect: struct("Expect", { _tag: tag("Expect"), count: intAtLeast(0), of: SelectorCodec }),
 }));
 
+const PermutationCodec: t.Type<PermutationInit> = taggedUnion<PermutationInit>("permutation", () => ({
+  Identity: struct("Identity", { _tag: tag("Identity") }),
+  Random: struct("Random", { _tag: tag("Random"), seed: integer }),
+}));
+
 export const TransformCodec: t.Type<WeightTransform> = taggedUnion<WeightTransform>("transform", () => ({
   LowRank: struct("LowRank", {
     _tag: tag("LowRank"),
@@ -44,6 +49,7 @@ export const TransformCodec: t.Type<WeightTransform> = taggedUnion<WeightTransfo
     }), defaultSpectralPositions),
     init: withDefault(literalOf("init", ["normal", "zeros"]), "normal"),
   }),
+  Permuted: struct("Permuted", { _tag: tag("Permuted"), rows: PermutationCodec, cols: PermutationCodec, inner: TransformCodec }),
 }));
 
 export const TargetCodec: t.Type<Target> = struct("target", { select: SelectorCodec, transform: TransformCodec });

@@ -19,6 +19,12 @@ export interface SpectralPositions {
   readonly share: "shape" | "site";
 }
 
+/**
+ * A permutation of a matrix axis: the identity, or a uniformly random one from a seed (drawn
+ * per site). Estimated orders (S²FT's tours) replace the stored values before training.
+ */
+export type PermutationInit = { readonly _tag: "Identity" } | { readonly _tag: "Random"; readonly seed: number };
+
 export type WeightTransform =
   /** ΔW = s · B A, A: [r, din] kaiming-uniform, B: [dout, r] zeros (identity at init). */
   | { readonly _tag: "LowRank"; readonly rank: number; readonly alpha: number; readonly scaling: LowRankScaling }
@@ -36,7 +42,12 @@ export type WeightTransform =
   | {
     readonly _tag: "Spectral"; readonly coefficients: number; readonly scale: number;
     readonly positions: SpectralPositions; readonly init: "normal" | "zeros";
-  };
+  }
+  /**
+   * S²FT's T: ΔW = Prᵀ·ΔW̄·Pc, i.e. ΔW[πr[i], πc[j]] = ΔW̄[i, j] for the inner ΔW̄. The orders
+   * are stored in the adapter file (int32). The inner expression must be additive (no `full`).
+   */
+  | { readonly _tag: "Permuted"; readonly rows: PermutationInit; readonly cols: PermutationInit; readonly inner: WeightTransform };
 
 export const lowRank = (options: {
   readonly rank: number;
@@ -64,12 +75,17 @@ export const spectral = (options: {
   init: options.init ?? "normal",
 });
 
+export const permuted = (order: { readonly rows: PermutationInit; readonly cols: PermutationInit }, inner: WeightTransform): WeightTransform =>
+  ({ _tag: "Permuted", rows: order.rows, cols: order.cols, inner });
+
 /** FourierFT's reference code draws one set of positions per matrix shape from a fixed seed. */
 export const defaultSpectralPositions: SpectralPositions = { _tag: "Uniform", seed: 2024, share: "shape" };
 
 /** The factor s in ΔW = s · B A. */
 export const lowRankScale = (t: { readonly rank: number; readonly alpha: number; readonly scaling: LowRankScaling }): number =>
   t.scaling === "alpha/rank" ? t.alpha / t.rank : t.alpha;
+
+const showPermutation = (p: PermutationInit): string => (p._tag === "Identity" ? "identity" : `random(${p.seed})`);
 
 export const showTransform = (t: WeightTransform): string => {
   switch (t._tag) {
@@ -78,5 +94,6 @@ export const showTransform = (t: WeightTransform): string => {
     case "Frozen": return "frozen";
     case "Sum": return `sum(${t.terms.map(showTransform).join(", ")})`;
     case "Spectral": return `spectral(n=${t.coefficients}, α=${t.scale}${t.init === "zeros" ? ", zero init" : ""})`;
+    case "Permuted": return `permuted(rows=${showPermutation(t.rows)}, cols=${showPermutation(t.cols)}, ${showTransform(t.inner)})`;
   }
 };

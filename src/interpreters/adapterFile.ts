@@ -35,7 +35,7 @@ export const adapterBytes = (program: Program, head: "reset" | "keep"): Uint8Arr
   const layout: Record<string, TensorLayout> = {};
   for (const p of program.params) {
     const { site } = p.placement;
-    layout[p.name] = { param: site.param, rows: site.rows, role: p.role, ...(p.leaf._tag === "LowRank" || p.leaf._tag === "Spectral" ? { scale: p.leaf.scale } : {}) };
+    layout[p.name] = { param: site.param, rows: site.rows, role: p.role, ...(p.leaf && "scale" in p.leaf ? { scale: p.leaf.scale } : {}) };
   }
   return writeSafetensors(
     program.params.map((p) => ({ name: p.name, shape: p.shape, data: values.get(p.name)! })),

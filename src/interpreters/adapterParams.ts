@@ -1,9 +1,10 @@
 import type { Site } from "../models/vitParams.js";
 import { sizeOf } from "../models/vitParams.js";
 import type { Weights } from "../models/backbone.js";
-import { rng } from "../util/random.js";
+import { rng, shuffled } from "../util/random.js";
 import type { TensorData } from "../models/safetensors.js";
-import { leaves, type Leaf } from "./leaves.js";
+import { leaves, wrapperNodes, type Leaf, type Wrapper } from "./leaves.js";
+import type { PermutationInit } from "../dsl/transform.js";
 import type { Placement } from "./resolve.js";
 
 export type Init =
@@ -15,16 +16,19 @@ export type Init =
   /** N(0, 1), FourierFT's spectral coefficients. */
   | { readonly _tag: "Normal" }
   /** `count` distinct flat indices below `size`, uniform without replacement, from (seed, label), ascending. */
-  | { readonly _tag: "DistinctIndices"; readonly count: number; readonly size: number; readonly seed: number; readonly label: string };
+  | { readonly _tag: "DistinctIndices"; readonly count: number; readonly size: number; readonly seed: number; readonly label: string }
+  /** An order of 0..size−1: identity, or uniformly shuffled from (seed, label). */
+  | { readonly _tag: "Order"; readonly size: number; readonly order: PermutationInit; readonly label: string };
 
 /** One tensor a placed transform owns. */
 export interface AdapterParam {
   /** `${site}/${target}/${path}`, e.g. `blocks.0.attn.qkv.weight[q]/0/lora_A`. */
   readonly name: string;
   readonly placement: Placement;
-  readonly leaf: Leaf;
-  /** The leaf's role for this tensor. */
-  readonly role: "lora_A" | "lora_B" | "value" | "spectrum" | "positions";
+  /** The leaf that owns the tensor; null for a wrapper node's state (a permutation). */
+  readonly leaf: Leaf | null;
+  /** What the tensor is to its owner. */
+  readonly role: "lora_A" | "lora_B" | "value" | "spectrum" | "positions" | "perm_rows" | "perm_cols";
   readonly shape: readonly number[];
   readonly init: Init;
   /** False for state that defines ΔW but is not optimised (spectral positions, stored as int32). */
@@ -60,9 +64,24 @@ const leafParams = (p: Placement, leaf: Leaf): AdapterParam[] => {
   }
 };
 
+/** A permutation node's state: the row and column orders, int32, not trained. */
+const wrapperParams = (p: Placement, w: Wrapper): AdapterParam[] => {
+  const [dout, din] = p.site.shape as [number, number];
+  return (["rows", "cols"] as const).map((axis): AdapterParam => {
+    const name = adapterName(p, `${w.prefix}perm_${axis}`);
+    return {
+      name, placement: p, leaf: null, role: `perm_${axis}`, shape: [axis === "rows" ? dout : din], trainable: false,
+      init: { _tag: "Order", size: axis === "rows" ? dout : din, order: w[axis], label: name },
+    };
+  });
+};
+
 /** Every adapter tensor of a resolved method, in placement order. */
 export const adapterParams = (placements: readonly Placement[]): AdapterParam[] =>
-  placements.flatMap((p) => leaves(p.transform).flatMap((leaf) => leafParams(p, leaf)));
+  placements.flatMap((p) => [
+    ...wrapperNodes(p.transform).flatMap((w) => wrapperParams(p, w)),
+    ...leaves(p.transform).flatMap((leaf) => leafParams(p, leaf)),
+  ]);
 
 /** The pretrained values of a site (rows of its parameter, flattened row-major). */
 export const siteValues = (site: Site, weights: Weights): Float32Array => {
@@ -101,5 +120,9 @@ export const initialValue = (p: AdapterParam, weights: Weights, seed: number): A
     }
     // Positions come from their own seed, not the run's: FourierFT fixes them independently of training.
     case "DistinctIndices": return distinctIndices(p.init.count, p.init.size, rng(p.init.seed, p.init.label));
+    case "Order": {
+      const identity = Int32Array.from({ length: p.init.size }, (_, i) => i);
+      return p.init.order._tag === "Identity" ? identity : Int32Array.from(shuffled([...identity], rng(p.init.order.seed, p.init.label)));
+    }
   }
 };

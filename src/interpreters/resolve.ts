@@ -83,11 +83,16 @@ export const appliesTo = (t: WeightTransform, site: Site): boolean => {
     case "Full":
     case "Frozen": return true;
     case "Sum": return t.terms.every((x) => appliesTo(x, site));
+    case "Permuted": return site.matrix && appliesTo(t.inner, site);
   }
 };
 
 const countFull = (t: WeightTransform): number =>
-  t._tag === "Full" ? 1 : t._tag === "Sum" ? t.terms.reduce((n, x) => n + countFull(x), 0) : 0;
+  t._tag === "Full" ? 1 : t._tag === "Sum" ? t.terms.reduce((n, x) => n + countFull(x), 0) : t._tag === "Permuted" ? countFull(t.inner) : 0;
+
+/** `full` replaces a weight; it has no ΔW for an enclosing `permuted` to act on. */
+const fullUnderWrapper = (t: WeightTransform, wrapped = false): boolean =>
+  t._tag === "Full" ? wrapped : t._tag === "Sum" ? t.terms.some((x) => fullUnderWrapper(x, wrapped)) : t._tag === "Permuted" ? fullUnderWrapper(t.inner, true) : false;
 
 const overlaps = (a: Site, b: Site): boolean =>
   a.param === b.param && (a.rows === null || b.rows === null || (a.rows[0] < b.rows[1] && b.rows[0] < a.rows[1]));
@@ -102,6 +107,7 @@ export const resolveMethod = (m: Method, config: VitConfig): Placement[] => {
   const wholeFull = new Set<string>();
   const placements = m.targets.flatMap((tg, i): Placement[] => {
     const path = `targets[${i}]`;
+    if (fullUnderWrapper(tg.transform)) throw new MethodError(`${path}.transform`, "`full` cannot sit inside `permuted`: it replaces the weight and has no ΔW to permute");
     const selected = resolveSelector(tg.select, config, `${path}.select`);
     const applied = selected.filter((site) => appliesTo(tg.transform, site));
     if (applied.length === 0) {

@@ -1,14 +1,15 @@
 import * as tf from "@tensorflow/tfjs-core";
-import type { Site } from "../../models/vitParams.js";
 import type { Leaf } from "../leaves.js";
-import type { AdapterParam } from "../adapterParams.js";
+import { adapterName, type AdapterParam } from "../adapterParams.js";
+import type { Placement } from "../resolve.js";
+import { permuteMatrix } from "../../ops/permuteMatrix.js";
 import { linear } from "../../ops/linear.js";
 import { realIdft2 } from "../../ops/realIdft2.js";
 import { scatterFlat } from "../../ops/scatterFlat.js";
 
 /** A leaf transform at one site, with the names of the adapter tensors it owns by role. */
 export interface PlacedLeaf {
-  readonly site: Site;
+  readonly placement: Placement;
   readonly leaf: Leaf;
   readonly tensors: Readonly<Partial<Record<AdapterParam["role"], string>>>;
 }
@@ -20,10 +21,11 @@ const get = (pl: PlacedLeaf, role: AdapterParam["role"], lookup: Lookup): tf.Ten
 
 /** Group adapter tensors by the leaf that owns them. */
 export const placeLeaves = (params: readonly AdapterParam[]): PlacedLeaf[] => {
-  const byLeaf = new Map<string, { site: Site; leaf: Leaf; tensors: Partial<Record<AdapterParam["role"], string>> }>();
+  const byLeaf = new Map<string, { placement: Placement; leaf: Leaf; tensors: Partial<Record<AdapterParam["role"], string>> }>();
   for (const p of params) {
+    if (p.leaf === null) continue;
     const key = `${p.placement.site.name}/${p.placement.target}/${p.leaf.prefix}`;
-    const entry = byLeaf.get(key) ?? { site: p.placement.site, leaf: p.leaf, tensors: {} };
+    const entry = byLeaf.get(key) ?? { placement: p.placement, leaf: p.leaf, tensors: {} };
     entry.tensors[p.role] = p.name;
     byLeaf.set(key, entry);
   }
@@ -34,13 +36,21 @@ export const placeLeaves = (params: readonly AdapterParam[]): PlacedLeaf[] => {
 export const replacement = (pl: PlacedLeaf, lookup: Lookup): tf.Tensor | null =>
   pl.leaf._tag === "Full" ? lookup(pl.tensors.value!) : null;
 
-/** ΔW of an additive leaf in the site's [dout, din] view (LoRA: s · B A). */
+/** ΔW of an additive leaf in the site's [dout, din] view, its wrappers applied innermost first. */
 export const delta = (pl: PlacedLeaf, lookup: Lookup): tf.Tensor2D | null => {
+  const own = ownDelta(pl, lookup);
+  if (own === null) return null;
+  const stateOf = (prefix: string, axis: "rows" | "cols") => lookup(adapterName(pl.placement, `${prefix}perm_${axis}`)) as tf.Tensor1D;
+  return pl.leaf.wrappers.reduceRight((d, w) => permuteMatrix(d, stateOf(w.prefix, "rows"), stateOf(w.prefix, "cols")), own);
+};
+
+/** The leaf's own ΔW (LoRA: s · B A). */
+const ownDelta = (pl: PlacedLeaf, lookup: Lookup): tf.Tensor2D | null => {
   switch (pl.leaf._tag) {
     case "LowRank": return tf.mul(tf.matMul(get(pl, "lora_B", lookup), get(pl, "lora_A", lookup)), pl.leaf.scale);
     case "Full": return null;
     case "Spectral": {
-      const [m, n] = pl.site.shape as [number, number];
+      const [m, n] = pl.placement.site.shape as [number, number];
       const spectrum = scatterFlat(lookup(pl.tensors.spectrum!) as tf.Tensor1D, lookup(pl.tensors.positions!) as tf.Tensor1D, m * n);
       return tf.mul(realIdft2(tf.reshape(spectrum, [m, n])), pl.leaf.scale);
     }

@@ -62,7 +62,7 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
   const variables = new Map(params.map((p) => [p.name, tf.tidy(() => tf.variable(hostTensor(initialValue(p, weights, options.seed), p.shape), p.trainable))]));
   const mask = new Map(params.map((p) => [p.name, p.trainable]));
   const leavesByParam = new Map<string, PlacedLeaf[]>();
-  for (const pl of placeLeaves(params)) leavesByParam.set(pl.site.param, [...(leavesByParam.get(pl.site.param) ?? []), pl]);
+  for (const pl of placeLeaves(params)) leavesByParam.set(pl.placement.site.param, [...(leavesByParam.get(pl.placement.site.param) ?? []), pl]);
   const lookup: Lookup = (name) => variables.get(name)!;
   const frozen = new Map<string, FrozenLinear>();
   const frozenOf = (name: string): FrozenLinear => {
@@ -80,13 +80,13 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
     const pls = leavesByParam.get(name) ?? [];
     const fulls = pls.map((pl) => ({ pl, value: replacement(pl, lookup) })).filter((f) => f.value !== null);
     let w: tf.Tensor = view;
-    const whole = fulls.find((f) => f.pl.site.rows === null);
+    const whole = fulls.find((f) => f.pl.placement.site.rows === null);
     if (whole) w = whole.value!;
     else if (fulls.length > 0) {
       const rows = view.shape[0]!;
       const cols = view.shape[1]!;
-      const blocks = fulls.map((f) => ({ range: f.pl.site.rows, value: f.value as tf.Tensor2D }));
-      const covered = fulls.map((f) => f.pl.site.rows!).sort((a, b) => a[0] - b[0]);
+      const blocks = fulls.map((f) => ({ range: f.pl.placement.site.rows, value: f.value as tf.Tensor2D }));
+      const covered = fulls.map((f) => f.pl.placement.site.rows!).sort((a, b) => a[0] - b[0]);
       let at = 0;
       for (const [s, e] of [...covered, [rows, rows] as const]) {
         if (s > at) blocks.push({ range: [at, s], value: tf.slice(view as tf.Tensor2D, [at, 0], [s - at, cols]) });
@@ -96,7 +96,7 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
     }
     const deltas = pls.flatMap((pl) => {
       const d = delta(pl, lookup);
-      return d === null ? [] : [{ range: pl.site.rows, value: d }];
+      return d === null ? [] : [{ range: pl.placement.site.rows, value: d }];
     });
     return deltas.length === 0 ? w : tf.add(w, placeBlocks(deltas, view.shape[0]!, 0, view.shape[1]!));
   };
@@ -126,7 +126,7 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
         if (!pls) y = frozenOf(w).apply(x);
         else if (plans.get(w) === "fast") {
           const out = base.get(w)!.shape[0]!;
-          const parts = pls.map((pl) => ({ range: pl.site.rows, value: fastApply(pl, lookup, x)! }));
+          const parts = pls.map((pl) => ({ range: pl.placement.site.rows, value: fastApply(pl, lookup, x)! }));
           y = tf.add(frozenOf(w).apply(x), placeBlocks(parts, out, 1, x.shape[0]));
         } else y = linear(x, effective(w) as tf.Tensor2D);
         return tf.add(y, effective(`${module}.bias`));
