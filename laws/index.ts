@@ -31,7 +31,8 @@ export interface LawReport {
   readonly failure?: string;
 }
 
-const fits = (method: Method, config: VitConfig): boolean => {
+/** Whether a method resolves on a backbone shape (every target applies somewhere, no clash). */
+export const methodFits = (method: Method, config: VitConfig): boolean => {
   try {
     resolveMethod(method, config);
     return true;
@@ -47,8 +48,8 @@ const fits = (method: Method, config: VitConfig): boolean => {
  * small matrix has entries), so every run checks something.
  */
 export const lawConfigs = (method: Method, config?: VitConfig): { readonly configs: fc.Arbitrary<VitConfig>; readonly small: boolean } => {
-  const small = arbConfig(config?.depth).filter((c) => fits(method, c));
-  const probe = fc.sample(arbConfig(config?.depth), { numRuns: 40, seed: 0 }).some((c) => fits(method, c));
+  const small = arbConfig(config?.depth).filter((c) => methodFits(method, c));
+  const probe = fc.sample(arbConfig(config?.depth), { numRuns: 40, seed: 0 }).some((c) => methodFits(method, c));
   return probe || config === undefined ? { configs: small, small: true } : { configs: fc.constant(config), small: false };
 };
 
