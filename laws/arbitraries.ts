@@ -61,6 +61,7 @@ export const arbTransform: fc.Arbitrary<WeightTransform> = fc.letrec<{ transform
       }).map((x): WeightTransform => ({ _tag: "Permuted", ...x })),
       weight: 2,
     },
+    { arbitrary: tie("transform").map((inner): WeightTransform => ({ _tag: "Quantized", bits: 1, inner })), weight: 1 },
   ),
 })).transform;
 

@@ -7,7 +7,7 @@ import type { LossTerm } from "./loss.js";
 import type { Rule } from "./rule.js";
 import type { AdamW, Backbone, Experiment, Schedule, Split, Task } from "./experiment.js";
 import {
-  finite, intAtLeast, integer, literalOf, nonNegative, positive, struct, taggedUnion, unitInterval, withDefault,
+  finite, intAtLeast, integer, literalOf, nonNegative, numberIn, positive, struct, taggedUnion, unitInterval, withDefault,
 } from "./codecKit.js";
 import { formatErrors } from "./decodeError.js";
 
@@ -50,6 +50,7 @@ export const TransformCodec: t.Type<WeightTransform> = taggedUnion<WeightTransfo
     init: withDefault(literalOf("init", ["normal", "zeros"]), "normal"),
   }),
   Permuted: struct("Permuted", { _tag: tag("Permuted"), rows: PermutationCodec, cols: PermutationCodec, inner: TransformCodec }),
+  Quantized: struct("Quantized", { _tag: tag("Quantized"), bits: numberIn("bits (1)", (b) => b === 1) as unknown as t.Type<1>, inner: TransformCodec }),
 }));
 
 export const TargetCodec: t.Type<Target> = struct("target", { select: SelectorCodec, transform: TransformCodec });

@@ -47,7 +47,13 @@ export type WeightTransform =
    * S²FT's T: ΔW = Prᵀ·ΔW̄·Pc, i.e. ΔW[πr[i], πc[j]] = ΔW̄[i, j] for the inner ΔW̄. The orders
    * are stored in the adapter file (int32). The inner expression must be additive (no `full`).
    */
-  | { readonly _tag: "Permuted"; readonly rows: PermutationInit; readonly cols: PermutationInit; readonly inner: WeightTransform };
+  | { readonly _tag: "Permuted"; readonly rows: PermutationInit; readonly cols: PermutationInit; readonly inner: WeightTransform }
+  /**
+   * The Bi- methods' quantisation (Jie et al. 2023): every trainable tensor of the inner
+   * expression (LoRA's A and B, a spectrum, a full copy) is used at 1 bit per entry — two
+   * values per tensor — with a straight-through gradient.
+   */
+  | { readonly _tag: "Quantized"; readonly bits: 1; readonly inner: WeightTransform };
 
 export const lowRank = (options: {
   readonly rank: number;
@@ -78,6 +84,8 @@ export const spectral = (options: {
 export const permuted = (order: { readonly rows: PermutationInit; readonly cols: PermutationInit }, inner: WeightTransform): WeightTransform =>
   ({ _tag: "Permuted", rows: order.rows, cols: order.cols, inner });
 
+export const quantized = (options: { readonly bits: 1 }, inner: WeightTransform): WeightTransform => ({ _tag: "Quantized", bits: options.bits, inner });
+
 /** FourierFT's reference code draws one set of positions per matrix shape from a fixed seed. */
 export const defaultSpectralPositions: SpectralPositions = { _tag: "Uniform", seed: 2024, share: "shape" };
 
@@ -95,5 +103,6 @@ export const showTransform = (t: WeightTransform): string => {
     case "Sum": return `sum(${t.terms.map(showTransform).join(", ")})`;
     case "Spectral": return `spectral(n=${t.coefficients}, α=${t.scale}${t.init === "zeros" ? ", zero init" : ""})`;
     case "Permuted": return `permuted(rows=${showPermutation(t.rows)}, cols=${showPermutation(t.cols)}, ${showTransform(t.inner)})`;
+    case "Quantized": return `quantized(${t.bits} bit, ${showTransform(t.inner)})`;
   }
 };

@@ -14,7 +14,8 @@ export const countTransform = (t: WeightTransform, site: Site): number => {
     case "Frozen": return 0;
     case "Sum": return t.terms.reduce((n, x) => n + countTransform(x, site), 0);
     case "Spectral": return t.coefficients;
-    case "Permuted": return countTransform(t.inner, site);
+    case "Permuted":
+    case "Quantized": return countTransform(t.inner, site);
   }
 };
 

@@ -84,15 +84,16 @@ export const appliesTo = (t: WeightTransform, site: Site): boolean => {
     case "Frozen": return true;
     case "Sum": return t.terms.every((x) => appliesTo(x, site));
     case "Permuted": return site.matrix && appliesTo(t.inner, site);
+    case "Quantized": return appliesTo(t.inner, site);
   }
 };
 
 const countFull = (t: WeightTransform): number =>
-  t._tag === "Full" ? 1 : t._tag === "Sum" ? t.terms.reduce((n, x) => n + countFull(x), 0) : t._tag === "Permuted" ? countFull(t.inner) : 0;
+  t._tag === "Full" ? 1 : t._tag === "Sum" ? t.terms.reduce((n, x) => n + countFull(x), 0) : t._tag === "Permuted" || t._tag === "Quantized" ? countFull(t.inner) : 0;
 
 /** `full` replaces a weight; it has no ΔW for an enclosing `permuted` to act on. */
 const fullUnderWrapper = (t: WeightTransform, wrapped = false): boolean =>
-  t._tag === "Full" ? wrapped : t._tag === "Sum" ? t.terms.some((x) => fullUnderWrapper(x, wrapped)) : t._tag === "Permuted" ? fullUnderWrapper(t.inner, true) : false;
+  t._tag === "Full" ? wrapped : t._tag === "Sum" ? t.terms.some((x) => fullUnderWrapper(x, wrapped)) : t._tag === "Permuted" ? fullUnderWrapper(t.inner, true) : t._tag === "Quantized" ? fullUnderWrapper(t.inner, wrapped) : false;
 
 const overlaps = (a: Site, b: Site): boolean =>
   a.param === b.param && (a.rows === null || b.rows === null || (a.rows[0] < b.rows[1] && b.rows[0] < a.rows[1]));

@@ -3,3 +3,4 @@ export { linearProbe } from "./linearProbe.js";
 export { fullFineTuning } from "./fullFineTuning.js";
 export { fourierFT, type FourierFTOptions } from "./fourierFT.js";
 export { bitFit } from "./bitFit.js";
+export { biLoRA, type BiLoRAOptions } from "./biLoRA.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { countMethod } from "../../src/interpreters/count.js";
-import { bitFit, fourierFT, fullFineTuning, linearProbe, lora } from "../../src/methods/index.js";
+import { biLoRA, bitFit, fourierFT, fullFineTuning, linearProbe, lora } from "../../src/methods/index.js";
 import { combine } from "../../src/dsl/method.js";
 import { vitB16 } from "../../src/models/vitConfig.js";
 
@@ -8,6 +8,9 @@ import { vitB16 } from "../../src/models/vitConfig.js";
 describe("count on ViT-B/16", () => {
   it("LoRA r8 on q, v: 12 blocks × 2 × 8 × (768 + 768) = 294,912 (HF PEFT's figure)", () => {
     expect(countMethod(lora(), vitB16).trainable).toBe(294_912);
+  });
+  it("Bi-LoRA r8 on q, v: LoRA's 294,912 scalars, each used at 1 bit", () => {
+    expect(countMethod(biLoRA(), vitB16).trainable).toBe(294_912);
   });
   it("FourierFT n = 3000 on q, v: 24 × 3000 = 72,000 (0.072M in the FourierFT paper)", () => {
     expect(countMethod(fourierFT(), vitB16).trainable).toBe(72_000);

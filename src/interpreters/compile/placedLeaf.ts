@@ -3,6 +3,7 @@ import type { Leaf } from "../leaves.js";
 import { adapterName, type AdapterParam } from "../adapterParams.js";
 import type { Placement } from "../resolve.js";
 import { permuteMatrix } from "../../ops/permuteMatrix.js";
+import { binarize } from "../../ops/binarize.js";
 import { linear } from "../../ops/linear.js";
 import { realIdft2 } from "../../ops/realIdft2.js";
 import { scatterFlat } from "../../ops/scatterFlat.js";
@@ -16,8 +17,11 @@ export interface PlacedLeaf {
 
 export type Lookup = (name: string) => tf.Tensor;
 
-const get = (pl: PlacedLeaf, role: AdapterParam["role"], lookup: Lookup): tf.Tensor2D =>
-  lookup(pl.tensors[role]!) as tf.Tensor2D;
+/** A trainable tensor of the leaf as the forward pass uses it: at 1 bit under `quantized`. */
+const get = <T extends tf.Tensor = tf.Tensor2D>(pl: PlacedLeaf, role: AdapterParam["role"], lookup: Lookup): T => {
+  const t = lookup(pl.tensors[role]!);
+  return (pl.leaf.quantized ? binarize(t) : t) as T;
+};
 
 /** Group adapter tensors by the leaf that owns them. */
 export const placeLeaves = (params: readonly AdapterParam[]): PlacedLeaf[] => {
@@ -34,7 +38,7 @@ export const placeLeaves = (params: readonly AdapterParam[]): PlacedLeaf[] => {
 
 /** The value that replaces the site (a `full` leaf), or null for additive leaves. */
 export const replacement = (pl: PlacedLeaf, lookup: Lookup): tf.Tensor | null =>
-  pl.leaf._tag === "Full" ? lookup(pl.tensors.value!) : null;
+  pl.leaf._tag === "Full" ? get(pl, "value", lookup) : null;
 
 /** ΔW of an additive leaf in the site's [dout, din] view, its wrappers applied innermost first. */
 export const delta = (pl: PlacedLeaf, lookup: Lookup): tf.Tensor2D | null => {
@@ -51,7 +55,7 @@ const ownDelta = (pl: PlacedLeaf, lookup: Lookup): tf.Tensor2D | null => {
     case "Full": return null;
     case "Spectral": {
       const [m, n] = pl.placement.site.shape as [number, number];
-      const spectrum = scatterFlat(lookup(pl.tensors.spectrum!) as tf.Tensor1D, lookup(pl.tensors.positions!) as tf.Tensor1D, m * n);
+      const spectrum = scatterFlat(get<tf.Tensor1D>(pl, "spectrum", lookup), lookup(pl.tensors.positions!) as tf.Tensor1D, m * n);
       return tf.mul(realIdft2(tf.reshape(spectrum, [m, n])), pl.leaf.scale);
     }
   }

@@ -7,7 +7,18 @@ import { leaves, type Leaf } from "../leaves.js";
 import { resolveMethod } from "../resolve.js";
 import type { Weights64 } from "./vit64.js";
 
-type Value = (path: string) => AdapterValue;
+type Value = (path: string) => ArrayLike<number>;
+
+/** The 1-bit quantiser in float64 (see ops/binarize.ts): mean + std·0.6745·sign(w − mean), z ≥ 0 positive. */
+const binarize64 = (w: ArrayLike<number>): Float64Array => {
+  const n = w.length;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += w[i]! / n;
+  let ss = 0;
+  for (let i = 0; i < n; i++) ss += (w[i]! - mean) ** 2;
+  const std = n > 1 ? Math.sqrt(ss / (n - 1)) : 0;
+  return Float64Array.from({ length: n }, (_, i) => mean + std * ((w[i]! - mean) / (std + 1e-5) >= 0 ? 0.6745 : -0.6745));
+};
 
 /** A leaf's own ΔW [dout, din] in float64, straight from its definition. */
 const ownDelta64 = (leaf: Exclude<Leaf, { _tag: "Full" }>, dout: number, din: number, value: Value): Float64Array => {
@@ -62,11 +73,13 @@ export const adaptedWeights64 = (
       };
       for (const leaf of leaves(pl.transform)) {
         if ((leaf._tag === "Full") !== (pass === "Full")) continue;
+        // Trainable tensors at 1 bit under `quantized`; positions and orders are used as stored.
+        const trained = (path: string) => (leaf.quantized ? binarize64(value(`${leaf.prefix}${path}`)) : value(`${leaf.prefix}${path}`));
         if (leaf._tag === "Full") {
-          target.set(Float64Array.from(value(`${leaf.prefix}value`)), offset);
+          target.set(Float64Array.from(trained("value")), offset);
           continue;
         }
-        let d = ownDelta64(leaf, dout, din, (path) => value(`${leaf.prefix}${path}`));
+        let d = ownDelta64(leaf, dout, din, (path) => (path === "positions" ? value(`${leaf.prefix}${path}`) : trained(path)));
         // Wrappers, innermost first: permuted sends entry (i, j) to (rows[i], cols[j]).
         for (const w of [...leaf.wrappers].reverse()) {
           const rows = value(`${w.prefix}perm_rows`);
