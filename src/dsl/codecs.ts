@@ -50,6 +50,7 @@ export const TransformCodec: t.Type<WeightTransform> = taggedUnion<WeightTransfo
     init: withDefault(literalOf("init", ["normal", "zeros"]), "normal"),
   }),
   Permuted: struct("Permuted", { _tag: tag("Permuted"), rows: PermutationCodec, cols: PermutationCodec, inner: TransformCodec }),
+  Rescale: struct("Rescale", { _tag: tag("Rescale"), init: withDefault(literalOf("init", ["kaiming", "zeros"]), "kaiming") }),
   Quantized: struct("Quantized", { _tag: tag("Quantized"), bits: numberIn("bits (1)", (b) => b === 1) as unknown as t.Type<1>, inner: TransformCodec }),
 }));
 

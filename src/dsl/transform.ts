@@ -53,7 +53,13 @@ export type WeightTransform =
    * expression (LoRA's A and B, a spectrum, a full copy) is used at 1 bit per entry — two
    * values per tensor — with a straight-through gradient.
    */
-  | { readonly _tag: "Quantized"; readonly bits: 1; readonly inner: WeightTransform };
+  | { readonly _tag: "Quantized"; readonly bits: 1; readonly inner: WeightTransform }
+  /**
+   * RLRR's rescaling: ΔW = (s_l s_rᵀ) ⊙ W for the pretrained W, i.e. W' = (1 + s_l s_rᵀ) ⊙ W,
+   * s_l: [dout], s_r: [din]. Init "kaiming" (both vectors U(±1/√len), the authors' code: not the
+   * identity at init) or "zeros" (s_l = 0, s_r as kaiming: the identity, and still trainable).
+   */
+  | { readonly _tag: "Rescale"; readonly init: "kaiming" | "zeros" };
 
 export const lowRank = (options: {
   readonly rank: number;
@@ -84,6 +90,7 @@ export const spectral = (options: {
 export const permuted = (order: { readonly rows: PermutationInit; readonly cols: PermutationInit }, inner: WeightTransform): WeightTransform =>
   ({ _tag: "Permuted", rows: order.rows, cols: order.cols, inner });
 
+export const rescale = (options: { readonly init?: "kaiming" | "zeros" } = {}): WeightTransform => ({ _tag: "Rescale", init: options.init ?? "kaiming" });
 export const quantized = (options: { readonly bits: 1 }, inner: WeightTransform): WeightTransform => ({ _tag: "Quantized", bits: options.bits, inner });
 
 /** FourierFT's reference code draws one set of positions per matrix shape from a fixed seed. */
@@ -104,5 +111,6 @@ export const showTransform = (t: WeightTransform): string => {
     case "Spectral": return `spectral(n=${t.coefficients}, α=${t.scale}${t.init === "zeros" ? ", zero init" : ""})`;
     case "Permuted": return `permuted(rows=${showPermutation(t.rows)}, cols=${showPermutation(t.cols)}, ${showTransform(t.inner)})`;
     case "Quantized": return `quantized(${t.bits} bit, ${showTransform(t.inner)})`;
+    case "Rescale": return `rescale(${t.init} init)`;
   }
 };

@@ -28,7 +28,7 @@ export interface AdapterParam {
   /** The leaf that owns the tensor; null for a wrapper node's state (a permutation). */
   readonly leaf: Leaf | null;
   /** What the tensor is to its owner. */
-  readonly role: "lora_A" | "lora_B" | "value" | "spectrum" | "positions" | "perm_rows" | "perm_cols";
+  readonly role: "lora_A" | "lora_B" | "value" | "spectrum" | "positions" | "perm_rows" | "perm_cols" | "scale_left" | "scale_right";
   readonly shape: readonly number[];
   readonly init: Init;
   /** False for state that defines ΔW but is not optimised (spectral positions, stored as int32). */
@@ -49,6 +49,13 @@ const leafParams = (p: Placement, leaf: Leaf): AdapterParam[] => {
     }
     case "Full":
       return [{ ...base, name: adapterName(p, `${leaf.prefix}value`), role: "value", shape: p.site.shape, init: { _tag: "CopyOfSite" } }];
+    case "Rescale": {
+      const [dout, din] = p.site.shape as [number, number];
+      return [
+        { ...base, name: adapterName(p, `${leaf.prefix}scale_left`), role: "scale_left", shape: [dout], init: leaf.init === "zeros" ? { _tag: "Zeros" } : { _tag: "KaimingUniform", fanIn: dout } },
+        { ...base, name: adapterName(p, `${leaf.prefix}scale_right`), role: "scale_right", shape: [din], init: { _tag: "KaimingUniform", fanIn: din } },
+      ];
+    }
     case "Spectral": {
       const n = leaf.coefficients;
       const [dout, din] = p.site.shape as [number, number];

@@ -14,6 +14,7 @@ export const countTransform = (t: WeightTransform, site: Site): number => {
     case "Frozen": return 0;
     case "Sum": return t.terms.reduce((n, x) => n + countTransform(x, site), 0);
     case "Spectral": return t.coefficients;
+    case "Rescale": return site.shape[0]! + site.shape[1]!;
     case "Permuted":
     case "Quantized": return countTransform(t.inner, site);
   }

@@ -77,7 +77,8 @@ export const resolveSelector = (s: Selector, config: VitConfig, path = "select")
 /** Whether a transform has a meaning on a site (low-rank updates need a matrix). */
 export const appliesTo = (t: WeightTransform, site: Site): boolean => {
   switch (t._tag) {
-    case "LowRank": return site.matrix;
+    case "LowRank":
+    case "Rescale": return site.matrix;
     // A spectrum needs a matrix with room for its coefficients.
     case "Spectral": return site.matrix && t.coefficients <= sizeOf(site.shape);
     case "Full":

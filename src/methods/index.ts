@@ -4,3 +4,4 @@ export { fullFineTuning } from "./fullFineTuning.js";
 export { fourierFT, type FourierFTOptions } from "./fourierFT.js";
 export { bitFit } from "./bitFit.js";
 export { biLoRA, type BiLoRAOptions } from "./biLoRA.js";
+export { rlrr } from "./rlrr.js";

@@ -41,18 +41,23 @@ export const replacement = (pl: PlacedLeaf, lookup: Lookup): tf.Tensor | null =>
   pl.leaf._tag === "Full" ? get(pl, "value", lookup) : null;
 
 /** ΔW of an additive leaf in the site's [dout, din] view, its wrappers applied innermost first. */
-export const delta = (pl: PlacedLeaf, lookup: Lookup): tf.Tensor2D | null => {
-  const own = ownDelta(pl, lookup);
+export const delta = (pl: PlacedLeaf, lookup: Lookup, pretrained: () => tf.Tensor2D): tf.Tensor2D | null => {
+  const own = ownDelta(pl, lookup, pretrained);
   if (own === null) return null;
   const stateOf = (prefix: string, axis: "rows" | "cols") => lookup(adapterName(pl.placement, `${prefix}perm_${axis}`)) as tf.Tensor1D;
   return pl.leaf.wrappers.reduceRight((d, w) => permuteMatrix(d, stateOf(w.prefix, "rows"), stateOf(w.prefix, "cols")), own);
 };
 
-/** The leaf's own ΔW (LoRA: s · B A). */
-const ownDelta = (pl: PlacedLeaf, lookup: Lookup): tf.Tensor2D | null => {
+/** The leaf's own ΔW (LoRA: s · B A); `pretrained` is the site's pretrained W, for RLRR. */
+const ownDelta = (pl: PlacedLeaf, lookup: Lookup, pretrained: () => tf.Tensor2D): tf.Tensor2D | null => {
   switch (pl.leaf._tag) {
     case "LowRank": return tf.mul(tf.matMul(get(pl, "lora_B", lookup), get(pl, "lora_A", lookup)), pl.leaf.scale);
     case "Full": return null;
+    case "Rescale": {
+      const [m, n] = pl.placement.site.shape as [number, number];
+      const outer = tf.mul(tf.reshape(get(pl, "scale_left", lookup), [m, 1]), tf.reshape(get(pl, "scale_right", lookup), [1, n]));
+      return tf.mul(outer, pretrained());
+    }
     case "Spectral": {
       const [m, n] = pl.placement.site.shape as [number, number];
       const spectrum = scatterFlat(get<tf.Tensor1D>(pl, "spectrum", lookup), lookup(pl.tensors.positions!) as tf.Tensor1D, m * n);
@@ -66,6 +71,7 @@ export const fastApply = (pl: PlacedLeaf, lookup: Lookup, x: tf.Tensor2D): tf.Te
   switch (pl.leaf._tag) {
     case "LowRank": return tf.mul(linear(linear(x, get(pl, "lora_A", lookup)), get(pl, "lora_B", lookup)), pl.leaf.scale);
     case "Full":
+    case "Rescale":
     case "Spectral": return null;
   }
 };

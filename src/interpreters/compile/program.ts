@@ -95,7 +95,8 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
       w = placeBlocks(blocks, rows, 0, cols);
     }
     const deltas = pls.flatMap((pl) => {
-      const d = delta(pl, lookup);
+      const { rows } = pl.placement.site;
+      const d = delta(pl, lookup, () => (rows === null ? view : tf.slice(view, [rows[0], 0], [rows[1] - rows[0], view.shape[1]!])) as tf.Tensor2D);
       return d === null ? [] : [{ range: pl.placement.site.rows, value: d }];
     });
     return deltas.length === 0 ? w : tf.add(w, placeBlocks(deltas, view.shape[0]!, 0, view.shape[1]!));

@@ -21,9 +21,14 @@ const binarize64 = (w: ArrayLike<number>): Float64Array => {
 };
 
 /** A leaf's own ΔW [dout, din] in float64, straight from its definition. */
-const ownDelta64 = (leaf: Exclude<Leaf, { _tag: "Full" }>, dout: number, din: number, value: Value): Float64Array => {
+const ownDelta64 = (leaf: Exclude<Leaf, { _tag: "Full" }>, dout: number, din: number, value: Value, pretrained: ArrayLike<number>): Float64Array => {
   const d = new Float64Array(dout * din);
-  if (leaf._tag === "LowRank") {
+  if (leaf._tag === "Rescale") {
+    // ΔW[i,j] = s_l[i]·s_r[j]·W[i,j], W pretrained.
+    const left = value("scale_left");
+    const right = value("scale_right");
+    for (let i = 0; i < dout; i++) for (let j = 0; j < din; j++) d[i * din + j] = left[i]! * right[j]! * pretrained[i * din + j]!;
+  } else if (leaf._tag === "LowRank") {
     // ΔW = s · B A
     const A = value("lora_A");
     const B = value("lora_B");
@@ -79,7 +84,8 @@ export const adaptedWeights64 = (
           target.set(Float64Array.from(trained("value")), offset);
           continue;
         }
-        let d = ownDelta64(leaf, dout, din, (path) => (path === "positions" ? value(`${leaf.prefix}${path}`) : trained(path)));
+        const pretrained = base.get(pl.site.param)!.data.subarray(offset, offset + dout * din);
+        let d = ownDelta64(leaf, dout, din, (path) => (path === "positions" ? value(`${leaf.prefix}${path}`) : trained(path)), pretrained);
         // Wrappers, innermost first: permuted sends entry (i, j) to (rows[i], cols[j]).
         for (const w of [...leaf.wrappers].reverse()) {
           const rows = value(`${w.prefix}perm_rows`);
