@@ -22,7 +22,7 @@ export { mergedWeights } from "./interpreters/merge.js";
 export { referenceForward } from "./interpreters/reference/forward.js";
 export { adapterBytes, readAdapter, adapterFormat, type AdapterFile } from "./interpreters/adapterFile.js";
 export { MethodError } from "./interpreters/methodError.js";
-export { loadBackend, releaseBackend, backendNames, type BackendName } from "./train/backend.js";
+export { loadBackend, releaseBackend, backendNames, tfBackendLayer, TfBackend, type BackendName } from "./train/backend.js";
 export { runExperiment, type RunOptions, type RunResult } from "./train/runExperiment.js";
 export { streamProgress, silentProgress, type Progress } from "./train/progress.js";
 export { buildTask } from "./data/task.js";
