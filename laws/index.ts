@@ -12,6 +12,7 @@ import { mergeEquivalence } from "./mergeEquivalence.js";
 import { noTensorLeak } from "./noTensorLeak.js";
 import { partitionCombine } from "./partitionCombine.js";
 import { referenceAgreement } from "./referenceAgreement.js";
+import { gradientAgreement } from "./gradientAgreement.js";
 
 export type { Law } from "./law.js";
 export { LawViolation } from "./violation.js";
@@ -19,7 +20,7 @@ export * from "./arbitraries.js";
 
 /** Every law, in the order `peft laws` reports them. */
 export const allLaws: readonly Law[] = [
-  codecRoundTrip, countMatchesProgram, identityAtInit, mergeEquivalence, referenceAgreement, partitionCombine, noTensorLeak,
+  codecRoundTrip, countMatchesProgram, identityAtInit, mergeEquivalence, referenceAgreement, gradientAgreement, partitionCombine, noTensorLeak,
 ];
 
 export interface LawReport {

@@ -78,7 +78,7 @@ describe("peft CLI", () => {
     const r = peft("laws", lora, "--runs", "2");
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("✓ merge equivalence (2 runs)");
-    expect(r.stdout).toContain("all 7 laws hold");
+    expect(r.stdout).toContain("all 8 laws hold");
   });
 
   const run = join(work, "run");
