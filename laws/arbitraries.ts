@@ -63,6 +63,7 @@ export const arbTransform: fc.Arbitrary<WeightTransform> = fc.letrec<{ transform
     },
     { arbitrary: tie("transform").map((inner): WeightTransform => ({ _tag: "Quantized", bits: 1, inner })), weight: 1 },
     { arbitrary: fc.constantFrom("kaiming" as const, "zeros" as const).map((init): WeightTransform => ({ _tag: "Rescale", init })), weight: 2 },
+    { arbitrary: fc.constantFrom("normal" as const, "identity" as const).map((init): WeightTransform => ({ _tag: "ScaleShift", init })), weight: 2 },
   ),
 })).transform;
 

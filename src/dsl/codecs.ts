@@ -51,6 +51,7 @@ export const TransformCodec: t.Type<WeightTransform> = taggedUnion<WeightTransfo
   }),
   Permuted: struct("Permuted", { _tag: tag("Permuted"), rows: PermutationCodec, cols: PermutationCodec, inner: TransformCodec }),
   Rescale: struct("Rescale", { _tag: tag("Rescale"), init: withDefault(literalOf("init", ["kaiming", "zeros"]), "kaiming") }),
+  ScaleShift: struct("ScaleShift", { _tag: tag("ScaleShift"), init: withDefault(literalOf("init", ["normal", "identity"]), "normal") }),
   Quantized: struct("Quantized", { _tag: tag("Quantized"), bits: numberIn("bits (1)", (b) => b === 1) as unknown as t.Type<1>, inner: TransformCodec }),
 }));
 

@@ -59,7 +59,15 @@ export type WeightTransform =
    * s_l: [dout], s_r: [din]. Init "kaiming" (both vectors U(±1/√len), the authors' code: not the
    * identity at init) or "zeros" (s_l = 0, s_r as kaiming: the identity, and still trainable).
    */
-  | { readonly _tag: "Rescale"; readonly init: "kaiming" | "zeros" };
+  | { readonly _tag: "Rescale"; readonly init: "kaiming" | "zeros" }
+  /**
+   * SSF (Lian et al. 2022) on a module's output: y ← γ ⊙ y + β, γ, β ∈ ℝ^{dout}, placed on the
+   * module's weight site (a linear, a q/k/v third, or a LayerNorm). Mergeable: W' = γ ⊙ W row-wise,
+   * b' = γ ⊙ b + β. It acts after every other transform of the module and only as a target's
+   * whole transform. Init "normal": γ ~ N(1, 0.02), β ~ N(0, 0.02) (SSF's and RLRR's code);
+   * "identity": γ = 1, β = 0.
+   */
+  | { readonly _tag: "ScaleShift"; readonly init: "normal" | "identity" };
 
 export const lowRank = (options: {
   readonly rank: number;
@@ -90,6 +98,7 @@ export const spectral = (options: {
 export const permuted = (order: { readonly rows: PermutationInit; readonly cols: PermutationInit }, inner: WeightTransform): WeightTransform =>
   ({ _tag: "Permuted", rows: order.rows, cols: order.cols, inner });
 
+export const scaleShift = (options: { readonly init?: "normal" | "identity" } = {}): WeightTransform => ({ _tag: "ScaleShift", init: options.init ?? "normal" });
 export const rescale = (options: { readonly init?: "kaiming" | "zeros" } = {}): WeightTransform => ({ _tag: "Rescale", init: options.init ?? "kaiming" });
 export const quantized = (options: { readonly bits: 1 }, inner: WeightTransform): WeightTransform => ({ _tag: "Quantized", bits: options.bits, inner });
 
@@ -112,5 +121,6 @@ export const showTransform = (t: WeightTransform): string => {
     case "Permuted": return `permuted(rows=${showPermutation(t.rows)}, cols=${showPermutation(t.cols)}, ${showTransform(t.inner)})`;
     case "Quantized": return `quantized(${t.bits} bit, ${showTransform(t.inner)})`;
     case "Rescale": return `rescale(${t.init} init)`;
+    case "ScaleShift": return `scaleShift(${t.init} init)`;
   }
 };

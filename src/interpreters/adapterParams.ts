@@ -13,8 +13,9 @@ export type Init =
   | { readonly _tag: "KaimingUniform"; readonly fanIn: number }
   /** The pretrained value of the site. */
   | { readonly _tag: "CopyOfSite" }
-  /** N(0, 1), FourierFT's spectral coefficients. */
-  | { readonly _tag: "Normal" }
+  /** N(mean, std²): FourierFT's spectral coefficients N(0, 1), SSF's γ ~ N(1, 0.02). */
+  | { readonly _tag: "Normal"; readonly mean: number; readonly std: number }
+  | { readonly _tag: "Ones" }
   /** `count` distinct flat indices below `size`, uniform without replacement, from (seed, label), ascending. */
   | { readonly _tag: "DistinctIndices"; readonly count: number; readonly size: number; readonly seed: number; readonly label: string }
   /** An order of 0..size−1: identity, or uniformly shuffled from (seed, label). */
@@ -28,7 +29,7 @@ export interface AdapterParam {
   /** The leaf that owns the tensor; null for a wrapper node's state (a permutation). */
   readonly leaf: Leaf | null;
   /** What the tensor is to its owner. */
-  readonly role: "lora_A" | "lora_B" | "value" | "spectrum" | "positions" | "perm_rows" | "perm_cols" | "scale_left" | "scale_right";
+  readonly role: "lora_A" | "lora_B" | "value" | "spectrum" | "positions" | "perm_rows" | "perm_cols" | "scale_left" | "scale_right" | "ssf_scale" | "ssf_shift";
   readonly shape: readonly number[];
   readonly init: Init;
   /** False for state that defines ΔW but is not optimised (spectral positions, stored as int32). */
@@ -49,6 +50,13 @@ const leafParams = (p: Placement, leaf: Leaf): AdapterParam[] => {
     }
     case "Full":
       return [{ ...base, name: adapterName(p, `${leaf.prefix}value`), role: "value", shape: p.site.shape, init: { _tag: "CopyOfSite" } }];
+    case "ScaleShift": {
+      const dout = p.site.shape[0]!;
+      return [
+        { ...base, name: adapterName(p, `${leaf.prefix}ssf_scale`), role: "ssf_scale", shape: [dout], init: leaf.init === "normal" ? { _tag: "Normal", mean: 1, std: 0.02 } : { _tag: "Ones" } },
+        { ...base, name: adapterName(p, `${leaf.prefix}ssf_shift`), role: "ssf_shift", shape: [dout], init: leaf.init === "normal" ? { _tag: "Normal", mean: 0, std: 0.02 } : { _tag: "Zeros" } },
+      ];
+    }
     case "Rescale": {
       const [dout, din] = p.site.shape as [number, number];
       return [
@@ -61,7 +69,7 @@ const leafParams = (p: Placement, leaf: Leaf): AdapterParam[] => {
       const [dout, din] = p.site.shape as [number, number];
       const label = leaf.positions.share === "shape" ? `spectral-positions:${dout}x${din}` : `spectral-positions:${p.site.name}`;
       return [
-        { ...base, name: adapterName(p, `${leaf.prefix}spectrum`), role: "spectrum", shape: [n], init: leaf.init === "normal" ? { _tag: "Normal" } : { _tag: "Zeros" } },
+        { ...base, name: adapterName(p, `${leaf.prefix}spectrum`), role: "spectrum", shape: [n], init: leaf.init === "normal" ? { _tag: "Normal", mean: 0, std: 1 } : { _tag: "Zeros" } },
         {
           ...base, trainable: false, name: adapterName(p, `${leaf.prefix}positions`), role: "positions", shape: [n],
           init: { _tag: "DistinctIndices", count: n, size: dout * din, seed: leaf.positions.seed, label },
@@ -123,8 +131,10 @@ export const initialValue = (p: AdapterParam, weights: Weights, seed: number): A
     }
     case "Normal": {
       const r = rng(seed, p.name);
-      return Float32Array.from({ length: n }, () => r.normal());
+      const { mean, std } = p.init;
+      return Float32Array.from({ length: n }, () => mean + std * r.normal());
     }
+    case "Ones": return new Float32Array(n).fill(1);
     // Positions come from their own seed, not the run's: FourierFT fixes them independently of training.
     case "DistinctIndices": return distinctIndices(p.init.count, p.init.size, rng(p.init.seed, p.init.label));
     case "Order": {

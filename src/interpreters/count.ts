@@ -15,6 +15,7 @@ export const countTransform = (t: WeightTransform, site: Site): number => {
     case "Sum": return t.terms.reduce((n, x) => n + countTransform(x, site), 0);
     case "Spectral": return t.coefficients;
     case "Rescale": return site.shape[0]! + site.shape[1]!;
+    case "ScaleShift": return 2 * site.shape[0]!;
     case "Permuted":
     case "Quantized": return countTransform(t.inner, site);
   }

@@ -16,6 +16,7 @@ const formula = (t: WeightTransform): string => {
     case "Full": return "W' = V (V trainable, starts at W)";
     case "Frozen": return "ΔW = 0";
     case "Sum": return t.terms.map(formula).join("  +  ");
+    case "ScaleShift": return `y ← γ ⊙ y + β on the module's output (merged: W' = γ ⊙ W, b' = γ ⊙ b + β), γ, β ∈ ℝ^{dout}, ${t.init === "normal" ? "γ ~ N(1, 0.02), β ~ N(0, 0.02)" : "γ = 1, β = 0"} at init`;
     case "Rescale": return `ΔW = (s_l s_rᵀ) ⊙ W, s_l ∈ ℝ^{dout}, s_r ∈ ℝ^{din} (${t.init === "zeros" ? "s_l = 0 at init" : "both kaiming-uniform at init"})`;
     case "Quantized": return `${formula(t.inner)}, every trainable tensor T used as Q(T) = mean + std·0.6745·sign(T − mean) (1 bit, straight-through gradient)`;
     case "Permuted": return `ΔW = Prᵀ·ΔW̄·Pc (rows ${t.rows._tag === "Identity" ? "in order" : `permuted, seed ${t.rows.seed}`}, columns ${t.cols._tag === "Identity" ? "in order" : `permuted, seed ${t.cols.seed}`}), where ${formula(t.inner).replace(/ΔW/g, "ΔW̄")}`;

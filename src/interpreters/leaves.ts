@@ -26,6 +26,7 @@ export type Leaf = { readonly prefix: string } & Context & (
   | { readonly _tag: "LowRank"; readonly rank: number; readonly scale: number }
   | { readonly _tag: "Full" }
   | { readonly _tag: "Rescale"; readonly init: "kaiming" | "zeros" }
+  | { readonly _tag: "ScaleShift"; readonly init: "normal" | "identity" }
   | {
     readonly _tag: "Spectral"; readonly coefficients: number; readonly scale: number;
     readonly positions: SpectralPositions; readonly init: "normal" | "zeros";
@@ -38,6 +39,7 @@ export const leaves = (t: WeightTransform, prefix = "", ctx: Context = top): Lea
       return [{ _tag: "LowRank", prefix, ...ctx, rank: t.rank, scale: t.scaling === "alpha/rank" ? t.alpha / t.rank : t.alpha }];
     case "Full": return [{ _tag: "Full", prefix, ...ctx }];
     case "Rescale": return [{ _tag: "Rescale", prefix, ...ctx, init: t.init }];
+    case "ScaleShift": return [{ _tag: "ScaleShift", prefix, ...ctx, init: t.init }];
     case "Frozen": return [];
     case "Sum": return t.terms.flatMap((x, i) => leaves(x, `${prefix}sum.${i}.`, ctx));
     case "Spectral": return [{ _tag: "Spectral", prefix, ...ctx, coefficients: t.coefficients, scale: t.scale, positions: t.positions, init: t.init }];
@@ -61,7 +63,9 @@ export const wrapperNodes = (t: WeightTransform, prefix = ""): Wrapper[] => {
  * does a quantised full copy (W at 1 bit is not W). Quantised zeros stay zero.
  */
 export const startsAtIdentity = (leaf: Leaf): boolean =>
-  leaf._tag === "Spectral" || leaf._tag === "Rescale" ? leaf.init === "zeros" : leaf._tag === "Full" ? !leaf.quantized : true;
+  leaf._tag === "Spectral" || leaf._tag === "Rescale" ? leaf.init === "zeros"
+    : leaf._tag === "ScaleShift" ? leaf.init === "identity"
+      : leaf._tag === "Full" ? !leaf.quantized : true;
 
 /** Whether x ΔWᵀ can be computed without forming ΔW (LoRA: (x Aᵀ) Bᵀ); others are materialised. */
 export const hasFastPath = (leaf: Leaf): boolean => leaf._tag === "LowRank" && leaf.wrappers.length === 0;

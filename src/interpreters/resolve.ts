@@ -79,6 +79,8 @@ export const appliesTo = (t: WeightTransform, site: Site): boolean => {
   switch (t._tag) {
     case "LowRank":
     case "Rescale": return site.matrix;
+    // A module's weight: a linear (or a q/k/v third) or a LayerNorm; its bias takes the shift.
+    case "ScaleShift": return site.param.endsWith(".weight") && !site.roles.includes("cls") && !site.roles.includes("pos");
     // A spectrum needs a matrix with room for its coefficients.
     case "Spectral": return site.matrix && t.coefficients <= sizeOf(site.shape);
     case "Full":
@@ -91,6 +93,10 @@ export const appliesTo = (t: WeightTransform, site: Site): boolean => {
 
 const countFull = (t: WeightTransform): number =>
   t._tag === "Full" ? 1 : t._tag === "Sum" ? t.terms.reduce((n, x) => n + countFull(x), 0) : t._tag === "Permuted" || t._tag === "Quantized" ? countFull(t.inner) : 0;
+
+const nestedScaleShift = (t: WeightTransform, nested = false): boolean =>
+  t._tag === "ScaleShift" ? nested : t._tag === "Sum" ? t.terms.some((x) => nestedScaleShift(x, true))
+    : t._tag === "Permuted" || t._tag === "Quantized" ? nestedScaleShift(t.inner, true) : false;
 
 /** `full` replaces a weight; it has no ΔW for an enclosing `permuted` to act on. */
 const fullUnderWrapper = (t: WeightTransform, wrapped = false): boolean =>
@@ -109,6 +115,7 @@ export const resolveMethod = (m: Method, config: VitConfig): Placement[] => {
   const wholeFull = new Set<string>();
   const placements = m.targets.flatMap((tg, i): Placement[] => {
     const path = `targets[${i}]`;
+    if (nestedScaleShift(tg.transform)) throw new MethodError(`${path}.transform`, "`scaleShift` acts on a module's output after its other transforms: use it as a target's whole transform, not inside sum/permuted/quantized");
     if (fullUnderWrapper(tg.transform)) throw new MethodError(`${path}.transform`, "`full` cannot sit inside `permuted`: it replaces the weight and has no ΔW to permute");
     const selected = resolveSelector(tg.select, config, `${path}.select`);
     const applied = selected.filter((site) => appliesTo(tg.transform, site));

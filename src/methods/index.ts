@@ -5,3 +5,4 @@ export { fourierFT, type FourierFTOptions } from "./fourierFT.js";
 export { bitFit } from "./bitFit.js";
 export { biLoRA, type BiLoRAOptions } from "./biLoRA.js";
 export { rlrr } from "./rlrr.js";
+export { ssf } from "./ssf.js";

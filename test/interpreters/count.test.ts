@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { countMethod } from "../../src/interpreters/count.js";
-import { biLoRA, bitFit, fourierFT, fullFineTuning, linearProbe, lora, rlrr } from "../../src/methods/index.js";
+import { biLoRA, bitFit, fourierFT, fullFineTuning, linearProbe, lora, rlrr, ssf } from "../../src/methods/index.js";
 import { combine } from "../../src/dsl/method.js";
 import { vitB16 } from "../../src/models/vitConfig.js";
 
@@ -12,8 +12,11 @@ describe("count on ViT-B/16", () => {
   it("Bi-LoRA r8 on q, v: LoRA's 294,912 scalars, each used at 1 bit", () => {
     expect(countMethod(biLoRA(), vitB16).trainable).toBe(294_912);
   });
-  it("RLRR's weight part: 12 × (q, k, v, proj: 4 × 1536; fc1, fc2: 2 × 3840) + 12 × (2304 + 768 + 3072 + 768) biases", () => {
-    expect(countMethod(rlrr(), vitB16).trainable).toBe(12 * (4 * 1536 + 2 * 3840) + 12 * (2304 + 768 + 3072 + 768));
+  it("RLRR: 12 × (q, k, v, proj: 4 × 1536; fc1, fc2: 2 × 3840) + 12 × (2304 + 768 + 3072 + 768) biases + SSF on 25 norms and the patch embedding (26 × 2 × 768)", () => {
+    expect(countMethod(rlrr(), vitB16).trainable).toBe(12 * (4 * 1536 + 2 * 3840) + 12 * (2304 + 768 + 3072 + 768) + 26 * 2 * 768);
+  });
+  it("SSF: γ and β for every linear, LayerNorm and the patch embedding: 12 × 2 × (2304 + 768 + 3072 + 768 + 2 × 768) + 2 × (768 + 768)", () => {
+    expect(countMethod(ssf(), vitB16).trainable).toBe(12 * 2 * (2304 + 768 + 3072 + 768 + 2 * 768) + 2 * (768 + 768));
   });
   it("FourierFT n = 3000 on q, v: 24 × 3000 = 72,000 (0.072M in the FourierFT paper)", () => {
     expect(countMethod(fourierFT(), vitB16).trainable).toBe(72_000);

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { allLaws, arbConfig, arbMethod, methodFits } from "../../laws/index.js";
 import { useBackend } from "../support/backend.js";
 
-describe("laws over generated compositions (sum/frozen/full/lowRank/spectral/permuted/quantized under any selector)", () => {
+describe("laws over generated compositions (sum/frozen/full/lowRank/spectral/rescale/permuted/quantized/scaleShift under any selector)", () => {
   useBackend();
   for (const law of allLaws) {
     it(`${law.name}: ${law.statement}`, () => {

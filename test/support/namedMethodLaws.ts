@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import { checkLaws } from "../../laws/index.js";
 import { combine } from "../../src/dsl/method.js";
-import { biLoRA, bitFit, fourierFT, fullFineTuning, linearProbe, lora, rlrr } from "../../src/methods/index.js";
+import { biLoRA, bitFit, fourierFT, fullFineTuning, linearProbe, lora, rlrr, ssf } from "../../src/methods/index.js";
 import { useBackend } from "./backend.js";
 import type { BackendName } from "../../src/train/backend.js";
 
@@ -12,7 +12,8 @@ export const namedMethods = {
   "LoRA r4 on every linear (α = 16, scale α)": lora({ rank: 4, alpha: 16, scaling: "alpha", roles: ["qkv", "proj", "fc1", "fc2"] }),
   "linear probe": linearProbe(),
   "BitFit + head": combine(bitFit(), linearProbe()),
-  "RLRR (weights and biases, code init) + head": combine(rlrr(), linearProbe()),
+  "RLRR (code init) + head": combine(rlrr(), linearProbe()),
+  "SSF + head": combine(ssf(), linearProbe()),
   "RLRR, zero init": rlrr({ init: "zeros" }),
   "Bi-LoRA r4, s = 10 + head": combine(biLoRA({ rank: 4, scale: 10 }), linearProbe()),
   "FourierFT (n = 5 per matrix, α = 4) + head": combine(fourierFT({ coefficients: 5, alpha: 4 }), linearProbe()),

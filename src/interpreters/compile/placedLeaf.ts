@@ -4,6 +4,7 @@ import { adapterName, type AdapterParam } from "../adapterParams.js";
 import type { Placement } from "../resolve.js";
 import { permuteMatrix } from "../../ops/permuteMatrix.js";
 import { binarize } from "../../ops/binarize.js";
+import { placeBlocks } from "./placeBlocks.js";
 import { linear } from "../../ops/linear.js";
 import { realIdft2 } from "../../ops/realIdft2.js";
 import { scatterFlat } from "../../ops/scatterFlat.js";
@@ -52,7 +53,8 @@ export const delta = (pl: PlacedLeaf, lookup: Lookup, pretrained: () => tf.Tenso
 const ownDelta = (pl: PlacedLeaf, lookup: Lookup, pretrained: () => tf.Tensor2D): tf.Tensor2D | null => {
   switch (pl.leaf._tag) {
     case "LowRank": return tf.mul(tf.matMul(get(pl, "lora_B", lookup), get(pl, "lora_A", lookup)), pl.leaf.scale);
-    case "Full": return null;
+    case "Full":
+    case "ScaleShift": return null;
     case "Rescale": {
       const [m, n] = pl.placement.site.shape as [number, number];
       const outer = tf.mul(tf.reshape(get(pl, "scale_left", lookup), [m, 1]), tf.reshape(get(pl, "scale_right", lookup), [1, n]));
@@ -72,7 +74,18 @@ export const fastApply = (pl: PlacedLeaf, lookup: Lookup, x: tf.Tensor2D): tf.Te
     case "LowRank": return tf.mul(linear(linear(x, get(pl, "lora_A", lookup)), get(pl, "lora_B", lookup)), pl.leaf.scale);
     case "Full":
     case "Rescale":
+    case "ScaleShift":
     case "Spectral": return null;
   }
 };
 
+
+/** SSF's γ and β as columns [total, 1] over the module's output rows (γ = 1, β = 0 outside the site's rows). */
+export const scaleShiftColumns = (pl: PlacedLeaf, lookup: Lookup, total: number): { scale: tf.Tensor2D; shift: tf.Tensor2D } => {
+  const column = (t: tf.Tensor) => tf.reshape(t, [-1, 1]) as tf.Tensor2D;
+  const range = pl.placement.site.rows;
+  return {
+    scale: tf.add(placeBlocks([{ range, value: column(tf.sub(get(pl, "ssf_scale", lookup), 1)) }], total, 0, 1), 1),
+    shift: placeBlocks([{ range, value: column(get(pl, "ssf_shift", lookup)) }], total, 0, 1),
+  };
+};

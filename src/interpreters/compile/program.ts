@@ -9,7 +9,7 @@ import { adapterParams, initialValue, type AdapterParam, type AdapterValue } fro
 import { resolveMethod, type Placement } from "../resolve.js";
 import type { Mask } from "../partition.js";
 import { MethodError } from "../methodError.js";
-import { delta, fastApply, placeLeaves, replacement, type Lookup, type PlacedLeaf } from "./placedLeaf.js";
+import { delta, fastApply, placeLeaves, replacement, scaleShiftColumns, type Lookup, type PlacedLeaf } from "./placedLeaf.js";
 import { hasFastPath } from "../leaves.js";
 import { placeBlocks } from "./placeBlocks.js";
 
@@ -102,6 +102,25 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
     return deltas.length === 0 ? w : tf.add(w, placeBlocks(deltas, view.shape[0]!, 0, view.shape[1]!));
   };
 
+  /**
+   * A parameter's final value: assembled, then the module's SSF (on its weight site) applied on
+   * top — W' = γ ⊙ W row-wise, b' = γ ⊙ b + β — in placement order.
+   */
+  const finalValue = (name: string): tf.Tensor => {
+    let t = leavesByParam.has(name) ? assemble(name) : base.get(name)!;
+    const module = name.replace(/\.(weight|bias)$/, "");
+    const ssf = (leavesByParam.get(`${module}.weight`) ?? []).filter((pl) => pl.leaf._tag === "ScaleShift");
+    if (ssf.length === 0 || module === name) return t;
+    const shape = t.shape;
+    const total = base.get(`${module}.weight`)!.shape[0]!;
+    for (const pl of ssf) {
+      const { scale, shift } = scaleShiftColumns(pl, lookup, total);
+      const rows = tf.mul(tf.reshape(t, [total, -1]), scale);
+      t = name.endsWith(".bias") ? tf.add(rows, shift) : rows;
+    }
+    return tf.reshape(t, shape);
+  };
+
   const plans = new Map<string, "fast" | "materialised">();
   for (const [param, pls] of leavesByParam) {
     if (!param.endsWith(".weight") || viewShape(specs.get(param)!).length !== 2) continue;
@@ -113,7 +132,7 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
     const effective = (name: string): tf.Tensor => {
       let t = memo.get(name);
       if (!t) {
-        t = leavesByParam.has(name) ? assemble(name) : base.get(name)!;
+        t = finalValue(name);
         memo.set(name, t);
       }
       return t;
@@ -144,7 +163,7 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
     mask,
     plans,
     forward: (images) => vitForward(config, access(), images),
-    materialise: (name) => tf.reshape(leavesByParam.has(name) ? assemble(name) : base.get(name)!, [...specs.get(name)!.shape]),
+    materialise: (name) => tf.reshape(finalValue(name), [...specs.get(name)!.shape]),
     values: () => new Map([...variables].map(([k, v]) => [k, (v.dataSync() as AdapterValue).slice()])),
     setValues: (values) => {
       for (const [k, data] of values) {

@@ -27,8 +27,12 @@ export interface Trainer {
   readonly dispose: () => void;
 }
 
-/** timm's rule: decay linear weights (and low-rank factors), not biases, norms or tokens. */
-const decays = (p: AdapterParam): boolean => p.role !== "value" || p.placement.site.matrix;
+/**
+ * timm's rule: weight decay only for matrices (linear weights, LoRA factors), never for vectors —
+ * biases, norms, SSF's γ (which would be pulled to 0, not to 1), spectra, scales — nor for the
+ * cls token and position embedding (ViT's no_weight_decay).
+ */
+const decays = (p: AdapterParam): boolean => p.shape.length >= 2 && (p.role !== "value" || p.placement.site.matrix);
 
 export const trainer = (program: Program, settings: AdamWSettings): Trainer => {
   const [trainable] = partition(program.variables, program.mask);

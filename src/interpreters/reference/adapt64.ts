@@ -21,7 +21,7 @@ const binarize64 = (w: ArrayLike<number>): Float64Array => {
 };
 
 /** A leaf's own ΔW [dout, din] in float64, straight from its definition. */
-const ownDelta64 = (leaf: Exclude<Leaf, { _tag: "Full" }>, dout: number, din: number, value: Value, pretrained: ArrayLike<number>): Float64Array => {
+const ownDelta64 = (leaf: Exclude<Leaf, { _tag: "Full" | "ScaleShift" }>, dout: number, din: number, value: Value, pretrained: ArrayLike<number>): Float64Array => {
   const d = new Float64Array(dout * din);
   if (leaf._tag === "Rescale") {
     // ΔW[i,j] = s_l[i]·s_r[j]·W[i,j], W pretrained.
@@ -64,20 +64,34 @@ export const adaptedWeights64 = (
   const out = new Map<string, Float64Array>();
   for (const p of vitParams(config)) out.set(p.name, Float64Array.from(base.get(p.name)!.data));
   const placements = resolveMethod(method, config);
-  // Replacements first (a `full` leaf sets its region), then every additive ΔW on top.
-  for (const pass of ["Full", "Additive"] as const) {
+  // Replacements first (a `full` leaf sets its region), then every additive ΔW on top, then
+  // SSF on the module's output: weight rows times γ, bias b ← γ·b + β.
+  const passOf = (leaf: Leaf) => (leaf._tag === "Full" ? "Full" : leaf._tag === "ScaleShift" ? "ScaleShift" : "Additive");
+  for (const pass of ["Full", "Additive", "ScaleShift"] as const) {
     for (const pl of placements) {
       const target = out.get(pl.site.param)!;
-      const [dout, din] = pl.site.shape as [number, number];
+      const dout = pl.site.shape[0]!;
+      const din = pl.site.shape.length > 1 ? pl.site.shape[1]! : 1;
       // Where the site starts inside its parameter (q/k/v are row blocks of qkv).
-      const offset = pl.site.rows ? pl.site.rows[0] * din : 0;
+      const row0 = pl.site.rows ? pl.site.rows[0] : 0;
+      const offset = row0 * din;
       const value = (path: string): AdapterValue => {
         const v = adapter.get(adapterName(pl, path));
         if (!v) throw new Error(`reference: adapter value ${adapterName(pl, path)} is missing`);
         return v;
       };
       for (const leaf of leaves(pl.transform)) {
-        if ((leaf._tag === "Full") !== (pass === "Full")) continue;
+        if (passOf(leaf) !== pass) continue;
+        if (leaf._tag === "ScaleShift") {
+          const gamma = value(`${leaf.prefix}ssf_scale`);
+          const beta = value(`${leaf.prefix}ssf_shift`);
+          const bias = out.get(pl.site.param.replace(/\.weight$/, ".bias"))!;
+          for (let i = 0; i < dout; i++) {
+            for (let j = 0; j < din; j++) target[offset + i * din + j] = target[offset + i * din + j]! * gamma[i]!;
+            bias[row0 + i] = bias[row0 + i]! * gamma[i]! + beta[i]!;
+          }
+          continue;
+        }
         // Trainable tensors at 1 bit under `quantized`; positions and orders are used as stored.
         const trained = (path: string) => (leaf.quantized ? binarize64(value(`${leaf.prefix}${path}`)) : value(`${leaf.prefix}${path}`));
         if (leaf._tag === "Full") {
