@@ -1,18 +1,13 @@
-import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { isLeft } from "fp-ts/lib/Either.js";
 import { decodeExperiment, decodeMethod } from "../dsl/codecs.js";
 import type { Experiment } from "../dsl/experiment.js";
 import type { Method } from "../dsl/method.js";
 import { BadInput } from "../train/errors.js";
+import { readInputFile } from "../train/readInputFile.js";
 
 export const readJson = (path: string): unknown => {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new BadInput({ lines: [`${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`] });
-  }
+  const text = readInputFile(path, path).toString("utf8");
   try {
     return JSON.parse(text);
   } catch (e) {

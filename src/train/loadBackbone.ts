@@ -1,9 +1,9 @@
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Effect } from "effect";
 import { readBackbone, type Backbone } from "../models/backbone.js";
 import { defaultBackbonePath } from "../util/packageRoot.js";
 import { BadInput } from "./errors.js";
+import { readInputFile } from "./readInputFile.js";
 
 /** "default" is the embedded demo backbone; other paths are relative to `baseDir`. */
 export const backbonePath = (weights: string, baseDir: string): string =>
@@ -11,11 +11,11 @@ export const backbonePath = (weights: string, baseDir: string): string =>
 
 /** Read a backbone checkpoint; failures name `field` and say what is wrong with the file. */
 export const readBackboneFile = (path: string, field = "backbone.weights", hint = ""): Backbone => {
+  const bytes = readInputFile(path, field, hint);
   try {
-    return readBackbone(readFileSync(path), path);
+    return readBackbone(bytes, path);
   } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code === "ENOENT" ? `no such file ${path}` : (e as Error).message;
-    throw new BadInput({ lines: [`${field}: ${why}${hint}`] });
+    throw new BadInput({ lines: [`${field}: ${(e as Error).message}${hint}`] });
   }
 };
 

@@ -1,5 +1,4 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Effect } from "effect";
 import { backendFlag, parse, requireFlag } from "../args.js";
@@ -10,18 +9,12 @@ import { empty } from "../../dsl/method.js";
 import { readBackbone, withZeroHead, type Backbone } from "../../models/backbone.js";
 import { readSafetensors, toFloat32, writeSafetensors } from "../../models/safetensors.js";
 import { BadInput } from "../../train/errors.js";
+import { readInputFile } from "../../train/readInputFile.js";
 import { TfBackend } from "../../train/backend.js";
 import { writeFileAtomic } from "../../util/atomicWrite.js";
 
 export const forwardUsage = "peft forward --weights W.safetensors [--adapter A.safetensors] --input X.safetensors --out Y.safetensors [--backend B]";
 
-const read = (flag: string, path: string) => {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new BadInput({ lines: [`--${flag}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? `no such file ${path}` : (e as Error).message}`] });
-  }
-};
 
 const sameShape = (a: Backbone["config"], b: Backbone["config"]) =>
   (["image", "channels", "patch", "width", "depth", "heads", "mlpRatio"] as const).every((k) => a[k] === b[k]);
@@ -32,14 +25,14 @@ export const forward = (argv: readonly string[]): Promise<number> =>
     () => {
       const { values } = parse(argv, { weights: { type: "string" }, adapter: { type: "string" }, input: { type: "string" }, out: { type: "string" }, backend: { type: "string" } });
       const weightsPath = resolve(requireFlag("weights", values.weights));
-      let backbone = readBackbone(read("weights", weightsPath), weightsPath);
-      const adapter = values.adapter === undefined ? undefined : readAdapter(read("adapter", resolve(values.adapter as string)), values.adapter as string);
+      let backbone = readBackbone(readInputFile(weightsPath, "--weights"), weightsPath);
+      const adapter = values.adapter === undefined ? undefined : readAdapter(readInputFile(resolve(values.adapter as string), "--adapter"), values.adapter as string);
       if (adapter) {
         if (!sameShape(adapter.config, backbone.config)) throw new BadInput({ lines: [`--adapter was trained on a different backbone shape (${JSON.stringify(adapter.config)})`] });
         if (adapter.head === "reset") backbone = withZeroHead(backbone, adapter.config.classes);
       }
       const inputPath = resolve(requireFlag("input", values.input));
-      const file = readSafetensors(read("input", inputPath), inputPath);
+      const file = readSafetensors(readInputFile(inputPath, "--input"), inputPath);
       const images = file.tensors.get("images");
       const c = backbone.config;
       if (!images) throw new BadInput({ lines: [`--input: no tensor named "images" in ${inputPath}`] });
