@@ -17,9 +17,12 @@ export const arbConfig = (depth?: number): fc.Arbitrary<VitConfig> =>
     depth: depth === undefined ? fc.integer({ min: 1, max: 3 }) : fc.constant(depth),
     mlpRatio: fc.constantFrom(1, 2),
     classes: fc.integer({ min: 2, max: 5 }),
+    // Sometimes a backbone that already keeps parallel adapters (a merged AdaptFormer).
+    kept: fc.option(fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 3, maxLength: 3 }), { nil: undefined, freq: 4 }),
   }).map((r): VitConfig => ({
     image: r.patch * r.grid, channels: r.channels, patch: r.patch, width: r.attention.heads * r.attention.headDim, depth: r.depth,
     heads: r.attention.heads, mlpRatio: r.mlpRatio, classes: r.classes, layerNormEps: 1e-6, gelu: "erf",
+    ...(r.kept ? { mlpAdapters: r.kept.slice(0, r.depth) } : {}),
   }));
 
 const globs = ["*", "blocks.*.attn.qkv.weight", "blocks.0.*", "*.bias", "*norm*", "head.*", "blocks.*.mlp.fc?.weight", "*[q]"];
@@ -67,7 +70,17 @@ export const arbTransform: fc.Arbitrary<WeightTransform> = fc.letrec<{ transform
   ),
 })).transform;
 
-export const arbTarget: fc.Arbitrary<Target> = fc.record({ select: arbSelector, transform: arbTransform });
+/** AdaptFormer's module, plain or at 1 bit: only ever a target's whole transform. */
+const arbModule: fc.Arbitrary<WeightTransform> = fc.record({
+  module: fc.record({ bottleneck: fc.integer({ min: 1, max: 3 }), scale: fc.constantFrom(0.1, 1, 2), bias: fc.boolean() })
+    .map((x): WeightTransform => ({ _tag: "ParallelAdapter", ...x })),
+  bits: fc.boolean(),
+}).map(({ module, bits }): WeightTransform => (bits ? { _tag: "Quantized", bits: 1, inner: module } : module));
+
+export const arbTarget: fc.Arbitrary<Target> = fc.record({
+  select: fc.oneof({ arbitrary: arbSelector, weight: 4 }, { arbitrary: fc.constant<Selector>({ _tag: "Role", role: "mlp" }), weight: 1 }),
+  transform: fc.oneof({ arbitrary: arbTransform, weight: 5 }, { arbitrary: arbModule, weight: 1 }),
+});
 
 export const arbMethod: fc.Arbitrary<Method> = fc.record({
   targets: fc.array(arbTarget, { minLength: 1, maxLength: 3 }),

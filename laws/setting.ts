@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { AdapterValue } from "../src/interpreters/adapterParams.js";
 import type { Program } from "../src/interpreters/compile/program.js";
 import { siteValues } from "../src/interpreters/adapterParams.js";
-import type { Weights } from "../src/models/backbone.js";
+import type { HostTensor, Weights } from "../src/models/backbone.js";
 import type { VitConfig } from "../src/models/vitConfig.js";
 import { rng } from "../src/util/random.js";
 import { maxAbsDiff, worstMismatch, type Tolerance } from "../src/util/tolerance.js";
@@ -39,9 +39,26 @@ export const mustBeClose = (what: string, actual: ArrayLike<number>, expected: A
   holds(worst === null, () => `${what}: element ${worst!.index} is ${worst!.actual}, expected ${worst!.expected} (allowed error ${worst!.allowed.toExponential(2)})`);
 };
 
-/** The largest change of any weight entry between two backbones of one config. */
+/** `t` placed at the leading corner of a (larger) [rows, cols] shape, zeros elsewhere: how merge widens a kept module. */
+const embedded = (t: HostTensor | undefined, shape: readonly number[]): Float32Array => {
+  const rows = shape[0] ?? 1;
+  const cols = shape.length > 1 ? shape[1]! : 1;
+  const out = new Float32Array(rows * cols);
+  if (!t) return out;
+  const tc = t.shape.length > 1 ? t.shape[1]! : 1;
+  for (let i = 0; i < (t.shape[0] ?? 1); i++) out.set(t.data.subarray(i * tc, (i + 1) * tc), i * cols);
+  return out;
+};
+
+/**
+ * The largest change of any weight entry from `b` to `a`. A module only `a` has counts against
+ * zeros; a kept module that `a` widened (more bottleneck units) against `b`'s embedded in it.
+ */
 export const weightChange = (a: Weights, b: Weights): number => {
   let worst = 0;
-  for (const [name, t] of a) worst = Math.max(worst, maxAbsDiff(t.data, b.get(name)!.data));
+  for (const [name, t] of a) {
+    const before = b.get(name);
+    worst = Math.max(worst, maxAbsDiff(t.data, before?.data.length === t.data.length ? before.data : embedded(before, t.shape)));
+  }
   return worst;
 };

@@ -18,7 +18,7 @@ export { compile, type Program, type CompileOptions } from "./interpreters/compi
 export { trainer, type Trainer } from "./interpreters/compile/trainer.js";
 export { countMethod, type CountReport } from "./interpreters/count.js";
 export { describeMethod } from "./interpreters/describe.js";
-export { mergedWeights } from "./interpreters/merge.js";
+export { mergedBackbone } from "./interpreters/merge.js";
 export { referenceForward } from "./interpreters/reference/forward.js";
 export { adapterBytes, readAdapter, adapterFormat, type AdapterFile } from "./interpreters/adapterFile.js";
 export { MethodError } from "./interpreters/methodError.js";

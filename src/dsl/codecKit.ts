@@ -26,6 +26,15 @@ export const withDefault = <A, O>(codec: t.Type<A, O>, fallback: NoInfer<A>): t.
     codec.encode,
   );
 
+/** A field that may be left out and then stays absent (no default written back). */
+export const optional = <A, O>(codec: t.Type<A, O>): t.Type<A | undefined, O | undefined> =>
+  new t.Type<A | undefined, O | undefined>(
+    codec.name,
+    (u): u is A | undefined => u === undefined || codec.is(u),
+    (u, c) => (u === undefined ? t.success(undefined) : codec.validate(u, c)),
+    (a) => (a === undefined ? undefined : codec.encode(a)),
+  );
+
 /** A struct that rejects unknown fields, so a typo like "rnak" is an error, not a silent default. */
 export const struct = <P extends t.Props>(name: string, props: P): t.Type<t.TypeOf<t.TypeC<P>>, t.OutputOf<t.TypeC<P>>> => {
   const inner = t.type(props, name);

@@ -1,7 +1,7 @@
 import * as t from "io-ts";
 import { isLeft, left, right, type Either } from "fp-ts/lib/Either.js";
 import { roles, type Selector } from "./selector.js";
-import { defaultSpectralPositions, type PermutationInit, type WeightTransform } from "./transform.js";
+import { defaultSpectralPositions, type PermutationInit, type SpectralPositions, type WeightTransform } from "./transform.js";
 import type { Method, Target } from "./method.js";
 import type { LossTerm } from "./loss.js";
 import type { Rule } from "./rule.js";
@@ -28,6 +28,14 @@ export const SelectorCodec: t.Type<Selector> = taggedUnion<Selector>("selector",
 const PermutationCodec: t.Type<PermutationInit> = taggedUnion<PermutationInit>("permutation", () => ({
   Identity: struct("Identity", { _tag: tag("Identity") }),
   Random: struct("Random", { _tag: tag("Random"), seed: integer }),
+  Tour: struct("Tour", { _tag: tag("Tour"), seed: withDefault(integer, 0) }),
+}));
+
+const PositionsCodec: t.Type<SpectralPositions> = taggedUnion<SpectralPositions>("positions", () => ({
+  Uniform: struct("Uniform", {
+    _tag: tag("Uniform"), seed: withDefault(integer, defaultSpectralPositions.seed), share: withDefault(literalOf("share", ["shape", "site"]), "shape"),
+  }),
+  Weighted: struct("Weighted", { _tag: tag("Weighted"), gamma: withDefault(positive, 1.5), seed: withDefault(integer, 0) }),
 }));
 
 export const TransformCodec: t.Type<WeightTransform> = taggedUnion<WeightTransform>("transform", () => ({
@@ -44,26 +52,32 @@ export const TransformCodec: t.Type<WeightTransform> = taggedUnion<WeightTransfo
     _tag: tag("Spectral"),
     coefficients: intAtLeast(1),
     scale: finite,
-    positions: withDefault(struct("positions", {
-      _tag: tag("Uniform"), seed: withDefault(integer, defaultSpectralPositions.seed), share: withDefault(literalOf("share", ["shape", "site"]), "shape"),
-    }), defaultSpectralPositions),
+    positions: withDefault(PositionsCodec, defaultSpectralPositions),
     init: withDefault(literalOf("init", ["normal", "zeros"]), "normal"),
   }),
   Permuted: struct("Permuted", { _tag: tag("Permuted"), rows: PermutationCodec, cols: PermutationCodec, inner: TransformCodec }),
   Rescale: struct("Rescale", { _tag: tag("Rescale"), init: withDefault(literalOf("init", ["kaiming", "zeros"]), "kaiming") }),
   ScaleShift: struct("ScaleShift", { _tag: tag("ScaleShift"), init: withDefault(literalOf("init", ["normal", "identity"]), "normal") }),
+  ParallelAdapter: struct("ParallelAdapter", {
+    _tag: tag("ParallelAdapter"), bottleneck: intAtLeast(1), scale: withDefault(finite, 0.1), bias: withDefault(t.boolean, true),
+  }),
   Quantized: struct("Quantized", { _tag: tag("Quantized"), bits: numberIn("bits (1)", (b) => b === 1) as unknown as t.Type<1>, inner: TransformCodec }),
 }));
 
 export const TargetCodec: t.Type<Target> = struct("target", { select: SelectorCodec, transform: TransformCodec });
 
 export const LossTermCodec: t.Type<LossTerm, any> = taggedUnion<LossTerm, any>("loss term", () => ({}));
-export const RuleCodec: t.Type<Rule, any> = taggedUnion<Rule, any>("rule", () => ({}));
+export const RuleCodec: t.Type<Rule> = struct("rule", {
+  when: taggedUnion<Rule["when"]>("when", () => ({ Once: struct("Once", { _tag: tag("Once") }) })),
+  action: taggedUnion<Rule["action"]>("action", () => ({
+    GradientEstimate: struct("GradientEstimate", { _tag: tag("GradientEstimate"), batches: withDefault(intAtLeast(1), 16), seed: withDefault(integer, 0) }),
+  })),
+});
 
 export const MethodCodec = struct("method", {
   targets: t.array(TargetCodec),
   losses: withDefault(t.array(LossTermCodec as unknown as t.Mixed), []),
-  rules: withDefault(t.array(RuleCodec as unknown as t.Mixed), []),
+  rules: withDefault(t.array(RuleCodec), []),
 }) as unknown as t.Type<Method>;
 
 const digit = numberDigit();

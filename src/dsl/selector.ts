@@ -3,9 +3,12 @@
  * (penzai-style selections). A selector is plain JSON; `resolveSites` interprets it.
  */
 
-/** Roles a site can play. `q`, `k`, `v` are the row thirds of the fused `qkv` weight. */
+/**
+ * Roles a site can play. `q`, `k`, `v` are the row thirds of the fused `qkv` weight; `mlp` is
+ * both MLP linears; `adapter` the linears of a parallel adapter kept in a merged backbone.
+ */
 export const roles = [
-  "qkv", "q", "k", "v", "proj", "fc1", "fc2", "norm", "bias", "head", "patch", "cls", "pos",
+  "qkv", "q", "k", "v", "proj", "fc1", "fc2", "mlp", "norm", "bias", "head", "patch", "cls", "pos", "adapter",
 ] as const;
 export type Role = (typeof roles)[number];
 

@@ -13,17 +13,23 @@ export type LowRankScaling = "alpha/rank" | "alpha";
  * site of one shape (FourierFT's code) or drawn per site. The drawn indices are stored in the
  * adapter file, so a loaded adapter never depends on the generator.
  */
-export interface SpectralPositions {
-  readonly _tag: "Uniform";
-  readonly seed: number;
-  readonly share: "shape" | "site";
-}
+export type SpectralPositions =
+  | { readonly _tag: "Uniform"; readonly seed: number; readonly share: "shape" | "site" }
+  /**
+   * S²FT's Eq. 7: drawn without replacement with p(u, v) ∝ |DFT2(T⁻¹ΔŴ)(u, v)|^γ from the
+   * pre-estimate ΔŴ, by a `gradientEstimate` rule before training (uniform per site until then).
+   */
+  | { readonly _tag: "Weighted"; readonly gamma: number; readonly seed: number };
 
 /**
- * A permutation of a matrix axis: the identity, or a uniformly random one from a seed (drawn
- * per site). Estimated orders (S²FT's tours) replace the stored values before training.
+ * A permutation of a matrix axis: the identity, a uniformly random one from a seed (drawn per
+ * site), or S²FT's greedy nearest-neighbour tour (Alg. 1) over the rows or columns of the
+ * pre-estimate ΔŴ, set by a `gradientEstimate` rule before training (the identity until then).
  */
-export type PermutationInit = { readonly _tag: "Identity" } | { readonly _tag: "Random"; readonly seed: number };
+export type PermutationInit =
+  | { readonly _tag: "Identity" }
+  | { readonly _tag: "Random"; readonly seed: number }
+  | { readonly _tag: "Tour"; readonly seed: number };
 
 export type WeightTransform =
   /** ΔW = s · B A, A: [r, din] kaiming-uniform, B: [dout, r] zeros (identity at init). */
@@ -67,7 +73,15 @@ export type WeightTransform =
    * whole transform. Init "normal": γ ~ N(1, 0.02), β ~ N(0, 0.02) (SSF's and RLRR's code);
    * "identity": γ = 1, β = 0.
    */
-  | { readonly _tag: "ScaleShift"; readonly init: "normal" | "identity" };
+  | { readonly _tag: "ScaleShift"; readonly init: "normal" | "identity" }
+  /**
+   * AdaptFormer's module (Chen et al. 2022): a bottleneck beside a block's MLP that reads the
+   * residual stream before norm2 (as the code), x ← x + MLP(LN2(x)) + s·up(ReLU(down(x))).
+   * down: [bottleneck, width] kaiming-uniform, up: [width, bottleneck] zeros (identity at init),
+   * biases zeros when present (Bi-AdaptFormer's code has none). Placed on the MLP's entry site
+   * (`blocks.i.mlp.fc1.weight`); not mergeable into weights — merge keeps it as a module.
+   */
+  | { readonly _tag: "ParallelAdapter"; readonly bottleneck: number; readonly scale: number; readonly bias: boolean };
 
 export const lowRank = (options: {
   readonly rank: number;
@@ -100,6 +114,8 @@ export const permuted = (order: { readonly rows: PermutationInit; readonly cols:
 
 export const scaleShift = (options: { readonly init?: "normal" | "identity" } = {}): WeightTransform => ({ _tag: "ScaleShift", init: options.init ?? "normal" });
 export const rescale = (options: { readonly init?: "kaiming" | "zeros" } = {}): WeightTransform => ({ _tag: "Rescale", init: options.init ?? "kaiming" });
+export const parallelAdapter = (options: { readonly bottleneck: number; readonly scale?: number; readonly bias?: boolean }): WeightTransform =>
+  ({ _tag: "ParallelAdapter", bottleneck: options.bottleneck, scale: options.scale ?? 0.1, bias: options.bias ?? true });
 export const quantized = (options: { readonly bits: 1 }, inner: WeightTransform): WeightTransform => ({ _tag: "Quantized", bits: options.bits, inner });
 
 /** FourierFT's reference code draws one set of positions per matrix shape from a fixed seed. */
@@ -109,7 +125,7 @@ export const defaultSpectralPositions: SpectralPositions = { _tag: "Uniform", se
 export const lowRankScale = (t: { readonly rank: number; readonly alpha: number; readonly scaling: LowRankScaling }): number =>
   t.scaling === "alpha/rank" ? t.alpha / t.rank : t.alpha;
 
-const showPermutation = (p: PermutationInit): string => (p._tag === "Identity" ? "identity" : `random(${p.seed})`);
+const showPermutation = (p: PermutationInit): string => (p._tag === "Identity" ? "identity" : p._tag === "Random" ? `random(${p.seed})` : "tour");
 
 export const showTransform = (t: WeightTransform): string => {
   switch (t._tag) {
@@ -122,5 +138,6 @@ export const showTransform = (t: WeightTransform): string => {
     case "Quantized": return `quantized(${t.bits} bit, ${showTransform(t.inner)})`;
     case "Rescale": return `rescale(${t.init} init)`;
     case "ScaleShift": return `scaleShift(${t.init} init)`;
+    case "ParallelAdapter": return `parallelAdapter(bottleneck=${t.bottleneck}, s=${t.scale}${t.bias ? "" : ", no bias"})`;
   }
 };

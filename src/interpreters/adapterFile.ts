@@ -29,8 +29,8 @@ export interface AdapterFile {
   readonly layout: Readonly<Record<string, TensorLayout>>;
 }
 
-/** adapter.safetensors: the method's own tensors, its JSON and the layout in the metadata. */
-export const adapterBytes = (program: Program, head: "reset" | "keep"): Uint8Array => {
+/** adapter.safetensors: the method's own tensors, its JSON, the layout and the provenance of estimated state in the metadata. */
+export const adapterBytes = (program: Program, head: "reset" | "keep", provenance: readonly unknown[] = []): Uint8Array => {
   const values = program.values();
   const layout: Record<string, TensorLayout> = {};
   for (const p of program.params) {
@@ -45,6 +45,8 @@ export const adapterBytes = (program: Program, head: "reset" | "keep"): Uint8Arr
       config: JSON.stringify(program.config),
       head,
       layout: JSON.stringify(layout),
+      // How estimated state (S²FT's tours and positions) was obtained: data, batches, head, per-site diagnostics.
+      provenance: JSON.stringify(provenance),
     },
   );
 };

@@ -29,7 +29,8 @@ export interface AdapterParam {
   /** The leaf that owns the tensor; null for a wrapper node's state (a permutation). */
   readonly leaf: Leaf | null;
   /** What the tensor is to its owner. */
-  readonly role: "lora_A" | "lora_B" | "value" | "spectrum" | "positions" | "perm_rows" | "perm_cols" | "scale_left" | "scale_right" | "ssf_scale" | "ssf_shift";
+  readonly role: "lora_A" | "lora_B" | "value" | "spectrum" | "positions" | "perm_rows" | "perm_cols" | "scale_left" | "scale_right" | "ssf_scale" | "ssf_shift"
+    | "down_weight" | "down_bias" | "up_weight" | "up_bias";
   readonly shape: readonly number[];
   readonly init: Init;
   /** False for state that defines ΔW but is not optimised (spectral positions, stored as int32). */
@@ -57,6 +58,18 @@ const leafParams = (p: Placement, leaf: Leaf): AdapterParam[] => {
         { ...base, name: adapterName(p, `${leaf.prefix}ssf_shift`), role: "ssf_shift", shape: [dout], init: leaf.init === "normal" ? { _tag: "Normal", mean: 0, std: 0.02 } : { _tag: "Zeros" } },
       ];
     }
+    case "ParallelAdapter": {
+      // Placed on mlp.fc1.weight [hidden, width]: the adapter maps width → bottleneck → width.
+      const width = p.site.shape[1]!;
+      const b = leaf.bottleneck;
+      const param = (role: AdapterParam["role"], path: string, shape: number[], init: Init): AdapterParam => ({ ...base, name: adapterName(p, `${leaf.prefix}${path}`), role, shape, init });
+      return [
+        param("down_weight", "down_proj.weight", [b, width], { _tag: "KaimingUniform", fanIn: width }),
+        ...(leaf.bias ? [param("down_bias", "down_proj.bias", [b], { _tag: "Zeros" })] : []),
+        param("up_weight", "up_proj.weight", [width, b], { _tag: "Zeros" }),
+        ...(leaf.bias ? [param("up_bias", "up_proj.bias", [width], { _tag: "Zeros" })] : []),
+      ];
+    }
     case "Rescale": {
       const [dout, din] = p.site.shape as [number, number];
       return [
@@ -67,7 +80,8 @@ const leafParams = (p: Placement, leaf: Leaf): AdapterParam[] => {
     case "Spectral": {
       const n = leaf.coefficients;
       const [dout, din] = p.site.shape as [number, number];
-      const label = leaf.positions.share === "shape" ? `spectral-positions:${dout}x${din}` : `spectral-positions:${p.site.name}`;
+      // Weighted positions are drawn by the estimate rule; until then, uniform per site.
+      const label = leaf.positions._tag === "Uniform" && leaf.positions.share === "shape" ? `spectral-positions:${dout}x${din}` : `spectral-positions:${p.site.name}`;
       return [
         { ...base, name: adapterName(p, `${leaf.prefix}spectrum`), role: "spectrum", shape: [n], init: leaf.init === "normal" ? { _tag: "Normal", mean: 0, std: 1 } : { _tag: "Zeros" } },
         {
@@ -139,7 +153,7 @@ export const initialValue = (p: AdapterParam, weights: Weights, seed: number): A
     case "DistinctIndices": return distinctIndices(p.init.count, p.init.size, rng(p.init.seed, p.init.label));
     case "Order": {
       const identity = Int32Array.from({ length: p.init.size }, (_, i) => i);
-      return p.init.order._tag === "Identity" ? identity : Int32Array.from(shuffled([...identity], rng(p.init.order.seed, p.init.label)));
+      return p.init.order._tag !== "Random" ? identity : Int32Array.from(shuffled([...identity], rng(p.init.order.seed, p.init.label)));
     }
   }
 };

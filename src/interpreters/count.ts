@@ -16,6 +16,8 @@ export const countTransform = (t: WeightTransform, site: Site): number => {
     case "Spectral": return t.coefficients;
     case "Rescale": return site.shape[0]! + site.shape[1]!;
     case "ScaleShift": return 2 * site.shape[0]!;
+    // down [b, width] and up [width, b] (+ their biases); the site is mlp.fc1.weight [hidden, width].
+    case "ParallelAdapter": return 2 * t.bottleneck * site.shape[1]! + (t.bias ? t.bottleneck + site.shape[1]! : 0);
     case "Permuted":
     case "Quantized": return countTransform(t.inner, site);
   }

@@ -1,13 +1,17 @@
 import type { Method } from "../dsl/method.js";
 import { showSelector } from "../dsl/selector.js";
-import { showTransform, type WeightTransform } from "../dsl/transform.js";
+import { showTransform, type PermutationInit, type WeightTransform } from "../dsl/transform.js";
+import { showRule } from "../dsl/rule.js";
 import type { VitConfig } from "../models/vitConfig.js";
 import { adapterParams } from "./adapterParams.js";
 import { countMethod, countTransform } from "./count.js";
-import { hasFastPath, leaves } from "./leaves.js";
+import { hasFastPath, isModule, leaves } from "./leaves.js";
 import { resolveMethod } from "./resolve.js";
 
 const n = (x: number) => x.toLocaleString("en-US");
+
+const order = (p: PermutationInit): string =>
+  p._tag === "Identity" ? "in order" : p._tag === "Random" ? `permuted, seed ${p.seed}` : "in nearest-neighbour tour order of ΔŴ";
 
 /** ΔW of a transform written as math, in timm's [dout, din] layout. */
 const formula = (t: WeightTransform): string => {
@@ -17,10 +21,15 @@ const formula = (t: WeightTransform): string => {
     case "Frozen": return "ΔW = 0";
     case "Sum": return t.terms.map(formula).join("  +  ");
     case "ScaleShift": return `y ← γ ⊙ y + β on the module's output (merged: W' = γ ⊙ W, b' = γ ⊙ b + β), γ, β ∈ ℝ^{dout}, ${t.init === "normal" ? "γ ~ N(1, 0.02), β ~ N(0, 0.02)" : "γ = 1, β = 0"} at init`;
+    case "ParallelAdapter": return `x ← x + MLP(LN2(x)) + ${t.scale}·(up ReLU(down x${t.bias ? " + b_d" : ""})${t.bias ? " + b_u" : ""}), down ∈ ℝ^{${t.bottleneck}×width} kaiming, up ∈ ℝ^{width×${t.bottleneck}} zeros (a module: merge keeps it beside the MLP)`;
     case "Rescale": return `ΔW = (s_l s_rᵀ) ⊙ W, s_l ∈ ℝ^{dout}, s_r ∈ ℝ^{din} (${t.init === "zeros" ? "s_l = 0 at init" : "both kaiming-uniform at init"})`;
     case "Quantized": return `${formula(t.inner)}, every trainable tensor T used as Q(T) = mean + std·0.6745·sign(T − mean) (1 bit, straight-through gradient)`;
-    case "Permuted": return `ΔW = Prᵀ·ΔW̄·Pc (rows ${t.rows._tag === "Identity" ? "in order" : `permuted, seed ${t.rows.seed}`}, columns ${t.cols._tag === "Identity" ? "in order" : `permuted, seed ${t.cols.seed}`}), where ${formula(t.inner).replace(/ΔW/g, "ΔW̄")}`;
-    case "Spectral": return `ΔW = ${t.scale}·Re(IDFT2(S)), S zero but at ${t.coefficients} ${t.positions.share === "shape" ? "positions shared per shape" : "positions per site"} (seed ${t.positions.seed})`;
+    case "Permuted": return `ΔW = Prᵀ·ΔW̄·Pc (rows ${order(t.rows)}, columns ${order(t.cols)}), where ${formula(t.inner).replace(/ΔW/g, "ΔW̄")}`;
+    case "Spectral": {
+      const where = t.positions._tag === "Weighted" ? `positions drawn ∝ |DFT2(T⁻¹ΔŴ)|^${t.positions.gamma} from the gradient pre-estimate`
+        : `${t.positions.share === "shape" ? "positions shared per shape" : "positions per site"} (seed ${t.positions.seed})`;
+      return `ΔW = ${t.scale}·Re(IDFT2(S)), S zero but at ${t.coefficients} ${where}`;
+    }
   }
 };
 
@@ -40,10 +49,12 @@ export const describeMethod = (m: Method, config: VitConfig, options: { readonly
     if (options.sites === false) return;
     for (const p of mine) {
       const tensors = adapterParams([p]).map((a) => `${a.role} ${a.shape.join("×")}${a.trainable ? "" : " (fixed)"}`).join(", ");
-      const path = leaves(p.transform).every(hasFastPath) && p.site.matrix ? "fast path" : "materialised";
+      const own = leaves(p.transform);
+      const path = own.some(isModule) ? "module beside the MLP" : own.every(hasFastPath) && p.site.matrix ? "fast path" : "materialised";
       lines.push(`      ${p.site.name.padEnd(34)} ${p.site.shape.join("×").padEnd(10)} ${n(countTransform(p.transform, p.site)).padStart(9)}  ${tensors || "-"}${leaves(p.transform).length > 0 ? `  (${path})` : ""}`);
     }
   });
+  m.rules.forEach((r, i) => lines.push(`  rule [${i}] ${showRule(r)}`));
   lines.push(`trainable params: ${n(report.trainable)} || backbone params: ${n(report.backbone)} || trainable%: ${report.percent.toFixed(4)}`);
   return lines.join("\n");
 };

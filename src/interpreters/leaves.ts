@@ -27,6 +27,7 @@ export type Leaf = { readonly prefix: string } & Context & (
   | { readonly _tag: "Full" }
   | { readonly _tag: "Rescale"; readonly init: "kaiming" | "zeros" }
   | { readonly _tag: "ScaleShift"; readonly init: "normal" | "identity" }
+  | { readonly _tag: "ParallelAdapter"; readonly bottleneck: number; readonly scale: number; readonly bias: boolean }
   | {
     readonly _tag: "Spectral"; readonly coefficients: number; readonly scale: number;
     readonly positions: SpectralPositions; readonly init: "normal" | "zeros";
@@ -40,6 +41,7 @@ export const leaves = (t: WeightTransform, prefix = "", ctx: Context = top): Lea
     case "Full": return [{ _tag: "Full", prefix, ...ctx }];
     case "Rescale": return [{ _tag: "Rescale", prefix, ...ctx, init: t.init }];
     case "ScaleShift": return [{ _tag: "ScaleShift", prefix, ...ctx, init: t.init }];
+    case "ParallelAdapter": return [{ _tag: "ParallelAdapter", prefix, ...ctx, bottleneck: t.bottleneck, scale: t.scale, bias: t.bias }];
     case "Frozen": return [];
     case "Sum": return t.terms.flatMap((x, i) => leaves(x, `${prefix}sum.${i}.`, ctx));
     case "Spectral": return [{ _tag: "Spectral", prefix, ...ctx, coefficients: t.coefficients, scale: t.scale, positions: t.positions, init: t.init }];
@@ -66,6 +68,9 @@ export const startsAtIdentity = (leaf: Leaf): boolean =>
   leaf._tag === "Spectral" || leaf._tag === "Rescale" ? leaf.init === "zeros"
     : leaf._tag === "ScaleShift" ? leaf.init === "identity"
       : leaf._tag === "Full" ? !leaf.quantized : true;
+
+/** A module beside the weights (AdaptFormer's adapter): it has no ΔW and merges as a module. */
+export const isModule = (leaf: Leaf): leaf is Extract<Leaf, { _tag: "ParallelAdapter" }> => leaf._tag === "ParallelAdapter";
 
 /** Whether x ΔWᵀ can be computed without forming ΔW (LoRA: (x Aᵀ) Bᵀ); others are materialised. */
 export const hasFastPath = (leaf: Leaf): boolean => leaf._tag === "LowRank" && leaf.wrappers.length === 0;

@@ -83,6 +83,8 @@ export const appliesTo = (t: WeightTransform, site: Site): boolean => {
     case "ScaleShift": return site.param.endsWith(".weight") && !site.roles.includes("cls") && !site.roles.includes("pos");
     // A spectrum needs a matrix with room for its coefficients.
     case "Spectral": return site.matrix && t.coefficients <= sizeOf(site.shape);
+    // A module beside the MLP, placed on the MLP's entry site.
+    case "ParallelAdapter": return site.param.endsWith(".mlp.fc1.weight") && site.rows === null;
     case "Full":
     case "Frozen": return true;
     case "Sum": return t.terms.every((x) => appliesTo(x, site));
@@ -94,13 +96,47 @@ export const appliesTo = (t: WeightTransform, site: Site): boolean => {
 const countFull = (t: WeightTransform): number =>
   t._tag === "Full" ? 1 : t._tag === "Sum" ? t.terms.reduce((n, x) => n + countFull(x), 0) : t._tag === "Permuted" || t._tag === "Quantized" ? countFull(t.inner) : 0;
 
-const nestedScaleShift = (t: WeightTransform, nested = false): boolean =>
-  t._tag === "ScaleShift" ? nested : t._tag === "Sum" ? t.terms.some((x) => nestedScaleShift(x, true))
-    : t._tag === "Permuted" || t._tag === "Quantized" ? nestedScaleShift(t.inner, true) : false;
+/**
+ * A module-level transform inside an expression that combines ΔWs: `scaleShift` anywhere below
+ * the top, `parallelAdapter` below anything but `quantized` (Bi-AdaptFormer).
+ */
+const misplacedModule = (t: WeightTransform, under: "top" | "quantized" | "delta" = "top"): string | null => {
+  switch (t._tag) {
+    case "ScaleShift": return under === "top" ? null : "`scaleShift` acts on a module's output after its other transforms: use it as a target's whole transform, not inside sum/permuted/quantized";
+    case "ParallelAdapter": return under === "delta" ? "`parallelAdapter` adds a module, not a ΔW: use it as a target's whole transform or inside `quantized`, not inside sum/permuted" : null;
+    case "Sum": return t.terms.map((x) => misplacedModule(x, "delta")).find((x) => x !== null) ?? null;
+    case "Permuted": return misplacedModule(t.inner, "delta");
+    case "Quantized": return misplacedModule(t.inner, under === "top" ? "quantized" : "delta");
+    default: return null;
+  }
+};
 
 /** `full` replaces a weight; it has no ΔW for an enclosing `permuted` to act on. */
 const fullUnderWrapper = (t: WeightTransform, wrapped = false): boolean =>
   t._tag === "Full" ? wrapped : t._tag === "Sum" ? t.terms.some((x) => fullUnderWrapper(x, wrapped)) : t._tag === "Permuted" ? fullUnderWrapper(t.inner, true) : t._tag === "Quantized" ? fullUnderWrapper(t.inner, wrapped) : false;
+
+/** Whether an expression holds state that only a gradient estimate sets (S²FT's tours and weighted positions). */
+export const needsEstimate = (t: WeightTransform): boolean => {
+  switch (t._tag) {
+    case "Sum": return t.terms.some(needsEstimate);
+    case "Permuted": return t.rows._tag === "Tour" || t.cols._tag === "Tour" || needsEstimate(t.inner);
+    case "Quantized": return needsEstimate(t.inner);
+    case "Spectral": return t.positions._tag === "Weighted";
+    default: return false;
+  }
+};
+
+/** Estimated state without the rule that sets it (or the rule with nothing to set) is a mistake, not a default. */
+const checkEstimates = (m: Method): void => {
+  const estimating = m.rules.findIndex((r) => r.action._tag === "GradientEstimate");
+  const needing = m.targets.findIndex((tg) => needsEstimate(tg.transform));
+  if (needing >= 0 && estimating < 0) {
+    throw new MethodError(`targets[${needing}].transform`, "tours and weighted spectral positions are set from a gradient pre-estimate: add the rule once(gradientEstimate()) to `rules`");
+  }
+  if (estimating >= 0 && needing < 0) {
+    throw new MethodError(`rules[${estimating}]`, "gradientEstimate has nothing to set: no target uses a tour permutation or weighted spectral positions");
+  }
+};
 
 const overlaps = (a: Site, b: Site): boolean =>
   a.param === b.param && (a.rows === null || b.rows === null || (a.rows[0] < b.rows[1] && b.rows[0] < a.rows[1]));
@@ -112,10 +148,12 @@ const overlaps = (a: Site, b: Site): boolean =>
  * region made trainable (`full`) twice.
  */
 export const resolveMethod = (m: Method, config: VitConfig): Placement[] => {
+  checkEstimates(m);
   const wholeFull = new Set<string>();
   const placements = m.targets.flatMap((tg, i): Placement[] => {
     const path = `targets[${i}]`;
-    if (nestedScaleShift(tg.transform)) throw new MethodError(`${path}.transform`, "`scaleShift` acts on a module's output after its other transforms: use it as a target's whole transform, not inside sum/permuted/quantized");
+    const misplaced = misplacedModule(tg.transform);
+    if (misplaced !== null) throw new MethodError(`${path}.transform`, misplaced);
     if (fullUnderWrapper(tg.transform)) throw new MethodError(`${path}.transform`, "`full` cannot sit inside `permuted`: it replaces the weight and has no ΔW to permute");
     const selected = resolveSelector(tg.select, config, `${path}.select`);
     const applied = selected.filter((site) => appliesTo(tg.transform, site));

@@ -6,3 +6,5 @@ export { bitFit } from "./bitFit.js";
 export { biLoRA, type BiLoRAOptions } from "./biLoRA.js";
 export { rlrr } from "./rlrr.js";
 export { ssf } from "./ssf.js";
+export { adaptFormer, biAdaptFormer, type AdaptFormerOptions } from "./adaptFormer.js";
+export { s2ft, type S2FTOptions } from "./s2ft.js";

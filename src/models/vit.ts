@@ -3,7 +3,7 @@ import { attention } from "../ops/attention.js";
 import { gelu } from "../ops/gelu.js";
 import { layerNorm } from "../ops/layerNorm.js";
 import { patchify } from "../ops/patchify.js";
-import { tokens, type VitConfig } from "./vitConfig.js";
+import { mlpAdapterWidth, tokens, type VitConfig } from "./vitConfig.js";
 
 /**
  * How the forward pass reaches its weights. The model is data plus this function; whoever
@@ -14,6 +14,8 @@ export interface VitAccess {
   readonly linear: (module: string, x: tf.Tensor2D) => tf.Tensor2D;
   /** The effective value of any other parameter (norms, cls_token, pos_embed). */
   readonly tensor: (name: string) => tf.Tensor;
+  /** What a method adds beside block `block`'s MLP, read from the pre-norm2 stream x; null: nothing. */
+  readonly besideMlp: (block: number, x: tf.Tensor2D) => tf.Tensor2D | null;
 }
 
 export interface VitOutput {
@@ -54,7 +56,10 @@ export const vitForward = (config: VitConfig, access: VitAccess, images: tf.Tens
     const qkv = access.linear(`${b}.attn.qkv`, norm(access, `${b}.norm1`, x, eps));
     x = tf.add(x, access.linear(`${b}.attn.proj`, attention(qkv, n, t, config.heads)));
     const hidden = gelu(access.linear(`${b}.mlp.fc1`, norm(access, `${b}.norm2`, x, eps)));
-    x = tf.add(x, access.linear(`${b}.mlp.fc2`, hidden));
+    const beside = [access.besideMlp(i, x)];
+    // A merged AdaptFormer keeps its module: up(ReLU(down(x))), the scale already folded into up.
+    if (mlpAdapterWidth(config, i) > 0) beside.push(access.linear(`${b}.adaptmlp.up_proj`, tf.relu(access.linear(`${b}.adaptmlp.down_proj`, x))));
+    x = tf.addN([x, access.linear(`${b}.mlp.fc2`, hidden), ...beside.filter((t) => t !== null)]);
     blocks.push(tf.reshape(x, [n, t, w]));
   }
   const final = tf.reshape(norm(access, "norm", x, eps), [n, t, w]) as tf.Tensor3D;

@@ -1,11 +1,20 @@
 import type { Role } from "../dsl/selector.js";
-import { mlpHidden, tokens, type VitConfig } from "./vitConfig.js";
+import { mlpAdapterWidth, mlpHidden, tokens, type VitConfig } from "./vitConfig.js";
 
 /** One tensor of the backbone, under timm's name and in timm's shape. */
 export interface ParamSpec {
   readonly name: string;
   readonly shape: readonly number[];
 }
+
+/** A kept parallel adapter's linears (AdaptFormer's names), when the block has one. */
+const adapterParams = (b: string, w: number, bottleneck: number): ParamSpec[] =>
+  bottleneck === 0 ? [] : [
+    { name: `${b}.adaptmlp.down_proj.weight`, shape: [bottleneck, w] },
+    { name: `${b}.adaptmlp.down_proj.bias`, shape: [bottleneck] },
+    { name: `${b}.adaptmlp.up_proj.weight`, shape: [w, bottleneck] },
+    { name: `${b}.adaptmlp.up_proj.bias`, shape: [w] },
+  ];
 
 /** Every parameter of a timm VisionTransformer with a CLS token and a linear head, in timm's order. */
 export const vitParams = (c: VitConfig): ParamSpec[] => {
@@ -26,6 +35,7 @@ export const vitParams = (c: VitConfig): ParamSpec[] => {
       { name: `${b}.mlp.fc1.bias`, shape: [h] },
       { name: `${b}.mlp.fc2.weight`, shape: [w, h] },
       { name: `${b}.mlp.fc2.bias`, shape: [w] },
+      ...adapterParams(b, w, mlpAdapterWidth(c, i)),
     ];
   });
   return [
@@ -69,6 +79,8 @@ const moduleRoles: ReadonlyArray<readonly [RegExp, Role]> = [
   [/\.attn\.proj\./, "proj"],
   [/\.mlp\.fc1\./, "fc1"],
   [/\.mlp\.fc2\./, "fc2"],
+  [/\.mlp\./, "mlp"],
+  [/\.adaptmlp\./, "adapter"],
   [/(^|\.)norm[12]?\./, "norm"],
   [/^head\./, "head"],
 ];

@@ -65,12 +65,12 @@ export const inverseDftRows = (data: Float32Array, n: number, count: number): vo
   }
 };
 
-/** Re(IDFT2(S)) with the 1/(m·n) normalisation, for a real S [m, n] given row-major. */
-export const realIdft2Host = (s: ArrayLike<number>, m: number, n: number): Float32Array => {
+/** The unnormalised 2-D inverse DFT of a real S [m, n] (row-major), interleaved complex, column-major [n][m]. */
+const inverseDft2 = (s: ArrayLike<number>, m: number, n: number): Float32Array => {
   const rows = new Float32Array(2 * m * n);
   for (let i = 0; i < m * n; i++) rows[2 * i] = s[i]!;
   inverseDftRows(rows, n, m);
-  // Columns: gather each column as a complex row, transform, keep the real part.
+  // Columns: gather each column as a complex row, transform.
   const cols = new Float32Array(2 * m * n);
   for (let u = 0; u < m; u++) {
     for (let k = 0; k < n; k++) {
@@ -79,8 +79,25 @@ export const realIdft2Host = (s: ArrayLike<number>, m: number, n: number): Float
     }
   }
   inverseDftRows(cols, m, n);
+  return cols;
+};
+
+/** Re(IDFT2(S)) with the 1/(m·n) normalisation, for a real S [m, n] given row-major. */
+export const realIdft2Host = (s: ArrayLike<number>, m: number, n: number): Float32Array => {
+  const cols = inverseDft2(s, m, n);
   const out = new Float32Array(m * n);
   const scale = 1 / (m * n);
   for (let j = 0; j < m; j++) for (let k = 0; k < n; k++) out[j * n + k] = cols[2 * (k * m + j)]! * scale;
+  return out;
+};
+
+/**
+ * |DFT2(X)| for a real X [m, n], row-major. For real input the forward transform is the complex
+ * conjugate of the unnormalised inverse one, so their magnitudes agree.
+ */
+export const dft2MagnitudeHost = (x: ArrayLike<number>, m: number, n: number): Float64Array => {
+  const cols = inverseDft2(x, m, n);
+  const out = new Float64Array(m * n);
+  for (let u = 0; u < m; u++) for (let v = 0; v < n; v++) out[u * n + v] = Math.hypot(cols[2 * (v * m + u)]!, cols[2 * (v * m + u) + 1]!);
   return out;
 };

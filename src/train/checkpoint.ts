@@ -22,6 +22,8 @@ export interface Checkpoint {
   /** Optimiser updates applied. */
   readonly steps: number;
   readonly history: readonly EpochRecord[];
+  /** Records of the rules that ran before training (their state is in `adapter`). */
+  readonly preludes: readonly unknown[];
   readonly adapter: ReadonlyMap<string, AdapterValue>;
   readonly optimizer: ReadonlyMap<string, Float32Array>;
 }
@@ -34,7 +36,7 @@ export const saveCheckpoint = (path: string, c: Checkpoint): void => {
     ...[...c.adapter].map(([k, data]) => ({ name: `adapter:${k}`, shape: shapeOf(data), data })),
     ...[...c.optimizer].map(([k, data]) => ({ name: `optimizer:${k}`, shape: shapeOf(data), data })),
   ];
-  const meta = { fingerprint: c.fingerprint, epochs: String(c.epochs), steps: String(c.steps), history: JSON.stringify(c.history) };
+  const meta = { fingerprint: c.fingerprint, epochs: String(c.epochs), steps: String(c.steps), history: JSON.stringify(c.history), preludes: JSON.stringify(c.preludes) };
   writeFileAtomic(path, writeSafetensors(tensors, meta));
 };
 
@@ -53,6 +55,7 @@ export const loadCheckpoint = (path: string): Checkpoint => {
     epochs: Number(m.epochs),
     steps: Number(m.steps),
     history: JSON.parse(m.history ?? "[]") as EpochRecord[],
+    preludes: JSON.parse(m.preludes ?? "[]") as unknown[],
     adapter,
     optimizer,
   };

@@ -8,7 +8,7 @@ import { ExperimentCodec } from "../dsl/codecs.js";
 import { compile, type Program } from "../interpreters/compile/program.js";
 import { trainer } from "../interpreters/compile/trainer.js";
 import { countMethod } from "../interpreters/count.js";
-import { mergedWeights } from "../interpreters/merge.js";
+import { mergedBackbone } from "../interpreters/merge.js";
 import { adapterBytes } from "../interpreters/adapterFile.js";
 import { MethodError } from "../interpreters/methodError.js";
 import { backboneBytes, withZeroHead, type Backbone } from "../models/backbone.js";
@@ -23,6 +23,7 @@ import { fingerprint } from "./fingerprint.js";
 import { backbonePath, loadBackbone } from "./loadBackbone.js";
 import type { Progress } from "./progress.js";
 import { TfBackend } from "./backend.js";
+import { gradientEstimate, type EstimateRecord } from "../interpreters/rules/gradientEstimate.js";
 
 export interface RunOptions {
   readonly outDir: string;
@@ -43,6 +44,8 @@ export interface RunResult {
   readonly metrics: { readonly trainLoss: number; readonly valAccuracy: number; readonly testAccuracy: number };
   readonly timings: { readonly trainSeconds: number; readonly medianStepMs: number; readonly testSeconds: number };
   readonly plans: Readonly<Record<string, string>>;
+  /** What the method's `once` rules set before training (S²FT's pre-estimate), with provenance. */
+  readonly preludes: readonly EstimateRecord[];
   readonly history: readonly EpochRecord[];
   readonly experiment: unknown;
 }
@@ -101,6 +104,7 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
       (t) => Effect.sync(() => t.dispose()),
     );
     const history: EpochRecord[] = [];
+    const preludes: EstimateRecord[] = [];
     if (o.resume && existsSync(files.checkpoint)) {
       const c = yield* io(files.checkpoint, () => loadCheckpoint(files.checkpoint));
       if (c.fingerprint !== print) {
@@ -109,6 +113,7 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
       program.setValues(c.adapter);
       train.loadState(c.optimizer, c.steps);
       history.push(...c.history);
+      preludes.push(...(c.preludes as EstimateRecord[]));
       yield* io(files.log, () => {
         const kept = existsSync(files.log) ? readFileSync(files.log, "utf8").split("\n").filter((l) => l !== "" && (JSON.parse(l) as { epoch: number }).epoch < c.epochs) : [];
         writeFileAtomic(files.log, kept.map((l) => `${l}\n`).join(""));
@@ -122,6 +127,15 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
         mkdirSync(o.outDir, { recursive: true });
         writeFileAtomic(files.log, "");
       });
+      // `once` rules run before the first step; their state is checkpointed with the adapter.
+      for (const rule of exp.method.rules) {
+        o.progress.info(`rule: gradient pre-estimate over ${rule.action.batches} batches of the frozen model`);
+        const { values, record } = gradientEstimate(program, backbone, rule.action, data.train, exp.schedule.batchSize);
+        program.setValues(values);
+        preludes.push(record);
+        yield* io(files.log, () => appendFileSync(files.log, `${JSON.stringify({ type: "rule", epoch: -1, ...record })}\n`));
+        o.progress.info(`rule: set ${record.sites.length} site(s) in ${record.seconds.toFixed(1)}s (head: ${record.head})`);
+      }
     }
     const counts = countMethod(exp.method, backbone.config);
     o.progress.info(`backend: ${backend.description}`);
@@ -161,7 +175,7 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
       };
       history.push(record);
       yield* io(files.checkpoint, () => saveCheckpoint(files.checkpoint, {
-        fingerprint: print, epochs: history.length, steps: train.steps(), history, adapter: program.values(), optimizer: train.state(),
+        fingerprint: print, epochs: history.length, steps: train.steps(), history, preludes, adapter: program.values(), optimizer: train.state(),
       }));
       yield* io(files.log, () => appendFileSync(files.log, `${JSON.stringify({ type: "epoch", ...record })}\n`));
       o.progress.epoch({ epoch, epochs: exp.schedule.epochs, trainLoss: record.trainLoss, valAccuracy, seconds: record.seconds });
@@ -178,6 +192,7 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
       metrics: { trainLoss: last.trainLoss, valAccuracy: last.valAccuracy, testAccuracy },
       timings: { trainSeconds: history.reduce((s, h) => s + h.seconds, 0), medianStepMs: median(stepTimes), testSeconds: (performance.now() - testStarted) / 1000 },
       plans: Object.fromEntries(program.plans),
+      preludes,
       history,
       experiment: ExperimentCodec.encode(exp),
     };
@@ -187,8 +202,8 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
 
 const writeOutputs = (program: Program, backbone: Backbone, exp: Experiment, result: RunResult, files: ReturnType<typeof outputFiles>) =>
   io(files.result, () => {
-    writeFileAtomic(files.adapter, adapterBytes(program, exp.backbone.head));
-    writeFileAtomic(files.merged, backboneBytes({ config: backbone.config, weights: mergedWeights(program) }, { source: `peft-dsl merge of ${exp.name}` }));
+    writeFileAtomic(files.adapter, adapterBytes(program, exp.backbone.head, result.preludes));
+    writeFileAtomic(files.merged, backboneBytes(mergedBackbone(program), { source: `peft-dsl merge of ${exp.name}` }));
     writeFileAtomic(files.result, `${JSON.stringify(result, null, 2)}\n`);
     rmSync(files.checkpoint, { force: true });
   });

@@ -98,19 +98,28 @@ describe("peft CLI", () => {
     expect(log.filter((l) => l.type === "epoch")).toHaveLength(3);
   });
 
-  it("forward on merged.safetensors matches the unmerged adapted model to 1e-4, and differs from the backbone", () => {
-    const test = mnist("test");
-    const n = 64;
-    const images = Float32Array.from({ length: n * 784 }, (_, i) => (test.images[i]! / 255 - 0.1307) / 0.3081);
+  /** `peft forward` logits of 64 MNIST test images, merged checkpoint vs backbone + adapter. */
+  const n = 64;
+  const mergedAndAdapted = (dir: string) => {
     const input = join(work, "images.safetensors");
-    writeFileSync(input, writeSafetensors([{ name: "images", shape: [n, 28, 28, 1], data: images }]));
+    if (!existsSync(input)) {
+      const test = mnist("test");
+      const images = Float32Array.from({ length: n * 784 }, (_, i) => (test.images[i]! / 255 - 0.1307) / 0.3081);
+      writeFileSync(input, writeSafetensors([{ name: "images", shape: [n, 28, 28, 1], data: images }]));
+    }
     const logits = (out: string, ...args: string[]) => {
       const r = peft("forward", ...args, "--input", input, "--out", out, "--backend", "wasm");
       expect(r.code, r.stderr).toBe(0);
       return toFloat32(tensors(out).tensors.get("logits")!);
     };
-    const merged = logits(join(work, "y-merged.safetensors"), "--weights", join(run, "merged.safetensors"));
-    const adapted = logits(join(work, "y-adapter.safetensors"), "--weights", join(root, "assets/vit-mnist04.safetensors"), "--adapter", join(run, "adapter.safetensors"));
+    return {
+      merged: logits(join(dir, "y-merged.safetensors"), "--weights", join(dir, "merged.safetensors")),
+      adapted: logits(join(dir, "y-adapter.safetensors"), "--weights", join(root, "assets/vit-mnist04.safetensors"), "--adapter", join(dir, "adapter.safetensors")),
+    };
+  };
+
+  it("forward on merged.safetensors matches the unmerged adapted model to 1e-4, and differs from the backbone", () => {
+    const { merged, adapted } = mergedAndAdapted(run);
     expect(merged).toHaveLength(n * 5);
     expectClose(merged, adapted, { atol: 1e-4, rtol: 1e-4 }, "merged vs adapter logits");
     const base = readBackbone(readFileSync(join(root, "assets/vit-mnist04.safetensors")), "base").weights.get("blocks.0.attn.qkv.weight")!;
@@ -119,6 +128,29 @@ describe("peft CLI", () => {
     expect(diff(0, 64 * 64)).toBeGreaterThan(1e-4); // q rows moved
     expect(diff(64 * 64, 128 * 64)).toBe(0); // k rows are not adapted
     expect(diff(128 * 64, 192 * 64)).toBeGreaterThan(1e-4); // v rows moved
+  });
+
+  it("merges AdaptFormer by keeping its modules: the merged backbone declares them and reproduces the logits", () => {
+    const adaptformer = experimentFile("adaptformer.json", {
+      ...smallLora, name: "cli test: AdaptFormer", schedule: { epochs: 1, batchSize: 32 },
+      method: { targets: [
+        { select: { _tag: "Role", role: "mlp" }, transform: { _tag: "ParallelAdapter", bottleneck: 4, scale: 1 } },
+        { select: { _tag: "Role", role: "head" }, transform: { _tag: "Full" } },
+      ] },
+    });
+    const dir = join(work, "adaptformer");
+    const r = peft("train", adaptformer, "--out", dir, "--backend", "wasm");
+    expect(r.code, r.stderr).toBe(0);
+    const merged = readBackbone(readFileSync(join(dir, "merged.safetensors")), "merged");
+    expect(merged.config.mlpAdapters).toEqual([4, 4, 4, 4]);
+    expect(merged.weights.get("blocks.0.adaptmlp.up_proj.weight")!.shape).toEqual([64, 4]);
+    const logits = mergedAndAdapted(dir);
+    expectClose(logits.merged, logits.adapted, { atol: 1e-4, rtol: 1e-4 }, "merged vs adapter logits");
+    // The documented layout rebuilds both trained runs (reset head included) without this library.
+    for (const d of [dir, run]) {
+      const rebuilt = spawnSync(process.execPath, [join(root, "examples/rebuild-from-adapter.mjs"), join(root, "assets/vit-mnist04.safetensors"), join(d, "adapter.safetensors"), join(d, "merged.safetensors")], { encoding: "utf8" });
+      expect(rebuilt.status, rebuilt.stdout + rebuilt.stderr).toBe(0);
+    }
   });
 
   it("stops with exit 3 and a diagnostic when the loss stops being finite, keeping the last good checkpoint", () => {

@@ -27,7 +27,7 @@ describe("experiment and method codecs", () => {
     ["a rank given as a string", (e) => { e.method.targets[0].transform.rank = "8"; }, 'expected integer ≥ 1 at method.targets[0].transform.rank, got "8"'],
     ["a misspelt field", (e) => { e.method.targets[0].transform.rnak = 8; }, 'unknown field "rnak" at method.targets[0].transform (allowed: _tag, rank, alpha, scaling)'],
     ["an unknown role", (e) => { e.method.targets[0].select.role = "query"; }, 'at method.targets[0].select.role, got "query"'],
-    ["an unknown transform", (e) => { e.method.targets[0].transform = { _tag: "LoRA" }; }, 'expected _tag one of "LowRank" | "Full" | "Frozen" | "Sum" | "Spectral" | "Permuted" | "Rescale" | "ScaleShift" | "Quantized" at method.targets[0].transform._tag, got "LoRA"'],
+    ["an unknown transform", (e) => { e.method.targets[0].transform = { _tag: "LoRA" }; }, 'expected _tag one of "LowRank" | "Full" | "Frozen" | "Sum" | "Spectral" | "Permuted" | "Rescale" | "ScaleShift" | "ParallelAdapter" | "Quantized" at method.targets[0].transform._tag, got "LoRA"'],
     ["a spectral transform without coefficients", (e) => { e.method.targets[0].transform = { _tag: "Spectral", scale: 300 }; }, "expected integer ≥ 1 at method.targets[0].transform.coefficients, got nothing"],
     ["a bad spectral position sharing", (e) => { e.method.targets[0].transform = { _tag: "Spectral", coefficients: 3, scale: 1, positions: { _tag: "Uniform", share: "layer" } }; }, 'expected share ("shape" | "site") at method.targets[0].transform.positions.share, got "layer"'],
     ["2-bit quantisation (only 1 bit is defined)", (e) => { e.method.targets[0].transform = { _tag: "Quantized", bits: 2, inner: { _tag: "LowRank", rank: 1, alpha: 1 } }; }, "expected bits (1) at method.targets[0].transform.bits, got 2"],
@@ -35,6 +35,8 @@ describe("experiment and method codecs", () => {
     ["a missing schedule field", (e) => { delete e.schedule.epochs; }, "expected integer ≥ 1 at schedule.epochs, got nothing"],
     ["a digit out of range", (e) => { e.data.digits = [5, 12]; }, "expected digit 0-9 at data.digits[1], got 12"],
     ["a repeated digit", (e) => { e.data.digits = [5, 5]; }, "expected at least two distinct digits at data.digits, got [5,5]"],
+    ["an unknown rule action", (e) => { e.method.rules = [{ when: { _tag: "Once" }, action: { _tag: "Prune" } }]; }, 'expected _tag one of "GradientEstimate" at method.rules[0].action._tag, got "Prune"'],
+    ["a non-positive γ", (e) => { e.method.targets[0].transform = { _tag: "Spectral", coefficients: 3, scale: 1, positions: { _tag: "Weighted", gamma: 0 } }; }, "expected number > 0 at method.targets[0].transform.positions.gamma, got 0"],
     ["a loss term (none are defined yet)", (e) => { e.method.losses = [{ _tag: "Kd" }]; }, 'no loss term kinds are defined yet at method.losses[0]._tag, got "Kd"'],
     ["a bad head policy", (e) => { e.backbone = { head: "drop" }; }, 'expected head ("reset" | "keep") at backbone.head, got "drop"'],
   ];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { countMethod } from "../../src/interpreters/count.js";
-import { biLoRA, bitFit, fourierFT, fullFineTuning, linearProbe, lora, rlrr, ssf } from "../../src/methods/index.js";
+import { adaptFormer, biAdaptFormer, biLoRA, bitFit, fourierFT, fullFineTuning, linearProbe, lora, rlrr, s2ft, ssf } from "../../src/methods/index.js";
 import { combine } from "../../src/dsl/method.js";
 import { vitB16 } from "../../src/models/vitConfig.js";
 
@@ -11,6 +11,13 @@ describe("count on ViT-B/16", () => {
   });
   it("Bi-LoRA r8 on q, v: LoRA's 294,912 scalars, each used at 1 bit", () => {
     expect(countMethod(biLoRA(), vitB16).trainable).toBe(294_912);
+    // AdaptFormer: 12 × (2·8·768 + 8 + 768) = 156,768 (the 0.16M of BAFT's and NOAH's tables); 64: 1,189,632.
+    expect(countMethod(adaptFormer(), vitB16).trainable).toBe(156_768);
+    // S²FT n = 3000 on q, v: 72,000 = the paper's 0.08% of ViT-B/16 (orders and positions are fixed state).
+    expect(countMethod(s2ft(), vitB16).trainable).toBe(72_000);
+    expect(countMethod(s2ft(), vitB16).percent).toBeCloseTo(0.084, 3);
+    expect(countMethod(adaptFormer({ bottleneck: 64 }), vitB16).trainable).toBe(1_189_632);
+    expect(countMethod(biAdaptFormer(), vitB16).trainable).toBe(12 * 2 * 8 * 768);
   });
   it("RLRR: 12 × (q, k, v, proj: 4 × 1536; fc1, fc2: 2 × 3840) + 12 × (2304 + 768 + 3072 + 768) biases + SSF on 25 norms and the patch embedding (26 × 2 × 768)", () => {
     expect(countMethod(rlrr(), vitB16).trainable).toBe(12 * (4 * 1536 + 2 * 3840) + 12 * (2304 + 768 + 3072 + 768) + 26 * 2 * 768);

@@ -2,8 +2,9 @@ import { describe, expect, it } from "vitest";
 import { resolveMethod, resolveSelector } from "../../src/interpreters/resolve.js";
 import { and, blocks, expectCount, glob, not, role } from "../../src/dsl/selector.js";
 import { combine, method, target } from "../../src/dsl/method.js";
-import { full, lowRank, sum } from "../../src/dsl/transform.js";
-import { bitFit, linearProbe } from "../../src/methods/index.js";
+import { full, lowRank, parallelAdapter, permuted, quantized, scaleShift, sum } from "../../src/dsl/transform.js";
+import { bitFit, linearProbe, s2ft } from "../../src/methods/index.js";
+import { gradientEstimate, once } from "../../src/dsl/rule.js";
 import { vitB16 } from "../../src/models/vitConfig.js";
 
 const names = (sites: readonly { name: string }[]) => sites.map((s) => s.name);
@@ -35,5 +36,26 @@ describe("selectors and placement on ViT-B/16", () => {
   it("skip sites a transform does not apply to, and refuse a target that applies to none", () => {
     expect(resolveMethod(method({ targets: [target(role("qkv"), lowRank({ rank: 2 }))] }), vitB16).map((p) => p.site.name)).not.toContain("blocks.0.attn.qkv.bias");
     expect(() => resolveMethod(method({ targets: [target(role("bias"), lowRank({ rank: 2 }))] }), vitB16)).toThrowError(/targets\[0\]: lowRank\(r=2, s=2\/2\) on bias applies to no site/);
+  });
+
+  it("place AdaptFormer's module once per MLP, and refuse module transforms where a ΔW is expected", () => {
+    expect(resolveMethod(method({ targets: [target(role("mlp"), parallelAdapter({ bottleneck: 8 }))] }), vitB16).map((p) => p.site.name))
+      .toEqual(Array.from({ length: 12 }, (_, i) => `blocks.${i}.mlp.fc1.weight`));
+    expect(resolveMethod(method({ targets: [target(role("mlp"), quantized({ bits: 1 }, parallelAdapter({ bottleneck: 8 })))] }), vitB16)).toHaveLength(12);
+    const id = { _tag: "Identity" } as const;
+    expect(() => resolveMethod(method({ targets: [target(role("mlp"), sum(lowRank({ rank: 1 }), parallelAdapter({ bottleneck: 8 })))] }), vitB16))
+      .toThrowError(/targets\[0\]\.transform: `parallelAdapter` adds a module, not a ΔW/);
+    expect(() => resolveMethod(method({ targets: [target(role("mlp"), permuted({ rows: id, cols: id }, parallelAdapter({ bottleneck: 8 })))] }), vitB16)).toThrowError(/not inside sum\/permuted/);
+    expect(() => resolveMethod(method({ targets: [target(role("fc1"), quantized({ bits: 1 }, scaleShift()))] }), vitB16)).toThrowError(/`scaleShift` acts on a module's output/);
+    expect(() => resolveMethod(method({ targets: [target(role("qkv"), parallelAdapter({ bottleneck: 8 }))] }), vitB16)).toThrowError(/applies to no site/);
+  });
+
+  it("refuse estimated state without the rule that sets it, and the rule with nothing to set", () => {
+    const tour = { _tag: "Tour", seed: 0 } as const;
+    expect(() => resolveMethod(method({ targets: [target(role("q"), permuted({ rows: tour, cols: tour }, lowRank({ rank: 2 })))] }), vitB16))
+      .toThrowError(/targets\[0\]\.transform: tours and weighted spectral positions are set from a gradient pre-estimate: add the rule once\(gradientEstimate\(\)\)/);
+    expect(() => resolveMethod(method({ targets: [target(role("q"), lowRank({ rank: 2 }))], rules: [once(gradientEstimate())] }), vitB16))
+      .toThrowError(/rules\[0\]: gradientEstimate has nothing to set/);
+    expect(resolveMethod(s2ft(), vitB16)).toHaveLength(24);
   });
 });

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import { checkLaws } from "../../laws/index.js";
 import { combine } from "../../src/dsl/method.js";
-import { biLoRA, bitFit, fourierFT, fullFineTuning, linearProbe, lora, rlrr, ssf } from "../../src/methods/index.js";
+import { adaptFormer, biAdaptFormer, biLoRA, bitFit, fourierFT, fullFineTuning, linearProbe, lora, rlrr, s2ft, ssf } from "../../src/methods/index.js";
 import { useBackend } from "./backend.js";
 import type { BackendName } from "../../src/train/backend.js";
 
@@ -18,6 +18,9 @@ export const namedMethods = {
   "Bi-LoRA r4, s = 10 + head": combine(biLoRA({ rank: 4, scale: 10 }), linearProbe()),
   "FourierFT (n = 5 per matrix, α = 4) + head": combine(fourierFT({ coefficients: 5, alpha: 4 }), linearProbe()),
   "FourierFT, zero init, positions per site": fourierFT({ coefficients: 3, alpha: 2, init: "zeros", positions: { _tag: "Uniform", seed: 1, share: "site" } }),
+  "AdaptFormer (bottleneck 2, s = 1) + head": combine(adaptFormer({ bottleneck: 2, scale: 1 }), linearProbe()),
+  "Bi-AdaptFormer (bottleneck 3, s = 2) + LoRA": combine(biAdaptFormer({ bottleneck: 3, scale: 2 }), lora({ rank: 2 })),
+  "S²FT (n = 4 per matrix, α = 4) + head": combine(s2ft({ coefficients: 4, alpha: 4, batches: 2 }), linearProbe()),
   "full fine-tuning": fullFineTuning(),
 };
 

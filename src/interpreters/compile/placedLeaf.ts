@@ -54,7 +54,8 @@ const ownDelta = (pl: PlacedLeaf, lookup: Lookup, pretrained: () => tf.Tensor2D)
   switch (pl.leaf._tag) {
     case "LowRank": return tf.mul(tf.matMul(get(pl, "lora_B", lookup), get(pl, "lora_A", lookup)), pl.leaf.scale);
     case "Full":
-    case "ScaleShift": return null;
+    case "ScaleShift":
+    case "ParallelAdapter": return null;
     case "Rescale": {
       const [m, n] = pl.placement.site.shape as [number, number];
       const outer = tf.mul(tf.reshape(get(pl, "scale_left", lookup), [m, 1]), tf.reshape(get(pl, "scale_right", lookup), [1, n]));
@@ -75,10 +76,32 @@ export const fastApply = (pl: PlacedLeaf, lookup: Lookup, x: tf.Tensor2D): tf.Te
     case "Full":
     case "Rescale":
     case "ScaleShift":
+    case "ParallelAdapter":
     case "Spectral": return null;
   }
 };
 
+/** An adapter module's contribution beside the MLP: s·(ReLU(x downᵀ + b_d) upᵀ + b_u). */
+export const besideOutput = (pl: PlacedLeaf, lookup: Lookup, x: tf.Tensor2D): tf.Tensor2D => {
+  if (pl.leaf._tag !== "ParallelAdapter") throw new Error(`${pl.leaf._tag} is not a module`);
+  const withBias = (y: tf.Tensor2D, role: "down_bias" | "up_bias"): tf.Tensor2D => (pl.tensors[role] ? tf.add(y, get(pl, role, lookup)) : y);
+  const hidden = tf.relu(withBias(linear(x, get(pl, "down_weight", lookup)), "down_bias"));
+  return tf.mul(withBias(linear(hidden, get(pl, "up_weight", lookup)), "up_bias"), pl.leaf.scale);
+};
+
+/** The module as a merged backbone keeps it: the scale folded into up, absent biases as zeros. */
+export const foldedModule = (pl: PlacedLeaf, lookup: Lookup): { down: tf.Tensor2D; downBias: tf.Tensor1D; up: tf.Tensor2D; upBias: tf.Tensor1D } => {
+  if (pl.leaf._tag !== "ParallelAdapter") throw new Error(`${pl.leaf._tag} is not a module`);
+  const down = get(pl, "down_weight", lookup);
+  const up = get(pl, "up_weight", lookup);
+  const bias = (role: "down_bias" | "up_bias", n: number) => (pl.tensors[role] ? get<tf.Tensor1D>(pl, role, lookup) : tf.zeros([n]) as tf.Tensor1D);
+  return {
+    down,
+    downBias: bias("down_bias", down.shape[0]),
+    up: tf.mul(up, pl.leaf.scale),
+    upBias: tf.mul(bias("up_bias", up.shape[0]), pl.leaf.scale),
+  };
+};
 
 /** SSF's γ and β as columns [total, 1] over the module's output rows (γ = 1, β = 0 outside the site's rows). */
 export const scaleShiftColumns = (pl: PlacedLeaf, lookup: Lookup, total: number): { scale: tf.Tensor2D; shift: tf.Tensor2D } => {

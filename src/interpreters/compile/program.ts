@@ -9,8 +9,8 @@ import { adapterParams, initialValue, type AdapterParam, type AdapterValue } fro
 import { resolveMethod, type Placement } from "../resolve.js";
 import type { Mask } from "../partition.js";
 import { MethodError } from "../methodError.js";
-import { delta, fastApply, placeLeaves, replacement, scaleShiftColumns, type Lookup, type PlacedLeaf } from "./placedLeaf.js";
-import { hasFastPath } from "../leaves.js";
+import { besideOutput, delta, fastApply, foldedModule, placeLeaves, replacement, scaleShiftColumns, type Lookup, type PlacedLeaf } from "./placedLeaf.js";
+import { hasFastPath, isModule } from "../leaves.js";
 import { placeBlocks } from "./placeBlocks.js";
 
 /** A Method compiled against a backbone: tfjs tensors, a trainability mask, and a forward pass. */
@@ -29,6 +29,8 @@ export interface Program {
   readonly forward: (images: tf.Tensor4D) => VitOutput;
   /** Parameter `name` with every transform folded in, in timm's shape (call inside tf.tidy). */
   readonly materialise: (name: string) => tf.Tensor;
+  /** The modules the method adds beside block `block`'s MLP, scale folded into up (call inside tf.tidy). */
+  readonly modulesBeside: (block: number) => ReturnType<typeof foldedModule>[];
   /** Host copies of the adapter tensors (int32 for index state such as spectral positions). */
   readonly values: () => Map<string, AdapterValue>;
   /** Overwrite adapter tensors (a loaded adapter, random law values, a checkpoint). */
@@ -61,8 +63,14 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
   }
   const variables = new Map(params.map((p) => [p.name, tf.tidy(() => tf.variable(hostTensor(initialValue(p, weights, options.seed), p.shape), p.trainable))]));
   const mask = new Map(params.map((p) => [p.name, p.trainable]));
+  // Weight leaves fold into their parameter; module leaves (adapters) run beside the MLP of their block.
   const leavesByParam = new Map<string, PlacedLeaf[]>();
-  for (const pl of placeLeaves(params)) leavesByParam.set(pl.placement.site.param, [...(leavesByParam.get(pl.placement.site.param) ?? []), pl]);
+  const modulesByBlock = new Map<number, PlacedLeaf[]>();
+  for (const pl of placeLeaves(params)) {
+    const { param, block } = pl.placement.site;
+    if (isModule(pl.leaf)) modulesByBlock.set(block!, [...(modulesByBlock.get(block!) ?? []), pl]);
+    else leavesByParam.set(param, [...(leavesByParam.get(param) ?? []), pl]);
+  }
   const lookup: Lookup = (name) => variables.get(name)!;
   const frozen = new Map<string, FrozenLinear>();
   const frozenOf = (name: string): FrozenLinear => {
@@ -151,6 +159,10 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
         } else y = linear(x, effective(w) as tf.Tensor2D);
         return tf.add(y, effective(`${module}.bias`));
       },
+      besideMlp: (block, x) => {
+        const mods = modulesByBlock.get(block) ?? [];
+        return mods.length === 0 ? null : mods.map((pl) => besideOutput(pl, lookup, x)).reduce((a, b) => tf.add(a, b));
+      },
     };
   };
 
@@ -164,6 +176,7 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
     plans,
     forward: (images) => vitForward(config, access(), images),
     materialise: (name) => tf.reshape(finalValue(name), [...specs.get(name)!.shape]),
+    modulesBeside: (block) => (modulesByBlock.get(block) ?? []).map((pl) => foldedModule(pl, lookup)),
     values: () => new Map([...variables].map(([k, v]) => [k, (v.dataSync() as AdapterValue).slice()])),
     setValues: (values) => {
       for (const [k, data] of values) {

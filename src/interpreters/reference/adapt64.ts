@@ -5,7 +5,7 @@ import { vitParams } from "../../models/vitParams.js";
 import { adapterName, type AdapterValue } from "../adapterParams.js";
 import { leaves, type Leaf } from "../leaves.js";
 import { resolveMethod } from "../resolve.js";
-import type { Weights64 } from "./vit64.js";
+import type { Module64, Weights64 } from "./vit64.js";
 
 type Value = (path: string) => ArrayLike<number>;
 
@@ -21,7 +21,7 @@ const binarize64 = (w: ArrayLike<number>): Float64Array => {
 };
 
 /** A leaf's own ΔW [dout, din] in float64, straight from its definition. */
-const ownDelta64 = (leaf: Exclude<Leaf, { _tag: "Full" | "ScaleShift" }>, dout: number, din: number, value: Value, pretrained: ArrayLike<number>): Float64Array => {
+const ownDelta64 = (leaf: Exclude<Leaf, { _tag: "Full" | "ScaleShift" | "ParallelAdapter" }>, dout: number, din: number, value: Value, pretrained: ArrayLike<number>): Float64Array => {
   const d = new Float64Array(dout * din);
   if (leaf._tag === "Rescale") {
     // ΔW[i,j] = s_l[i]·s_r[j]·W[i,j], W pretrained.
@@ -81,7 +81,7 @@ export const adaptedWeights64 = (
         return v;
       };
       for (const leaf of leaves(pl.transform)) {
-        if (passOf(leaf) !== pass) continue;
+        if (leaf._tag === "ParallelAdapter" || passOf(leaf) !== pass) continue;
         if (leaf._tag === "ScaleShift") {
           const gamma = value(`${leaf.prefix}ssf_scale`);
           const beta = value(`${leaf.prefix}ssf_shift`);
@@ -113,4 +113,18 @@ export const adaptedWeights64 = (
     }
   }
   return out;
+};
+
+/** The modules a method adds beside each block's MLP, from the adapter values (1 bit under `quantized`). */
+export const addedModules64 = (method: Method, config: VitConfig, adapter: ReadonlyMap<string, AdapterValue>): (block: number) => Module64[] => {
+  const modules = resolveMethod(method, config).flatMap((pl) => leaves(pl.transform).flatMap((leaf) => {
+    if (leaf._tag !== "ParallelAdapter") return [];
+    const value = (path: string): ArrayLike<number> | null => {
+      const v = adapter.get(adapterName(pl, `${leaf.prefix}${path}`));
+      return v === undefined ? null : leaf.quantized ? binarize64(v) : v;
+    };
+    const m: Module64 = { bottleneck: leaf.bottleneck, scale: leaf.scale, down: value("down_proj.weight")!, downBias: value("down_proj.bias"), up: value("up_proj.weight")!, upBias: value("up_proj.bias") };
+    return [{ block: pl.site.block!, m }];
+  }));
+  return (block) => modules.filter((x) => x.block === block).map((x) => x.m);
 };

@@ -1,5 +1,5 @@
 import type { VitConfig } from "../../models/vitConfig.js";
-import { mlpHidden, patchesPerSide, tokens } from "../../models/vitConfig.js";
+import { mlpAdapterWidth, mlpHidden, patchesPerSide, tokens } from "../../models/vitConfig.js";
 import { erf64 } from "./erf64.js";
 
 /** float64 weights under timm's names, in timm's layouts (a linear weight is [dout, din]). */
@@ -10,6 +10,16 @@ export interface Output64 {
   readonly preLogits: Float64Array;
   /** Residual stream after each block, [n, tokens, width] row-major. */
   readonly blocks: readonly Float64Array[];
+}
+
+/** A module beside a block's MLP: x ↦ scale·(up ReLU(down x + downBias) + upBias). */
+export interface Module64 {
+  readonly bottleneck: number;
+  readonly scale: number;
+  readonly down: ArrayLike<number>;
+  readonly downBias: ArrayLike<number> | null;
+  readonly up: ArrayLike<number>;
+  readonly upBias: ArrayLike<number> | null;
 }
 
 /** rows × din → rows × dout: y = x Wᵀ + b, written out as loops. */
@@ -37,6 +47,12 @@ const layerNorm64 = (x: Float64Array, rows: number, d: number, g: Float64Array, 
     for (let i = 0; i < d; i++) y[r * d + i] = (x[r * d + i]! - mean) * inv * g[i]! + b[i]!;
   }
   return y;
+};
+
+const module64 = (m: Module64, x: Float64Array, rows: number, w: number): Float64Array => {
+  const zeros = (k: number) => new Float64Array(k);
+  const hidden = linear64(x, rows, w, Float64Array.from(m.down), m.downBias ? Float64Array.from(m.downBias) : zeros(m.bottleneck), m.bottleneck).map((v) => Math.max(v, 0));
+  return linear64(hidden, rows, m.bottleneck, Float64Array.from(m.up), m.upBias ? Float64Array.from(m.upBias) : zeros(w), w).map((v) => m.scale * v);
 };
 
 /** Per sample and head: softmax(q kᵀ / √dh) v, from the fused qkv rows [t, 3w]. */
@@ -69,7 +85,7 @@ const attention64 = (qkv: Float64Array, n: number, t: number, w: number, heads: 
 };
 
 /** timm's VisionTransformer forward in float64 on NHWC images: the oracle of the laws. */
-export const vitForward64 = (c: VitConfig, wts: Weights64, images: Float64Array, n: number): Output64 => {
+export const vitForward64 = (c: VitConfig, wts: Weights64, images: Float64Array, n: number, beside: (block: number) => readonly Module64[] = () => []): Output64 => {
   const W = (name: string) => wts.get(name)!;
   const t = tokens(c);
   const w = c.width;
@@ -107,11 +123,17 @@ export const vitForward64 = (c: VitConfig, wts: Weights64, images: Float64Array,
     const qkv = linear64(h1, rows, w, W(`${b}.attn.qkv.weight`), W(`${b}.attn.qkv.bias`), 3 * w);
     const proj = linear64(attention64(qkv, n, t, w, c.heads), rows, w, W(`${b}.attn.proj.weight`), W(`${b}.attn.proj.bias`), w);
     for (let k = 0; k < x.length; k++) x[k]! += proj[k]!;
+    const kept: Module64[] = mlpAdapterWidth(c, i) === 0 ? [] : [{
+      bottleneck: mlpAdapterWidth(c, i), scale: 1, down: W(`${b}.adaptmlp.down_proj.weight`), downBias: W(`${b}.adaptmlp.down_proj.bias`),
+      up: W(`${b}.adaptmlp.up_proj.weight`), upBias: W(`${b}.adaptmlp.up_proj.bias`),
+    }];
+    // Modules read the stream before norm2 (AdaptFormer's code).
+    const side = [...kept, ...beside(i)].map((m) => module64(m, x, rows, w));
     const h2 = layerNorm64(x, rows, w, W(`${b}.norm2.weight`), W(`${b}.norm2.bias`), c.layerNormEps);
     const f1 = linear64(h2, rows, w, W(`${b}.mlp.fc1.weight`), W(`${b}.mlp.fc1.bias`), hidden);
     for (let k = 0; k < f1.length; k++) f1[k] = 0.5 * f1[k]! * (1 + erf64(f1[k]! / Math.SQRT2));
     const f2 = linear64(f1, rows, hidden, W(`${b}.mlp.fc2.weight`), W(`${b}.mlp.fc2.bias`), w);
-    for (let k = 0; k < x.length; k++) x[k]! += f2[k]!;
+    for (let k = 0; k < x.length; k++) x[k]! += f2[k]! + side.reduce((acc, y) => acc + y[k]!, 0);
     blocks.push(x.slice());
   }
   const final = layerNorm64(x, rows, w, W("norm.weight"), W("norm.bias"), c.layerNormEps);
