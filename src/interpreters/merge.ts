@@ -4,6 +4,7 @@ import { mlpAdapterWidth, type VitConfig } from "../models/vitConfig.js";
 import { vitParams } from "../models/vitParams.js";
 import { readHost } from "../util/hostRead.js";
 import type { Program } from "./compile/program.js";
+import type { FoldedModule } from "./compile/placedLeaf.js";
 
 /**
  * The merged backbone: every weight transform folded into plain weights under timm's names and
@@ -20,21 +21,28 @@ export const mergedBackbone = (program: Program): Backbone => {
   }
   const widths = Array.from({ length: c.depth }, (_, i) => {
     const b = `blocks.${i}.adaptmlp`;
-    const parts = () => {
-      const kept = mlpAdapterWidth(c, i) === 0 ? [] : [{
-        down: program.materialise(`${b}.down_proj.weight`), downBias: program.materialise(`${b}.down_proj.bias`),
-        up: program.materialise(`${b}.up_proj.weight`), upBias: program.materialise(`${b}.up_proj.bias`),
+    // One tidy computes the block's modules once; absent biases merge as zeros.
+    const merged = tf.tidy(() => {
+      const kept: FoldedModule[] = mlpAdapterWidth(c, i) === 0 ? [] : [{
+        down: program.materialise(`${b}.down_proj.weight`) as tf.Tensor2D, downBias: program.materialise(`${b}.down_proj.bias`) as tf.Tensor1D,
+        up: program.materialise(`${b}.up_proj.weight`) as tf.Tensor2D, upBias: program.materialise(`${b}.up_proj.bias`) as tf.Tensor1D,
       }];
-      return [...kept, ...program.modulesBeside(i)];
-    };
-    const count = tf.tidy(() => parts().length);
-    if (count === 0) return 0;
-    const down = { data: readHost(() => tf.concat(parts().map((p) => p.down), 0)) };
-    const width = down.data.length / c.width;
-    weights.set(`${b}.down_proj.weight`, { shape: [width, c.width], ...down });
-    weights.set(`${b}.down_proj.bias`, { shape: [width], data: readHost(() => tf.concat(parts().map((p) => p.downBias), 0)) });
-    weights.set(`${b}.up_proj.weight`, { shape: [c.width, width], data: readHost(() => tf.concat(parts().map((p) => p.up), 1)) });
-    weights.set(`${b}.up_proj.bias`, { shape: [c.width], data: readHost(() => tf.addN(parts().map((p) => p.upBias))) });
+      const parts = [...kept, ...program.modulesBeside(i)];
+      if (parts.length === 0) return [];
+      return [
+        tf.concat(parts.map((p) => p.down), 0),
+        tf.concat(parts.map((p) => p.downBias ?? tf.zeros([p.down.shape[0]])), 0),
+        tf.concat(parts.map((p) => p.up), 1),
+        tf.addN(parts.map((p) => p.upBias ?? tf.zeros([c.width]))),
+      ];
+    });
+    if (merged.length === 0) return 0;
+    const width = merged[0]!.shape[0]!;
+    const shapes = [[width, c.width], [width], [c.width, width], [c.width]];
+    ["down_proj.weight", "down_proj.bias", "up_proj.weight", "up_proj.bias"].forEach((name, k) => {
+      weights.set(`${b}.${name}`, { shape: shapes[k]!, data: (merged[k]!.dataSync() as Float32Array).slice() });
+      merged[k]!.dispose();
+    });
     return width;
   });
   const config: VitConfig = widths.some((w) => w > 0) ? { ...c, mlpAdapters: widths } : withoutAdapters(c);

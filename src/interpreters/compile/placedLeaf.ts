@@ -81,26 +81,30 @@ export const fastApply = (pl: PlacedLeaf, lookup: Lookup, x: tf.Tensor2D): tf.Te
   }
 };
 
-/** An adapter module's contribution beside the MLP: s·(ReLU(x downᵀ + b_d) upᵀ + b_u). */
-export const besideOutput = (pl: PlacedLeaf, lookup: Lookup, x: tf.Tensor2D): tf.Tensor2D => {
+/** A module's tensors as used, with its scale folded into up and its bias (null when it has none). */
+export interface FoldedModule {
+  readonly down: tf.Tensor2D;
+  readonly downBias: tf.Tensor1D | null;
+  readonly up: tf.Tensor2D;
+  readonly upBias: tf.Tensor1D | null;
+}
+
+/** s·(up ReLU(down x + b_d) + b_u) = (s·up) ReLU(down x + b_d) + s·b_u: the form both forward and merge use. */
+export const foldedModule = (pl: PlacedLeaf, lookup: Lookup): FoldedModule => {
   if (pl.leaf._tag !== "ParallelAdapter") throw new Error(`${pl.leaf._tag} is not a module`);
-  const withBias = (y: tf.Tensor2D, role: "down_bias" | "up_bias"): tf.Tensor2D => (pl.tensors[role] ? tf.add(y, get(pl, role, lookup)) : y);
-  const hidden = tf.relu(withBias(linear(x, get(pl, "down_weight", lookup)), "down_bias"));
-  return tf.mul(withBias(linear(hidden, get(pl, "up_weight", lookup)), "up_bias"), pl.leaf.scale);
+  const s = pl.leaf.scale;
+  return {
+    down: get(pl, "down_weight", lookup),
+    downBias: pl.tensors.down_bias ? get<tf.Tensor1D>(pl, "down_bias", lookup) : null,
+    up: tf.mul(get(pl, "up_weight", lookup), s),
+    upBias: pl.tensors.up_bias ? tf.mul(get<tf.Tensor1D>(pl, "up_bias", lookup), s) : null,
+  };
 };
 
-/** The module as a merged backbone keeps it: the scale folded into up, absent biases as zeros. */
-export const foldedModule = (pl: PlacedLeaf, lookup: Lookup): { down: tf.Tensor2D; downBias: tf.Tensor1D; up: tf.Tensor2D; upBias: tf.Tensor1D } => {
-  if (pl.leaf._tag !== "ParallelAdapter") throw new Error(`${pl.leaf._tag} is not a module`);
-  const down = get(pl, "down_weight", lookup);
-  const up = get(pl, "up_weight", lookup);
-  const bias = (role: "down_bias" | "up_bias", n: number) => (pl.tensors[role] ? get<tf.Tensor1D>(pl, role, lookup) : tf.zeros([n]) as tf.Tensor1D);
-  return {
-    down,
-    downBias: bias("down_bias", down.shape[0]),
-    up: tf.mul(up, pl.leaf.scale),
-    upBias: tf.mul(bias("up_bias", up.shape[0]), pl.leaf.scale),
-  };
+/** A module's contribution beside the MLP, from the pre-norm2 stream x. */
+export const besideOutput = (m: FoldedModule, x: tf.Tensor2D): tf.Tensor2D => {
+  const withBias = (y: tf.Tensor2D, b: tf.Tensor1D | null): tf.Tensor2D => (b ? tf.add(y, b) : y);
+  return withBias(linear(tf.relu(withBias(linear(x, m.down), m.downBias)), m.up), m.upBias);
 };
 
 /** SSF's γ and β as columns [total, 1] over the module's output rows (γ = 1, β = 0 outside the site's rows). */

@@ -9,7 +9,7 @@ import { adapterParams, initialValue, type AdapterParam, type AdapterValue } fro
 import { resolveMethod, type Placement } from "../resolve.js";
 import type { Mask } from "../partition.js";
 import { MethodError } from "../methodError.js";
-import { besideOutput, delta, fastApply, foldedModule, placeLeaves, replacement, scaleShiftColumns, type Lookup, type PlacedLeaf } from "./placedLeaf.js";
+import { besideOutput, delta, fastApply, foldedModule, placeLeaves, replacement, scaleShiftColumns, type FoldedModule, type Lookup, type PlacedLeaf } from "./placedLeaf.js";
 import { hasFastPath, isModule } from "../leaves.js";
 import { placeBlocks } from "./placeBlocks.js";
 
@@ -30,7 +30,7 @@ export interface Program {
   /** Parameter `name` with every transform folded in, in timm's shape (call inside tf.tidy). */
   readonly materialise: (name: string) => tf.Tensor;
   /** The modules the method adds beside block `block`'s MLP, scale folded into up (call inside tf.tidy). */
-  readonly modulesBeside: (block: number) => ReturnType<typeof foldedModule>[];
+  readonly modulesBeside: (block: number) => FoldedModule[];
   /** Host copies of the adapter tensors (int32 for index state such as spectral positions). */
   readonly values: () => Map<string, AdapterValue>;
   /** Overwrite adapter tensors (a loaded adapter, random law values, a checkpoint). */
@@ -161,7 +161,7 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
       },
       besideMlp: (block, x) => {
         const mods = modulesByBlock.get(block) ?? [];
-        return mods.length === 0 ? null : mods.map((pl) => besideOutput(pl, lookup, x)).reduce((a, b) => tf.add(a, b));
+        return mods.length === 0 ? null : mods.map((pl) => besideOutput(foldedModule(pl, lookup), x)).reduce((a, b) => tf.add(a, b));
       },
     };
   };

@@ -127,13 +127,13 @@ export const gradientEstimate = (program: Program, backbone: Backbone, action: A
     const [m, n] = p.site.shape as [number, number];
     const estimate = estimates.get(p.site.name)!;
     const state = (prefix: string, axis: "rows" | "cols") => values.get(adapterName(p, `${prefix}perm_${axis}`))!;
-    // Each permutation node sees ΔŴ in the frame of the nodes around it (outermost first).
-    const seenBy = (prefix: string, nodes: ReturnType<typeof wrapperNodes>) =>
-      nodes.filter((w) => prefix.startsWith(`${w.prefix}permuted.`)).reduce((x, w) => unpermute(x, m, n, state(w.prefix, "rows"), state(w.prefix, "cols")), estimate);
+    // ΔŴ in the frame inside the given permutation nodes (outermost first): T⁻¹ applied node by node.
+    const inside = (nodes: readonly { readonly prefix: string }[]) =>
+      nodes.reduce((x, w) => unpermute(x, m, n, state(w.prefix, "rows"), state(w.prefix, "cols")), estimate);
     const nodes = wrapperNodes(p.transform);
     let record: SiteEstimate = { site: p.site.name };
     for (const w of nodes) {
-      const x = seenBy(w.prefix, nodes);
+      const x = inside(nodes.filter((outer) => w.prefix.startsWith(`${outer.prefix}permuted.`)));
       for (const axis of ["rows", "cols"] as const) {
         const init = w[axis];
         if (init._tag !== "Tour") continue;
@@ -147,8 +147,7 @@ export const gradientEstimate = (program: Program, backbone: Backbone, action: A
     }
     for (const leaf of leaves(p.transform)) {
       if (leaf._tag !== "Spectral" || leaf.positions._tag !== "Weighted") continue;
-      const inner = leaf.wrappers.reduce((x, w) => unpermute(x, m, n, state(w.prefix, "rows"), state(w.prefix, "cols")), estimate);
-      const magnitude = dft2MagnitudeHost(inner, m, n);
+      const magnitude = dft2MagnitudeHost(inside(leaf.wrappers), m, n);
       const gamma = leaf.positions.gamma;
       const positions = weightedDistinct(magnitude.map((a) => a ** gamma), leaf.coefficients, rng(leaf.positions.seed, adapterName(p, `${leaf.prefix}positions`)));
       values.set(adapterName(p, `${leaf.prefix}positions`), positions);
