@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { Effect } from "effect";
 import { checkLaws } from "../laws/index.js";
 import {
-  combine, countMethod, describeMethod, linearProbe, loadBackend, lowRank, method, permuted, quantized, role, runExperiment, spectral, streamProgress, sum,
+  combine, countMethod, defaultMetrics, describeMethod, linearProbe, loadBackend, lowRank, method, permuted, quantized, role, runExperiment, spectral, streamProgress, sum,
   target, tfBackendLayer, type Experiment,
 } from "../src/index.js";
 import { demoConfig } from "../src/cli/commands/pretrain.js";
@@ -40,6 +40,8 @@ const experiment: Experiment = {
   method: variant,
   optimizer: { _tag: "AdamW", lr: 0.005, weightDecay: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
   schedule: { epochs: Number(process.argv[2] ?? 3), batchSize: 32, warmupEpochs: 1, minLr: 0 },
+  labelSmoothing: 0,
+  metrics: defaultMetrics,
   seed: 0,
 };
 const outDir = mkdtempSync(join(tmpdir(), "peft-variant-"));

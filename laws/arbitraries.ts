@@ -3,6 +3,8 @@ import type { Selector } from "../src/dsl/selector.js";
 import { roles } from "../src/dsl/selector.js";
 import type { PermutationInit, WeightTransform } from "../src/dsl/transform.js";
 import type { Method, Target } from "../src/dsl/method.js";
+import type { Layers, LossTerm } from "../src/dsl/loss.js";
+import { featureStatistics, once } from "../src/dsl/rule.js";
 import type { VitConfig } from "../src/models/vitConfig.js";
 
 /** Small random ViT shapes; `depth` is fixed when a method's block ranges need it. */
@@ -82,8 +84,18 @@ export const arbTarget: fc.Arbitrary<Target> = fc.record({
   transform: fc.oneof({ arbitrary: arbTransform, weight: 5 }, { arbitrary: arbModule, weight: 1 }),
 });
 
+export const arbLoss: fc.Arbitrary<LossTerm> = fc.oneof(
+  fc.record({
+    _tag: fc.constant("Baft" as const), weight: fc.constantFrom(0, 0.01, 1), pool: fc.constantFrom("cls" as const, "mean" as const),
+    layers: fc.constantFrom<Layers>("all", "early", "late", [0]), detachPredictions: fc.boolean(),
+  }),
+  fc.record({ _tag: fc.constant("Rift" as const), weight: fc.constantFrom(0, 1), rotation: fc.constantFrom("learned" as const, "identity" as const), mean: fc.boolean() }),
+  fc.record({ _tag: fc.constant("Rsc" as const), weight: fc.constantFrom(0, 1) }),
+  fc.record({ _tag: fc.constant("L2SP" as const), weight: fc.constantFrom(0, 0.01) }),
+);
+
+/** Targets, often with loss terms; RIFT brings the rule that sets its statistics. */
 export const arbMethod: fc.Arbitrary<Method> = fc.record({
   targets: fc.array(arbTarget, { minLength: 1, maxLength: 3 }),
-  losses: fc.constant([]),
-  rules: fc.constant([]),
-});
+  losses: fc.oneof(fc.constant<LossTerm[]>([]), fc.array(arbLoss, { minLength: 1, maxLength: 2 })),
+}).map(({ targets, losses }) => ({ targets, losses, rules: losses.some((l) => l._tag === "Rift") ? [once(featureStatistics())] : [] }));

@@ -6,37 +6,45 @@ import { rng } from "../src/util/random.js";
 import type { Law } from "./law.js";
 import { withProgram } from "./harness.js";
 import { randomAdapterValues } from "./setting.js";
+import { randomLossValues, referenceLossTerms } from "./referenceLosses.js";
 import { holds } from "./violation.js";
 
 /** Adapter scalars probed per check. */
 const probes = 4;
 
 /**
- * The compiled program's gradient (custom ops, index ops, the host FFT) against central finite
- * differences of the float64 reference, for L = Σ logits ⊙ R with random R. Tensors under
- * `quantized` are left out: their straight-through gradient is by design not a derivative.
+ * The compiled program's gradient (custom ops, index ops, the host FFT, the loss terms) against
+ * central finite differences of the float64 reference, for L = Σ logits ⊙ R + Σ c_i L_i with
+ * random R and c. Tensors under `quantized` are left out, and so is a BAFT term with detached
+ * predictions: their gradients are by design not derivatives.
  */
 export const gradientAgreement: Law = {
   name: "gradient ≈ float64 finite differences",
-  statement: "the compiled gradient of a random linear function of the logits matches central differences of the float64 reference (straight-through tensors excepted)",
+  statement: "the compiled gradient of a random linear function of the logits and the loss terms matches central differences of the float64 reference (straight-through tensors and stop-gradients excepted)",
   check: (method, config, seed) =>
     withProgram(method, config, seed, ({ backbone, program, images, imageData }) => {
-      const probed = program.params.filter((p) => p.trainable && !p.leaf?.quantized);
+      const probed = [...program.params.filter((p) => p.trainable && !p.leaf?.quantized), ...program.lossParams.filter((p) => p.trainable)];
       if (probed.length === 0) return;
-      const values = randomAdapterValues(program, backbone.weights, seed);
+      const values = new Map([...randomAdapterValues(program, backbone.weights, seed), ...randomLossValues(program, seed)]);
       program.setValues(values);
       const r = rng(seed, "gradient-law");
       const n = images.shape[0];
       const weights = Float64Array.from({ length: n * config.classes }, () => r.normal());
+      const termWeights = method.losses.map((l) => (l._tag === "Baft" && l.detachPredictions ? 0 : r.normal()));
       const grads = tf.tidy(() => {
         const target = tf.tensor2d(Float32Array.from(weights), [n, config.classes]);
         const vars = probed.map((p) => program.variables.get(p.name)!);
-        const { grads: g } = tf.variableGrads(() => tf.sum(tf.mul(program.forward(images).logits, target)), vars);
-        return probed.map((p, i) => tf.keep(g[vars[i]!.name]!));
+        const { grads: g } = tf.variableGrads(() => {
+          const out = program.forward(images);
+          const terms = termWeights.flatMap((c, i) => (c === 0 ? [] : [tf.mul(program.lossTerm(i, out, images), c)]));
+          return tf.addN([tf.sum(tf.mul(out.logits, target)), ...terms]) as tf.Scalar;
+        }, vars);
+        return probed.map((p, i) => tf.keep(g[vars[i]!.name] ?? tf.zeros(vars[i]!.shape)));
       });
       const images64 = Float64Array.from(imageData);
       const loss64 = (adapter: ReadonlyMap<string, AdapterValue>): number =>
-        referenceForward(method, backbone, adapter, images64, n).logits.reduce((s, v, i) => s + v * weights[i]!, 0);
+        referenceForward(method, backbone, adapter, images64, n).logits.reduce((s, v, i) => s + v * weights[i]!, 0)
+        + referenceLossTerms(method, backbone, adapter, images64, n).reduce((s, v, i) => s + termWeights[i]! * v, 0);
       try {
         for (let k = 0; k < probes; k++) {
           const which = Math.floor(r.uniform() * probed.length);

@@ -13,6 +13,7 @@ import { noTensorLeak } from "./noTensorLeak.js";
 import { partitionCombine } from "./partitionCombine.js";
 import { referenceAgreement } from "./referenceAgreement.js";
 import { gradientAgreement } from "./gradientAgreement.js";
+import { lossAgreement } from "./lossAgreement.js";
 
 export type { Law } from "./law.js";
 export { LawViolation } from "./violation.js";
@@ -20,7 +21,7 @@ export * from "./arbitraries.js";
 
 /** Every law, in the order `peft laws` reports them. */
 export const allLaws: readonly Law[] = [
-  codecRoundTrip, countMatchesProgram, identityAtInit, mergeEquivalence, referenceAgreement, gradientAgreement, partitionCombine, noTensorLeak,
+  codecRoundTrip, countMatchesProgram, identityAtInit, mergeEquivalence, referenceAgreement, lossAgreement, gradientAgreement, partitionCombine, noTensorLeak,
 ];
 
 export interface LawReport {

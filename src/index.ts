@@ -5,8 +5,10 @@
 export * from "./dsl/selector.js";
 export * from "./dsl/transform.js";
 export * from "./dsl/method.js";
+export * from "./dsl/loss.js";
+export * from "./dsl/rule.js";
 export type * from "./dsl/experiment.js";
-export { taskClasses } from "./dsl/experiment.js";
+export { taskClasses, defaultMetrics } from "./dsl/experiment.js";
 export { decodeExperiment, decodeMethod, ExperimentCodec, MethodCodec, SelectorCodec, TransformCodec } from "./dsl/codecs.js";
 export * from "./methods/index.js";
 export { presets, vitB16, type VitConfig } from "./models/vitConfig.js";
@@ -18,6 +20,7 @@ export { compile, type Program, type CompileOptions } from "./interpreters/compi
 export { trainer, type Trainer } from "./interpreters/compile/trainer.js";
 export { countMethod, type CountReport } from "./interpreters/count.js";
 export { describeMethod } from "./interpreters/describe.js";
+export { representationMetrics, type RepresentationMetrics } from "./interpreters/representation.js";
 export { mergedBackbone } from "./interpreters/merge.js";
 export { referenceForward } from "./interpreters/reference/forward.js";
 export { adapterBytes, readAdapter, adapterFormat, type AdapterFile } from "./interpreters/adapterFile.js";

@@ -3,9 +3,9 @@ import { isLeft, left, right, type Either } from "fp-ts/lib/Either.js";
 import { roles, type Selector } from "./selector.js";
 import { defaultSpectralPositions, type PermutationInit, type SpectralPositions, type WeightTransform } from "./transform.js";
 import type { Method, Target } from "./method.js";
-import type { LossTerm } from "./loss.js";
+import type { Layers, LossTerm } from "./loss.js";
 import type { Rule } from "./rule.js";
-import type { AdamW, Backbone, Experiment, Schedule, Split, Task } from "./experiment.js";
+import { defaultMetrics, type AdamW, type Backbone, type Experiment, type Metrics, type Schedule, type Split, type Task } from "./experiment.js";
 import {
   finite, intAtLeast, integer, literalOf, nonNegative, numberIn, positive, struct, taggedUnion, unitInterval, withDefault,
 } from "./codecKit.js";
@@ -66,17 +66,33 @@ export const TransformCodec: t.Type<WeightTransform> = taggedUnion<WeightTransfo
 
 export const TargetCodec: t.Type<Target> = struct("target", { select: SelectorCodec, transform: TransformCodec });
 
-export const LossTermCodec: t.Type<LossTerm, any> = taggedUnion<LossTerm, any>("loss term", () => ({}));
+const LayersCodec = t.union([literalOf("layers", ["all", "early", "late"]), t.array(intAtLeast(0))], 'layers ("all" | "early" | "late" | block indices)') as unknown as t.Type<Layers>;
+const weight = (fallback: number) => withDefault(nonNegative, fallback);
+
+export const LossTermCodec: t.Type<LossTerm> = taggedUnion<LossTerm>("loss term", () => ({
+  Baft: struct("Baft", {
+    _tag: tag("Baft"),
+    weight: weight(0.01),
+    pool: withDefault(literalOf("pool", ["cls", "mean"]), "cls"),
+    layers: withDefault(LayersCodec, "all"),
+    detachPredictions: withDefault(t.boolean, false),
+  }),
+  Rift: struct("Rift", { _tag: tag("Rift"), weight: weight(1), rotation: withDefault(literalOf("rotation", ["learned", "identity"]), "learned"), mean: withDefault(t.boolean, false) }),
+  Rsc: struct("Rsc", { _tag: tag("Rsc"), weight: weight(1) }),
+  L2SP: struct("L2SP", { _tag: tag("L2SP"), weight: weight(0.01) }),
+}));
+
 export const RuleCodec: t.Type<Rule> = struct("rule", {
   when: taggedUnion<Rule["when"]>("when", () => ({ Once: struct("Once", { _tag: tag("Once") }) })),
   action: taggedUnion<Rule["action"]>("action", () => ({
     GradientEstimate: struct("GradientEstimate", { _tag: tag("GradientEstimate"), batches: withDefault(intAtLeast(1), 16), seed: withDefault(integer, 0) }),
+    FeatureStatistics: struct("FeatureStatistics", { _tag: tag("FeatureStatistics") }),
   })),
 });
 
 export const MethodCodec = struct("method", {
   targets: t.array(TargetCodec),
-  losses: withDefault(t.array(LossTermCodec as unknown as t.Mixed), []),
+  losses: withDefault(t.array(LossTermCodec), []),
   rules: withDefault(t.array(RuleCodec), []),
 }) as unknown as t.Type<Method>;
 
@@ -122,6 +138,11 @@ export const BackboneCodec: t.Type<Backbone> = struct("backbone", {
   head: withDefault(literalOf("head", ["reset", "keep"]), "reset"),
 });
 
+export const MetricsCodec: t.Type<Metrics> = struct("metrics", {
+  examples: withDefault(intAtLeast(0), defaultMetrics.examples),
+  everyEpoch: withDefault(t.boolean, defaultMetrics.everyEpoch),
+});
+
 export const ExperimentCodec: t.Type<Experiment> = struct("experiment", {
   name: withDefault(t.string, "experiment"),
   backbone: withDefault(BackboneCodec, { weights: "default", head: "reset" }),
@@ -129,6 +150,8 @@ export const ExperimentCodec: t.Type<Experiment> = struct("experiment", {
   method: MethodCodec,
   optimizer: AdamWCodec,
   schedule: ScheduleCodec,
+  labelSmoothing: withDefault(unitInterval, 0),
+  metrics: withDefault(MetricsCodec, defaultMetrics),
   seed: withDefault(integer, 0),
 });
 

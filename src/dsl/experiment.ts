@@ -40,6 +40,18 @@ export interface Backbone {
   readonly head: "reset" | "keep";
 }
 
+/**
+ * Representation metrics on held-out data (the first `examples` test images): linear CKA "Sim"
+ * between pretrained and tuned head-input features, average pairwise token cosine per block,
+ * attention entropy per block. Always after training (0 examples: never); `everyEpoch` also after each epoch.
+ */
+export interface Metrics {
+  readonly examples: number;
+  readonly everyEpoch: boolean;
+}
+
+export const defaultMetrics: Metrics = { examples: 1000, everyEpoch: false };
+
 /** Everything that determines a run: rerunning an Experiment reproduces its result. */
 export interface Experiment {
   readonly name: string;
@@ -48,6 +60,9 @@ export interface Experiment {
   readonly method: Method;
   readonly optimizer: AdamW;
   readonly schedule: Schedule;
+  /** ε of the cross-entropy's label smoothing (targets (1 − ε)·onehot + ε/k). */
+  readonly labelSmoothing: number;
+  readonly metrics: Metrics;
   readonly seed: number;
 }
 

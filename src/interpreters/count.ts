@@ -33,6 +33,8 @@ export interface TargetCount {
 export interface CountReport {
   readonly targets: readonly TargetCount[];
   readonly trainable: number;
+  /** Trained only to shape the objective and dropped afterwards (RIFT's Q: d(d−1)/2 free values); not in `trainable`. */
+  readonly auxiliary: number;
   readonly backbone: number;
   /** trainable / backbone × 100. */
   readonly percent: number;
@@ -51,5 +53,6 @@ export const countMethod = (m: Method, config: VitConfig): CountReport => {
   });
   const trainable = targets.reduce((n, t) => n + t.trainable, 0);
   const backbone = totalParams(config);
-  return { targets, trainable, backbone, percent: (100 * trainable) / backbone };
+  const auxiliary = m.losses.reduce((n, l) => n + (l._tag === "Rift" && l.rotation === "learned" ? (config.width * (config.width - 1)) / 2 : 0), 0);
+  return { targets, trainable, auxiliary, backbone, percent: (100 * trainable) / backbone };
 };

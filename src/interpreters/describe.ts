@@ -4,7 +4,8 @@ import { showTransform, type PermutationInit, type WeightTransform } from "../ds
 import { showRule } from "../dsl/rule.js";
 import type { VitConfig } from "../models/vitConfig.js";
 import { adapterParams } from "./adapterParams.js";
-import { countMethod, countTransform } from "./count.js";
+import { countMethod, countTransform, type CountReport } from "./count.js";
+import { layerIndices, showLoss, type LossTerm } from "../dsl/loss.js";
 import { hasFastPath, isModule, leaves } from "./leaves.js";
 import { resolveMethod } from "./resolve.js";
 
@@ -33,6 +34,20 @@ const formula = (t: WeightTransform): string => {
   }
 };
 
+/** The term added to cross-entropy, as math. */
+const lossFormula = (l: LossTerm, config: VitConfig): string => {
+  switch (l._tag) {
+    case "Baft": return `+ ${l.weight}·(1/|L|) Σ_{l ∈ L} ‖cos(Z_l) − cos(${l.detachPredictions ? "sg(P)" : "P"})‖²_F, L = blocks [${layerIndices(l.layers, config.depth).join(", ")}], Z_l the ${l.pool === "cls" ? "CLS token" : "patch-token mean"}, P = softmax(logits)`;
+    case "Rift": return `+ ${l.weight}·(‖Σ_z − s² QᵀΣ_p Q‖²_F${l.mean ? " + ‖μ_z − s Qᵀμ_p‖²" : ""}), s² = tr Σ_z / tr Σ_p, ${l.rotation === "learned" ? `Q = exp(M − Mᵀ), M ∈ ℝ^{${config.width}×${config.width}} trained` : "Q = I"}; μ_p, Σ_p from the pretrained model over the training set`;
+    case "Rsc": return `+ ${l.weight}·(1 − CKA_lin(Z, Z_pretrained)) on the batch's head-input features`;
+    case "L2SP": return `+ ${l.weight}·Σ ‖W' − W₀‖²_F over the adapted backbone tensors`;
+  }
+};
+
+/** The totals line, like HF PEFT's print_trainable_parameters (auxiliary tensors named when there are any). */
+export const totals = (r: CountReport): string =>
+  `trainable params: ${n(r.trainable)} || backbone params: ${n(r.backbone)} || trainable%: ${r.percent.toFixed(4)}${r.auxiliary > 0 ? ` || auxiliary (training only): ${n(r.auxiliary)}` : ""}`;
+
 /**
  * A readable account of a method on a backbone: each target with its formula and the sites it
  * changes (shape, tensors, fast path or materialised), then totals like HF PEFT's
@@ -54,7 +69,8 @@ export const describeMethod = (m: Method, config: VitConfig, options: { readonly
       lines.push(`      ${p.site.name.padEnd(34)} ${p.site.shape.join("×").padEnd(10)} ${n(countTransform(p.transform, p.site)).padStart(9)}  ${tensors || "-"}${leaves(p.transform).length > 0 ? `  (${path})` : ""}`);
     }
   });
+  m.losses.forEach((l, i) => lines.push(`  loss [${i}] ${showLoss(l)}: ${lossFormula(l, config)}`));
   m.rules.forEach((r, i) => lines.push(`  rule [${i}] ${showRule(r)}`));
-  lines.push(`trainable params: ${n(report.trainable)} || backbone params: ${n(report.backbone)} || trainable%: ${report.percent.toFixed(4)}`);
+  lines.push(totals(report));
   return lines.join("\n");
 };

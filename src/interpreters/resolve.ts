@@ -3,6 +3,7 @@ import { showSelector } from "../dsl/selector.js";
 import type { WeightTransform } from "../dsl/transform.js";
 import { showTransform } from "../dsl/transform.js";
 import type { Method } from "../dsl/method.js";
+import { layerIndices } from "../dsl/loss.js";
 import { sizeOf, vitSites, type Site } from "../models/vitParams.js";
 import type { VitConfig } from "../models/vitConfig.js";
 import { MethodError } from "./methodError.js";
@@ -138,6 +139,23 @@ const checkEstimates = (m: Method): void => {
   }
 };
 
+/** RIFT's pretrained statistics come from a `featureStatistics` rule; BAFT's layers must exist. */
+const checkLosses = (m: Method, config: VitConfig): void => {
+  const statistics = m.rules.findIndex((r) => r.action._tag === "FeatureStatistics");
+  const rift = m.losses.findIndex((l) => l._tag === "Rift");
+  if (rift >= 0 && statistics < 0) {
+    throw new MethodError(`losses[${rift}]`, "RIFT compares with the pretrained feature statistics: add the rule once(featureStatistics()) to `rules`");
+  }
+  if (statistics >= 0 && rift < 0) throw new MethodError(`rules[${statistics}]`, "featureStatistics has nothing to set: no loss term is RIFT");
+  m.losses.forEach((l, i) => {
+    if (l._tag !== "Baft") return;
+    const layers = layerIndices(l.layers, config.depth);
+    const bad = layers.find((b) => b >= config.depth);
+    if (bad !== undefined) throw new MethodError(`losses[${i}].layers`, `block ${bad} does not exist: the backbone has blocks 0..${config.depth - 1}`);
+    if (layers.length === 0) throw new MethodError(`losses[${i}].layers`, "expected at least one block");
+  });
+};
+
 const overlaps = (a: Site, b: Site): boolean =>
   a.param === b.param && (a.rows === null || b.rows === null || (a.rows[0] < b.rows[1] && b.rows[0] < a.rows[1]));
 
@@ -149,6 +167,7 @@ const overlaps = (a: Site, b: Site): boolean =>
  */
 export const resolveMethod = (m: Method, config: VitConfig): Placement[] => {
   checkEstimates(m);
+  checkLosses(m, config);
   const wholeFull = new Set<string>();
   const placements = m.targets.flatMap((tg, i): Placement[] => {
     const path = `targets[${i}]`;

@@ -8,3 +8,6 @@ export { rlrr } from "./rlrr.js";
 export { ssf } from "./ssf.js";
 export { adaptFormer, biAdaptFormer, type AdaptFormerOptions } from "./adaptFormer.js";
 export { s2ft, type S2FTOptions } from "./s2ft.js";
+export { baft, type BaftOptions } from "./baft.js";
+export { rift, riftStar, rsc, type RiftOptions } from "./rift.js";
+export { l2sp } from "./l2sp.js";

@@ -24,6 +24,8 @@ export interface VitOutput {
   readonly preLogits: tf.Tensor2D;
   /** The residual stream after each block, [n, tokens, width], CLS token first. */
   readonly blocks: readonly tf.Tensor3D[];
+  /** Each block's attention probabilities [n·heads, tokens, tokens]. */
+  readonly attention: readonly tf.Tensor3D[];
 }
 
 /** Block features as the CLS token, [n, width]. */
@@ -51,10 +53,13 @@ export const vitForward = (config: VitConfig, access: VitAccess, images: tf.Tens
   const cls = tf.broadcastTo(access.tensor("cls_token"), [n, 1, w]);
   let x = tf.reshape(tf.add(tf.concat([cls, patches], 1), access.tensor("pos_embed")), [n * t, w]) as tf.Tensor2D;
   const blocks: tf.Tensor3D[] = [];
+  const weights: tf.Tensor3D[] = [];
   for (let i = 0; i < config.depth; i++) {
     const b = `blocks.${i}`;
     const qkv = access.linear(`${b}.attn.qkv`, norm(access, `${b}.norm1`, x, eps));
-    x = tf.add(x, access.linear(`${b}.attn.proj`, attention(qkv, n, t, config.heads)));
+    const attended = attention(qkv, n, t, config.heads);
+    weights.push(attended.weights);
+    x = tf.add(x, access.linear(`${b}.attn.proj`, attended.output));
     const hidden = gelu(access.linear(`${b}.mlp.fc1`, norm(access, `${b}.norm2`, x, eps)));
     const beside = [access.besideMlp(i, x)];
     // A merged AdaptFormer keeps its module: up(ReLU(down(x))), the scale already folded into up.
@@ -64,5 +69,5 @@ export const vitForward = (config: VitConfig, access: VitAccess, images: tf.Tens
   }
   const final = tf.reshape(norm(access, "norm", x, eps), [n, t, w]) as tf.Tensor3D;
   const preLogits = clsFeature(final);
-  return { logits: access.linear("head", preLogits), preLogits, blocks };
+  return { logits: access.linear("head", preLogits), preLogits, blocks, attention: weights };
 };

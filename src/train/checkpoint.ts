@@ -2,15 +2,20 @@ import { readFileSync } from "node:fs";
 import { readSafetensors, toFloat32, toTensorData, writeSafetensors } from "../models/safetensors.js";
 import type { AdapterValue } from "../interpreters/adapterParams.js";
 import { writeFileAtomic } from "../util/atomicWrite.js";
+import type { RepresentationMetrics } from "../interpreters/representation.js";
 
 /** One finished epoch, as logged and as kept in checkpoints. */
 export interface EpochRecord {
   readonly epoch: number;
   readonly steps: number;
   readonly trainLoss: number;
+  /** Epoch means of every loss term's unweighted value (cross-entropy as `ce`). */
+  readonly terms: Readonly<Record<string, number>>;
   readonly valAccuracy: number;
   readonly lr: number;
   readonly seconds: number;
+  /** Representation metrics after this epoch, when the experiment asks for them every epoch. */
+  readonly representation?: RepresentationMetrics;
 }
 
 /** Everything a run needs to continue exactly where it stopped. */

@@ -23,7 +23,9 @@ import { fingerprint } from "./fingerprint.js";
 import { backbonePath, loadBackbone } from "./loadBackbone.js";
 import type { Progress } from "./progress.js";
 import { TfBackend } from "./backend.js";
-import { gradientEstimate, type EstimateRecord } from "../interpreters/rules/gradientEstimate.js";
+import { describePrelude, runPrelude, type PreludeRecord } from "../interpreters/rules/prelude.js";
+import { representationMetrics, type RepresentationMetrics } from "../interpreters/representation.js";
+import { showLoss, termNames } from "../dsl/loss.js";
 
 export interface RunOptions {
   readonly outDir: string;
@@ -42,10 +44,14 @@ export interface RunResult {
   readonly backboneParams: number;
   readonly trainablePercent: number;
   readonly metrics: { readonly trainLoss: number; readonly valAccuracy: number; readonly testAccuracy: number };
+  /** The method's loss terms, each with its weight and its last-epoch mean (unweighted); `ce` first. */
+  readonly losses: readonly { readonly name: string; readonly term: string; readonly weight: number; readonly lastEpochMean: number }[];
+  /** Sim, token cosine and attention entropy on held-out test images (absent when metrics.examples is 0). */
+  readonly representation: RepresentationMetrics | null;
   readonly timings: { readonly trainSeconds: number; readonly medianStepMs: number; readonly testSeconds: number };
   readonly plans: Readonly<Record<string, string>>;
-  /** What the method's `once` rules set before training (S²FT's pre-estimate), with provenance. */
-  readonly preludes: readonly EstimateRecord[];
+  /** What the method's `once` rules set before training (S²FT's pre-estimate, RIFT's statistics), with provenance. */
+  readonly preludes: readonly PreludeRecord[];
   readonly history: readonly EpochRecord[];
   readonly experiment: unknown;
 }
@@ -100,11 +106,11 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
     const program = yield* Effect.acquireRelease(Effect.sync(() => compile(exp.method, backbone, { seed: exp.seed })), (p) => Effect.sync(() => p.dispose()));
     const opt = exp.optimizer;
     const train = yield* Effect.acquireRelease(
-      Effect.sync(() => trainer(program, { beta1: opt.beta1, beta2: opt.beta2, eps: opt.eps, weightDecay: opt.weightDecay })),
+      Effect.sync(() => trainer(program, { beta1: opt.beta1, beta2: opt.beta2, eps: opt.eps, weightDecay: opt.weightDecay, labelSmoothing: exp.labelSmoothing })),
       (t) => Effect.sync(() => t.dispose()),
     );
     const history: EpochRecord[] = [];
-    const preludes: EstimateRecord[] = [];
+    const preludes: PreludeRecord[] = [];
     if (o.resume && existsSync(files.checkpoint)) {
       const c = yield* io(files.checkpoint, () => loadCheckpoint(files.checkpoint));
       if (c.fingerprint !== print) {
@@ -113,7 +119,7 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
       program.setValues(c.adapter);
       train.loadState(c.optimizer, c.steps);
       history.push(...c.history);
-      preludes.push(...(c.preludes as EstimateRecord[]));
+      preludes.push(...(c.preludes as PreludeRecord[]));
       yield* io(files.log, () => {
         const kept = existsSync(files.log) ? readFileSync(files.log, "utf8").split("\n").filter((l) => l !== "" && (JSON.parse(l) as { epoch: number }).epoch < c.epochs) : [];
         writeFileAtomic(files.log, kept.map((l) => `${l}\n`).join(""));
@@ -129,12 +135,12 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
       });
       // `once` rules run before the first step; their state is checkpointed with the adapter.
       for (const rule of exp.method.rules) {
-        o.progress.info(`rule: gradient pre-estimate over ${rule.action.batches} batches of the frozen model`);
-        const { values, record } = gradientEstimate(program, backbone, rule.action, data.train, exp.schedule.batchSize);
+        o.progress.info(`rule: ${describePrelude(rule)}`);
+        const { values, record } = runPrelude(rule, program, backbone, data.train, exp.schedule.batchSize);
         program.setValues(values);
         preludes.push(record);
         yield* io(files.log, () => appendFileSync(files.log, `${JSON.stringify({ type: "rule", epoch: -1, ...record })}\n`));
-        o.progress.info(`rule: set ${record.sites.length} site(s) in ${record.seconds.toFixed(1)}s (head: ${record.head})`);
+        o.progress.info(`rule: set ${values.size} tensor(s) in ${record.seconds.toFixed(1)}s`);
       }
     }
     const counts = countMethod(exp.method, backbone.config);
@@ -142,9 +148,11 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
     o.progress.info(`${exp.name}: ${counts.trainable.toLocaleString("en-US")} trainable of ${counts.backbone.toLocaleString("en-US")} backbone parameters (${counts.percent.toFixed(3)}%), ${data.train.count} train / ${data.val.count} val / ${data.test.count} test`);
     const stepsPerEpoch = batchesPerEpoch(data.train.count, exp.schedule.batchSize);
     const stepTimes: number[] = [];
+    const metricsOn = (epochEnd: boolean) => exp.metrics.examples > 0 && (!epochEnd || exp.metrics.everyEpoch);
     for (let epoch = history.length; epoch < exp.schedule.epochs; epoch++) {
       const started = performance.now();
       let lossSum = 0;
+      const termSums: Record<string, number> = {};
       let lastLr = 0;
       const batches = epochBatches(data.train, exp.schedule.batchSize, exp.seed, epoch);
       for (const [i, b] of batches.entries()) {
@@ -162,6 +170,7 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
           return yield* new NanLoss({ epoch, step: step + 1, lr, terms: r.terms, gradMaxAbs: r.gradMaxAbs, lastCheckpoint: history.length > 0 ? String(history.length) : null });
         }
         lossSum += r.loss;
+        for (const [k, v] of Object.entries(r.terms)) termSums[k] = (termSums[k] ?? 0) + v;
         lastLr = lr;
         yield* io(files.log, () => appendFileSync(files.log, `${JSON.stringify({ type: "step", epoch, step: step + 1, loss: r.loss, lr, terms: r.terms })}\n`));
         const elapsed = (performance.now() - started) / 1000;
@@ -170,8 +179,11 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
         yield* Effect.yieldNow;
       }
       const valAccuracy = accuracy(program, data.val);
+      const seconds = (performance.now() - started) / 1000;
       const record: EpochRecord = {
-        epoch, steps: train.steps(), trainLoss: lossSum / batches.length, valAccuracy, lr: lastLr, seconds: (performance.now() - started) / 1000,
+        epoch, steps: train.steps(), trainLoss: lossSum / batches.length, terms: Object.fromEntries(Object.entries(termSums).map(([k, v]) => [k, v / batches.length])),
+        valAccuracy, lr: lastLr, seconds,
+        ...(metricsOn(true) ? { representation: representationMetrics(program, data.test, exp.metrics.examples) } : {}),
       };
       history.push(record);
       yield* io(files.checkpoint, () => saveCheckpoint(files.checkpoint, {
@@ -183,6 +195,9 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
     const testStarted = performance.now();
     const testAccuracy = accuracy(program, data.test);
     const last = history[history.length - 1]!;
+    const representation = metricsOn(false) ? representationMetrics(program, data.test, exp.metrics.examples) : null;
+    if (representation) o.progress.info(`representation on ${representation.examples} test images: Sim (linear CKA to pretrained) ${representation.sim.toFixed(4)}`);
+    const names = termNames(exp.method.losses);
     const result: RunResult = {
       name: exp.name,
       backend: backend.description,
@@ -190,6 +205,11 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
       backboneParams: counts.backbone,
       trainablePercent: counts.percent,
       metrics: { trainLoss: last.trainLoss, valAccuracy: last.valAccuracy, testAccuracy },
+      losses: [
+        { name: "ce", term: exp.labelSmoothing > 0 ? `cross-entropy, label smoothing ${exp.labelSmoothing}` : "cross-entropy", weight: 1, lastEpochMean: last.terms.ce ?? NaN },
+        ...exp.method.losses.map((l, i) => ({ name: names[i]!, term: showLoss(l), weight: l.weight, lastEpochMean: last.terms[names[i]!] ?? NaN })),
+      ],
+      representation,
       timings: { trainSeconds: history.reduce((s, h) => s + h.seconds, 0), medianStepMs: median(stepTimes), testSeconds: (performance.now() - testStarted) / 1000 },
       plans: Object.fromEntries(program.plans),
       preludes,

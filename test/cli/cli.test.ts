@@ -78,7 +78,7 @@ describe("peft CLI", () => {
     const r = peft("laws", lora, "--runs", "2");
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("✓ merge equivalence (2 runs)");
-    expect(r.stdout).toContain("all 8 laws hold");
+    expect(r.stdout).toContain("all 9 laws hold");
   });
 
   const run = join(work, "run");
@@ -153,6 +153,39 @@ describe("peft CLI", () => {
     }
   });
 
+  it("trains with loss terms: result.json holds every term and the representation metrics, log.jsonl every step's terms", () => {
+    const withTerms = {
+      ...smallLora, name: "cli test: LoRA + BAFT + RIFT*", schedule: { epochs: 2, batchSize: 32 }, metrics: { examples: 150, everyEpoch: true },
+      method: {
+        ...smallLora.method,
+        losses: [{ _tag: "Baft", weight: 0.01, pool: "mean", layers: "late" }, { _tag: "Rift", mean: true }],
+        rules: [{ when: { _tag: "Once" }, action: { _tag: "FeatureStatistics" } }],
+      },
+    };
+    const bad = (losses: unknown[], rules: unknown[] = []) => peft("train", experimentFile("bad-loss.json", { ...withTerms, method: { ...withTerms.method, losses, rules } }), "--out", join(work, "bad-loss"));
+    const outOfRange = bad([{ _tag: "Baft", layers: [9] }]);
+    expect([outOfRange.code, outOfRange.stderr]).toEqual([2, expect.stringContaining("method.losses[0].layers: block 9 does not exist")]);
+    expect(bad([{ _tag: "Rift" }]).stderr).toContain("add the rule once(featureStatistics())");
+    expect(bad([{ _tag: "Baft", weight: -1 }]).stderr).toContain("expected number ≥ 0 at method.losses[0].weight, got -1");
+    expect(existsSync(join(work, "bad-loss"))).toBe(false);
+    const dir = join(work, "terms");
+    const r = peft("train", experimentFile("terms.json", withTerms), "--out", dir, "--backend", "wasm");
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(readFileSync(join(dir, "result.json"), "utf8"));
+    expect(result.losses.map((l: { name: string }) => l.name)).toEqual(["ce", "baft", "rift"]);
+    for (const l of result.losses) expect(Number.isFinite(l.lastEpochMean) && l.lastEpochMean >= 0, l.name).toBe(true);
+    expect([result.preludes[0].rule, result.preludes[0].examples]).toEqual(["once: featureStatistics", 200]);
+    expect(result.representation.examples).toBe(150);
+    expect(result.representation.sim).toBeGreaterThan(0);
+    expect(result.representation.sim).toBeLessThan(1);
+    expect(result.representation.tuned.attentionEntropy).toHaveLength(4);
+    expect(result.history.map((h: { representation?: unknown }) => h.representation !== undefined)).toEqual([true, true]);
+    const steps = readFileSync(join(dir, "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((l) => l.type === "step");
+    expect(steps.every((s: { terms: Record<string, number> }) => Object.keys(s.terms).join() === "ce,baft,rift")).toBe(true);
+    // RIFT's Q and statistics train with the run but are not part of the adapter.
+    expect([...tensors(join(dir, "adapter.safetensors")).tensors.keys()].some((k) => k.startsWith("losses"))).toBe(false);
+  });
+
   it("stops with exit 3 and a diagnostic when the loss stops being finite, keeping the last good checkpoint", () => {
     const exploding = experimentFile("nan.json", {
       ...smallLora, data: { ...smallLora.data, split: { _tag: "Vtab1k", train: 64, val: 10 }, testLimit: 10 }, optimizer: { _tag: "AdamW", lr: 1e9 },
@@ -217,6 +250,7 @@ describe("peft CLI", () => {
     const a = JSON.parse(readFileSync(join(run, "result.json"), "utf8"));
     const b = JSON.parse(readFileSync(join(killed, "result.json"), "utf8"));
     expect(b.metrics).toEqual(a.metrics);
+    expect(b.representation).toEqual(a.representation);
     expect(b.history.map((h: { trainLoss: number }) => h.trainLoss)).toEqual(a.history.map((h: { trainLoss: number }) => h.trainLoss));
     const wa = tensors(join(run, "adapter.safetensors"));
     const wb = tensors(join(killed, "adapter.safetensors"));

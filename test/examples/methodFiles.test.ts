@@ -9,6 +9,7 @@ const files = {
   lora: methods.lora(), "linear-probe": methods.linearProbe(), full: methods.fullFineTuning(), fourierft: methods.fourierFT(),
   s2ft: methods.s2ft(), bitfit: methods.bitFit(), "bi-lora": methods.biLoRA(), rlrr: methods.rlrr(), ssf: methods.ssf(),
   adaptformer: methods.adaptFormer(), "bi-adaptformer": methods.biAdaptFormer(),
+  baft: methods.baft(), rift: methods.rift(), "rift-star": methods.riftStar(), rsc: methods.rsc(), l2sp: methods.l2sp(),
 };
 
 describe("examples/methods", () => {

@@ -13,6 +13,7 @@ import { readBackboneFile } from "../../src/train/loadBackbone.js";
 import { defaultBackbonePath } from "../../src/util/packageRoot.js";
 import { buildTask } from "../../src/data/task.js";
 import type { Dataset } from "../../src/data/dataset.js";
+import type { GradientEstimate } from "../../src/dsl/rule.js";
 import { rng } from "../../src/util/random.js";
 import { readHost } from "../../src/util/hostRead.js";
 import { useBackend } from "../support/backend.js";
@@ -60,7 +61,7 @@ describe("S²FT's gradient pre-estimate (a `once` rule)", () => {
     const method = s2ft({ coefficients: 64, batches: 4 });
     const program = compile(method, base, { seed: 0 });
     try {
-      const { values, record } = gradientEstimate(program, base, method.rules[0]!.action, train, 32);
+      const { values, record } = gradientEstimate(program, base, method.rules[0]!.action as GradientEstimate, train, 32);
       expect([record.head, record.batches, record.examples, record.sites.length]).toEqual(["class means", 4, 128, 8]);
       for (const p of program.params) {
         const v = [...values.get(p.name)!];
@@ -78,7 +79,7 @@ describe("S²FT's gradient pre-estimate (a `once` rule)", () => {
         expect(s.cols!.tour, s.site).toBeLessThan(s.cols!.identity);
         expect(s.positions!.energyShare, s.site).toBeGreaterThan(5 * s.positions!.uniformShare);
       }
-      const again = gradientEstimate(program, base, method.rules[0]!.action, train, 32).values;
+      const again = gradientEstimate(program, base, method.rules[0]!.action as GradientEstimate, train, 32).values;
       for (const [k, v] of values) expect([...again.get(k)!], k).toEqual([...v]);
 
       // With the estimated orders and positions (and a random spectrum), compiled = float64 reference.

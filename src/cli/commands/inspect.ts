@@ -2,7 +2,7 @@ import { parse, onePositional } from "../args.js";
 import { readMethodOrExperiment } from "../readInput.js";
 import { withInput } from "../runCommand.js";
 import { countMethod } from "../../interpreters/count.js";
-import { describeMethod } from "../../interpreters/describe.js";
+import { describeMethod, totals } from "../../interpreters/describe.js";
 import type { VitConfig } from "../../models/vitConfig.js";
 import { configFor } from "../backboneConfig.js";
 import { BadInput } from "../../train/errors.js";
@@ -38,7 +38,7 @@ export const count = (argv: readonly string[]) =>
     const r = countMethod(m, c);
     if (json) return JSON.stringify(r, null, 2);
     const rows = r.targets.map((t) => `  [${t.target}] ${t.description}: ${t.sites} site(s), ${t.trainable.toLocaleString("en-US")}`);
-    return [...rows, `trainable params: ${r.trainable.toLocaleString("en-US")} || backbone params: ${r.backbone.toLocaleString("en-US")} || trainable%: ${r.percent.toFixed(4)}`].join("\n");
+    return [...rows, totals(r)].join("\n");
   });
 
 export const describeUsage = "peft describe FILE [--backbone vit-b16|PATH]";

@@ -12,6 +12,7 @@ import { MethodError } from "../methodError.js";
 import { besideOutput, delta, fastApply, foldedModule, placeLeaves, replacement, scaleShiftColumns, type FoldedModule, type Lookup, type PlacedLeaf } from "./placedLeaf.js";
 import { hasFastPath, isModule } from "../leaves.js";
 import { placeBlocks } from "./placeBlocks.js";
+import { lossParams, lossTermValue, type LossParam } from "./lossTerms.js";
 
 /** A Method compiled against a backbone: tfjs tensors, a trainability mask, and a forward pass. */
 export interface Program {
@@ -31,6 +32,12 @@ export interface Program {
   readonly materialise: (name: string) => tf.Tensor;
   /** The modules the method adds beside block `block`'s MLP, scale folded into up (call inside tf.tidy). */
   readonly modulesBeside: (block: number) => FoldedModule[];
+  /** The pretrained backbone's forward pass on the same images: no method, no gradient (call inside tf.tidy). */
+  readonly pretrainedForward: (images: tf.Tensor4D) => VitOutput;
+  /** Tensors the method's loss terms own (RIFT's rotation and statistics); they are in `variables` too. */
+  readonly lossParams: readonly LossParam[];
+  /** The unweighted value of the method's loss term `index` on a batch whose adapted forward is `out` (call inside tf.tidy). */
+  readonly lossTerm: (index: number, out: VitOutput, images: tf.Tensor4D) => tf.Scalar;
   /** Host copies of the adapter tensors (int32 for index state such as spectral positions). */
   readonly values: () => Map<string, AdapterValue>;
   /** Overwrite adapter tensors (a loaded adapter, random law values, a checkpoint). */
@@ -61,8 +68,12 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
     if (!w) throw new MethodError("backbone", `missing weight ${name}`);
     base.set(name, tf.keep(tf.tensor(w.data, viewShape(spec))));
   }
-  const variables = new Map(params.map((p) => [p.name, tf.tidy(() => tf.variable(hostTensor(initialValue(p, weights, options.seed), p.shape), p.trainable))]));
-  const mask = new Map(params.map((p) => [p.name, p.trainable]));
+  const lossState = lossParams(method.losses, config);
+  const variables = new Map([
+    ...params.map((p) => [p.name, tf.tidy(() => tf.variable(hostTensor(initialValue(p, weights, options.seed), p.shape), p.trainable))] as const),
+    ...lossState.map((p) => [p.name, tf.tidy(() => tf.variable(tf.zeros([...p.shape]), p.trainable))] as const),
+  ]);
+  const mask = new Map([...params, ...lossState].map((p) => [p.name, p.trainable]));
   // Weight leaves fold into their parameter; module leaves (adapters) run beside the MLP of their block.
   const leavesByParam = new Map<string, PlacedLeaf[]>();
   const modulesByBlock = new Map<number, PlacedLeaf[]>();
@@ -135,6 +146,18 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
     plans.set(param, pls.every((pl) => hasFastPath(pl.leaf)) ? "fast" : "materialised");
   }
 
+  /** The backbone as loaded: every linear frozen, nothing beside the MLP but a merged module it keeps. */
+  const pretrainedAccess: VitAccess = {
+    tensor: (name) => base.get(name)!,
+    linear: (module, x) => tf.add(frozenOf(`${module}.weight`).apply(x), base.get(`${module}.bias`)!),
+    besideMlp: () => null,
+  };
+  const pretrainedForward = (images: tf.Tensor4D) => vitForward(config, pretrainedAccess, images);
+
+  /** Backbone tensors whose value a method changes: every parameter with weight leaves, and the bias an SSF rescales. */
+  const adaptedNames = [...new Set([...leavesByParam.entries()].flatMap(([name, pls]) =>
+    pls.some((pl) => pl.leaf._tag === "ScaleShift") ? [name, name.replace(/\.weight$/, ".bias")] : [name]))];
+
   const access = (): VitAccess => {
     const memo = new Map<string, tf.Tensor>();
     const effective = (name: string): tf.Tensor => {
@@ -175,6 +198,14 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
     mask,
     plans,
     forward: (images) => vitForward(config, access(), images),
+    pretrainedForward,
+    lossParams: lossState,
+    lossTerm: (index, out, images) => lossTermValue(method.losses[index]!, index, out, images, {
+      config,
+      lookup,
+      pretrained: pretrainedForward,
+      drift: () => (adaptedNames.length === 0 ? tf.scalar(0) : tf.addN(adaptedNames.map((name) => tf.sum(tf.square(tf.sub(finalValue(name), base.get(name)!)))))),
+    }),
     materialise: (name) => tf.reshape(finalValue(name), [...specs.get(name)!.shape]),
     modulesBeside: (block) => (modulesByBlock.get(block) ?? []).map((pl) => foldedModule(pl, lookup)),
     values: () => new Map([...variables].map(([k, v]) => [k, (v.dataSync() as AdapterValue).slice()])),

@@ -34,9 +34,15 @@ export interface Trainer {
  */
 const decays = (p: AdapterParam): boolean => p.shape.length >= 2 && (p.role !== "value" || p.placement.site.matrix);
 
-export const trainer = (program: Program, settings: AdamWSettings): Trainer => {
+export interface TrainerSettings extends AdamWSettings {
+  /** ε of the cross-entropy's label smoothing. */
+  readonly labelSmoothing?: number;
+}
+
+export const trainer = (program: Program, settings: TrainerSettings): Trainer => {
   const [trainable] = partition(program.variables, program.mask);
   const vars = [...trainable.entries()];
+  // Loss-term tensors (RIFT's rotation) are not in `params` and never decay: decay would pull Q to I.
   const decay = new Map(program.params.map((p) => [p.name, decays(p)]));
   const moments = new Map(vars.map(([name, v]) => [name, {
     m: tf.tidy(() => tf.variable(tf.zerosLike(v), false)),
@@ -50,16 +56,23 @@ export const trainer = (program: Program, settings: AdamWSettings): Trainer => {
       let gradMaxAbs = NaN;
       let applied = false;
       tf.tidy(() => {
-        let parts: Record<string, tf.Scalar> = {};
+        let names: string[] = [];
+        let parts: tf.Tensor1D | null = null;
         const objective = () => {
-          const l = programLoss(program, images, labels);
-          parts = { ...l.terms };
+          const l = programLoss(program, images, labels, settings.labelSmoothing ?? 0);
+          names = Object.keys(l.terms);
+          // variableGrads disposes everything the objective made but its value: keep the terms past it.
+          parts = tf.keep(tf.stack(Object.values(l.terms)) as tf.Tensor1D);
           return l.total;
         };
         // A method that trains nothing (the frozen model) still reports its loss.
-        const { value, grads } = vars.length === 0 ? { value: objective(), grads: {} as tf.NamedTensorMap } : tf.variableGrads(objective, vars.map(([, v]) => v));
+        const { value, grads: reached } = vars.length === 0 ? { value: objective(), grads: {} as tf.NamedTensorMap } : tf.variableGrads(objective, vars.map(([, v]) => v));
+        // A variable the objective never reads (RIFT's M under λ = 0) has gradient zero.
+        const grads = Object.fromEntries(vars.map(([, v]) => [v.name, reached[v.name] ?? tf.zerosLike(v)]));
         loss = value.dataSync()[0]!;
-        for (const [k, t] of Object.entries(parts)) terms[k] = t.dataSync()[0]!;
+        const values = parts!.dataSync();
+        parts!.dispose();
+        names.forEach((k, i) => (terms[k] = values[i]!));
         if (!Number.isFinite(loss)) return;
         // A finite loss can still have overflowing gradients; one Inf would poison AdamW's moments.
         gradMaxAbs = vars.length === 0 ? 0 : tf.max(tf.stack(vars.map(([, v]) => tf.max(tf.abs(grads[v.name]!))))).dataSync()[0]!;
@@ -68,7 +81,7 @@ export const trainer = (program: Program, settings: AdamWSettings): Trainer => {
         count += 1;
         for (const [name, v] of vars) {
           const mv = moments.get(name)!;
-          adamwUpdate(v, grads[v.name]!, mv.m, mv.v, lr, count, decay.get(name)!, settings);
+          adamwUpdate(v, grads[v.name]!, mv.m, mv.v, lr, count, decay.get(name) ?? false, settings);
         }
       });
       return { loss, terms, gradMaxAbs, applied };

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "../../ops/gradients.js";
-import type { Action } from "../../dsl/rule.js";
+import type { GradientEstimate } from "../../dsl/rule.js";
 import { method, target } from "../../dsl/method.js";
 import { glob } from "../../dsl/selector.js";
 import { full } from "../../dsl/transform.js";
@@ -114,7 +114,7 @@ export const preEstimate = (backbone: Backbone, sites: readonly Site[], batches:
  * Run S²FT's prelude on a compiled program: estimate ΔŴ, then set every tour (Alg. 1) and every
  * weighted position set (Eq. 7) the method declares. Returns the new state values and the record.
  */
-export const gradientEstimate = (program: Program, backbone: Backbone, action: Action, train: Dataset, batchSize: number): { values: Map<string, AdapterValue>; record: EstimateRecord } => {
+export const gradientEstimate = (program: Program, backbone: Backbone, action: GradientEstimate, train: Dataset, batchSize: number): { values: Map<string, AdapterValue>; record: EstimateRecord } => {
   const started = performance.now();
   const placements = program.placements.filter((p) => needsEstimate(p.transform));
   const batches = epochBatches(train, batchSize, action.seed, -1).slice(0, action.batches);
