@@ -89,7 +89,7 @@ export const arbLoss: fc.Arbitrary<LossTerm> = fc.oneof(
     _tag: fc.constant("Baft" as const), weight: fc.constantFrom(0, 0.01, 1), pool: fc.constantFrom("cls" as const, "mean" as const),
     layers: fc.constantFrom<Layers>("all", "early", "late", [0]), detachPredictions: fc.boolean(),
   }),
-  fc.record({ _tag: fc.constant("Rift" as const), weight: fc.constantFrom(0, 1), rotation: fc.constantFrom("learned" as const, "identity" as const), mean: fc.boolean() }),
+  fc.record({ _tag: fc.constant("Rift" as const), weight: fc.constantFrom(0, 1), rotation: fc.constantFrom("learned" as const, "identity" as const), mean: fc.boolean(), normalised: fc.boolean() }),
   fc.record({ _tag: fc.constant("Rsc" as const), weight: fc.constantFrom(0, 1) }),
   fc.record({ _tag: fc.constant("L2SP" as const), weight: fc.constantFrom(0, 0.01) }),
 );

@@ -37,7 +37,7 @@ export const referenceLossTerms = (m: Method, backbone: Backbone, values: Readon
       case "Baft": return baft64(term, ref, n, config, tokens(config));
       case "Rift": {
         const q = term.rotation === "learned" ? expSkew64(values.get(lossParamName(i, "rotation"))!, d) : Float64Array.from({ length: d * d }, (_, k) => (k % (d + 1) === 0 ? 1 : 0));
-        return rift64(moments64(ref.preLogits, n, d), { mean: values.get(lossParamName(i, "mean"))!, covariance: values.get(lossParamName(i, "covariance"))! }, q, d, term.mean);
+        return rift64(moments64(ref.preLogits, n, d), { mean: values.get(lossParamName(i, "mean"))!, covariance: values.get(lossParamName(i, "covariance"))! }, q, d, term.mean, term.normalised);
       }
       case "Rsc": return 1 - linearCka64(ref.preLogits, referenceForward(method({}), backbone, new Map(), images, n).preLogits, n, d, d);
       case "L2SP": {

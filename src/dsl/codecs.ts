@@ -66,7 +66,13 @@ export const TransformCodec: t.Type<WeightTransform> = taggedUnion<WeightTransfo
 
 export const TargetCodec: t.Type<Target> = struct("target", { select: SelectorCodec, transform: TransformCodec });
 
-const LayersCodec = t.union([literalOf("layers", ["all", "early", "late"]), t.array(intAtLeast(0))], 'layers ("all" | "early" | "late" | block indices)') as unknown as t.Type<Layers>;
+const layerChoices = ["all", "early", "late"] as const;
+const LayersCodec: t.Type<Layers> = new t.Type<Layers>(
+  'layers ("all" | "early" | "late" | block indices)',
+  (u): u is Layers => (typeof u === "string" && (layerChoices as readonly string[]).includes(u)) || (Array.isArray(u) && u.every((b) => Number.isInteger(b) && b >= 0)),
+  (u, c) => (LayersCodec.is(u) ? t.success(u) : t.failure(u, c)),
+  t.identity,
+);
 const weight = (fallback: number) => withDefault(nonNegative, fallback);
 
 export const LossTermCodec: t.Type<LossTerm> = taggedUnion<LossTerm>("loss term", () => ({
@@ -77,7 +83,9 @@ export const LossTermCodec: t.Type<LossTerm> = taggedUnion<LossTerm>("loss term"
     layers: withDefault(LayersCodec, "all"),
     detachPredictions: withDefault(t.boolean, false),
   }),
-  Rift: struct("Rift", { _tag: tag("Rift"), weight: weight(1), rotation: withDefault(literalOf("rotation", ["learned", "identity"]), "learned"), mean: withDefault(t.boolean, false) }),
+  Rift: struct("Rift", {
+    _tag: tag("Rift"), weight: weight(1), rotation: withDefault(literalOf("rotation", ["learned", "identity"]), "learned"), mean: withDefault(t.boolean, false), normalised: withDefault(t.boolean, true),
+  }),
   Rsc: struct("Rsc", { _tag: tag("Rsc"), weight: weight(1) }),
   L2SP: struct("L2SP", { _tag: tag("L2SP"), weight: weight(0.01) }),
 }));

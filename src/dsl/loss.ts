@@ -20,9 +20,11 @@ export type LossTerm =
    * RIFT: ‖Σ_z − s² QᵀΣ_p Q‖²_F on the head's input features Z, with the pretrained statistics
    * μ_p, Σ_p set by a `once(featureStatistics())` rule, Q = exp(M − Mᵀ) orthogonal (identity at
    * init; "identity" keeps it fixed, the paper's ablation) and s² = tr Σ_z / tr Σ_p.
-   * `mean` adds RIFT*'s ‖μ_z − s Qᵀμ_p‖².
+   * `mean` adds RIFT*'s ‖μ_z − s Qᵀμ_p‖². `normalised` divides by (tr Σ_z)² (the mean term by
+   * tr Σ_z): ‖Σ_z/tr Σ_z − QᵀΣ_pQ/tr Σ_p‖²_F. Unnormalised, the term scales as ‖z‖⁴ and is
+   * minimised by shrinking the features to zero, which we measured collapsing full fine-tuning.
    */
-  | { readonly _tag: "Rift"; readonly weight: number; readonly rotation: "learned" | "identity"; readonly mean: boolean }
+  | { readonly _tag: "Rift"; readonly weight: number; readonly rotation: "learned" | "identity"; readonly mean: boolean; readonly normalised: boolean }
   /** RSC: 1 − CKA_lin(Z, Z_pre) on the batch, Z_pre from a frozen pretrained forward pass. */
   | { readonly _tag: "Rsc"; readonly weight: number }
   /** L2-SP: Σ ‖W' − W₀‖²_F over every adapted backbone tensor (a reset head's W₀ is its zero init: there it is weight decay); added modules have no W₀ and are left out. */
@@ -31,8 +33,8 @@ export type LossTerm =
 export const baftTerm = (o: { readonly weight?: number; readonly pool?: FeaturePool; readonly layers?: Layers; readonly detachPredictions?: boolean } = {}): LossTerm =>
   ({ _tag: "Baft", weight: o.weight ?? 0.01, pool: o.pool ?? "cls", layers: o.layers ?? "all", detachPredictions: o.detachPredictions ?? false });
 
-export const riftTerm = (o: { readonly weight?: number; readonly rotation?: "learned" | "identity"; readonly mean?: boolean } = {}): LossTerm =>
-  ({ _tag: "Rift", weight: o.weight ?? 1, rotation: o.rotation ?? "learned", mean: o.mean ?? false });
+export const riftTerm = (o: { readonly weight?: number; readonly rotation?: "learned" | "identity"; readonly mean?: boolean; readonly normalised?: boolean } = {}): LossTerm =>
+  ({ _tag: "Rift", weight: o.weight ?? 1, rotation: o.rotation ?? "learned", mean: o.mean ?? false, normalised: o.normalised ?? true });
 
 export const rscTerm = (o: { readonly weight?: number } = {}): LossTerm => ({ _tag: "Rsc", weight: o.weight ?? 1 });
 
@@ -61,7 +63,7 @@ export const termNames = (losses: readonly LossTerm[]): string[] => {
 export const showLoss = (l: LossTerm): string => {
   switch (l._tag) {
     case "Baft": return `baft(λ ${l.weight}, ${l.pool} features, layers ${Array.isArray(l.layers) ? `[${l.layers.join(", ")}]` : l.layers}${l.detachPredictions ? ", predictions detached" : ""})`;
-    case "Rift": return `${l.mean ? "rift*" : "rift"}(λ ${l.weight}, Q ${l.rotation})`;
+    case "Rift": return `${l.mean ? "rift*" : "rift"}(λ ${l.weight}, Q ${l.rotation}${l.normalised ? "" : ", unnormalised"})`;
     case "Rsc": return `rsc(λ ${l.weight})`;
     case "L2SP": return `l2sp(λ ${l.weight})`;
   }

@@ -38,7 +38,7 @@ const formula = (t: WeightTransform): string => {
 const lossFormula = (l: LossTerm, config: VitConfig): string => {
   switch (l._tag) {
     case "Baft": return `+ ${l.weight}·(1/|L|) Σ_{l ∈ L} ‖cos(Z_l) − cos(${l.detachPredictions ? "sg(P)" : "P"})‖²_F, L = blocks [${layerIndices(l.layers, config.depth).join(", ")}], Z_l the ${l.pool === "cls" ? "CLS token" : "patch-token mean"}, P = softmax(logits)`;
-    case "Rift": return `+ ${l.weight}·(‖Σ_z − s² QᵀΣ_p Q‖²_F${l.mean ? " + ‖μ_z − s Qᵀμ_p‖²" : ""}), s² = tr Σ_z / tr Σ_p, ${l.rotation === "learned" ? `Q = exp(M − Mᵀ), M ∈ ℝ^{${config.width}×${config.width}} trained` : "Q = I"}; μ_p, Σ_p from the pretrained model over the training set`;
+    case "Rift": return `+ ${l.weight}·(‖Σ_z − s² QᵀΣ_p Q‖²_F${l.normalised ? " / (tr Σ_z)²" : ""}${l.mean ? ` + ‖μ_z − s Qᵀμ_p‖²${l.normalised ? " / tr Σ_z" : ""}` : ""}), s² = tr Σ_z / tr Σ_p, ${l.rotation === "learned" ? `Q = exp(M − Mᵀ), M ∈ ℝ^{${config.width}×${config.width}} trained` : "Q = I"}; μ_p, Σ_p from the pretrained model over the training set`;
     case "Rsc": return `+ ${l.weight}·(1 − CKA_lin(Z, Z_pretrained)) on the batch's head-input features`;
     case "L2SP": return `+ ${l.weight}·Σ ‖W' − W₀‖²_F over the adapted backbone tensors`;
   }

@@ -7,6 +7,8 @@ export interface RiftOptions {
   readonly weight?: number;
   /** "identity" fixes Q = I (the paper's fixed-Q ablation). */
   readonly rotation?: "learned" | "identity";
+  /** Divide by (tr Σ_z)² (default): without it the term rewards shrinking the features. */
+  readonly normalised?: boolean;
 }
 
 /**

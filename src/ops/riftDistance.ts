@@ -17,14 +17,19 @@ export const batchMoments = (z: tf.Tensor2D): Moments => ({
 
 /**
  * RIFT's distance ‖Σ_z − s² QᵀΣ_p Q‖²_F with s² = tr Σ_z / tr Σ_p (closed form, reconstructed:
- * tr(QᵀΣQ) = tr Σ), plus RIFT*'s ‖μ_z − s Qᵀμ_p‖² when `withMean`. The gradient flows through s.
+ * tr(QᵀΣQ) = tr Σ), plus RIFT*'s ‖μ_z − s Qᵀμ_p‖² when `withMean`; `normalised` divides the
+ * first by (tr Σ_z)² and the second by tr Σ_z, making the term invariant to the features' scale.
+ * The gradient flows through s.
  */
-export const riftDistance = (tuned: Moments, pretrained: Moments, q: tf.Tensor2D, withMean: boolean): tf.Scalar => {
+export const riftDistance = (tuned: Moments, pretrained: Moments, q: tf.Tensor2D, withMean: boolean, normalised: boolean): tf.Scalar => {
   const trace = (m: tf.Tensor2D) => tf.sum(tf.mul(m, tf.eye(m.shape[0])));
   const s2 = tf.div(trace(tuned.covariance), trace(pretrained.covariance));
   const rotated = tf.matMul(tf.matMul(tf.transpose(q), pretrained.covariance), q);
+  const trZ = trace(tuned.covariance);
   const cov: tf.Scalar = tf.sum(tf.square(tf.sub(tuned.covariance, tf.mul(s2, rotated))));
-  if (!withMean) return cov;
+  const covTerm = normalised ? tf.div(cov, tf.square(trZ)) : cov;
+  if (!withMean) return covTerm as tf.Scalar;
   // (Qᵀμ_p)ᵀ = μ_pᵀ Q with the means as rows.
-  return tf.add(cov, tf.sum(tf.square(tf.sub(tuned.mean, tf.mul(tf.sqrt(s2), tf.matMul(pretrained.mean, q)))))) as tf.Scalar;
+  const mean = tf.sum(tf.square(tf.sub(tuned.mean, tf.mul(tf.sqrt(s2), tf.matMul(pretrained.mean, q)))));
+  return tf.add(covTerm, normalised ? tf.div(mean, trZ) : mean) as tf.Scalar;
 };

@@ -35,9 +35,12 @@ describe("experiment and method codecs", () => {
     ["a missing schedule field", (e) => { delete e.schedule.epochs; }, "expected integer ≥ 1 at schedule.epochs, got nothing"],
     ["a digit out of range", (e) => { e.data.digits = [5, 12]; }, "expected digit 0-9 at data.digits[1], got 12"],
     ["a repeated digit", (e) => { e.data.digits = [5, 5]; }, "expected at least two distinct digits at data.digits, got [5,5]"],
-    ["an unknown rule action", (e) => { e.method.rules = [{ when: { _tag: "Once" }, action: { _tag: "Prune" } }]; }, 'expected _tag one of "GradientEstimate" at method.rules[0].action._tag, got "Prune"'],
+    ["an unknown rule action", (e) => { e.method.rules = [{ when: { _tag: "Once" }, action: { _tag: "Prune" } }]; }, 'expected _tag one of "GradientEstimate" | "FeatureStatistics" at method.rules[0].action._tag, got "Prune"'],
     ["a non-positive γ", (e) => { e.method.targets[0].transform = { _tag: "Spectral", coefficients: 3, scale: 1, positions: { _tag: "Weighted", gamma: 0 } }; }, "expected number > 0 at method.targets[0].transform.positions.gamma, got 0"],
-    ["a loss term (none are defined yet)", (e) => { e.method.losses = [{ _tag: "Kd" }]; }, 'no loss term kinds are defined yet at method.losses[0]._tag, got "Kd"'],
+    ["an unknown loss term", (e) => { e.method.losses = [{ _tag: "Kd" }]; }, 'expected _tag one of "Baft" | "Rift" | "Rsc" | "L2SP" at method.losses[0]._tag, got "Kd"'],
+    ["BAFT layers that are not a choice or a list", (e) => { e.method.losses = [{ _tag: "Baft", layers: "middle" }]; }, 'expected layers ("all" | "early" | "late" | block indices) at method.losses[0].layers, got "middle"'],
+    ["a label smoothing of 1", (e) => { e.labelSmoothing = 1; }, "expected number in [0, 1) at labelSmoothing, got 1"],
+    ["a misspelt metrics field", (e) => { e.metrics = { example: 5 }; }, 'unknown field "example" at metrics'],
     ["a bad head policy", (e) => { e.backbone = { head: "drop" }; }, 'expected head ("reset" | "keep") at backbone.head, got "drop"'],
   ];
   for (const [what, edit, message] of bad) {

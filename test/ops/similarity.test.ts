@@ -86,7 +86,7 @@ describe("BAFT's Gram distance, linear CKA and RIFT's distance (laws from METHOD
     expectClose([scalar(() => linearCka(t2(xr, n, d), t2(yr, n, k)))], [cka64], { atol: 1e-5, rtol: 1e-4 });
   });
 
-  prop.prop([shape, fc.boolean()], { numRuns: 30 })("RIFT's distance is unchanged when the pretrained statistics are rotated by R and Q becomes RQ; tfjs = float64", ({ n, d, seed }, withMean) => {
+  prop.prop([shape, fc.boolean(), fc.boolean()], { numRuns: 30 })("RIFT's distance is unchanged when the pretrained statistics are rotated by R and Q becomes RQ; tfjs = float64", ({ n, d, seed }, withMean, normalised) => {
     const r = rng(seed, "rift");
     const z = matrix(r, n + d, d);
     const c = matrix(r, d, d);
@@ -96,7 +96,7 @@ describe("BAFT's Gram distance, linear CKA and RIFT's distance (laws from METHOD
     const rot = randomOrthogonal(r, d);
     const rows = n + d;
     const value = (mu: ArrayLike<number>, sigma: ArrayLike<number>, qq: ArrayLike<number>) =>
-      scalar(() => riftDistance(batchMoments(t2(z, rows, d)), { mean: t2(mu, 1, d), covariance: t2(sigma, d, d) }, t2(qq, d, d), withMean));
+      scalar(() => riftDistance(batchMoments(t2(z, rows, d)), { mean: t2(mu, 1, d), covariance: t2(sigma, d, d) }, t2(qq, d, d), withMean, normalised));
     const base = value(muP, sigmaP, q);
     // Σ_p → R Σ_p Rᵀ, μ_p → R μ_p (as a row: μ_pᵀ Rᵀ), Q → R Q.
     const rotated = value(matmul64(muP, transpose64(rot, d, d), 1, d, d), matmul64(matmul64(rot, sigmaP, d, d, d), transpose64(rot, d, d), d, d, d), matmul64(rot, q, d, d, d));
@@ -108,7 +108,11 @@ describe("BAFT's Gram distance, linear CKA and RIFT's distance (laws from METHOD
       for (let i = 0; i < rows; i++) s += (z[i * d + a]! - mean[a]!) * (z[i * d + b]! - mean[b]!);
       return s / (rows - 1);
     });
-    expectClose([base], [rift64({ mean, covariance: cov }, { mean: muP, covariance: sigmaP }, q, d, withMean)], { atol: 1e-4, rtol: 1e-4 });
+    expectClose([base], [rift64({ mean, covariance: cov }, { mean: muP, covariance: sigmaP }, q, d, withMean, normalised)], { atol: 1e-4, rtol: 1e-4 });
+    if (!normalised) return;
+    // Normalised, the term does not see the features' scale.
+    expectClose([scalar(() => riftDistance(batchMoments(tf.mul(t2(z, rows, d), 7.5) as tf.Tensor2D), { mean: t2(muP, 1, d), covariance: t2(sigmaP, d, d) }, t2(q, d, d), false, true))],
+      [scalar(() => riftDistance(batchMoments(t2(z, rows, d)), { mean: t2(muP, 1, d), covariance: t2(sigmaP, d, d) }, t2(q, d, d), false, true))], { atol: 1e-6, rtol: 1e-4 });
   });
 
   prop.prop([fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 2 ** 30 }), fc.double({ min: 0.01, max: 6, noNaN: true })], { numRuns: 30 })(

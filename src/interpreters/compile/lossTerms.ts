@@ -56,6 +56,7 @@ export const lossTermValue = (term: LossTerm, index: number, out: VitOutput, ima
         { mean: ctx.lookup(lossParamName(index, "mean")) as tf.Tensor2D, covariance: ctx.lookup(lossParamName(index, "covariance")) as tf.Tensor2D },
         term.rotation === "identity" ? tf.eye(ctx.config.width) : orthogonalOf(ctx.lookup(lossParamName(index, "rotation")) as tf.Tensor2D),
         term.mean,
+        term.normalised,
       );
     case "Rsc":
       return tf.sub(1, linearCka(out.preLogits, ctx.pretrained(images).preLogits));

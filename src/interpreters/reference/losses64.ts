@@ -61,10 +61,10 @@ export const moments64 = (x: ArrayLike<number>, rows: number, d: number): { mean
   return { mean, covariance };
 };
 
-/** RIFT (and RIFT* with `withMean`) for given moments and Q, straight from the definition. */
+/** RIFT (and RIFT* with `withMean`, scale-normalised with `normalised`) for given moments and Q, straight from the definition. */
 export const rift64 = (
   tuned: { mean: ArrayLike<number>; covariance: ArrayLike<number> }, pretrained: { mean: ArrayLike<number>; covariance: ArrayLike<number> },
-  q: ArrayLike<number>, d: number, withMean: boolean,
+  q: ArrayLike<number>, d: number, withMean: boolean, normalised: boolean,
 ): number => {
   let trZ = 0;
   let trP = 0;
@@ -81,13 +81,15 @@ export const rift64 = (
       rotated[i * d + j] = s2 * s;
     }
   }
-  let loss = frobenius2(tuned.covariance, rotated);
+  let loss = frobenius2(tuned.covariance, rotated) / (normalised ? trZ * trZ : 1);
   if (withMean) {
+    let m = 0;
     for (let j = 0; j < d; j++) {
       let s = 0;
       for (let a = 0; a < d; a++) s += q[a * d + j]! * pretrained.mean[a]!;
-      loss += (tuned.mean[j]! - Math.sqrt(s2) * s) ** 2;
+      m += (tuned.mean[j]! - Math.sqrt(s2) * s) ** 2;
     }
+    loss += m / (normalised ? trZ : 1);
   }
   return loss;
 };

@@ -1,0 +1,64 @@
+/*
+ * The per-step cost of one method against another on the same task, measured in one process
+ * with their steps interleaved (so machine noise hits both alike): median ms per train step and
+ * the ratio. Run: `npm run build && node dist/examples/step-overhead.js BASE.json VARIANT.json [steps]`,
+ * e.g. examples/experiments/lora.json against examples/experiments/lora-baft.json.
+ */
+import { readFileSync } from "node:fs";
+import { dirname } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import { isLeft } from "fp-ts/lib/Either.js";
+import { compile, decodeExperiment, loadBackend, releaseBackend, trainer, withZeroHead, buildTask, taskClasses, type Experiment } from "../src/index.js";
+import { epochBatches } from "../src/data/dataset.js";
+import { backbonePath, readBackboneFile } from "../src/train/loadBackbone.js";
+import { runPrelude } from "../src/interpreters/rules/prelude.js";
+
+const [baseFile, variantFile, stepsArg] = process.argv.slice(2);
+if (!baseFile || !variantFile) {
+  console.error("usage: step-overhead BASE.json VARIANT.json [steps]");
+  process.exit(2);
+}
+const steps = Number(stepsArg ?? 30);
+const read = (file: string): Experiment => {
+  const decoded = decodeExperiment(JSON.parse(readFileSync(file, "utf8")));
+  if (isLeft(decoded)) {
+    console.error(`${file}: ${decoded.left.join("; ")}`);
+    process.exit(2);
+  }
+  return decoded.right;
+};
+
+console.log(`backend: ${await loadBackend("wasm")}`);
+const runs = [baseFile, variantFile].map((file) => {
+  const exp = read(file);
+  const backbone = withZeroHead(readBackboneFile(backbonePath(exp.backbone.weights, dirname(file))), taskClasses(exp.data));
+  const data = buildTask(exp.data, backbone.config);
+  const program = compile(exp.method, backbone, { seed: exp.seed });
+  for (const rule of exp.method.rules) program.setValues(runPrelude(rule, program, backbone, data.train, exp.schedule.batchSize).values);
+  const o = exp.optimizer;
+  const t = trainer(program, { beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, labelSmoothing: exp.labelSmoothing });
+  const batches = epochBatches(data.train, exp.schedule.batchSize, exp.seed, 0).filter((b) => b.count === exp.schedule.batchSize);
+  return { file, exp, program, t, batches, shape: data.train.shape, times: [] as number[] };
+});
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+// Two warm-up steps each, then `steps` interleaved timed steps.
+for (let i = 0; i < steps + 2; i++) {
+  for (const r of runs) {
+    const b = r.batches[i % r.batches.length]!;
+    const images = tf.tensor4d(b.images, [b.count, ...r.shape]);
+    const labels = tf.tensor1d(b.labels, "int32");
+    const t0 = performance.now();
+    r.t.step(images, labels, r.exp.optimizer.lr);
+    if (i >= 2) r.times.push(performance.now() - t0);
+    images.dispose();
+    labels.dispose();
+  }
+}
+const [base, variant] = runs.map((r) => median(r.times));
+for (const r of runs) console.log(`${r.exp.name}: median ${median(r.times).toFixed(1)} ms/step over ${r.times.length} steps (${r.file})`);
+console.log(`ratio: ${(variant! / base!).toFixed(3)}`);
+for (const r of runs) {
+  r.t.dispose();
+  r.program.dispose();
+}
+await releaseBackend();
