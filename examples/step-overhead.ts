@@ -4,11 +4,9 @@
  * the ratio. Run: `npm run build && node dist/examples/step-overhead.js BASE.json VARIANT.json [steps]`,
  * e.g. examples/experiments/lora.json against examples/experiments/lora-baft.json.
  */
-import { readFileSync } from "node:fs";
-import { dirname } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
-import { isLeft } from "fp-ts/lib/Either.js";
-import { compile, decodeExperiment, loadBackend, releaseBackend, trainer, withZeroHead, buildTask, taskClasses, type Experiment } from "../src/index.js";
+import { compile, loadBackend, releaseBackend, trainer, withZeroHead, buildTask, taskClasses } from "../src/index.js";
+import { readExperiment } from "../src/cli/readInput.js";
 import { epochBatches } from "../src/data/dataset.js";
 import { backbonePath, readBackboneFile } from "../src/train/loadBackbone.js";
 import { runPrelude } from "../src/interpreters/rules/prelude.js";
@@ -19,19 +17,12 @@ if (!baseFile || !variantFile) {
   process.exit(2);
 }
 const steps = Number(stepsArg ?? 30);
-const read = (file: string): Experiment => {
-  const decoded = decodeExperiment(JSON.parse(readFileSync(file, "utf8")));
-  if (isLeft(decoded)) {
-    console.error(`${file}: ${decoded.left.join("; ")}`);
-    process.exit(2);
-  }
-  return decoded.right;
-};
 
 console.log(`backend: ${await loadBackend("wasm")}`);
 const runs = [baseFile, variantFile].map((file) => {
-  const exp = read(file);
-  const backbone = withZeroHead(readBackboneFile(backbonePath(exp.backbone.weights, dirname(file))), taskClasses(exp.data));
+  const { experiment: exp, baseDir } = readExperiment(file);
+  const loaded = readBackboneFile(backbonePath(exp.backbone.weights, baseDir));
+  const backbone = exp.backbone.head === "reset" ? withZeroHead(loaded, taskClasses(exp.data)) : loaded;
   const data = buildTask(exp.data, backbone.config);
   const program = compile(exp.method, backbone, { seed: exp.seed });
   for (const rule of exp.method.rules) program.setValues(runPrelude(rule, program, backbone, data.train, exp.schedule.batchSize).values);

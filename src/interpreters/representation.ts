@@ -4,6 +4,7 @@ import type { VitOutput } from "../models/vit.js";
 import { tokens } from "../models/vitConfig.js";
 import type { Program } from "./compile/program.js";
 import { linearCka64 } from "./reference/losses64.js";
+import { rowNormalise } from "../ops/similarity.js";
 
 /** Per-block diagnostics of one model (BAFT's A.7). */
 export interface BlockDiagnostics {
@@ -25,7 +26,7 @@ export interface RepresentationMetrics {
 const blockSums = (out: VitOutput): tf.Tensor1D => {
   const sums = out.blocks.flatMap((block, l) => {
     const t = block.shape[1];
-    const unit = tf.div(block, tf.sqrt(tf.maximum(tf.sum(tf.square(block), 2, true), 1e-24)));
+    const unit = rowNormalise(block);
     // Σ_{i≠j} cos(z_i, z_j) = ‖Σ_i ẑ_i‖² − t, averaged over the t(t − 1) ordered pairs.
     const pairwise = tf.div(tf.sub(tf.sum(tf.square(tf.sum(unit, 1)), 1), t), t * (t - 1));
     const p = out.attention[l]!;

@@ -4,6 +4,7 @@ import type { WeightTransform } from "../dsl/transform.js";
 import { showTransform } from "../dsl/transform.js";
 import type { Method } from "../dsl/method.js";
 import { layerIndices } from "../dsl/loss.js";
+import type { Rule } from "../dsl/rule.js";
 import { sizeOf, vitSites, type Site } from "../models/vitParams.js";
 import type { VitConfig } from "../models/vitConfig.js";
 import { MethodError } from "./methodError.js";
@@ -127,26 +128,20 @@ export const needsEstimate = (t: WeightTransform): boolean => {
   }
 };
 
-/** Estimated state without the rule that sets it (or the rule with nothing to set) is a mistake, not a default. */
-const checkEstimates = (m: Method): void => {
-  const estimating = m.rules.findIndex((r) => r.action._tag === "GradientEstimate");
-  const needing = m.targets.findIndex((tg) => needsEstimate(tg.transform));
-  if (needing >= 0 && estimating < 0) {
-    throw new MethodError(`targets[${needing}].transform`, "tours and weighted spectral positions are set from a gradient pre-estimate: add the rule once(gradientEstimate()) to `rules`");
-  }
-  if (estimating >= 0 && needing < 0) {
-    throw new MethodError(`rules[${estimating}]`, "gradientEstimate has nothing to set: no target uses a tour permutation or weighted spectral positions");
-  }
+/**
+ * A `once` rule and the state it sets come together: state without its rule, or the rule with
+ * nothing to set, is a mistake, not a default. `needing` is the path of the first part that needs it.
+ */
+const checkRulePairing = (m: Method, action: Rule["action"]["_tag"], needing: string | null, missing: string, idle: string): void => {
+  const rule = m.rules.findIndex((r) => r.action._tag === action);
+  if (needing !== null && rule < 0) throw new MethodError(needing, missing);
+  if (rule >= 0 && needing === null) throw new MethodError(`rules[${rule}]`, idle);
 };
 
-/** RIFT's pretrained statistics come from a `featureStatistics` rule; BAFT's layers must exist. */
-const checkLosses = (m: Method, config: VitConfig): void => {
-  const statistics = m.rules.findIndex((r) => r.action._tag === "FeatureStatistics");
-  const rift = m.losses.findIndex((l) => l._tag === "Rift");
-  if (rift >= 0 && statistics < 0) {
-    throw new MethodError(`losses[${rift}]`, "RIFT compares with the pretrained feature statistics: add the rule once(featureStatistics()) to `rules`");
-  }
-  if (statistics >= 0 && rift < 0) throw new MethodError(`rules[${statistics}]`, "featureStatistics has nothing to set: no loss term is RIFT");
+const firstPath = (index: number, path: (i: number) => string): string | null => (index < 0 ? null : path(index));
+
+/** BAFT's layers must exist in the backbone. */
+const checkLayers = (m: Method, config: VitConfig): void => {
   m.losses.forEach((l, i) => {
     if (l._tag !== "Baft") return;
     const layers = layerIndices(l.layers, config.depth);
@@ -166,8 +161,13 @@ const overlaps = (a: Site, b: Site): boolean =>
  * region made trainable (`full`) twice.
  */
 export const resolveMethod = (m: Method, config: VitConfig): Placement[] => {
-  checkEstimates(m);
-  checkLosses(m, config);
+  checkRulePairing(m, "GradientEstimate", firstPath(m.targets.findIndex((tg) => needsEstimate(tg.transform)), (i) => `targets[${i}].transform`),
+    "tours and weighted spectral positions are set from a gradient pre-estimate: add the rule once(gradientEstimate()) to `rules`",
+    "gradientEstimate has nothing to set: no target uses a tour permutation or weighted spectral positions");
+  checkRulePairing(m, "FeatureStatistics", firstPath(m.losses.findIndex((l) => l._tag === "Rift"), (i) => `losses[${i}]`),
+    "RIFT compares with the pretrained feature statistics: add the rule once(featureStatistics()) to `rules`",
+    "featureStatistics has nothing to set: no loss term is RIFT");
+  checkLayers(m, config);
   const wholeFull = new Set<string>();
   const placements = m.targets.flatMap((tg, i): Placement[] => {
     const path = `targets[${i}]`;

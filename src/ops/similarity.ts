@@ -6,9 +6,9 @@ import { gram } from "./gram.js";
  * Sim metric. Every function runs inside tf.tidy and is differentiable.
  */
 
-/** Rows scaled to unit length (a zero row stays zero: the squared norm is floored at 1e-24). */
-export const rowNormalise = (x: tf.Tensor2D): tf.Tensor2D =>
-  tf.div(x, tf.sqrt(tf.maximum(tf.sum(tf.square(x), 1, true), 1e-24)));
+/** Vectors along the last axis scaled to unit length (a zero vector stays zero: the squared norm is floored at 1e-24). */
+export const rowNormalise = <T extends tf.Tensor>(x: T): T =>
+  tf.div(x, tf.sqrt(tf.maximum(tf.sum(tf.square(x), -1, true), 1e-24)));
 
 /** S(i, j) = cos(x_i, x_j): the Gram matrix of the row-normalised batch. */
 export const cosineGram = (x: tf.Tensor2D): tf.Tensor2D => gram(rowNormalise(x));

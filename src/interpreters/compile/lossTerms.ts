@@ -44,7 +44,7 @@ export const lossTermValue = (term: LossTerm, index: number, out: VitOutput, ima
     case "Baft": {
       // Eq. 2: mean over layers of ‖S_z⁽ˡ⁾ − S_p‖²_F, S the cosine-similarity matrices of the batch.
       const probs = tf.softmax(out.logits) as tf.Tensor2D;
-      const p = rowNormalise((term.detachPredictions ? stopGradient(probs) : probs) as tf.Tensor2D);
+      const p = rowNormalise(term.detachPredictions ? (stopGradient(probs) as tf.Tensor2D) : probs);
       const pool = term.pool === "cls" ? clsFeature : meanFeature;
       const layers = layerIndices(term.layers, ctx.config.depth);
       const distances = layers.map((l) => gramDistance(rowNormalise(pool(out.blocks[l]!)), p));

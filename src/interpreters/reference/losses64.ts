@@ -28,9 +28,14 @@ export const cosineGram64 = (x: ArrayLike<number>, rows: number, d: number): Flo
   return g.map((v, k) => v / (norm[Math.floor(k / rows)]! * norm[k % rows]!));
 };
 
-const centred64 = (x: ArrayLike<number>, rows: number, d: number): Float64Array => {
+const columnMeans64 = (x: ArrayLike<number>, rows: number, d: number): Float64Array => {
   const mean = new Float64Array(d);
   for (let i = 0; i < rows; i++) for (let k = 0; k < d; k++) mean[k]! += x[i * d + k]! / rows;
+  return mean;
+};
+
+const centred64 = (x: ArrayLike<number>, rows: number, d: number): Float64Array => {
+  const mean = columnMeans64(x, rows, d);
   return Float64Array.from({ length: rows * d }, (_, idx) => x[idx]! - mean[idx % d]!);
 };
 
@@ -54,8 +59,8 @@ export const linearCka64 = (x: ArrayLike<number>, y: ArrayLike<number>, rows: nu
 
 /** The mean [d] and unbiased covariance [d, d] of rows × d features. */
 export const moments64 = (x: ArrayLike<number>, rows: number, d: number): { mean: Float64Array; covariance: Float64Array } => {
+  const mean = columnMeans64(x, rows, d);
   const xc = centred64(x, rows, d);
-  const mean = Float64Array.from({ length: d }, (_, k) => x[k]! - xc[k]!);
   const covariance = new Float64Array(d * d);
   for (let r = 0; r < rows; r++) for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) covariance[i * d + j]! += (xc[r * d + i]! * xc[r * d + j]!) / (rows - 1);
   return { mean, covariance };

@@ -14,7 +14,7 @@ export interface StatisticsRecord {
 }
 
 /** Host mean and unbiased covariance of rows of width d streamed in batches (float64 sums). */
-export const streamedMoments = (width: number) => {
+const streamedMoments = (width: number) => {
   const sum = new Float64Array(width);
   const outer = new Float64Array(width * width);
   let count = 0;

@@ -51,28 +51,23 @@ const transpose = (x: Float64Array, m: number, n: number): Float64Array => {
 };
 
 /** The head whose row c is the mean frozen feature of class c minus the overall mean (bias 0). */
-const classMeanHead = (backbone: Backbone, batches: readonly Batch[], shape: readonly number[]): Backbone => {
+const classMeanHead = (program: Program, backbone: Backbone, batches: readonly Batch[], shape: readonly number[]): Backbone => {
   const { width, classes } = backbone.config;
-  const frozen = compile(method({}), backbone, { seed: 0 });
   const sums = new Float64Array(classes * width);
   const counts = new Float64Array(classes);
   const all = new Float64Array(width);
-  try {
-    for (const b of batches) {
-      const f = tf.tidy(() => frozen.forward(tf.tensor4d(b.images, [b.count, ...shape] as [number, number, number, number])).preLogits);
-      const data = f.dataSync();
-      f.dispose();
-      for (let k = 0; k < b.count; k++) {
-        const c = b.labels[k]!;
-        counts[c]! += 1;
-        for (let d = 0; d < width; d++) {
-          sums[c * width + d]! += data[k * width + d]!;
-          all[d]! += data[k * width + d]!;
-        }
+  for (const b of batches) {
+    const f = tf.tidy(() => program.pretrainedForward(tf.tensor4d(b.images, [b.count, ...shape] as [number, number, number, number])).preLogits);
+    const data = f.dataSync();
+    f.dispose();
+    for (let k = 0; k < b.count; k++) {
+      const c = b.labels[k]!;
+      counts[c]! += 1;
+      for (let d = 0; d < width; d++) {
+        sums[c * width + d]! += data[k * width + d]!;
+        all[d]! += data[k * width + d]!;
       }
     }
-  } finally {
-    frozen.dispose();
   }
   const total = counts.reduce((a, b) => a + b, 0);
   const head = Float32Array.from({ length: classes * width }, (_, i) => {
@@ -119,7 +114,7 @@ export const gradientEstimate = (program: Program, backbone: Backbone, action: G
   const placements = program.placements.filter((p) => needsEstimate(p.transform));
   const batches = epochBatches(train, batchSize, action.seed, -1).slice(0, action.batches);
   const headIsZero = [...backbone.weights.get("head.weight")!.data].every((x) => x === 0);
-  const through = headIsZero ? classMeanHead(backbone, batches, train.shape) : backbone;
+  const through = headIsZero ? classMeanHead(program, backbone, batches, train.shape) : backbone;
   const sites = [...new Map(placements.map((p) => [p.site.name, p.site])).values()];
   const estimates = preEstimate(through, sites, batches, train.shape);
   const values = program.values();
