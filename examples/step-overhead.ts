@@ -32,9 +32,9 @@ const runs = [baseFile, variantFile].map((file) => {
   return { file, exp, program, t, batches, shape: data.train.shape, times: [] as number[] };
 });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-// Two warm-up steps each, then `steps` interleaved timed steps.
+// Two warm-up steps each, then `steps` interleaved timed steps; the order alternates so neither always runs first.
 for (let i = 0; i < steps + 2; i++) {
-  for (const r of runs) {
+  for (const r of i % 2 === 0 ? runs : [...runs].reverse()) {
     const b = r.batches[i % r.batches.length]!;
     const images = tf.tensor4d(b.images, [b.count, ...r.shape]);
     const labels = tf.tensor1d(b.labels, "int32");

@@ -195,7 +195,8 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
     const testStarted = performance.now();
     const testAccuracy = accuracy(program, data.test);
     const last = history[history.length - 1]!;
-    const representation = metricsOn(false) ? representationMetrics(program, data.test, exp.metrics.examples) : null;
+    // With everyEpoch the last epoch already measured this very state.
+    const representation = metricsOn(false) ? (last.representation ?? representationMetrics(program, data.test, exp.metrics.examples)) : null;
     if (representation) o.progress.info(`representation on ${representation.examples} test images: Sim (linear CKA to pretrained) ${representation.sim.toFixed(4)}`);
     const names = termNames(exp.method.losses);
     const result: RunResult = {
