@@ -29,3 +29,8 @@ export { loadBackend, releaseBackend, backendNames, tfBackendLayer, TfBackend, t
 export { runExperiment, type RunOptions, type RunResult } from "./train/runExperiment.js";
 export { streamProgress, silentProgress, type Progress } from "./train/progress.js";
 export { buildTask } from "./data/task.js";
+export { decide, budgets, trainingUnits, emptyConfiguration, type Unit, type Configuration } from "./interpreters/rules/decide.js";
+export { candidateUnits } from "./interpreters/rules/units.js";
+export { configuredMethod, compileConfiguration, migrate } from "./interpreters/rules/configuration.js";
+export { reconfigureCycle, type ReconfigurationRecord } from "./interpreters/rules/reconfigure.js";
+export { configurationHeatmap } from "./report/configurationHeatmap.js";

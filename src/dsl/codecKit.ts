@@ -88,3 +88,12 @@ export const literalOf = <const L extends readonly [string, ...string[]]>(name: 
     (u, c) => (typeof u === "string" && values.includes(u) ? t.success(u) : t.failure(u, c)),
     t.identity,
   );
+
+/** A value or null, reported as one expectation ("integer or null"), not one line per member. */
+export const nullable = <A>(codec: t.Type<A>): t.Type<A | null> =>
+  new t.Type<A | null>(
+    `${codec.name} or null`,
+    (u): u is A | null => u === null || codec.is(u),
+    (u, c) => (u === null ? t.success(null) : codec.is(u) ? t.success(u) : t.failure(u, c)),
+    t.identity,
+  );

@@ -4,10 +4,10 @@ import { roles, type Selector } from "./selector.js";
 import { defaultSpectralPositions, type PermutationInit, type SpectralPositions, type WeightTransform } from "./transform.js";
 import type { Method, Target } from "./method.js";
 import type { Layers, LossTerm } from "./loss.js";
-import type { Rule } from "./rule.js";
-import { defaultMetrics, type AdamW, type Backbone, type Experiment, type Metrics, type Schedule, type Split, type Task } from "./experiment.js";
+import { dafCandidates, reconfigure, type Category, type Rule } from "./rule.js";
+import { defaultMetrics, type AdamW, type Backbone, type Experiment, type LrShape, type Metrics, type Schedule, type Split, type Task } from "./experiment.js";
 import {
-  finite, intAtLeast, integer, literalOf, nonNegative, numberIn, positive, struct, taggedUnion, unitInterval, withDefault,
+  finite, intAtLeast, integer, literalOf, nonNegative, nullable, numberIn, positive, struct, taggedUnion, unitInterval, withDefault,
 } from "./codecKit.js";
 import { formatErrors } from "./decodeError.js";
 
@@ -18,7 +18,7 @@ export const SelectorCodec: t.Type<Selector> = taggedUnion<Selector>("selector",
   Glob: struct("Glob", { _tag: tag("Glob"), pattern: t.string }),
   Regex: struct("Regex", { _tag: tag("Regex"), pattern: t.string }),
   Role: struct("Role", { _tag: tag("Role"), role: literalOf("role", roles) }),
-  Blocks: struct("Blocks", { _tag: tag("Blocks"), from: integer, to: withDefault(t.union([integer, t.null], "integer or null"), null) }),
+  Blocks: struct("Blocks", { _tag: tag("Blocks"), from: integer, to: withDefault(nullable(integer), null) }),
   And: struct("And", { _tag: tag("And"), of: t.array(SelectorCodec) }),
   Or: struct("Or", { _tag: tag("Or"), of: t.array(SelectorCodec) }),
   Not: struct("Not", { _tag: tag("Not"), of: SelectorCodec }),
@@ -90,11 +90,31 @@ export const LossTermCodec: t.Type<LossTerm> = taggedUnion<LossTerm>("loss term"
   L2SP: struct("L2SP", { _tag: tag("L2SP"), weight: weight(0.01) }),
 }));
 
+const dafDefaults = reconfigure();
+const perCategory = <A>(codec: t.Type<A>, fallback: Readonly<Record<Category, A>>) =>
+  struct("per category", { matrices: withDefault(codec, fallback.matrices), vectors: withDefault(codec, fallback.vectors), special: withDefault(codec, fallback.special) });
+const fraction = numberIn("number in [0, 1]", (n) => n >= 0 && n <= 1);
+
 export const RuleCodec: t.Type<Rule> = struct("rule", {
-  when: taggedUnion<Rule["when"]>("when", () => ({ Once: struct("Once", { _tag: tag("Once") }) })),
+  when: taggedUnion<Rule["when"]>("when", () => ({
+    Once: struct("Once", { _tag: tag("Once") }),
+    Every: struct("Every", { _tag: tag("Every"), n: intAtLeast(1), unit: literalOf("unit", ["epochs", "steps"]) }),
+  })),
   action: taggedUnion<Rule["action"]>("action", () => ({
     GradientEstimate: struct("GradientEstimate", { _tag: tag("GradientEstimate"), batches: withDefault(intAtLeast(1), 16), seed: withDefault(integer, 0) }),
     FeatureStatistics: struct("FeatureStatistics", { _tag: tag("FeatureStatistics") }),
+    Reconfigure: struct("Reconfigure", {
+      _tag: tag("Reconfigure"),
+      budget: withDefault(numberIn("number in (0, 1]", (n) => n > 0 && n <= 1), dafDefaults.budget),
+      ratios: withDefault(perCategory(fraction, dafDefaults.ratios), dafDefaults.ratios),
+      candidates: withDefault(perCategory(SelectorCodec, dafCandidates), dafCandidates),
+      module: withDefault(TransformCodec, dafDefaults.module),
+      batches: withDefault(intAtLeast(1), dafDefaults.batches),
+      analysis: withDefault(literalOf("analysis", ["context", "pristine"]), dafDefaults.analysis),
+      ema: withDefault(nullable(unitInterval), dafDefaults.ema),
+      retain: withDefault(literalOf("retain", ["refocus", "accumulate"]), dafDefaults.retain),
+      seed: withDefault(integer, dafDefaults.seed),
+    }),
   })),
 });
 
@@ -121,7 +141,7 @@ export const TaskCodec: t.Type<Task> = taggedUnion<Task>("task", () => ({
     digits: t.refinement(t.array(digit), (ds) => ds.length >= 2 && new Set(ds).size === ds.length, "at least two distinct digits"),
     split: withDefault(SplitCodec, { _tag: "Vtab1k", train: 800, val: 200 }),
     seed: withDefault(integer, 0),
-    testLimit: withDefault(t.union([intAtLeast(1), t.null], "integer ≥ 1 or null"), null),
+    testLimit: withDefault(nullable(intAtLeast(1)), null),
   }),
 }));
 
@@ -134,11 +154,18 @@ export const AdamWCodec: t.Type<AdamW> = struct("optimizer", {
   eps: withDefault(positive, 1e-8),
 });
 
+const LrShapeCodec: t.Type<LrShape> = taggedUnion<LrShape>("learning-rate shape", () => ({
+  Cosine: struct("Cosine", { _tag: tag("Cosine") }),
+  Constant: struct("Constant", { _tag: tag("Constant") }),
+  Step: struct("Step", { _tag: tag("Step"), everyEpochs: positive, factor: numberIn("number in (0, 1]", (n) => n > 0 && n <= 1) }),
+}));
+
 export const ScheduleCodec: t.Type<Schedule> = struct("schedule", {
   epochs: intAtLeast(1),
   batchSize: intAtLeast(1),
   warmupEpochs: withDefault(nonNegative, 0),
   minLr: withDefault(nonNegative, 0),
+  shape: withDefault(LrShapeCodec, { _tag: "Cosine" }),
 });
 
 export const BackboneCodec: t.Type<Backbone> = struct("backbone", {

@@ -25,12 +25,22 @@ export interface AdamW {
   readonly eps: number;
 }
 
-/** Linear warm-up then cosine decay to `minLr`, stepped per batch. */
+/**
+ * What the learning rate does after the warm-up: cosine decay to `minLr` (every paper's
+ * protocol), constant, or multiplied by `factor` every `everyEpochs` epochs (never below `minLr`).
+ */
+export type LrShape =
+  | { readonly _tag: "Cosine" }
+  | { readonly _tag: "Constant" }
+  | { readonly _tag: "Step"; readonly everyEpochs: number; readonly factor: number };
+
+/** Linear warm-up over `warmupEpochs`, then `shape`, stepped per batch. */
 export interface Schedule {
   readonly epochs: number;
   readonly batchSize: number;
   readonly warmupEpochs: number;
   readonly minLr: number;
+  readonly shape: LrShape;
 }
 
 export interface Backbone {

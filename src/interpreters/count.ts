@@ -1,27 +1,15 @@
-import type { WeightTransform } from "../dsl/transform.js";
 import type { Method } from "../dsl/method.js";
+import type { Category } from "../dsl/rule.js";
 import { showSelector } from "../dsl/selector.js";
 import { showTransform } from "../dsl/transform.js";
 import type { VitConfig } from "../models/vitConfig.js";
-import { sizeOf, totalParams, type Site } from "../models/vitParams.js";
+import { totalParams } from "../models/vitParams.js";
 import { resolveMethod } from "./resolve.js";
+import { countTransform } from "./countTransform.js";
+import { budgets } from "./rules/decide.js";
+import { candidateUnits, checkRules, reconfigureRule } from "./rules/units.js";
 
-/** Trainable scalars a transform adds at a site, in closed form (no tensors). */
-export const countTransform = (t: WeightTransform, site: Site): number => {
-  switch (t._tag) {
-    case "LowRank": return t.rank * (site.shape[0]! + site.shape[1]!);
-    case "Full": return sizeOf(site.shape);
-    case "Frozen": return 0;
-    case "Sum": return t.terms.reduce((n, x) => n + countTransform(x, site), 0);
-    case "Spectral": return t.coefficients;
-    case "Rescale": return site.shape[0]! + site.shape[1]!;
-    case "ScaleShift": return 2 * site.shape[0]!;
-    // down [b, width] and up [width, b] (+ their biases); the site is mlp.fc1.weight [hidden, width].
-    case "ParallelAdapter": return 2 * t.bottleneck * site.shape[1]! + (t.bias ? t.bottleneck + site.shape[1]! : 0);
-    case "Permuted":
-    case "Quantized": return countTransform(t.inner, site);
-  }
-};
+export { countTransform };
 
 export interface TargetCount {
   readonly target: number;
@@ -38,10 +26,18 @@ export interface CountReport {
   readonly backbone: number;
   /** trainable / backbone × 100. */
   readonly percent: number;
+  /**
+   * Under a reconfigure rule (DAF): the candidates' total size T and the per-category budgets
+   * ratio·τ·T that the rule's selection never exceeds; `trainable` counts the fixed targets only.
+   */
+  readonly reconfigured: { readonly candidates: number; readonly total: number; readonly budget: Readonly<Record<Category, number>> } | null;
 }
 
 export const countMethod = (m: Method, config: VitConfig): CountReport => {
   const placements = resolveMethod(m, config);
+  checkRules(m, config);
+  const rule = reconfigureRule(m);
+  const units = rule === null ? [] : candidateUnits(rule.rule.action, config);
   const targets = m.targets.map((tg, i): TargetCount => {
     const mine = placements.filter((p) => p.target === i);
     return {
@@ -54,5 +50,10 @@ export const countMethod = (m: Method, config: VitConfig): CountReport => {
   const trainable = targets.reduce((n, t) => n + t.trainable, 0);
   const backbone = totalParams(config);
   const auxiliary = m.losses.reduce((n, l) => n + (l._tag === "Rift" && l.rotation === "learned" ? (config.width * (config.width - 1)) / 2 : 0), 0);
-  return { targets, trainable, auxiliary, backbone, percent: (100 * trainable) / backbone };
+  const reconfigured = rule === null ? null : {
+    candidates: units.length,
+    total: units.reduce((n, u) => n + u.cost, 0),
+    budget: budgets(units, rule.rule.action.budget, rule.rule.action.ratios),
+  };
+  return { targets, trainable, auxiliary, backbone, percent: (100 * trainable) / backbone, reconfigured };
 };

@@ -46,7 +46,8 @@ const lossFormula = (l: LossTerm, config: VitConfig): string => {
 
 /** The totals line, like HF PEFT's print_trainable_parameters (auxiliary tensors named when there are any). */
 export const totals = (r: CountReport): string =>
-  `trainable params: ${n(r.trainable)} || backbone params: ${n(r.backbone)} || trainable%: ${r.percent.toFixed(4)}${r.auxiliary > 0 ? ` || auxiliary (training only): ${n(r.auxiliary)}` : ""}`;
+  `trainable params: ${n(r.trainable)} || backbone params: ${n(r.backbone)} || trainable%: ${r.percent.toFixed(4)}${r.auxiliary > 0 ? ` || auxiliary (training only): ${n(r.auxiliary)}` : ""}`
+  + (r.reconfigured === null ? "" : `\nreconfigured: at most ${n(r.reconfigured.budget.matrices)} + ${n(r.reconfigured.budget.vectors)} + ${n(r.reconfigured.budget.special)} more train at once (matrices + vectors + special budgets) of ${n(r.reconfigured.total)} over ${r.reconfigured.candidates} candidates`);
 
 /**
  * A readable account of a method on a backbone: each target with its formula and the sites it

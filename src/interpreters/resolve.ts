@@ -151,7 +151,8 @@ const checkLayers = (m: Method, config: VitConfig): void => {
   });
 };
 
-const overlaps = (a: Site, b: Site): boolean =>
+/** Two sites share entries: the same parameter and overlapping rows. */
+export const overlaps = (a: Site, b: Site): boolean =>
   a.param === b.param && (a.rows === null || b.rows === null || (a.rows[0] < b.rows[1] && b.rows[0] < a.rows[1]));
 
 /**

@@ -11,3 +11,4 @@ export { s2ft, type S2FTOptions } from "./s2ft.js";
 export { baft, type BaftOptions } from "./baft.js";
 export { rift, riftStar, rsc, type RiftOptions } from "./rift.js";
 export { l2sp } from "./l2sp.js";
+export { daf, type DafOptions } from "./daf.js";

@@ -26,6 +26,11 @@ import { TfBackend } from "./backend.js";
 import { describePrelude, runPrelude, type PreludeRecord } from "../interpreters/rules/prelude.js";
 import { representationMetrics, type RepresentationMetrics } from "../interpreters/representation.js";
 import { showLoss, termNames } from "../dsl/loss.js";
+import type { When } from "../dsl/rule.js";
+import { candidateUnits, reconfigureRule } from "../interpreters/rules/units.js";
+import { compileConfiguration } from "../interpreters/rules/configuration.js";
+import { configurationOf, reconfigureCycle, type ReconfigurationRecord } from "../interpreters/rules/reconfigure.js";
+import { configurationHeatmap } from "../report/configurationHeatmap.js";
 
 export interface RunOptions {
   readonly outDir: string;
@@ -48,10 +53,13 @@ export interface RunResult {
   readonly losses: readonly { readonly name: string; readonly term: string; readonly weight: number; readonly lastEpochMean: number }[];
   /** Sim, token cosine and attention entropy on held-out test images (absent when metrics.examples is 0). */
   readonly representation: RepresentationMetrics | null;
-  readonly timings: { readonly trainSeconds: number; readonly medianStepMs: number; readonly testSeconds: number };
+  /** `reconfigureSeconds`: DAF's perceive + decide + execute, not part of `trainSeconds`. */
+  readonly timings: { readonly trainSeconds: number; readonly medianStepMs: number; readonly testSeconds: number; readonly reconfigureSeconds: number };
   readonly plans: Readonly<Record<string, string>>;
   /** What the method's `once` rules set before training (S²FT's pre-estimate, RIFT's statistics), with provenance. */
   readonly preludes: readonly PreludeRecord[];
+  /** Every reconfiguration (DAF): scores, selection, budgets, trainable count, time per phase. */
+  readonly reconfigurations: readonly ReconfigurationRecord[];
   readonly history: readonly EpochRecord[];
   readonly experiment: unknown;
 }
@@ -62,7 +70,12 @@ export const outputFiles = (dir: string) => ({
   adapter: join(dir, "adapter.safetensors"),
   merged: join(dir, "merged.safetensors"),
   log: join(dir, "log.jsonl"),
+  heatmap: join(dir, "configurations.svg"),
 });
+
+/** Whether a rule fires before this step: `once` before the first, `every` at multiples of its period. */
+const fires = (when: When, epoch: number, stepInEpoch: number, step: number): boolean =>
+  when._tag === "Once" ? step === 0 : when.unit === "epochs" ? stepInEpoch === 0 && epoch % when.n === 0 : step % when.n === 0;
 
 const io = <A>(path: string, f: () => A) =>
   Effect.try({ try: f, catch: (e) => new IoFailure({ path, reason: (e as Error).message }) });
@@ -103,19 +116,34 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
     const backend = yield* TfBackend;
     const { backbone, data, files } = yield* prepare(exp, o);
     const print = fingerprint(exp);
-    const program = yield* Effect.acquireRelease(Effect.sync(() => compile(exp.method, backbone, { seed: exp.seed })), (p) => Effect.sync(() => p.dispose()));
     const opt = exp.optimizer;
-    const train = yield* Effect.acquireRelease(
-      Effect.sync(() => trainer(program, { beta1: opt.beta1, beta2: opt.beta2, eps: opt.eps, weightDecay: opt.weightDecay, labelSmoothing: exp.labelSmoothing })),
-      (t) => Effect.sync(() => t.dispose()),
+    const settings = { beta1: opt.beta1, beta2: opt.beta2, eps: opt.eps, weightDecay: opt.weightDecay, labelSmoothing: exp.labelSmoothing };
+    const checkpoint = o.resume && existsSync(files.checkpoint) ? yield* io(files.checkpoint, () => loadCheckpoint(files.checkpoint)) : null;
+    const reconfigurations: ReconfigurationRecord[] = [...((checkpoint?.reconfigurations ?? []) as ReconfigurationRecord[])];
+    // A reconfigure rule (DAF) compiles the configuration in force; the program and its optimiser are rebuilt at each cycle.
+    const dynamic = reconfigureRule(exp.method);
+    const cycle = dynamic === null ? null : {
+      method: exp.method, action: dynamic.rule.action, units: candidateUnits(dynamic.rule.action, backbone.config), backbone, train: data.train, batchSize: exp.schedule.batchSize, seed: exp.seed,
+    };
+    const live = yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        const program = cycle === null ? compile(exp.method, backbone, { seed: exp.seed })
+          : compileConfiguration(cycle.method, cycle.action, cycle.units, configurationOf(reconfigurations.at(-1)), backbone, exp.seed);
+        return { program, train: trainer(program, settings) };
+      }),
+      (l) => Effect.sync(() => {
+        l.train.dispose();
+        l.program.dispose();
+      }),
     );
     const history: EpochRecord[] = [];
     const preludes: PreludeRecord[] = [];
-    if (o.resume && existsSync(files.checkpoint)) {
-      const c = yield* io(files.checkpoint, () => loadCheckpoint(files.checkpoint));
+    if (checkpoint !== null) {
+      const c = checkpoint;
       if (c.fingerprint !== print) {
         return yield* new BadInput({ lines: [`${files.checkpoint} was written by a different experiment (fingerprint ${c.fingerprint}, this one is ${print}); resume needs the same file and flags`] });
       }
+      const { program, train } = live;
       program.setValues(c.adapter);
       train.loadState(c.optimizer, c.steps);
       history.push(...c.history);
@@ -124,7 +152,7 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
         const kept = existsSync(files.log) ? readFileSync(files.log, "utf8").split("\n").filter((l) => l !== "" && (JSON.parse(l) as { epoch: number }).epoch < c.epochs) : [];
         writeFileAtomic(files.log, kept.map((l) => `${l}\n`).join(""));
       });
-      o.progress.info(`resuming after epoch ${c.epochs} (${c.steps} steps)`);
+      o.progress.info(`resuming after epoch ${c.epochs}`);
     } else if (o.resume && existsSync(files.result)) {
       o.progress.info(`${o.outDir} holds a finished run; nothing to resume`);
       return JSON.parse(readFileSync(files.result, "utf8")) as RunResult;
@@ -134,7 +162,8 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
         writeFileAtomic(files.log, "");
       });
       // `once` rules run before the first step; their state is checkpointed with the adapter.
-      for (const rule of exp.method.rules) {
+      for (const rule of exp.method.rules.filter((r) => r.action._tag !== "Reconfigure")) {
+        const { program } = live;
         o.progress.info(`rule: ${describePrelude(rule)}`);
         const { values, record } = runPrelude(rule, program, backbone, data.train, exp.schedule.batchSize);
         program.setValues(values);
@@ -144,6 +173,10 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
       }
     }
     const counts = countMethod(exp.method, backbone.config);
+    if (counts.reconfigured !== null) {
+      const b = counts.reconfigured.budget;
+      o.progress.info(`reconfigure: ${counts.reconfigured.candidates} candidates of ${counts.reconfigured.total.toLocaleString("en-US")} scalars; budget matrices ${b.matrices}, vectors ${b.vectors}, special ${b.special}`);
+    }
     o.progress.info(`backend: ${backend.description}`);
     o.progress.info(`${exp.name}: ${counts.trainable.toLocaleString("en-US")} trainable of ${counts.backbone.toLocaleString("en-US")} backbone parameters (${counts.percent.toFixed(3)}%), ${data.train.count} train / ${data.val.count} val / ${data.test.count} test`);
     const stepsPerEpoch = batchesPerEpoch(data.train.count, exp.schedule.batchSize);
@@ -151,12 +184,27 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
     const metricsOn = (epochEnd: boolean) => exp.metrics.examples > 0 && (!epochEnd || exp.metrics.everyEpoch);
     for (let epoch = history.length; epoch < exp.schedule.epochs; epoch++) {
       const started = performance.now();
+      let reconfigureSeconds = 0;
       let lossSum = 0;
       const termSums: Record<string, number> = {};
       let lastLr = 0;
       const batches = epochBatches(data.train, exp.schedule.batchSize, exp.seed, epoch);
       for (const [i, b] of batches.entries()) {
         const step = epoch * stepsPerEpoch + i;
+        if (cycle !== null && fires(dynamic!.rule.when, epoch, i, step)) {
+          const r0 = performance.now();
+          const { program, record: rec } = reconfigureCycle(cycle, live.program, reconfigurations.at(-1), { epoch, step });
+          live.train.dispose();
+          live.program.dispose();
+          live.program = program;
+          live.train = trainer(program, settings);
+          reconfigurations.push(rec);
+          reconfigureSeconds += (performance.now() - r0) / 1000;
+          yield* io(files.log, () => appendFileSync(files.log, `${JSON.stringify({ type: "reconfigure", ...rec })}\n`));
+          const s = rec.seconds;
+          o.progress.info(`reconfigure ${rec.index} before epoch ${epoch}: ${rec.active.length} units train (${rec.selected.matrices}/${rec.selected.vectors}/${rec.selected.special} of budget ${rec.budget.matrices}/${rec.budget.vectors}/${rec.budget.special}), ${rec.present.length} carry state, ${rec.trainable.toLocaleString("en-US")} trainable; perceive ${s.perceive.toFixed(2)}s, decide ${s.decide.toFixed(3)}s, execute ${s.execute.toFixed(2)}s`);
+        }
+        const { program, train } = live;
         const lr = learningRate(exp.schedule, opt, step, stepsPerEpoch);
         const t0 = performance.now();
         const images = tf.tensor4d(b.images, [b.count, ...data.train.shape]);
@@ -178,20 +226,22 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
         o.progress.step({ epoch, epochs: exp.schedule.epochs, step: i + 1, steps: batches.length, loss: r.loss, lr, etaSeconds: (elapsed / (i + 1)) * remainingSteps });
         yield* Effect.yieldNow;
       }
+      const { program, train } = live;
       const valAccuracy = accuracy(program, data.val);
-      const seconds = (performance.now() - started) / 1000;
+      const seconds = (performance.now() - started) / 1000 - reconfigureSeconds;
       const record: EpochRecord = {
-        epoch, steps: train.steps(), trainLoss: lossSum / batches.length, terms: Object.fromEntries(Object.entries(termSums).map(([k, v]) => [k, v / batches.length])),
-        valAccuracy, lr: lastLr, seconds,
+        epoch, steps: epoch * stepsPerEpoch + batches.length, trainLoss: lossSum / batches.length, terms: Object.fromEntries(Object.entries(termSums).map(([k, v]) => [k, v / batches.length])),
+        valAccuracy, lr: lastLr, seconds, ...(reconfigureSeconds > 0 ? { reconfigureSeconds } : {}),
         ...(metricsOn(true) ? { representation: representationMetrics(program, data.test, exp.metrics.examples) } : {}),
       };
       history.push(record);
       yield* io(files.checkpoint, () => saveCheckpoint(files.checkpoint, {
-        fingerprint: print, epochs: history.length, steps: train.steps(), history, preludes, adapter: program.values(), optimizer: train.state(),
+        fingerprint: print, epochs: history.length, steps: train.steps(), history, preludes, reconfigurations, adapter: program.values(), optimizer: train.state(),
       }));
       yield* io(files.log, () => appendFileSync(files.log, `${JSON.stringify({ type: "epoch", ...record })}\n`));
       o.progress.epoch({ epoch, epochs: exp.schedule.epochs, trainLoss: record.trainLoss, valAccuracy, seconds: record.seconds });
     }
+    const { program } = live;
     const testStarted = performance.now();
     const testAccuracy = accuracy(program, data.test);
     const last = history[history.length - 1]!;
@@ -199,21 +249,27 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
     const representation = metricsOn(false) ? (last.representation ?? representationMetrics(program, data.test, exp.metrics.examples)) : null;
     if (representation) o.progress.info(`representation on ${representation.examples} test images: Sim (linear CKA to pretrained) ${representation.sim.toFixed(4)}`);
     const names = termNames(exp.method.losses);
+    // Under reconfiguration the most that trained at once.
+    const trainable = reconfigurations.length === 0 ? counts.trainable : Math.max(...reconfigurations.map((r) => r.trainable));
     const result: RunResult = {
       name: exp.name,
       backend: backend.description,
-      trainable: counts.trainable,
+      trainable,
       backboneParams: counts.backbone,
-      trainablePercent: counts.percent,
+      trainablePercent: (100 * trainable) / counts.backbone,
       metrics: { trainLoss: last.trainLoss, valAccuracy: last.valAccuracy, testAccuracy },
       losses: [
         { name: "ce", term: exp.labelSmoothing > 0 ? `cross-entropy, label smoothing ${exp.labelSmoothing}` : "cross-entropy", weight: 1, lastEpochMean: last.terms.ce ?? NaN },
         ...exp.method.losses.map((l, i) => ({ name: names[i]!, term: showLoss(l), weight: l.weight, lastEpochMean: last.terms[names[i]!] ?? NaN })),
       ],
       representation,
-      timings: { trainSeconds: history.reduce((s, h) => s + h.seconds, 0), medianStepMs: median(stepTimes), testSeconds: (performance.now() - testStarted) / 1000 },
+      timings: {
+        trainSeconds: history.reduce((s, h) => s + h.seconds, 0), medianStepMs: median(stepTimes), testSeconds: (performance.now() - testStarted) / 1000,
+        reconfigureSeconds: history.reduce((s, h) => s + (h.reconfigureSeconds ?? 0), 0),
+      },
       plans: Object.fromEntries(program.plans),
       preludes,
+      reconfigurations,
       history,
       experiment: ExperimentCodec.encode(exp),
     };
@@ -225,6 +281,12 @@ const writeOutputs = (program: Program, backbone: Backbone, exp: Experiment, res
   io(files.result, () => {
     writeFileAtomic(files.adapter, adapterBytes(program, exp.backbone.head, result.preludes));
     writeFileAtomic(files.merged, backboneBytes(mergedBackbone(program), { source: `peft-dsl merge of ${exp.name}` }));
+    const dynamic = reconfigureRule(exp.method);
+    if (dynamic !== null && result.reconfigurations.length > 0) {
+      writeFileAtomic(files.heatmap, configurationHeatmap({
+        records: result.reconfigurations, epochEnds: result.history.map((h) => h.steps), units: candidateUnits(dynamic.rule.action, program.config), retain: dynamic.rule.action.retain,
+      }));
+    }
     writeFileAtomic(files.result, `${JSON.stringify(result, null, 2)}\n`);
     rmSync(files.checkpoint, { force: true });
   });

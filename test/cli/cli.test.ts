@@ -46,6 +46,27 @@ const experimentFile = (name: string, content: unknown): string => {
 };
 const tensors = (path: string) => readSafetensors(readFileSync(path));
 
+/** Start a training run and SIGKILL it as soon as its first epoch is logged. */
+const killAfterFirstEpoch = async (experiment: string, out: string): Promise<void> => {
+  const child = spawn(process.execPath, [bin, "train", experiment, "--out", out, "--backend", "wasm"], { cwd: work, stdio: "ignore" });
+  const log = join(out, "log.jsonl");
+  await new Promise<void>((done, fail) => {
+    const timer = setInterval(() => {
+      const epochs = existsSync(log) ? readFileSync(log, "utf8").split("\n").filter((l) => l.includes('"type":"epoch"')).length : 0;
+      if (epochs >= 1) {
+        clearInterval(timer);
+        child.kill("SIGKILL");
+        done();
+      }
+    }, 20);
+    child.on("exit", () => {
+      clearInterval(timer);
+      fail(new Error("training ended before it could be killed"));
+    });
+  });
+  await new Promise((done) => child.on("close", done));
+};
+
 describe("peft CLI", () => {
   const lora = experimentFile("lora.json", smallLora);
 
@@ -223,23 +244,7 @@ describe("peft CLI", () => {
 
   it("resumes after SIGKILL and ends with exactly the metrics and weights of an uninterrupted run", async () => {
     const killed = join(work, "killed");
-    const child = spawn(process.execPath, [bin, "train", lora, "--out", killed, "--backend", "wasm"], { cwd: work, stdio: "ignore" });
-    const log = join(killed, "log.jsonl");
-    await new Promise<void>((done, fail) => {
-      const timer = setInterval(() => {
-        const epochs = existsSync(log) ? readFileSync(log, "utf8").split("\n").filter((l) => l.includes('"type":"epoch"')).length : 0;
-        if (epochs >= 1) {
-          clearInterval(timer);
-          child.kill("SIGKILL");
-          done();
-        }
-      }, 20);
-      child.on("exit", () => {
-        clearInterval(timer);
-        fail(new Error("training ended before it could be killed"));
-      });
-    });
-    await new Promise((done) => child.on("close", done));
+    await killAfterFirstEpoch(lora, killed);
     expect(existsSync(join(killed, "checkpoint.safetensors"))).toBe(true);
     expect(existsSync(join(killed, "result.json"))).toBe(false);
     const changed = experimentFile("other.json", { ...smallLora, seed: 5 });
@@ -257,5 +262,44 @@ describe("peft CLI", () => {
     for (const [name, t] of wa.tensors) expect(toFloat32(wb.tensors.get(name)!), name).toEqual(toFloat32(t));
     const steps = readFileSync(join(killed, "log.jsonl"), "utf8").trim().split("\n").filter((l) => l.includes('"type":"step"'));
     expect(steps).toHaveLength(3 * 7);
+  });
+
+  it("trains DAF (a reconfigure rule): records every cycle within budget, draws the heatmap, and resumes a killed run exactly", async () => {
+    const dafRun = experimentFile("daf.json", {
+      ...smallLora, name: "cli test: DAF every epoch",
+      data: { ...smallLora.data, split: { _tag: "Vtab1k", train: 96, val: 30 }, testLimit: 60 },
+      method: {
+        targets: [{ select: { _tag: "Role", role: "head" }, transform: { _tag: "Full" } }],
+        rules: [{ when: { _tag: "Every", n: 1, unit: "epochs" }, action: { _tag: "Reconfigure", batches: 2, budget: 0.3, ema: 0.7 } }],
+      },
+      metrics: { examples: 0 },
+    });
+    const dir = join(work, "daf");
+    const r = peft("train", dafRun, "--out", dir, "--backend", "wasm");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/s reconfiguring \(\d+\.\d+% of training\)/);
+    const result = JSON.parse(readFileSync(join(dir, "result.json"), "utf8"));
+    expect(result.reconfigurations.map((c: { epoch: number }) => c.epoch)).toEqual([0, 1, 2]);
+    for (const c of result.reconfigurations) {
+      for (const k of ["matrices", "vectors", "special"]) expect(c.selected[k]).toBeLessThanOrEqual(c.budget[k]);
+      expect(c.active.length).toBeGreaterThan(0);
+      expect(c.seconds.perceive).toBeGreaterThan(0);
+    }
+    expect(result.trainable).toBe(Math.max(...result.reconfigurations.map((c: { trainable: number }) => c.trainable)));
+    const svg = readFileSync(join(dir, "configurations.svg"), "utf8");
+    const rows = new Set(result.reconfigurations.flatMap((c: { present: string[] }) => c.present)).size;
+    expect(svg.startsWith("<svg")).toBe(true);
+    expect(svg.match(/<rect x="\d+" y="\d+" width="17"/g)).toHaveLength(rows * 3);
+    // The adapter is a plain method: every module ever selected, no rule left to run.
+    const adapter = tensors(join(dir, "adapter.safetensors"));
+    expect(JSON.parse(adapter.metadata.method!).rules).toEqual([]);
+    const killed = join(work, "daf-killed");
+    await killAfterFirstEpoch(dafRun, killed);
+    const resumed = peft("train", dafRun, "--out", killed, "--resume", "--backend", "wasm");
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const again = JSON.parse(readFileSync(join(killed, "result.json"), "utf8"));
+    expect(again.metrics).toEqual(result.metrics);
+    expect(again.reconfigurations.map((c: { active: string[] }) => c.active)).toEqual(result.reconfigurations.map((c: { active: string[] }) => c.active));
+    for (const [name, t] of adapter.tensors) expect(toFloat32(tensors(join(killed, "adapter.safetensors")).tensors.get(name)!), name).toEqual(toFloat32(t));
   });
 });

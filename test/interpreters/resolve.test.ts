@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { resolveMethod, resolveSelector } from "../../src/interpreters/resolve.js";
 import { and, blocks, expectCount, glob, not, role } from "../../src/dsl/selector.js";
-import { combine, method, target } from "../../src/dsl/method.js";
-import { full, lowRank, parallelAdapter, permuted, quantized, scaleShift, sum } from "../../src/dsl/transform.js";
-import { bitFit, linearProbe, s2ft } from "../../src/methods/index.js";
-import { gradientEstimate, once } from "../../src/dsl/rule.js";
+import { combine, method, target, type Method } from "../../src/dsl/method.js";
+import { full, lowRank, parallelAdapter, permuted, quantized, rescale, scaleShift, sum } from "../../src/dsl/transform.js";
+import { bitFit, daf, linearProbe, s2ft } from "../../src/methods/index.js";
+import { dafCandidates, every, featureStatistics, gradientEstimate, once, reconfigure } from "../../src/dsl/rule.js";
+import { riftTerm } from "../../src/dsl/loss.js";
+import { countMethod } from "../../src/interpreters/count.js";
 import { vitB16 } from "../../src/models/vitConfig.js";
 
 const names = (sites: readonly { name: string }[]) => sites.map((s) => s.name);
@@ -57,5 +59,26 @@ describe("selectors and placement on ViT-B/16", () => {
     expect(() => resolveMethod(method({ targets: [target(role("q"), lowRank({ rank: 2 }))], rules: [once(gradientEstimate())] }), vitB16))
       .toThrowError(/rules\[0\]: gradientEstimate has nothing to set/);
     expect(resolveMethod(s2ft(), vitB16)).toHaveLength(24);
+  });
+
+  it("check a reconfigure rule before anything runs: the module, the ratios, the candidates, `every` only for it", () => {
+    const head = target(role("head"), full);
+    const bad: Array<[Method, RegExp]> = [
+      [method({ targets: [head], rules: [every(2, "epochs", reconfigure({ module: rescale() }))] }), /rules\[0\]\.action\.module: rescale\(kaiming init\) does not start at the identity/],
+      [method({ targets: [head], rules: [once(reconfigure({ module: full }))] }), /rules\[0\]\.action\.module: `full` has no ΔW/],
+      [method({ targets: [head], rules: [once(reconfigure({ ratios: { matrices: 0.5, vectors: 0.5, special: 0.3 } }))] }), /rules\[0\]\.action\.ratios: the ratios sum to 1\.3/],
+      [method({ targets: [head, target(role("v"), lowRank({ rank: 2 }))], rules: [once(reconfigure())] }), /rules\[0\]\.action\.candidates: blocks\.0\.attn\.qkv\.weight\[v\] is already adapted by targets\[1\]/],
+      [method({ targets: [head], rules: [once(reconfigure({ candidates: { ...dafCandidates, special: role("cls", "norm") } }))] }), /rules\[0\]\.action\.candidates\.special: blocks\.0\.norm1\.weight is already a vectors candidate/],
+      [method({ targets: [head], rules: [once(reconfigure()), every(3, "epochs", reconfigure())] }), /rules\[0\]: a method has at most one reconfigure rule/],
+      [method({ targets: [head], losses: [riftTerm()], rules: [every(3, "epochs", featureStatistics())] }), /rules\[0\]\.when: every 3 epochs is only for reconfigure/],
+    ];
+    for (const [m, message] of bad) expect(() => countMethod(m, vitB16)).toThrowError(message);
+    const ok = countMethod(combine(method({ targets: [head] }), daf()), vitB16);
+    // ViT-B/16: 72 LoRA-8 modules, 12·(4·768 + 2304 + 768 + 3072 + 768) + 768 + 768 + 768 vector entries, cls + pos.
+    const lora = 12 * (4 * 8 * 1536 + 2 * 8 * (768 + 3072));
+    const vectors = 12 * (4 * 768 + 2304 + 768 + 3072 + 768) + 3 * 768;
+    const special = 768 + 197 * 768;
+    expect(ok.reconfigured!.total).toBe(lora + vectors + special);
+    expect(ok.reconfigured!.budget.matrices).toBe(Math.floor(0.3 * 0.2 * (lora + vectors + special)));
   });
 });

@@ -29,8 +29,11 @@ export const train = (argv: readonly string[]): Promise<number> =>
         Effect.gen(function* () {
           const r = yield* runExperiment(input.experiment, { outDir: input.out, resume: input.resume, progress: streamProgress(), baseDir: input.baseDir });
           const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
-          process.stdout.write(`${r.name}: test accuracy ${pct(r.metrics.testAccuracy)}, val ${pct(r.metrics.valAccuracy)}, ${r.trainable.toLocaleString("en-US")} trainable (${r.trainablePercent.toFixed(3)}%), ${r.timings.trainSeconds.toFixed(1)}s training\n`);
-          process.stdout.write(`wrote ${input.out}/{result.json, adapter.safetensors, merged.safetensors, log.jsonl}\n`);
+          // A finished run written before reconfiguration records existed has none.
+          const dynamic = (r.reconfigurations ?? []).length > 0;
+          process.stdout.write(`${r.name}: test accuracy ${pct(r.metrics.testAccuracy)}, val ${pct(r.metrics.valAccuracy)}, ${r.trainable.toLocaleString("en-US")} trainable (${r.trainablePercent.toFixed(3)}%), ${r.timings.trainSeconds.toFixed(1)}s training`
+            + (dynamic ? `, ${r.timings.reconfigureSeconds.toFixed(1)}s reconfiguring (${pct(r.timings.reconfigureSeconds / r.timings.trainSeconds)} of training)` : "") + "\n");
+          process.stdout.write(`wrote ${input.out}/{result.json, adapter.safetensors, merged.safetensors, log.jsonl${dynamic ? ", configurations.svg" : ""}}\n`);
         }),
         input.backend,
       ),

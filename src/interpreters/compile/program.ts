@@ -55,6 +55,8 @@ const hostTensor = (data: AdapterValue, shape: readonly number[]): tf.Tensor =>
 export interface CompileOptions {
   /** Seed of the adapters' initial values. */
   readonly seed: number;
+  /** Sites whose tensors are kept in the forward pass but do not train (DAF's dropped modules). */
+  readonly frozenSites?: ReadonlySet<string>;
 }
 
 export const compile = (method: Method, backbone: Backbone, options: CompileOptions): Program => {
@@ -69,11 +71,12 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
     base.set(name, tf.keep(tf.tensor(w.data, viewShape(spec))));
   }
   const lossState = lossParams(method.losses, config);
+  const trains = (p: AdapterParam) => p.trainable && !(options.frozenSites?.has(p.placement.site.name) ?? false);
   const variables = new Map([
-    ...params.map((p) => [p.name, tf.tidy(() => tf.variable(hostTensor(initialValue(p, weights, options.seed), p.shape), p.trainable))] as const),
+    ...params.map((p) => [p.name, tf.tidy(() => tf.variable(hostTensor(initialValue(p, weights, options.seed), p.shape), trains(p)))] as const),
     ...lossState.map((p) => [p.name, tf.tidy(() => tf.variable(tf.zeros([...p.shape]), p.trainable))] as const),
   ]);
-  const mask = new Map([...params, ...lossState].map((p) => [p.name, p.trainable]));
+  const mask = new Map([...params.map((p) => [p.name, trains(p)] as const), ...lossState.map((p) => [p.name, p.trainable] as const)]);
   // Weight leaves fold into their parameter; module leaves (adapters) run beside the MLP of their block.
   const leavesByParam = new Map<string, PlacedLeaf[]>();
   const modulesByBlock = new Map<number, PlacedLeaf[]>();

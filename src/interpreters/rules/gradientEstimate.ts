@@ -1,21 +1,15 @@
-import * as tf from "@tensorflow/tfjs-core";
-import "../../ops/gradients.js";
 import type { GradientEstimate } from "../../dsl/rule.js";
-import { method, target } from "../../dsl/method.js";
-import { glob } from "../../dsl/selector.js";
-import { full } from "../../dsl/transform.js";
-import type { Backbone, HostTensor } from "../../models/backbone.js";
-import { epochBatches, type Batch, type Dataset } from "../../data/dataset.js";
+import type { Backbone } from "../../models/backbone.js";
+import { epochBatches, type Dataset } from "../../data/dataset.js";
 import { nearestNeighbourTour, pathEnergy } from "../../ops/nearestNeighbourTour.js";
 import { dft2MagnitudeHost } from "../../ops/hostFft.js";
 import { rng } from "../../util/random.js";
 import { weightedDistinct } from "../../util/weightedDistinct.js";
 import { adapterName, type AdapterValue } from "../adapterParams.js";
-import { compile, type Program } from "../compile/program.js";
-import { programLoss } from "../compile/loss.js";
+import type { Program } from "../compile/program.js";
+import { classMeanHead, headIsZero, preEstimate } from "./backboneGradient.js";
 import { leaves, wrapperNodes } from "../leaves.js";
 import { needsEstimate } from "../resolve.js";
-import type { Site } from "../../models/vitParams.js";
 
 /** What the estimate found at one site, kept in the adapter file as provenance. */
 export interface SiteEstimate {
@@ -50,61 +44,6 @@ const transpose = (x: Float64Array, m: number, n: number): Float64Array => {
   return y;
 };
 
-/** The head whose row c is the mean frozen feature of class c minus the overall mean (bias 0). */
-const classMeanHead = (program: Program, backbone: Backbone, batches: readonly Batch[], shape: readonly number[]): Backbone => {
-  const { width, classes } = backbone.config;
-  const sums = new Float64Array(classes * width);
-  const counts = new Float64Array(classes);
-  const all = new Float64Array(width);
-  for (const b of batches) {
-    const f = tf.tidy(() => program.pretrainedForward(tf.tensor4d(b.images, [b.count, ...shape] as [number, number, number, number])).preLogits);
-    const data = f.dataSync();
-    f.dispose();
-    for (let k = 0; k < b.count; k++) {
-      const c = b.labels[k]!;
-      counts[c]! += 1;
-      for (let d = 0; d < width; d++) {
-        sums[c * width + d]! += data[k * width + d]!;
-        all[d]! += data[k * width + d]!;
-      }
-    }
-  }
-  const total = counts.reduce((a, b) => a + b, 0);
-  const head = Float32Array.from({ length: classes * width }, (_, i) => {
-    const c = Math.floor(i / width);
-    return counts[c]! > 0 ? sums[i]! / counts[c]! - all[i % width]! / total : 0;
-  });
-  const weights = new Map<string, HostTensor>(backbone.weights);
-  weights.set("head.weight", { shape: [classes, width], data: head });
-  weights.set("head.bias", { shape: [classes], data: new Float32Array(classes) });
-  return { config: backbone.config, weights };
-};
-
-/** Eq. 4: ΔŴ = −Σ ∇W L of the frozen model over the batches, per site in its [dout, din] view (float64). */
-export const preEstimate = (backbone: Backbone, sites: readonly Site[], batches: readonly Batch[], shape: readonly number[]): Map<string, Float64Array> => {
-  const probe = compile(method({ targets: sites.map((s) => target(glob(s.name), full)) }), backbone, { seed: 0 });
-  const sums = new Map(sites.map((s) => [s.name, new Float64Array(s.shape[0]! * s.shape[1]!)]));
-  try {
-    const vars = probe.params.map((p) => ({ site: p.placement.site.name, v: probe.variables.get(p.name)! }));
-    for (const b of batches) {
-      const grads = tf.tidy(() => {
-        const images = tf.tensor4d(b.images, [b.count, ...shape] as [number, number, number, number]);
-        const { grads: g } = tf.variableGrads(() => programLoss(probe, images, tf.tensor1d(b.labels, "int32")).total, vars.map((x) => x.v));
-        return vars.map((x) => tf.keep(g[x.v.name]!));
-      });
-      grads.forEach((g, i) => {
-        const sum = sums.get(vars[i]!.site)!;
-        const data = g.dataSync();
-        for (let k = 0; k < sum.length; k++) sum[k]! -= data[k]!;
-        g.dispose();
-      });
-    }
-  } finally {
-    probe.dispose();
-  }
-  return sums;
-};
-
 /**
  * Run S²FT's prelude on a compiled program: estimate ΔŴ, then set every tour (Alg. 1) and every
  * weighted position set (Eq. 7) the method declares. Returns the new state values and the record.
@@ -113,8 +52,8 @@ export const gradientEstimate = (program: Program, backbone: Backbone, action: G
   const started = performance.now();
   const placements = program.placements.filter((p) => needsEstimate(p.transform));
   const batches = epochBatches(train, batchSize, action.seed, -1).slice(0, action.batches);
-  const headIsZero = [...backbone.weights.get("head.weight")!.data].every((x) => x === 0);
-  const through = headIsZero ? classMeanHead(program, backbone, batches, train.shape) : backbone;
+  const zeroHead = headIsZero(backbone);
+  const through = zeroHead ? classMeanHead(program, backbone, batches, train.shape) : backbone;
   const sites = [...new Map(placements.map((p) => [p.site.name, p.site])).values()];
   const estimates = preEstimate(through, sites, batches, train.shape);
   const values = program.values();
@@ -156,7 +95,7 @@ export const gradientEstimate = (program: Program, backbone: Backbone, action: G
     values,
     record: {
       rule: "once: gradientEstimate", batches: batches.length, examples: batches.reduce((s, b) => s + b.count, 0),
-      head: headIsZero ? "class means" : "as given", seconds: (performance.now() - started) / 1000, sites: records,
+      head: zeroHead ? "class means" : "as given", seconds: (performance.now() - started) / 1000, sites: records,
     },
   };
 };

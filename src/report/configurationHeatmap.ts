@@ -1,0 +1,71 @@
+import type { ReconfigurationRecord } from "../interpreters/rules/reconfigure.js";
+import { trainingUnits, type Unit } from "../interpreters/rules/decide.js";
+
+const escape = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+export interface HeatmapInput {
+  readonly records: readonly ReconfigurationRecord[];
+  /** Optimiser steps completed at the end of each epoch (history[].steps). */
+  readonly epochEnds: readonly number[];
+  readonly units: readonly Unit[];
+  readonly retain: "refocus" | "accumulate";
+}
+
+/**
+ * DAF's activation map (the paper's Figure 5) as an SVG: one row per unit that was ever selected,
+ * grouped by block, one column per epoch. Blue: trained during the epoch (shade = share of its
+ * steps); grey: holds a frozen module or tuned value; blank: untouched.
+ */
+export const configurationHeatmap = ({ records, epochEnds, units, retain }: HeatmapInput): string => {
+  const present = new Set(records.flatMap((r) => r.present));
+  const rows = units.filter((u) => present.has(u.name));
+  const epochs = epochEnds.length;
+  const cell = { w: 18, h: 12 };
+  const left = 250;
+  const top = 48;
+  const width = left + epochs * cell.w + 20;
+  const height = top + rows.length * cell.h + 56;
+  // Steps of epoch e: [epochEnds[e − 1], epochEnds[e]); record k governs [step_k, step_{k+1}).
+  const share = (unit: string, e: number): { training: number; holding: boolean } => {
+    const from = e === 0 ? 0 : epochEnds[e - 1]!;
+    const to = epochEnds[e]!;
+    let training = 0;
+    let holding = false;
+    records.forEach((r, k) => {
+      const end = k + 1 < records.length ? records[k + 1]!.step : Infinity;
+      const overlap = Math.min(end, to) - Math.max(r.step, from);
+      if (overlap <= 0) return;
+      if (trainingUnits(r, retain).includes(unit)) training += overlap;
+      else if (r.present.includes(unit)) holding = true;
+    });
+    return { training: to > from ? training / (to - from) : 0, holding };
+  };
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="10">`,
+    `<text x="${left}" y="16" font-size="12">Trained units per epoch (${records.length} reconfigurations, ${retain})</text>`,
+  ];
+  for (let e = 0; e < epochs; e++) {
+    parts.push(`<text x="${left + e * cell.w + cell.w / 2}" y="${top - 6}" text-anchor="middle">${e}</text>`);
+    const start = e === 0 ? 0 : epochEnds[e - 1]!;
+    if (records.some((r) => r.step >= start && r.step < epochEnds[e]!)) parts.push(`<path d="M${left + e * cell.w} ${top - 20}v6" stroke="#c00"/>`);
+  }
+  rows.forEach((u, i) => {
+    const y = top + i * cell.h;
+    const fresh = i === 0 || rows[i - 1]!.block !== u.block;
+    if (fresh && i > 0) parts.push(`<path d="M0 ${y}H${width}" stroke="#999" stroke-width="0.5"/>`);
+    parts.push(`<text x="${left - 6}" y="${y + cell.h - 2}" text-anchor="end">${escape(u.name)}</text>`);
+    for (let e = 0; e < epochs; e++) {
+      const { training, holding } = share(u.name, e);
+      const fill = training > 0 ? `rgba(31,90,200,${(0.25 + 0.75 * training).toFixed(3)})` : holding ? "#d6d6d6" : "#f7f7f7";
+      parts.push(`<rect x="${left + e * cell.w}" y="${y}" width="${cell.w - 1}" height="${cell.h - 1}" fill="${fill}"><title>${escape(u.name)}, epoch ${e}: ${training > 0 ? `trained ${(100 * training).toFixed(0)}% of steps` : holding ? "frozen, kept" : "untouched"}</title></rect>`);
+    }
+  });
+  const legendY = top + rows.length * cell.h + 20;
+  parts.push(
+    `<text x="${left + (epochs * cell.w) / 2}" y="${legendY}" text-anchor="middle">epoch (red tick: reconfiguration)</text>`,
+    `<rect x="${left}" y="${legendY + 10}" width="12" height="10" fill="rgba(31,90,200,1)"/><text x="${left + 16}" y="${legendY + 19}">trained</text>`,
+    `<rect x="${left + 70}" y="${legendY + 10}" width="12" height="10" fill="#d6d6d6"/><text x="${left + 86}" y="${legendY + 19}">frozen, kept in forward and merge</text>`,
+    "</svg>",
+  );
+  return `${parts.join("\n")}\n`;
+};
