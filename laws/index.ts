@@ -14,6 +14,7 @@ import { partitionCombine } from "./partitionCombine.js";
 import { referenceAgreement } from "./referenceAgreement.js";
 import { gradientAgreement } from "./gradientAgreement.js";
 import { lossAgreement } from "./lossAgreement.js";
+import { reconfigurationContinuity } from "./reconfigurationContinuity.js";
 
 export type { Law } from "./law.js";
 export { LawViolation } from "./violation.js";
@@ -21,7 +22,7 @@ export * from "./arbitraries.js";
 
 /** Every law, in the order `peft laws` reports them. */
 export const allLaws: readonly Law[] = [
-  codecRoundTrip, countMatchesProgram, identityAtInit, mergeEquivalence, referenceAgreement, lossAgreement, gradientAgreement, partitionCombine, noTensorLeak,
+  codecRoundTrip, countMatchesProgram, identityAtInit, mergeEquivalence, referenceAgreement, lossAgreement, gradientAgreement, partitionCombine, noTensorLeak, reconfigurationContinuity,
 ];
 
 export interface LawReport {

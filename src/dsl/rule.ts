@@ -60,6 +60,10 @@ export interface Rule {
   readonly action: Action;
 }
 
+/** Whether a rule runs before this step (0-based): `once` before the first, `every` at multiples of its period. */
+export const firesBefore = (when: When, at: { readonly epoch: number; readonly stepInEpoch: number; readonly step: number }): boolean =>
+  when._tag === "Once" ? at.step === 0 : when.unit === "epochs" ? at.stepInEpoch === 0 && at.epoch % when.n === 0 : at.step % when.n === 0;
+
 export const once = (action: Action): Rule => ({ when: { _tag: "Once" }, action });
 
 export const every = (n: number, unit: "epochs" | "steps", action: Action): Rule => ({ when: { _tag: "Every", n, unit }, action });

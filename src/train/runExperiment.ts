@@ -26,7 +26,7 @@ import { TfBackend } from "./backend.js";
 import { describePrelude, runPrelude, type PreludeRecord } from "../interpreters/rules/prelude.js";
 import { representationMetrics, type RepresentationMetrics } from "../interpreters/representation.js";
 import { showLoss, termNames } from "../dsl/loss.js";
-import type { When } from "../dsl/rule.js";
+import { firesBefore } from "../dsl/rule.js";
 import { candidateUnits, reconfigureRule } from "../interpreters/rules/units.js";
 import { compileConfiguration } from "../interpreters/rules/configuration.js";
 import { configurationOf, reconfigureCycle, type ReconfigurationRecord } from "../interpreters/rules/reconfigure.js";
@@ -72,10 +72,6 @@ export const outputFiles = (dir: string) => ({
   log: join(dir, "log.jsonl"),
   heatmap: join(dir, "configurations.svg"),
 });
-
-/** Whether a rule fires before this step: `once` before the first, `every` at multiples of its period. */
-const fires = (when: When, epoch: number, stepInEpoch: number, step: number): boolean =>
-  when._tag === "Once" ? step === 0 : when.unit === "epochs" ? stepInEpoch === 0 && epoch % when.n === 0 : step % when.n === 0;
 
 const io = <A>(path: string, f: () => A) =>
   Effect.try({ try: f, catch: (e) => new IoFailure({ path, reason: (e as Error).message }) });
@@ -191,7 +187,7 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
       const batches = epochBatches(data.train, exp.schedule.batchSize, exp.seed, epoch);
       for (const [i, b] of batches.entries()) {
         const step = epoch * stepsPerEpoch + i;
-        if (cycle !== null && fires(dynamic!.rule.when, epoch, i, step)) {
+        if (cycle !== null && firesBefore(dynamic!.rule.when, { epoch, stepInEpoch: i, step })) {
           const r0 = performance.now();
           const { program, record: rec } = reconfigureCycle(cycle, live.program, reconfigurations.at(-1), { epoch, step });
           live.train.dispose();

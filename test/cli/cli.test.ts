@@ -99,7 +99,7 @@ describe("peft CLI", () => {
     const r = peft("laws", lora, "--runs", "2");
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("✓ merge equivalence (2 runs)");
-    expect(r.stdout).toContain("all 9 laws hold");
+    expect(r.stdout).toContain("all 10 laws hold");
   });
 
   const run = join(work, "run");

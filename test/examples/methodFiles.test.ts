@@ -10,6 +10,7 @@ const files = {
   s2ft: methods.s2ft(), bitfit: methods.bitFit(), "bi-lora": methods.biLoRA(), rlrr: methods.rlrr(), ssf: methods.ssf(),
   adaptformer: methods.adaptFormer(), "bi-adaptformer": methods.biAdaptFormer(),
   baft: methods.baft(), rift: methods.rift(), "rift-star": methods.riftStar(), rsc: methods.rsc(), l2sp: methods.l2sp(),
+  daf: methods.daf(), "daf-static": methods.daf({ interval: null }), "daf-naive": methods.daf({ analysis: "pristine" }), "daf-accumulate": methods.daf({ retain: "accumulate" }),
 };
 
 describe("examples/methods", () => {

@@ -2,7 +2,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import { checkLaws } from "../../laws/index.js";
 import { combine } from "../../src/dsl/method.js";
-import { adaptFormer, biAdaptFormer, biLoRA, bitFit, fourierFT, fullFineTuning, linearProbe, lora, rlrr, s2ft, ssf } from "../../src/methods/index.js";
+import { adaptFormer, baft, biAdaptFormer, biLoRA, bitFit, daf, fourierFT, fullFineTuning, linearProbe, lora, rlrr, s2ft, ssf } from "../../src/methods/index.js";
+import { lowRank, rescale } from "../../src/dsl/transform.js";
 import { useBackend } from "./backend.js";
 import type { BackendName } from "../../src/train/backend.js";
 
@@ -22,6 +23,8 @@ export const namedMethods = {
   "Bi-AdaptFormer (bottleneck 3, s = 2) + LoRA": combine(biAdaptFormer({ bottleneck: 3, scale: 2 }), lora({ rank: 2 })),
   "S²FT (n = 4 per matrix, α = 4) + head": combine(s2ft({ coefficients: 4, alpha: 4, batches: 2 }), linearProbe()),
   "full fine-tuning": fullFineTuning(),
+  "DAF (LoRA r2, τ = 0.5) + head": combine(daf({ budget: 0.5, module: lowRank({ rank: 2, alpha: 1, scaling: "alpha" }) }), linearProbe()),
+  "DAF-Accumulate over RLRR rescaling (zero init) + head + BAFT": combine(daf({ budget: 0.5, module: rescale({ init: "zeros" }), retain: "accumulate" }), linearProbe(), baft()),
 };
 
 /** Every law on every shipped method, on one backend. */
