@@ -5,7 +5,6 @@ import { compile } from "../../src/interpreters/compile/program.js";
 import { gradientEstimate } from "../../src/interpreters/rules/gradientEstimate.js";
 import { preEstimate } from "../../src/interpreters/rules/backboneGradient.js";
 import { referenceForward } from "../../src/interpreters/reference/forward.js";
-import { vitForward64 } from "../../src/interpreters/reference/vit64.js";
 import { resolveSelector } from "../../src/interpreters/resolve.js";
 import { role } from "../../src/dsl/selector.js";
 import { randomVit } from "../../src/models/randomVit.js";
@@ -19,6 +18,7 @@ import { rng } from "../../src/util/random.js";
 import { readHost } from "../../src/util/hostRead.js";
 import { useBackend } from "../support/backend.js";
 import { expectClose } from "../support/close.js";
+import { crossEntropy64 } from "../support/crossEntropy64.js";
 
 describe("S²FT's gradient pre-estimate (a `once` rule)", () => {
   useBackend();
@@ -32,16 +32,7 @@ describe("S²FT's gradient pre-estimate (a `once` rule)", () => {
     const estimate = preEstimate(backbone, [site], batches, [4, 4, 1]).get(site.name)!;
     const weights64 = new Map([...backbone.weights].map(([k, v]) => [k, Float64Array.from(v.data)]));
     const qkv = weights64.get("blocks.0.attn.qkv.weight")!;
-    const loss = () => batches.reduce((sum, b) => {
-      const logits = vitForward64(config, weights64, Float64Array.from(b.images), b.count).logits;
-      let ce = 0;
-      for (let k = 0; k < b.count; k++) {
-        const row = Array.from(logits.subarray(3 * k, 3 * k + 3));
-        const max = Math.max(...row);
-        ce += Math.log(row.reduce((s, x) => s + Math.exp(x - max), 0)) + max - row[b.labels[k]!]!;
-      }
-      return sum + ce / b.count;
-    }, 0);
+    const loss = () => crossEntropy64(config, weights64, batches);
     for (const entry of [0, 5, 15]) {
       const at = site.rows![0] * 4 + entry;
       const w = qkv[at]!;

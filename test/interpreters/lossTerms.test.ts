@@ -19,7 +19,6 @@ import type { Dataset } from "../../src/data/dataset.js";
 import { rng } from "../../src/util/random.js";
 import { readHost } from "../../src/util/hostRead.js";
 import { randomAdapterValues } from "../../laws/setting.js";
-import { randomLossValues } from "../../laws/referenceLosses.js";
 import { useBackend } from "../support/backend.js";
 import { expectClose } from "../support/close.js";
 

@@ -14,17 +14,16 @@ import { compileConfiguration, configuredMethod, migrate, trainableCount } from 
 import { sensitivity } from "../../src/interpreters/rules/sensitivity.js";
 import { mergedBackbone } from "../../src/interpreters/merge.js";
 import { adaptedWeights64 } from "../../src/interpreters/reference/adapt64.js";
-import { vitForward64 } from "../../src/interpreters/reference/vit64.js";
 import { randomVit } from "../../src/models/randomVit.js";
 import { sizeOf, vitSites } from "../../src/models/vitParams.js";
 import type { VitConfig } from "../../src/models/vitConfig.js";
-import type { Backbone } from "../../src/models/backbone.js";
 import { siteValues } from "../../src/interpreters/adapterParams.js";
 import { readHost } from "../../src/util/hostRead.js";
 import { rng } from "../../src/util/random.js";
 import { randomAdapterValues, randomImages } from "../../laws/setting.js";
 import { useBackend } from "../support/backend.js";
 import { expectClose } from "../support/close.js";
+import { crossEntropy64 } from "../support/crossEntropy64.js";
 
 const config: VitConfig = { image: 8, channels: 1, patch: 4, width: 8, depth: 2, heads: 2, mlpRatio: 2, classes: 3, layerNormEps: 1e-6, gelu: "erf" };
 const backbone = randomVit(config, 11);
@@ -154,16 +153,7 @@ describe("DAF's perceive: context-aware sensitivity s = Σ|∂L/∂w · w| (Eq. 
     const scores = sensitivity(program, backbone, a, units.filter((u) => chosen.includes(u.name)), batches, [8, 8, 1]);
     const values = program.values();
     const weights64 = adaptedWeights64(configuredMethod(head, a, units, configuration), config, backbone.weights, values);
-    const loss = () => batches.reduce((sum, b) => {
-      const out = vitForward64(config, weights64, Float64Array.from(b.images), b.count).logits;
-      let ce = 0;
-      for (let k = 0; k < b.count; k++) {
-        const row = Array.from(out.subarray(3 * k, 3 * k + 3));
-        const max = Math.max(...row);
-        ce += Math.log(row.reduce((s, x) => s + Math.exp(x - max), 0)) + max - row[b.labels[k]!]!;
-      }
-      return sum + ce / b.count;
-    }, 0);
+    const loss = () => crossEntropy64(config, weights64, batches);
     const sites = new Map(vitSites(config).map((s) => [s.name, s]));
     for (const name of chosen) {
       const site = sites.get(name)!;
