@@ -12,17 +12,19 @@ export interface HeatmapInput {
 }
 
 /**
- * DAF's activation map (the paper's Figure 5) as an SVG: one row per unit that was ever selected,
- * grouped by block, one column per epoch. Blue: trained during the epoch (shade = share of its
- * steps); grey: holds a frozen module or tuned value; blank: untouched.
+ * DAF's activation map (the paper's Figure 5) as an SVG, one column per epoch. Top: blocks × epochs,
+ * shaded by the scalars trained in the block (step-weighted, relative to the largest cell).
+ * Below: one row per unit that was ever selected, grouped by block. Blue: trained during the
+ * epoch (shade = share of its steps); grey: holds a frozen module or tuned value; blank: untouched.
  */
 export const configurationHeatmap = ({ records, epochEnds, units, retain }: HeatmapInput): string => {
   const present = new Set(records.flatMap((r) => r.present));
   const rows = units.filter((u) => present.has(u.name));
+  const blocks = [...new Set(units.map((u) => u.block))];
   const epochs = epochEnds.length;
   const cell = { w: 18, h: 12 };
   const left = 250;
-  const top = 48;
+  const top = 48 + blocks.length * cell.h + 16;
   const width = left + epochs * cell.w + 20;
   const height = top + rows.length * cell.h + 56;
   // Steps of epoch e: [epochEnds[e − 1], epochEnds[e]); record k governs [step_k, step_{k+1}).
@@ -49,6 +51,14 @@ export const configurationHeatmap = ({ records, epochEnds, units, retain }: Heat
     const start = e === 0 ? 0 : epochEnds[e - 1]!;
     if (records.some((r) => r.step >= start && r.step < epochEnds[e]!)) parts.push(`<path d="M${left + e * cell.w} ${top - 20}v6" stroke="#c00"/>`);
   }
+  const blockLoad = blocks.map((b) => Array.from({ length: epochs }, (_, e) => units.filter((u) => u.block === b).reduce((n, u) => n + u.cost * share(u.name, e).training, 0)));
+  const peak = Math.max(1e-9, ...blockLoad.flat());
+  blocks.forEach((b, i) => {
+    const y = 48 + i * cell.h;
+    const label = b === null ? "embeddings, final norm" : `block ${b}`;
+    parts.push(`<text x="${left - 6}" y="${y + cell.h - 2}" text-anchor="end" font-weight="bold">${label}</text>`);
+    blockLoad[i]!.forEach((load, e) => parts.push(`<rect x="${left + e * cell.w}" y="${y}" width="${cell.w - 1}" height="${cell.h - 1}" fill="rgba(200,80,20,${(load / peak).toFixed(3)})" stroke="#eee"><title>${label}, epoch ${e}: ${Math.round(load)} scalars trained</title></rect>`));
+  });
   rows.forEach((u, i) => {
     const y = top + i * cell.h;
     const fresh = i === 0 || rows[i - 1]!.block !== u.block;

@@ -289,7 +289,8 @@ describe("peft CLI", () => {
     const svg = readFileSync(join(dir, "configurations.svg"), "utf8");
     const rows = new Set(result.reconfigurations.flatMap((c: { present: string[] }) => c.present)).size;
     expect(svg.startsWith("<svg")).toBe(true);
-    expect(svg.match(/<rect x="\d+" y="\d+" width="17"/g)).toHaveLength(rows * 3);
+    // Five block rows (embeddings and final norm, blocks 0–3) over the unit rows, three epochs each.
+    expect(svg.match(/<rect x="\d+" y="\d+" width="17"/g)).toHaveLength((5 + rows) * 3);
     // The adapter is a plain method: every module ever selected, no rule left to run.
     const adapter = tensors(join(dir, "adapter.safetensors"));
     expect(JSON.parse(adapter.metadata.method!).rules).toEqual([]);
