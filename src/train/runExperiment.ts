@@ -29,7 +29,7 @@ import { showLoss, termNames } from "../dsl/loss.js";
 import { firesBefore } from "../dsl/rule.js";
 import { candidateUnits, reconfigureRule } from "../interpreters/rules/units.js";
 import { compileConfiguration } from "../interpreters/rules/configuration.js";
-import { configurationOf, reconfigureCycle, type ReconfigurationRecord } from "../interpreters/rules/reconfigure.js";
+import { configurationOf, describeReconfiguration, reconfigureCycle, type ReconfigurationRecord } from "../interpreters/rules/reconfigure.js";
 import { configurationHeatmap } from "../report/configurationHeatmap.js";
 
 export interface RunOptions {
@@ -197,8 +197,7 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
           reconfigurations.push(rec);
           reconfigureSeconds += (performance.now() - r0) / 1000;
           yield* io(files.log, () => appendFileSync(files.log, `${JSON.stringify({ type: "reconfigure", ...rec })}\n`));
-          const s = rec.seconds;
-          o.progress.info(`reconfigure ${rec.index} before epoch ${epoch}: ${rec.active.length} units train (${rec.selected.matrices}/${rec.selected.vectors}/${rec.selected.special} of budget ${rec.budget.matrices}/${rec.budget.vectors}/${rec.budget.special}), ${rec.present.length} carry state, ${rec.trainable.toLocaleString("en-US")} trainable; perceive ${s.perceive.toFixed(2)}s, decide ${s.decide.toFixed(3)}s, execute ${s.execute.toFixed(2)}s`);
+          o.progress.info(describeReconfiguration(rec));
         }
         const { program, train } = live;
         const lr = learningRate(exp.schedule, opt, step, stepsPerEpoch);

@@ -27,6 +27,15 @@ export interface ReconfigurationRecord {
   readonly seconds: { readonly perceive: number; readonly decide: number; readonly execute: number };
 }
 
+/** One progress line: what trains now against the budgets, and what each phase cost. */
+export const describeReconfiguration = (r: ReconfigurationRecord): string => {
+  const spent = categories.map((c) => r.selected[c]).join("/");
+  const limit = categories.map((c) => r.budget[c]).join("/");
+  const s = r.seconds;
+  return `reconfigure ${r.index} before epoch ${r.epoch}: ${r.active.length} units selected (${spent} of budget ${limit}), ${r.present.length} carry state, `
+    + `${r.trainable.toLocaleString("en-US")} trainable; perceive ${s.perceive.toFixed(2)}s, decide ${s.decide.toFixed(3)}s, execute ${s.execute.toFixed(2)}s`;
+};
+
 export const configurationOf = (r: ReconfigurationRecord | undefined): Configuration => ({ active: r?.active ?? [], present: r?.present ?? [] });
 
 export interface Cycle {
