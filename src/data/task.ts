@@ -1,4 +1,6 @@
-import type { Task } from "../dsl/experiment.js";
+import { taskClasses, type Task } from "../dsl/experiment.js";
+import { fromU8, type Image } from "./miniVtab/raster.js";
+import { MiniVtabError, miniVtabSplits, type Examples } from "./miniVtab/build.js";
 import type { VitConfig } from "../models/vitConfig.js";
 import { rng, shuffled } from "../util/random.js";
 import type { Dataset } from "./dataset.js";
@@ -20,31 +22,32 @@ export class TaskError extends Error {
 }
 
 /**
- * Normalise 28×28 digits and fit them to the backbone: centred zero-padding (or a centre crop)
- * to `image` pixels, grey copied into every channel.
+ * Normalise 28×28 images with values in [0, 1] and fit them to the backbone: centred padding
+ * (or a centre crop) to `image` pixels, grey copied into every channel.
  */
-const toDataset = (src: MnistSplit, picks: readonly number[], labelOf: (digit: number) => number, c: VitConfig): Dataset => {
+const toDataset = (pictures: readonly Image[], labels: readonly number[], c: VitConfig): Dataset => {
   const side = c.image;
   const offset = Math.floor((side - mnistSide) / 2);
   const background = (0 - mean) / std;
   const size = side * side * c.channels;
-  const images = new Float32Array(picks.length * size).fill(background);
-  const labels = new Int32Array(picks.length);
-  picks.forEach((idx, k) => {
-    labels[k] = labelOf(src.labels[idx]!);
+  const images = new Float32Array(pictures.length * size).fill(background);
+  pictures.forEach((picture, k) => {
     for (let y = 0; y < side; y++) {
       const sy = y - offset;
       if (sy < 0 || sy >= mnistSide) continue;
       for (let x = 0; x < side; x++) {
         const sx = x - offset;
         if (sx < 0 || sx >= mnistSide) continue;
-        const v = (src.images[idx * mnistSide * mnistSide + sy * mnistSide + sx]! / 255 - mean) / std;
+        const v = (picture[sy * mnistSide + sx]! - mean) / std;
         for (let ch = 0; ch < c.channels; ch++) images[k * size + (y * side + x) * c.channels + ch] = v;
       }
     }
   });
-  return { images, labels, count: picks.length, shape: [side, side, c.channels] };
+  return { images, labels: Int32Array.from(labels), count: pictures.length, shape: [side, side, c.channels] };
 };
+
+const digitsDataset = (src: MnistSplit, picks: readonly number[], labelOf: (digit: number) => number, c: VitConfig): Dataset =>
+  toDataset(picks.map((i) => fromU8(src.images, i)), picks.map((i) => labelOf(src.labels[i]!)), c);
 
 const indicesOf = (src: MnistSplit, digits: readonly number[]): number[] => {
   const wanted = new Set(digits);
@@ -54,11 +57,21 @@ const indicesOf = (src: MnistSplit, digits: readonly number[]): number[] => {
 };
 
 /**
- * A VTAB-1k-style task: train and val drawn without overlap from the standard train split of
+ * A task's train, val and test data. Mnist, VTAB-1k-style: train and val drawn without overlap from the standard train split of
  * the chosen digits (a fixed seed, so every run sees the same split), test = the standard test
  * split of those digits. Few-shot takes `shots` train examples per class.
  */
 export const buildTask = (task: Task, c: VitConfig): TaskData => {
+  if (task._tag === "MiniVtab") {
+    let splits: ReturnType<typeof miniVtabSplits>;
+    try {
+      splits = miniVtabSplits(task.name, task.split, task.seed, task.testSize);
+    } catch (e) {
+      throw e instanceof MiniVtabError ? new TaskError(e.message) : e;
+    }
+    const data = (x: Examples) => toDataset(x.images, x.labels, c);
+    return { train: data(splits.train), val: data(splits.val), test: data(splits.test), classes: taskClasses(task) };
+  }
   const labelOf = (d: number) => task.digits.indexOf(d);
   const train = mnist("train");
   const test = mnist("test");
@@ -81,9 +94,9 @@ export const buildTask = (task: Task, c: VitConfig): TaskData => {
   const testAll = indicesOf(test, task.digits);
   const testPicks = task.testLimit === null ? testAll : shuffled(testAll, rng(task.seed, "test")).slice(0, task.testLimit).sort((a, b) => a - b);
   return {
-    train: toDataset(train, trainPicks, labelOf, c),
-    val: toDataset(train, valPicks, labelOf, c),
-    test: toDataset(test, testPicks, labelOf, c),
+    train: digitsDataset(train, trainPicks, labelOf, c),
+    val: digitsDataset(train, valPicks, labelOf, c),
+    test: digitsDataset(test, testPicks, labelOf, c),
     classes: task.digits.length,
   };
 };

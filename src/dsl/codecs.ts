@@ -5,6 +5,7 @@ import { defaultSpectralPositions, type PermutationInit, type SpectralPositions,
 import type { Method, Target } from "./method.js";
 import type { Layers, LossTerm } from "./loss.js";
 import { dafCandidates, reconfigure, type Category, type Rule } from "./rule.js";
+import { miniVtabNames, type MiniVtabName } from "./miniVtab.js";
 import { defaultMetrics, type AdamW, type Backbone, type Experiment, type LrShape, type Metrics, type Schedule, type Split, type Task } from "./experiment.js";
 import {
   finite, intAtLeast, integer, literalOf, nonNegative, nullable, numberIn, positive, struct, taggedUnion, unitInterval, withDefault,
@@ -142,6 +143,13 @@ export const TaskCodec: t.Type<Task> = taggedUnion<Task>("task", () => ({
     split: withDefault(SplitCodec, { _tag: "Vtab1k", train: 800, val: 200 }),
     seed: withDefault(integer, 0),
     testLimit: withDefault(nullable(intAtLeast(1)), null),
+  }),
+  MiniVtab: struct("MiniVtab", {
+    _tag: tag("MiniVtab"),
+    name: literalOf("name", miniVtabNames as [MiniVtabName, ...MiniVtabName[]]),
+    split: withDefault(SplitCodec, { _tag: "Vtab1k", train: 800, val: 200 }),
+    seed: withDefault(integer, 0),
+    testSize: withDefault(intAtLeast(1), 2000),
   }),
 }));
 

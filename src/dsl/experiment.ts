@@ -1,20 +1,26 @@
 import type { Method } from "./method.js";
+import { miniVtabTasks, type MiniVtabName } from "./miniVtab.js";
 
 /** How a class-subset task is split, VTAB-1k style or k-shot per class. */
 export type Split =
   | { readonly _tag: "Vtab1k"; readonly train: number; readonly val: number }
   | { readonly _tag: "FewShot"; readonly shots: number; readonly val: number };
 
-/** A classification task built from real data. Labels are re-indexed 0..k-1 in `digits` order. */
-export type Task = {
-  readonly _tag: "Mnist";
-  readonly digits: readonly number[];
-  readonly split: Split;
-  /** Seed of the train/val sampler: fixed across runs, like VTAB-1k's published splits. */
-  readonly seed: number;
-  /** Cap on test-split size (null: the whole standard test split of those digits). */
-  readonly testLimit: number | null;
-};
+/**
+ * A classification task. `Mnist`: the chosen digits, labels re-indexed 0..k-1 in `digits` order.
+ * `MiniVtab`: a task of the mini-VTAB benchmark (src/dsl/miniVtab.ts), `testSize` test examples.
+ */
+export type Task =
+  | {
+    readonly _tag: "Mnist";
+    readonly digits: readonly number[];
+    readonly split: Split;
+    /** Seed of the train/val sampler: fixed across runs, like VTAB-1k's published splits. */
+    readonly seed: number;
+    /** Cap on test-split size (null: the whole standard test split of those digits). */
+    readonly testLimit: number | null;
+  }
+  | { readonly _tag: "MiniVtab"; readonly name: MiniVtabName; readonly split: Split; readonly seed: number; readonly testSize: number };
 
 export interface AdamW {
   readonly _tag: "AdamW";
@@ -76,4 +82,7 @@ export interface Experiment {
   readonly seed: number;
 }
 
-export const taskClasses = (task: Task): number => task.digits.length;
+export const taskClasses = (task: Task): number => (task._tag === "Mnist" ? task.digits.length : miniVtabTasks[task.name].classes);
+
+/** A short name for tables and logs. */
+export const taskName = (task: Task): string => (task._tag === "Mnist" ? `mnist-${task.digits.join("")}` : task.name);

@@ -8,6 +8,7 @@ import { runCommand, withInput } from "../runCommand.js";
 import { table } from "../table.js";
 import { runExperiment, type RunResult } from "../../train/runExperiment.js";
 import { streamProgress } from "../../train/progress.js";
+import { taskName } from "../../dsl/experiment.js";
 import { BadInput } from "../../train/errors.js";
 import { packageRoot } from "../../util/packageRoot.js";
 import { readBackboneFile, backbonePath } from "../../train/loadBackbone.js";
@@ -59,7 +60,7 @@ export const demo = (argv: readonly string[]): Promise<number> =>
         Effect.gen(function* () {
           const log = process.stderr;
           const data = input.experiments[0]!.experiment.data;
-          log.write(`peft demo: adapt a ViT pretrained on MNIST digits 0-4 to digits ${data.digits.join(",")} from ${data.split._tag === "Vtab1k" ? data.split.train : "few"} training images\n`);
+          log.write(`peft demo: adapt a ViT pretrained on MNIST digits 0-4 to ${taskName(data)} from ${data.split._tag === "Vtab1k" ? data.split.train : "few"} training images\n`);
           const runs: { label: string; result: RunResult }[] = [];
           for (const e of input.experiments) {
             log.write(`\n── ${e.label} (${e.file}) ──\n`);
