@@ -1,5 +1,4 @@
 import { taskClasses, type Task } from "../dsl/experiment.js";
-import { fromU8, type Image } from "./miniVtab/raster.js";
 import { MiniVtabError, miniVtabSplits, type Examples } from "./miniVtab/build.js";
 import type { VitConfig } from "../models/vitConfig.js";
 import { rng, shuffled } from "../util/random.js";
@@ -22,32 +21,32 @@ export class TaskError extends Error {
 }
 
 /**
- * Normalise 28×28 images with values in [0, 1] and fit them to the backbone: centred padding
+ * Normalise 28×28 images (pixel k, i in [0, 1]) and fit them to the backbone: centred padding
  * (or a centre crop) to `image` pixels, grey copied into every channel.
  */
-const toDataset = (pictures: readonly Image[], labels: readonly number[], c: VitConfig): Dataset => {
+const toDataset = (labels: readonly number[], pixel: (k: number, i: number) => number, c: VitConfig): Dataset => {
   const side = c.image;
   const offset = Math.floor((side - mnistSide) / 2);
   const background = (0 - mean) / std;
   const size = side * side * c.channels;
-  const images = new Float32Array(pictures.length * size).fill(background);
-  pictures.forEach((picture, k) => {
+  const images = new Float32Array(labels.length * size).fill(background);
+  labels.forEach((_, k) => {
     for (let y = 0; y < side; y++) {
       const sy = y - offset;
       if (sy < 0 || sy >= mnistSide) continue;
       for (let x = 0; x < side; x++) {
         const sx = x - offset;
         if (sx < 0 || sx >= mnistSide) continue;
-        const v = (picture[sy * mnistSide + sx]! - mean) / std;
+        const v = (pixel(k, sy * mnistSide + sx) - mean) / std;
         for (let ch = 0; ch < c.channels; ch++) images[k * size + (y * side + x) * c.channels + ch] = v;
       }
     }
   });
-  return { images, labels: Int32Array.from(labels), count: pictures.length, shape: [side, side, c.channels] };
+  return { images, labels: Int32Array.from(labels), count: labels.length, shape: [side, side, c.channels] };
 };
 
 const digitsDataset = (src: MnistSplit, picks: readonly number[], labelOf: (digit: number) => number, c: VitConfig): Dataset =>
-  toDataset(picks.map((i) => fromU8(src.images, i)), picks.map((i) => labelOf(src.labels[i]!)), c);
+  toDataset(picks.map((i) => labelOf(src.labels[i]!)), (k, i) => src.images[picks[k]! * mnistSide * mnistSide + i]! / 255, c);
 
 const indicesOf = (src: MnistSplit, digits: readonly number[]): number[] => {
   const wanted = new Set(digits);
@@ -69,7 +68,7 @@ export const buildTask = (task: Task, c: VitConfig): TaskData => {
     } catch (e) {
       throw e instanceof MiniVtabError ? new TaskError(e.message) : e;
     }
-    const data = (x: Examples) => toDataset(x.images, x.labels, c);
+    const data = (x: Examples) => toDataset(x.labels, (k, i) => x.images[k]![i]!, c);
     return { train: data(splits.train), val: data(splits.val), test: data(splits.test), classes: taskClasses(task) };
   }
   const labelOf = (d: number) => task.digits.indexOf(d);
