@@ -5,6 +5,7 @@ import { forward, forwardUsage } from "./commands/forward.js";
 import { laws, lawsUsage } from "./commands/laws.js";
 import { pretrain, pretrainUsage } from "./commands/pretrain.js";
 import { train, trainUsage } from "./commands/train.js";
+import { sweep, sweepUsage } from "./commands/sweep.js";
 
 const commands: Record<string, { readonly run: (argv: readonly string[]) => Promise<number>; readonly usage: string; readonly what: string }> = {
   train: { run: train, usage: trainUsage, what: "fine-tune a backbone with a method; writes result.json, adapter/merged safetensors, log.jsonl" },
@@ -13,6 +14,7 @@ const commands: Record<string, { readonly run: (argv: readonly string[]) => Prom
   laws: { run: laws, usage: lawsUsage, what: "check the property-based laws on a method" },
   forward: { run: forward, usage: forwardUsage, what: "logits of a checkpoint (optionally with an unmerged adapter) on images" },
   pretrain: { run: pretrain, usage: pretrainUsage, what: "train the small demo ViT from scratch on a source task" },
+  sweep: { run: sweep, usage: sweepUsage, what: "run methods × parameters × tasks × seeds in worker processes; resumable, one JSONL row per job" },
   demo: { run: demo, usage: demoUsage, what: "fine-tune the default backbone on a new task with linear probe, full and LoRA; print a table" },
 };
 
@@ -20,6 +22,13 @@ const help = (): string =>
   ["peft — PEFT methods for vision transformers as typed descriptions, compiled to TensorFlow.js", "", "commands:",
     ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(9)} ${c.what}\n            ${c.usage}`),
     "", "exit codes: 0 ok, 1 failure, 2 bad input (nothing written), 3 loss or gradient not finite (last good checkpoint kept)"].join("\n");
+
+// A worker of `peft sweep` has an IPC channel to it: when the sweep dies, the worker stops too.
+// The channel must not keep a finished worker alive.
+if (process.send !== undefined) {
+  process.on("disconnect", () => process.exit(130));
+  process.channel?.unref();
+}
 
 const [name, ...argv] = process.argv.slice(2);
 if (name === undefined || name === "help" || name === "--help" || name === "-h") {

@@ -1,0 +1,69 @@
+import { appendFileSync, existsSync, readFileSync, truncateSync } from "node:fs";
+import type { RunResult } from "../train/runExperiment.js";
+import type { Job } from "./sweep.js";
+
+/** One finished job, one line of a results file. */
+export interface Row {
+  readonly id: string;
+  readonly name: string;
+  readonly sweep: string;
+  readonly method: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly task: string;
+  readonly group: string;
+  readonly seed: number;
+  readonly status: "ok" | "failed";
+  /** Where the run's files are, relative to the results file. */
+  readonly runDir: string;
+  readonly testAccuracy?: number;
+  readonly valAccuracy?: number;
+  readonly trainable?: number;
+  readonly trainablePercent?: number;
+  readonly trainSeconds?: number;
+  readonly reconfigureSeconds?: number;
+  readonly sim?: number;
+  /** Per epoch: training loss and validation accuracy (the report's training curves). */
+  readonly curve?: readonly { readonly epoch: number; readonly trainLoss: number; readonly valAccuracy: number }[];
+  /** Why a failed job failed: the exit code and the last lines it wrote. */
+  readonly error?: string;
+  readonly finishedAt: string;
+}
+
+export const okRow = (job: Job, sweep: string, runDir: string, r: RunResult): Row => ({
+  id: job.id, name: job.name, sweep, method: job.method, params: job.params, task: job.task, group: job.group, seed: job.seed, status: "ok", runDir,
+  testAccuracy: r.metrics.testAccuracy, valAccuracy: r.metrics.valAccuracy, trainable: r.trainable, trainablePercent: r.trainablePercent,
+  trainSeconds: r.timings.trainSeconds, ...(r.timings.reconfigureSeconds > 0 ? { reconfigureSeconds: r.timings.reconfigureSeconds } : {}),
+  ...(r.representation ? { sim: r.representation.sim } : {}),
+  curve: r.history.map((h) => ({ epoch: h.epoch, trainLoss: h.trainLoss, valAccuracy: h.valAccuracy })),
+  finishedAt: new Date().toISOString(),
+});
+
+export const failedRow = (job: Job, sweep: string, runDir: string, error: string): Row => ({
+  id: job.id, name: job.name, sweep, method: job.method, params: job.params, task: job.task, group: job.group, seed: job.seed, status: "failed", runDir, error,
+  finishedAt: new Date().toISOString(),
+});
+
+/** The rows of a results file; a last line cut short by a crash is ignored. */
+export const readRows = (path: string): Row[] => {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, "utf8").split("\n").flatMap((line) => {
+    if (line.trim() === "") return [];
+    try {
+      return [JSON.parse(line) as Row];
+    } catch {
+      return [];
+    }
+  });
+};
+
+/**
+ * Append one row as one write of one line. A line cut short by an earlier crash is dropped first,
+ * so the file stays one complete JSON object per line.
+ */
+export const appendRow = (path: string, row: Row): void => {
+  if (existsSync(path)) {
+    const text = readFileSync(path, "utf8");
+    if (text.length > 0 && !text.endsWith("\n")) truncateSync(path, Buffer.byteLength(text.slice(0, text.lastIndexOf("\n") + 1)));
+  }
+  appendFileSync(path, `${JSON.stringify(row)}\n`);
+};

@@ -1,0 +1,102 @@
+import * as t from "io-ts";
+import { createHash } from "node:crypto";
+import { resolve } from "node:path";
+import { isLeft } from "fp-ts/lib/Either.js";
+import { decodeExperiment, decodeWith, ExperimentCodec } from "../dsl/codecs.js";
+import { intAtLeast, integer, struct, withDefault } from "../dsl/codecKit.js";
+import { taskName, type Experiment } from "../dsl/experiment.js";
+import { miniVtabTasks } from "../dsl/miniVtab.js";
+import { BadInput } from "../train/errors.js";
+
+/** Values to try per JSON path of the experiment (`optimizer.lr`, `method.losses[0].weight`): every combination runs. */
+const GridCodec = t.record(t.string, t.array(t.unknown));
+
+const MethodEntryCodec = struct("method entry", {
+  /** The method as JSON, or a path to a method (or experiment) file relative to the sweep file. */
+  method: t.unknown,
+  grid: withDefault(GridCodec, {}),
+  /** Explicit points (a list instead of, or times, the grid): each an object of path → value. */
+  points: withDefault(t.array(t.record(t.string, t.unknown)), [{}]),
+});
+
+export const SweepCodec = struct("sweep", {
+  name: withDefault(t.string, "sweep"),
+  /** Every field of an experiment but `data`, `method` and `seed`, which the sweep fills. */
+  experiment: t.UnknownRecord,
+  methods: t.record(t.string, MethodEntryCodec),
+  tasks: t.array(t.unknown),
+  seeds: withDefault(t.array(integer), [0]),
+  /** Applied to every method (a method's own grid wins on the same path). */
+  grid: withDefault(GridCodec, {}),
+  workers: withDefault(intAtLeast(1), 2),
+});
+export type Sweep = t.TypeOf<typeof SweepCodec>;
+
+/** One run of a sweep: a complete experiment and where it came from. */
+export interface Job {
+  /** Hash of the encoded experiment: the same experiment is the same job in every sweep. */
+  readonly id: string;
+  /** `method[params]__task__sSeed`, readable and unique within the sweep. */
+  readonly name: string;
+  readonly method: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly task: string;
+  readonly group: string;
+  readonly seed: number;
+  readonly experiment: Experiment;
+}
+
+const pathParts = (path: string): (string | number)[] =>
+  path.split(/\.|\[(\d+)\]/).filter((p) => p !== undefined && p !== "").map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+
+/** Set `path` inside a JSON value; its parent must exist (a typo is an error, not a new field). */
+const setPath = (root: Record<string, unknown>, path: string, value: unknown, where: string): void => {
+  const parts = pathParts(path);
+  let at: unknown = root;
+  for (const p of parts.slice(0, -1)) {
+    at = (at as Record<string | number, unknown> | undefined)?.[p];
+    if (typeof at !== "object" || at === null) throw new BadInput({ lines: [`${where}: ${path} does not exist in the experiment (no ${JSON.stringify(p)})`] });
+  }
+  (at as Record<string | number, unknown>)[parts.at(-1)!] = value;
+};
+
+const cartesian = (grid: Readonly<Record<string, readonly unknown[]>>): Record<string, unknown>[] =>
+  Object.entries(grid).reduce<Record<string, unknown>[]>((points, [path, values]) => points.flatMap((p) => values.map((v) => ({ ...p, [path]: v }))), [{}]);
+
+const label = (params: Readonly<Record<string, unknown>>): string =>
+  Object.entries(params).map(([k, v]) => `[${pathParts(k).at(-1)}=${typeof v === "string" ? v : JSON.stringify(v)}]`).join("");
+
+export const decodeSweep = (u: unknown, source: string): Sweep => {
+  const r = decodeWith(SweepCodec, u);
+  if (isLeft(r)) throw new BadInput({ lines: r.left.map((l) => `${source}: ${l}`) });
+  return r.right;
+};
+
+/** Every job of a sweep: methods × their parameter points × tasks × seeds, each decoded as an experiment. */
+export const expandSweep = (sweep: Sweep, baseDir: string, readJson: (path: string) => unknown): Job[] =>
+  Object.entries(sweep.methods).flatMap(([key, entry]) => {
+    const where = `methods.${key}`;
+    const raw = typeof entry.method === "string" ? readJson(resolve(baseDir, entry.method)) : entry.method;
+    const method = typeof raw === "object" && raw !== null && "method" in raw ? (raw as { method: unknown }).method : raw;
+    const points = entry.points.flatMap((p) => cartesian({ ...sweep.grid, ...entry.grid }).map((g) => ({ ...g, ...p })));
+    return points.flatMap((params) => sweep.tasks.flatMap((task, ti) => sweep.seeds.map((seed): Job => {
+      const at = `${where} × tasks[${ti}] × seed ${seed}`;
+      const decode = (json: unknown) => {
+        const d = decodeExperiment(json);
+        if (isLeft(d)) throw new BadInput({ lines: d.left.map((l) => `${at}: ${l}`) });
+        return d.right;
+      };
+      // Parameters are set on the experiment with its defaults written out, so every field (optimizer.weightDecay) has a path.
+      const json = ExperimentCodec.encode(decode({ ...sweep.experiment, data: task, method, seed })) as unknown as Record<string, unknown>;
+      for (const [path, value] of Object.entries(params)) setPath(json, path, value, where);
+      const decoded = decode(json);
+      // A job file lives elsewhere than the sweep: a backbone path is made absolute.
+      const weights = decoded.backbone.weights;
+      const backbone = { ...decoded.backbone, weights: weights === "default" ? weights : resolve(baseDir, weights) };
+      const experiment = { ...decoded, backbone, name: `${sweep.name}: ${key}${label(params)} on ${taskName(decoded.data)}, seed ${seed}` };
+      const id = createHash("sha1").update(JSON.stringify(ExperimentCodec.encode({ ...experiment, name: "" }))).digest("hex").slice(0, 12);
+      const data = experiment.data;
+      const group = data._tag === "MiniVtab" ? miniVtabTasks[data.name].group : "mnist";
+      return { id, name: `${key}${label(params)}__${taskName(data)}__s${seed}`.replace(/[^A-Za-z0-9_.=[\]-]/g, "_"), method: key, params, task: taskName(data), group, seed, experiment };
+    })));
+  });
