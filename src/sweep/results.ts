@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, readFileSync, truncateSync } from "node:fs";
 import type { RunResult } from "../train/runExperiment.js";
-import type { Job } from "./sweep.js";
+import type { JobInfo } from "./sweep.js";
 
 /** One finished job, one line of a results file. */
 export interface Row {
@@ -29,7 +29,7 @@ export interface Row {
   readonly finishedAt: string;
 }
 
-export const okRow = (job: Job, sweep: string, runDir: string, r: RunResult): Row => ({
+export const okRow = (job: JobInfo, sweep: string, runDir: string, r: RunResult): Row => ({
   id: job.id, name: job.name, sweep, method: job.method, params: job.params, task: job.task, group: job.group, seed: job.seed, status: "ok", runDir,
   testAccuracy: r.metrics.testAccuracy, valAccuracy: r.metrics.valAccuracy, trainable: r.trainable, trainablePercent: r.trainablePercent,
   trainSeconds: r.timings.trainSeconds, ...(r.timings.reconfigureSeconds > 0 ? { reconfigureSeconds: r.timings.reconfigureSeconds } : {}),
@@ -38,7 +38,7 @@ export const okRow = (job: Job, sweep: string, runDir: string, r: RunResult): Ro
   finishedAt: new Date().toISOString(),
 });
 
-export const failedRow = (job: Job, sweep: string, runDir: string, error: string): Row => ({
+export const failedRow = (job: JobInfo, sweep: string, runDir: string, error: string): Row => ({
   id: job.id, name: job.name, sweep, method: job.method, params: job.params, task: job.task, group: job.group, seed: job.seed, status: "failed", runDir, error,
   finishedAt: new Date().toISOString(),
 });

@@ -46,6 +46,9 @@ export interface Job {
   readonly experiment: Experiment;
 }
 
+/** A job without its experiment: what a row and a script manifest record about it. */
+export type JobInfo = Omit<Job, "experiment">;
+
 const pathParts = (path: string): (string | number)[] =>
   path.split(/\.|\[(\d+)\]/).filter((p) => p !== undefined && p !== "").map((p) => (/^\d+$/.test(p) ? Number(p) : p));
 

@@ -93,4 +93,29 @@ describe("peft sweep", () => {
     expect(r.stderr).toContain("methods.linear: method.losses[0].weight does not exist in the experiment");
     expect(existsSync(out)).toBe(false);
   });
+
+  it("writes scripts that run as written: a standalone local script per experiment, and a Slurm array as large as the grid", () => {
+    const local = join(work, "local-scripts");
+    expect(peft("script", grid, "--target", "local", "--out", local).status).toBe(0);
+    const first = readFileSync(join(local, "manifest.json"), "utf8");
+    const jobs = (JSON.parse(first) as { jobs: { name: string }[] }).jobs;
+    expect(jobs).toHaveLength(8);
+    const run = spawnSync(join(local, `${jobs[0]!.name}.sh`), ["--backend", "wasm"], { cwd: tmpdir(), encoding: "utf8" });
+    expect(run.status, run.stderr).toBe(0);
+    expect(existsSync(join(local, "runs", jobs[0]!.name, "result.json"))).toBe(true);
+    const gathered = spawnSync(join(local, "gather.sh"), [], { encoding: "utf8" });
+    expect(gathered.stdout).toContain("1 new row(s)");
+    expect(rows(local).map((r) => r.name)).toEqual([jobs[0]!.name]);
+    // The experiment file pins the method as data.
+    expect(JSON.parse(readFileSync(join(local, "experiments", `${jobs[0]!.name}.json`), "utf8")).method.targets).toHaveLength(1);
+    const slurm = join(work, "slurm-scripts");
+    expect(peft("script", grid, "--target", "slurm", "--out", slurm).status).toBe(0);
+    const sbatch = join(slurm, "sweep.sbatch");
+    expect(spawnSync("bash", ["-n", sbatch]).status).toBe(0);
+    expect(spawnSync("bash", ["-n", join(slurm, "gather.sh")]).status).toBe(0);
+    const text = readFileSync(sbatch, "utf8");
+    expect(text).toContain("#SBATCH --array=0-7");
+    expect(text.split("JOBS=(")[1]!.split(")")[0]!.trim().split("\n")).toHaveLength(8);
+    expect(peft("script", grid, "--target", "pbs", "--out", join(work, "pbs")).stderr).toContain("--target: expected local or slurm");
+  });
 });
