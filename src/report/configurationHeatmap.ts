@@ -25,7 +25,8 @@ export const configurationHeatmap = ({ records, epochEnds, units, retain }: Heat
   const cell = { w: 18, h: 12 };
   const left = 250;
   const top = 48 + blocks.length * cell.h + 16;
-  const width = left + epochs * cell.w + 20;
+  // Wide enough for the title and the legend however few epochs there are.
+  const width = Math.max(left + epochs * cell.w + 20, 470);
   const height = top + rows.length * cell.h + 56;
   // Steps of epoch e: [epochEnds[e − 1], epochEnds[e]); record k governs [step_k, step_{k+1}).
   const share = (unit: string, e: number): { training: number; holding: boolean } => {
@@ -44,7 +45,7 @@ export const configurationHeatmap = ({ records, epochEnds, units, retain }: Heat
   };
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="10">`,
-    `<text x="${left}" y="16" font-size="12">Trained units per epoch (${records.length} reconfigurations, ${retain})</text>`,
+    `<text x="8" y="16" font-size="12">Trained units per epoch (${records.length} reconfigurations, ${retain})</text>`,
   ];
   for (let e = 0; e < epochs; e++) {
     parts.push(`<text x="${left + e * cell.w + cell.w / 2}" y="${top - 6}" text-anchor="middle">${e}</text>`);
@@ -72,9 +73,10 @@ export const configurationHeatmap = ({ records, epochEnds, units, retain }: Heat
   });
   const legendY = top + rows.length * cell.h + 20;
   parts.push(
-    `<text x="${left + (epochs * cell.w) / 2}" y="${legendY}" text-anchor="middle">epoch (red tick: reconfiguration)</text>`,
-    `<rect x="${left}" y="${legendY + 10}" width="12" height="10" fill="rgba(31,90,200,1)"/><text x="${left + 16}" y="${legendY + 19}">trained</text>`,
-    `<rect x="${left + 70}" y="${legendY + 10}" width="12" height="10" fill="#d6d6d6"/><text x="${left + 86}" y="${legendY + 19}">frozen, kept in forward and merge</text>`,
+    `<text x="${left - 6}" y="${legendY}" text-anchor="end">epoch →  (red tick: reconfiguration)</text>`,
+    `<rect x="8" y="${legendY + 10}" width="12" height="10" fill="rgba(31,90,200,1)"/><text x="24" y="${legendY + 19}">trained</text>`,
+    `<rect x="78" y="${legendY + 10}" width="12" height="10" fill="#d6d6d6"/><text x="94" y="${legendY + 19}">frozen, kept in forward and merge</text>`,
+    `<rect x="290" y="${legendY + 10}" width="12" height="10" fill="rgba(200,80,20,0.8)"/><text x="306" y="${legendY + 19}">scalars trained in the block</text>`,
     "</svg>",
   );
   return `${parts.join("\n")}\n`;

@@ -17,6 +17,8 @@ const MethodEntryCodec = struct("method entry", {
   grid: withDefault(GridCodec, {}),
   /** Explicit points (a list instead of, or times, the grid): each an object of path → value. */
   points: withDefault(t.array(t.record(t.string, t.unknown)), [{}]),
+  /** Fields of the experiment this method runs with instead of the template's (full fine-tuning's smaller lr); not a swept parameter. */
+  overrides: withDefault(t.UnknownRecord, {}),
 });
 
 export const SweepCodec = struct("sweep", {
@@ -63,6 +65,15 @@ const setPath = (root: Record<string, unknown>, path: string, value: unknown, wh
   (at as Record<string | number, unknown>)[parts.at(-1)!] = value;
 };
 
+const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u);
+
+/** `over` on top of `base`, objects merged key by key (arrays and values replaced). */
+const merged = (base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries([...new Set([...Object.keys(base), ...Object.keys(over)])].map((k) => {
+    const [a, b] = [base[k], over[k]];
+    return [k, b === undefined ? a : isObject(a) && isObject(b) ? merged(a, b) : b];
+  }));
+
 const cartesian = (grid: Readonly<Record<string, readonly unknown[]>>): Record<string, unknown>[] =>
   Object.entries(grid).reduce<Record<string, unknown>[]>((points, [path, values]) => points.flatMap((p) => values.map((v) => ({ ...p, [path]: v }))), [{}]);
 
@@ -75,14 +86,21 @@ export const decodeSweep = (u: unknown, source: string): Sweep => {
   return r.right;
 };
 
-/** Every job of a sweep: methods × their parameter points × tasks × seeds, each decoded as an experiment. */
+/**
+ * Every job of a sweep: methods × their parameter points × tasks × seeds, each decoded as an
+ * experiment; ordered seed by seed, task by task, so a sweep stopped early holds every method
+ * on the tasks it reached.
+ */
 export const expandSweep = (sweep: Sweep, baseDir: string, readJson: (path: string) => unknown): Job[] =>
+  jobsOf(sweep, baseDir, readJson).sort((a, b) => sweep.seeds.indexOf(a.seed) - sweep.seeds.indexOf(b.seed) || a.taskIndex - b.taskIndex).map(({ taskIndex: _, ...job }) => job);
+
+const jobsOf = (sweep: Sweep, baseDir: string, readJson: (path: string) => unknown): (Job & { readonly taskIndex: number })[] =>
   Object.entries(sweep.methods).flatMap(([key, entry]) => {
     const where = `methods.${key}`;
     const raw = typeof entry.method === "string" ? readJson(resolve(baseDir, entry.method)) : entry.method;
     const method = typeof raw === "object" && raw !== null && "method" in raw ? (raw as { method: unknown }).method : raw;
     const points = entry.points.flatMap((p) => cartesian({ ...sweep.grid, ...entry.grid }).map((g) => ({ ...g, ...p })));
-    return points.flatMap((params) => sweep.tasks.flatMap((task, ti) => sweep.seeds.map((seed): Job => {
+    return points.flatMap((params) => sweep.tasks.flatMap((task, ti) => sweep.seeds.map((seed): Job & { readonly taskIndex: number } => {
       const at = `${where} × tasks[${ti}] × seed ${seed}`;
       const decode = (json: unknown) => {
         const d = decodeExperiment(json);
@@ -90,7 +108,7 @@ export const expandSweep = (sweep: Sweep, baseDir: string, readJson: (path: stri
         return d.right;
       };
       // Parameters are set on the experiment with its defaults written out, so every field (optimizer.weightDecay) has a path.
-      const json = ExperimentCodec.encode(decode({ ...sweep.experiment, data: task, method, seed })) as unknown as Record<string, unknown>;
+      const json = ExperimentCodec.encode(decode({ ...merged(sweep.experiment, entry.overrides), data: task, method, seed })) as unknown as Record<string, unknown>;
       for (const [path, value] of Object.entries(params)) setPath(json, path, value, where);
       const decoded = decode(json);
       // A job file lives elsewhere than the sweep: a backbone path is made absolute.
@@ -100,6 +118,6 @@ export const expandSweep = (sweep: Sweep, baseDir: string, readJson: (path: stri
       const id = createHash("sha1").update(JSON.stringify(ExperimentCodec.encode({ ...experiment, name: "" }))).digest("hex").slice(0, 12);
       const data = experiment.data;
       const group = data._tag === "MiniVtab" ? miniVtabTasks[data.name].group : "mnist";
-      return { id, name: `${key}${label(params)}__${taskName(data)}__s${seed}`.replace(/[^A-Za-z0-9_.=[\]-]/g, "_"), method: key, params, task: taskName(data), group, seed, experiment };
+      return { id, name: `${key}${label(params)}__${taskName(data)}__s${seed}`.replace(/[^A-Za-z0-9_.=[\]-]/g, "_"), method: key, params, task: taskName(data), group, seed, experiment, taskIndex: ti };
     })));
   });

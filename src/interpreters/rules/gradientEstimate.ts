@@ -3,6 +3,7 @@ import type { Backbone } from "../../models/backbone.js";
 import { epochBatches, type Dataset } from "../../data/dataset.js";
 import { nearestNeighbourTour, pathEnergy } from "../../ops/nearestNeighbourTour.js";
 import { dft2MagnitudeHost } from "../../ops/hostFft.js";
+import { radialEnergy } from "../../ops/radialSpectrum.js";
 import { rng } from "../../util/random.js";
 import { weightedDistinct } from "../../util/weightedDistinct.js";
 import { adapterName, type AdapterValue } from "../adapterParams.js";
@@ -19,6 +20,8 @@ export interface SiteEstimate {
   readonly cols?: { readonly identity: number; readonly tour: number };
   /** Share of the permuted pre-estimate's spectral energy at the drawn positions (a uniform draw expects n/(m·n)). */
   readonly positions?: { readonly count: number; readonly energyShare: number; readonly uniformShare: number };
+  /** Energy share of ΔŴ's spectrum per radial frequency band (8 over [0, 0.5]), in stored order and inside the permutation. */
+  readonly spectrum?: { readonly identity: readonly number[]; readonly permuted: readonly number[] };
 }
 
 export interface EstimateRecord {
@@ -87,7 +90,11 @@ export const gradientEstimate = (program: Program, backbone: Backbone, action: G
       values.set(adapterName(p, `${leaf.prefix}positions`), positions);
       const energy = magnitude.reduce((s, a) => s + a * a, 0);
       const captured = [...positions].reduce((s, i) => s + magnitude[i]! ** 2, 0);
-      record = { ...record, positions: { count: leaf.coefficients, energyShare: energy > 0 ? captured / energy : 0, uniformShare: leaf.coefficients / (m * n) } };
+      record = {
+        ...record,
+        positions: { count: leaf.coefficients, energyShare: energy > 0 ? captured / energy : 0, uniformShare: leaf.coefficients / (m * n) },
+        spectrum: { identity: radialEnergy(dft2MagnitudeHost(estimate, m, n), m, n), permuted: radialEnergy(magnitude, m, n) },
+      };
     }
     return record;
   });
