@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +9,7 @@ import { readBackbone } from "../../src/models/backbone.js";
 import { mnist } from "../../src/data/mnist.js";
 import { loadCheckpoint } from "../../src/train/checkpoint.js";
 import { expectClose } from "../support/close.js";
+import { killWhen, linesWith } from "../support/killWhen.js";
 
 /*
  * The CLI as a user runs it: the built `peft` binary (npm test builds first), real files,
@@ -47,25 +48,8 @@ const experimentFile = (name: string, content: unknown): string => {
 const tensors = (path: string) => readSafetensors(readFileSync(path));
 
 /** Start a training run and SIGKILL it as soon as its first epoch is logged. */
-const killAfterFirstEpoch = async (experiment: string, out: string): Promise<void> => {
-  const child = spawn(process.execPath, [bin, "train", experiment, "--out", out, "--backend", "wasm"], { cwd: work, stdio: "ignore" });
-  const log = join(out, "log.jsonl");
-  await new Promise<void>((done, fail) => {
-    const timer = setInterval(() => {
-      const epochs = existsSync(log) ? readFileSync(log, "utf8").split("\n").filter((l) => l.includes('"type":"epoch"')).length : 0;
-      if (epochs >= 1) {
-        clearInterval(timer);
-        child.kill("SIGKILL");
-        done();
-      }
-    }, 20);
-    child.on("exit", () => {
-      clearInterval(timer);
-      fail(new Error("training ended before it could be killed"));
-    });
-  });
-  await new Promise((done) => child.on("close", done));
-};
+const killAfterFirstEpoch = (experiment: string, out: string): Promise<void> =>
+  killWhen([bin, "train", experiment, "--out", out, "--backend", "wasm"], work, () => linesWith(join(out, "log.jsonl"), '"type":"epoch"') >= 1);
 
 describe("peft CLI", () => {
   const lora = experimentFile("lora.json", smallLora);

@@ -1,9 +1,10 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { killWhen, linesWith } from "../support/killWhen.js";
 
 /* `peft sweep` as a user runs it: real worker processes, a real SIGKILL of the sweep, a rerun. */
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -37,22 +38,7 @@ describe("peft sweep", () => {
 
   it("killed midway, a rerun runs only the missing jobs and the results have one row per job", async () => {
     const out = join(work, "grid");
-    const child = spawn(process.execPath, [bin, "sweep", grid, "--out", out, "--workers", "2", "--backend", "wasm"], { cwd: work, stdio: "ignore" });
-    await new Promise<void>((done, fail) => {
-      const timer = setInterval(() => {
-        const n = existsSync(join(out, "results.jsonl")) ? readFileSync(join(out, "results.jsonl"), "utf8").split("\n").filter((l) => l !== "").length : 0;
-        if (n >= 2) {
-          clearInterval(timer);
-          child.kill("SIGKILL");
-          done();
-        }
-      }, 20);
-      child.on("exit", () => {
-        clearInterval(timer);
-        fail(new Error("the sweep finished before it could be killed"));
-      });
-    });
-    await new Promise((done) => child.on("close", done));
+    await killWhen([bin, "sweep", grid, "--out", out, "--workers", "2", "--backend", "wasm"], work, () => linesWith(join(out, "results.jsonl"), "{") >= 2);
     const before = rows(out).length;
     expect(before).toBeGreaterThanOrEqual(2);
     expect(before).toBeLessThan(8);

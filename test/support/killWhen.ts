@@ -1,0 +1,24 @@
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+
+/** Lines of a file that contain `marker` (0 while it does not exist). */
+export const linesWith = (path: string, marker: string): number =>
+  existsSync(path) ? readFileSync(path, "utf8").split("\n").filter((l) => l !== "" && l.includes(marker)).length : 0;
+
+/** Run `node args…`, SIGKILL it as soon as `ready()` holds, and wait until it is gone; fails if it ends first. */
+export const killWhen = async (args: readonly string[], cwd: string, ready: () => boolean): Promise<void> => {
+  const child = spawn(process.execPath, [...args], { cwd, stdio: "ignore" });
+  await new Promise<void>((done, fail) => {
+    const timer = setInterval(() => {
+      if (!ready()) return;
+      clearInterval(timer);
+      child.kill("SIGKILL");
+      done();
+    }, 20);
+    child.on("exit", () => {
+      clearInterval(timer);
+      fail(new Error(`${args.slice(1, 2).join(" ")} ended before it could be killed`));
+    });
+  });
+  await new Promise((done) => child.on("close", done));
+};
