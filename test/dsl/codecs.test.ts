@@ -46,6 +46,8 @@ describe("experiment and method codecs", () => {
     ["a non-positive γ", (e) => { e.method.targets[0].transform = { _tag: "Spectral", coefficients: 3, scale: 1, positions: { _tag: "Weighted", gamma: 0 } }; }, "expected number > 0 at method.targets[0].transform.positions.gamma, got 0"],
     ["an unknown loss term", (e) => { e.method.losses = [{ _tag: "Kd" }]; }, 'expected _tag one of "Baft" | "Rift" | "Rsc" | "L2SP" at method.losses[0]._tag, got "Kd"'],
     ["BAFT layers that are not a choice or a list", (e) => { e.method.losses = [{ _tag: "Baft", layers: "middle" }]; }, 'expected layers ("all" | "early" | "late" | block indices) at method.losses[0].layers, got "middle"'],
+    ["an unknown mini-VTAB task", (e) => { e.data = { _tag: "MiniVtab", name: "clevr" }; }, 'at data.name, got "clevr"'],
+    ["a zero mini-VTAB test size", (e) => { e.data = { _tag: "MiniVtab", name: "count", testSize: 0 }; }, "expected integer ≥ 1 at data.testSize, got 0"],
     ["a label smoothing of 1", (e) => { e.labelSmoothing = 1; }, "expected number in [0, 1) at labelSmoothing, got 1"],
     ["a misspelt metrics field", (e) => { e.metrics = { example: 5 }; }, 'unknown field "example" at metrics'],
     ["a bad head policy", (e) => { e.backbone = { head: "drop" }; }, 'expected head ("reset" | "keep") at backbone.head, got "drop"'],
