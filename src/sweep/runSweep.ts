@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { availableParallelism } from "node:os";
 import { ExperimentCodec } from "../dsl/codecs.js";
 import { writeFileAtomic } from "../util/atomicWrite.js";
 import { packageRoot } from "../util/packageRoot.js";
@@ -53,7 +54,9 @@ export const runSweep = async (sweepName: string, jobs: readonly Job[], o: Sweep
     const logFile = join(files.logs, `${job.name}.log`);
     writeFileAtomic(jobFile, `${JSON.stringify(ExperimentCodec.encode(job.experiment), null, 2)}\n`);
     const log = openSync(logFile, "a");
-    const child = spawn(process.execPath, [main, "train", jobFile, "--out", runDir, "--resume", "--backend", o.backend], { stdio: ["ignore", log, log, "ipc"] });
+    // Workers share the cores: each gets its share of wasm threads.
+    const env = { ...process.env, PEFT_WASM_THREADS: process.env.PEFT_WASM_THREADS ?? String(Math.max(1, Math.floor(availableParallelism() / o.workers))) };
+    const child = spawn(process.execPath, [main, "train", jobFile, "--out", runDir, "--resume", "--backend", o.backend], { stdio: ["ignore", log, log, "ipc"], env });
     children.add(child);
     child.on("exit", (code, signal) => {
       children.delete(child);

@@ -1,6 +1,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { availableParallelism } from "node:os";
+import { enableWasmThreads } from "./wasmThreads.js";
 import { Context, Data, Effect, Layer } from "effect";
 
 export const backendNames = ["auto", "gpu", "node", "webgpu", "wasm", "cpu"] as const;
@@ -13,6 +15,13 @@ export class BackendUnavailable extends Data.TaggedError("BackendUnavailable")<{
 }
 
 const require = createRequire(import.meta.url);
+
+/** Threads of the wasm backend: PEFT_WASM_THREADS, else every core (a sweep gives each worker its share). */
+export const wasmThreads = (): number => {
+  const raw = process.env.PEFT_WASM_THREADS;
+  const n = raw === undefined ? availableParallelism() : Number(raw);
+  return Number.isInteger(n) && n >= 1 ? Math.min(n, 8) : 1;
+};
 
 /** Import a package by name at run time, so optional backends stay optional. */
 const importOptional = async (pkg: string, hint: string): Promise<unknown> => {
@@ -52,8 +61,19 @@ const loaders: Record<Exclude<BackendName, "auto">, () => Promise<string>> = {
   wasm: async () => {
     const wasm = await import("@tensorflow/tfjs-backend-wasm");
     wasm.setWasmPaths(`${join(dirname(require.resolve("@tensorflow/tfjs-backend-wasm/package.json")), "dist")}/`);
-    await activate("wasm");
-    return "wasm (SIMD)";
+    const threads = wasmThreads();
+    if (threads === 1) {
+      await activate("wasm");
+      return "wasm (SIMD, 1 thread)";
+    }
+    wasm.setThreadsCount(threads);
+    const restore = enableWasmThreads(threads);
+    try {
+      await activate("wasm");
+    } finally {
+      restore();
+    }
+    return `wasm (SIMD, ${wasm.getThreadsCount()} threads)`;
   },
   cpu: async () => {
     await import("@tensorflow/tfjs-backend-cpu");

@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+/* The wasm backend's thread pool under Node (src/train/wasmThreads.ts), in fresh processes. */
+const backend = fileURLToPath(new URL("../../dist/src/train/backend.js", import.meta.url));
+const root = fileURLToPath(new URL("../../", import.meta.url));
+
+/** A child that loads wasm, multiplies seeded matrices (plain and through a transpose), prints its description and a checksum, then releases the backend. */
+const run = (threads: string) => spawnSync(process.execPath, ["--input-type=module", "-e", `
+  import * as tf from "@tensorflow/tfjs-core";
+  import { loadBackend, releaseBackend } from ${JSON.stringify(backend)};
+  const description = await loadBackend("wasm");
+  const a = tf.randomUniform([257, 300], -1, 1, "float32", 1), b = tf.randomUniform([300, 129], -1, 1, "float32", 2);
+  const c = tf.matMul(a, b).dataSync();
+  const g = tf.matMul(tf.transpose(a), tf.matMul(a, b)).dataSync();
+  console.log(JSON.stringify({ description, c: Array.from(c), g: Array.from(g.slice(0, 500)) }));
+  await releaseBackend();
+`], { cwd: root, encoding: "utf8", timeout: 60_000, env: { ...process.env, PEFT_WASM_THREADS: threads } });
+
+describe("wasm threads under Node", () => {
+  it("start 2 threads, give the single-threaded results bit for bit, and let the process exit", () => {
+    const two = run("2");
+    const one = run("1");
+    expect(two.status, two.stderr).toBe(0);
+    expect(one.status, one.stderr).toBe(0);
+    const [t, o] = [JSON.parse(two.stdout), JSON.parse(one.stdout)];
+    expect(t.description).toBe("wasm (SIMD, 2 threads)");
+    expect(o.description).toBe("wasm (SIMD, 1 thread)");
+    expect(t.c).toEqual(o.c);
+    expect(t.g).toEqual(o.g);
+  });
+});
