@@ -1,0 +1,94 @@
+"""The benchmark configuration of `npm run bench` in PyTorch, for the speed comparison in docs/performance.md.
+
+A timm-style ViT (pre-norm, fused qkv, CLS pooling, exact GELU), batch 16 of 32x32x3, patch 4,
+width 192, depth 2, 3 heads, MLP 768, 10 classes; LoRA r=8 (alpha 8) on q and v with the
+backbone frozen and the head trained, AdamW. Prints the median ms per train step over 20 steps
+after 3 warm-up steps, for the thread counts given (default 1 and 2).
+
+    /usr/bin/python3 bench/pytorch_lora_step.py 1 2      # Debian's python3-torch (OpenBLAS)
+"""
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class LoRALinear(nn.Module):
+    def __init__(self, base: nn.Module, rows: slice, features: int, rank: int = 8, alpha: float = 8.0):
+        super().__init__()
+        self.base, self.rows, self.scale = base, rows, alpha / rank
+        n = rows.stop - rows.start
+        self.a = nn.Parameter(torch.empty(rank, features).uniform_(-features ** -0.5, features ** -0.5))
+        self.b = nn.Parameter(torch.zeros(n, rank))
+
+    def forward(self, x):
+        y = self.base(x)
+        delta = (x @ self.a.t()) @ self.b.t() * self.scale
+        return torch.cat([y[..., : self.rows.start], y[..., self.rows] + delta, y[..., self.rows.stop :]], dim=-1)
+
+
+class Block(nn.Module):
+    def __init__(self, w: int, heads: int, hidden: int):
+        super().__init__()
+        self.heads = heads
+        self.norm1, self.norm2 = nn.LayerNorm(w, eps=1e-6), nn.LayerNorm(w, eps=1e-6)
+        self.qkv, self.proj = nn.Linear(w, 3 * w), nn.Linear(w, w)
+        self.fc1, self.fc2 = nn.Linear(w, hidden), nn.Linear(hidden, w)
+
+    def forward(self, x):
+        n, t, w = x.shape
+        qkv = self.qkv(self.norm1(x)).reshape(n, t, 3, self.heads, w // self.heads).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]
+        attn = torch.softmax(q @ k.transpose(-2, -1) * (w // self.heads) ** -0.5, dim=-1)
+        x = x + self.proj((attn @ v).transpose(1, 2).reshape(n, t, w))
+        return x + self.fc2(F.gelu(self.fc1(self.norm2(x))))
+
+
+class Vit(nn.Module):
+    def __init__(self, image=32, patch=4, channels=3, w=192, depth=2, heads=3, hidden=768, classes=10):
+        super().__init__()
+        self.patch = nn.Conv2d(channels, w, patch, patch)
+        self.cls = nn.Parameter(torch.zeros(1, 1, w))
+        self.pos = nn.Parameter(torch.randn(1, (image // patch) ** 2 + 1, w) * 0.02)
+        self.blocks = nn.ModuleList(Block(w, heads, hidden) for _ in range(depth))
+        self.norm, self.head = nn.LayerNorm(w, eps=1e-6), nn.Linear(w, classes)
+
+    def forward(self, x):
+        x = self.patch(x).flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], 1) + self.pos
+        for b in self.blocks:
+            x = b(x)
+        return self.head(self.norm(x)[:, 0])
+
+
+def step_ms(threads: int) -> float:
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model = Vit()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    w = 192
+    for b in model.blocks:
+        b.qkv = LoRALinear(LoRALinear(b.qkv, slice(0, w), w), slice(2 * w, 3 * w), w)
+    for p in model.head.parameters():
+        p.requires_grad_(True)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=1e-4, weight_decay=1e-4)
+    x, y = torch.randn(16, 3, 32, 32), torch.randint(0, 10, (16,))
+    times = []
+    for i in range(23):
+        t0 = time.perf_counter()
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+        if i >= 3:
+            times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+if __name__ == "__main__":
+    for n in [int(a) for a in sys.argv[1:]] or [1, 2]:
+        print(f"torch {torch.__version__}, {n} thread(s): LoRA step {step_ms(n):.1f} ms (median of 20)")

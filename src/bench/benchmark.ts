@@ -1,0 +1,143 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { combine, type Method } from "../dsl/method.js";
+import { adaptFormer, baft, daf, fourierFT, linearProbe, lora, rift, rlrr, s2ft } from "../methods/index.js";
+import { compile, type Program } from "../interpreters/compile/program.js";
+import { trainer } from "../interpreters/compile/trainer.js";
+import { runPrelude } from "../interpreters/rules/prelude.js";
+import { candidateUnits, reconfigureRule } from "../interpreters/rules/units.js";
+import { compileConfiguration } from "../interpreters/rules/configuration.js";
+import { reconfigureCycle } from "../interpreters/rules/reconfigure.js";
+import { emptyConfiguration } from "../interpreters/rules/decide.js";
+import { randomVit } from "../models/randomVit.js";
+import type { VitConfig } from "../models/vitConfig.js";
+import type { Dataset } from "../data/dataset.js";
+import { rng } from "../util/random.js";
+
+/** The benchmark configuration of issue #7: batch 16, 32×32×3, patch 4 (64 tokens + CLS), width 192, depth 2, 3 heads, MLP 768, 10 classes. */
+export const benchConfig: VitConfig = { image: 32, channels: 3, patch: 4, width: 192, depth: 2, heads: 3, mlpRatio: 4, classes: 10, layerNormEps: 1e-6, gelu: "erf" };
+export const benchBatch = 16;
+/** DAF's cycle is amortised over 10 epochs of 800 images at the benchmark batch. */
+const dafStepsPerCycle = (10 * 800) / benchBatch;
+
+export const benchMethods: Readonly<Record<string, Method>> = {
+  "head only (frozen backbone)": linearProbe(),
+  LoRA: combine(lora(), linearProbe()),
+  FourierFT: combine(fourierFT(), linearProbe()),
+  "S²FT": combine(s2ft(), linearProbe()),
+  RLRR: combine(rlrr(), linearProbe()),
+  AdaptFormer: combine(adaptFormer(), linearProbe()),
+  "LoRA+BAFT": combine(lora(), linearProbe(), baft()),
+  "LoRA+RIFT": combine(lora(), linearProbe(), rift()),
+  "DAF (amortised)": combine(daf(), linearProbe()),
+};
+
+export interface MethodTiming {
+  readonly method: string;
+  readonly medianMs: number;
+  /** Matrix-multiply FLOPs of one train step (forward and backward), counted from the kernels it ran. */
+  readonly flops: number;
+  readonly gflops: number;
+  /** Achieved GFLOP/s over the backend's own 2-D matmul GFLOP/s. */
+  readonly roofline: number;
+  readonly vsLora: number;
+  readonly peakBytes: number;
+  readonly tensorsFlat: boolean;
+  /** One-off work outside the step (a prelude, DAF's cycle), in seconds. */
+  readonly oneOffSeconds?: number;
+}
+
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const randomData = (count: number, seed: number): Dataset => {
+  const r = rng(seed, "bench");
+  const c = benchConfig;
+  return {
+    images: Float32Array.from({ length: count * c.image * c.image * c.channels }, () => r.normal()),
+    labels: Int32Array.from({ length: count }, () => r.int(c.classes)), count, shape: [c.image, c.image, c.channels],
+  };
+};
+
+/** GFLOP/s of a plain 2-D matmul of `n`² by `n`² on the current backend. */
+export const matmulGflops = (n = 1024, reps = 8): number => {
+  const [a, b] = [tf.randomNormal([n, n]), tf.randomNormal([n, n])];
+  tf.matMul(a, b).dispose();
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    const c = tf.matMul(a, b);
+    c.dataSync();
+    times.push(performance.now() - t0);
+    c.dispose();
+  }
+  tf.dispose([a, b]);
+  return (2 * n ** 3) / (median(times) * 1e6);
+};
+
+const matmulFlops = (kernels: readonly { name: string; inputShapes: number[][]; outputShapes: number[][] }[]): number =>
+  kernels.filter((k) => k.name === "MatMul" || k.name === "BatchMatMul" || k.name === "_FusedMatMul").reduce((sum, k) => {
+    const [a] = k.inputShapes;
+    const out = k.outputShapes[0]!;
+    const inner = a![a!.length - 1]!;
+    // No transpose flags are used (explicit transposes), so the inner dimension is a's last.
+    return sum + 2 * out.reduce((p, d) => p * d, 1) * inner;
+  }, 0);
+
+/** Time one method: its program (after its preludes, or one DAF cycle) stepping on a fixed random batch. */
+const timeMethod = async (name: string, m: Method, steps: number): Promise<Omit<MethodTiming, "vsLora" | "roofline">> => {
+  const backbone = randomVit(benchConfig, 0);
+  const data = randomData(64, 1);
+  let oneOff = 0;
+  let program: Program;
+  const dynamic = reconfigureRule(m);
+  if (dynamic !== null) {
+    const units = candidateUnits(dynamic.rule.action, benchConfig);
+    const first = compileConfiguration(m, dynamic.rule.action, units, emptyConfiguration, backbone, 0);
+    const t0 = performance.now();
+    const cycle = { method: m, action: { ...dynamic.rule.action, batches: 4 }, units, backbone, train: data, batchSize: benchBatch, seed: 0 };
+    program = reconfigureCycle(cycle, first, undefined, { epoch: 0, step: 0 }).program;
+    // Amortised over a cycle's steps; M = 4 analysis batches here, scaled to the rule's M.
+    oneOff = ((performance.now() - t0) / 1000) * (dynamic.rule.action.batches / 4);
+    first.dispose();
+  } else {
+    program = compile(m, backbone, { seed: 0 });
+    const t0 = performance.now();
+    for (const rule of m.rules) program.setValues(runPrelude(rule, program, backbone, data, benchBatch).values);
+    if (m.rules.length > 0) oneOff = (performance.now() - t0) / 1000;
+  }
+  const train = trainer(program, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-4 });
+  const images = tf.tensor4d(data.images.subarray(0, benchBatch * 32 * 32 * 3), [benchBatch, 32, 32, 3]);
+  const labels = tf.tensor1d(data.labels.subarray(0, benchBatch), "int32");
+  for (let i = 0; i < 3; i++) train.step(images, labels, 1e-4);
+  const before = tf.memory().numTensors;
+  const times: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
+    train.step(images, labels, 1e-4);
+    times.push(performance.now() - t0);
+  }
+  const tensorsFlat = tf.memory().numTensors === before;
+  const profile = await tf.profile(() => {
+    train.step(images, labels, 1e-4);
+  });
+  tf.dispose([images, labels]);
+  train.dispose();
+  program.dispose();
+  const medianMs = median(times) + (dynamic !== null ? (oneOff * 1000) / dafStepsPerCycle : 0);
+  const flops = matmulFlops(profile.kernels as never);
+  return { method: name, medianMs, flops, gflops: flops / (medianMs * 1e6), peakBytes: profile.peakBytes, tensorsFlat, ...(oneOff > 0 ? { oneOffSeconds: oneOff } : {}) };
+};
+
+/** The benchmark on the current backend: every method's step, its FLOPs, and ratios to the matmul roofline and to LoRA. */
+export const benchmark = async (steps = 20, log: (line: string) => void = () => {}, only: readonly string[] = []): Promise<{ matmulGflops: number; methods: MethodTiming[] }> => {
+  const roof = matmulGflops();
+  log(`2-D matmul: ${roof.toFixed(1)} GFLOP/s`);
+  const timings: Omit<MethodTiming, "vsLora" | "roofline">[] = [];
+  // LoRA is always timed: every ratio is to it.
+  for (const [name, m] of Object.entries(benchMethods).filter(([n]) => only.length === 0 || n === "LoRA" || only.includes(n))) {
+    const t = await timeMethod(name, m, steps);
+    log(`${name}: ${t.medianMs.toFixed(1)} ms/step`);
+    timings.push(t);
+  }
+  const lora = timings.find((t) => t.method === "LoRA")!.medianMs;
+  return { matmulGflops: roof, methods: timings.map((t) => ({ ...t, roofline: t.gflops / roof, vsLora: t.medianMs / lora })) };
+};
