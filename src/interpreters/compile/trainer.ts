@@ -69,14 +69,15 @@ export const trainer = (program: Program, settings: TrainerSettings): Trainer =>
         const { value, grads: reached } = vars.length === 0 ? { value: objective(), grads: {} as tf.NamedTensorMap } : tf.variableGrads(objective, vars.map(([, v]) => v));
         // A variable the objective never reads (RIFT's M under λ = 0) has gradient zero.
         const grads = Object.fromEntries(vars.map(([, v]) => [v.name, reached[v.name] ?? tf.zerosLike(v)]));
-        loss = value.dataSync()[0]!;
-        const values = parts!.dataSync();
+        // One host read per step: the loss, every term and the largest |gradient| together.
+        const maxAbs = vars.length === 0 ? tf.scalar(0) : tf.max(tf.stack(vars.map(([, v]) => tf.max(tf.abs(grads[v.name]!)))));
+        const read = tf.concat([tf.reshape(value, [1]), parts!, tf.reshape(maxAbs, [1])]).dataSync();
         parts!.dispose();
-        names.forEach((k, i) => (terms[k] = values[i]!));
-        if (!Number.isFinite(loss)) return;
+        loss = read[0]!;
+        names.forEach((k, i) => (terms[k] = read[i + 1]!));
+        gradMaxAbs = read[names.length + 1]!;
         // A finite loss can still have overflowing gradients; one Inf would poison AdamW's moments.
-        gradMaxAbs = vars.length === 0 ? 0 : tf.max(tf.stack(vars.map(([, v]) => tf.max(tf.abs(grads[v.name]!))))).dataSync()[0]!;
-        if (!Number.isFinite(gradMaxAbs)) return;
+        if (!Number.isFinite(loss) || !Number.isFinite(gradMaxAbs)) return;
         applied = true;
         count += 1;
         for (const [name, v] of vars) {
