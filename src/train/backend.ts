@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { availableParallelism } from "node:os";
 import { enableWasmThreads } from "./wasmThreads.js";
+import { installWasmBatchMatMul } from "../ops/wasmBatchMatMul.js";
 import { Context, Data, Effect, Layer } from "effect";
 
 export const backendNames = ["auto", "gpu", "node", "webgpu", "wasm", "cpu"] as const;
@@ -64,6 +65,7 @@ const loaders: Record<Exclude<BackendName, "auto">, () => Promise<string>> = {
     const threads = wasmThreads();
     if (threads === 1) {
       await activate("wasm");
+      installWasmBatchMatMul();
       return "wasm (SIMD, 1 thread)";
     }
     wasm.setThreadsCount(threads);
@@ -73,6 +75,7 @@ const loaders: Record<Exclude<BackendName, "auto">, () => Promise<string>> = {
     } finally {
       restore();
     }
+    installWasmBatchMatMul();
     return `wasm (SIMD, ${wasm.getThreadsCount()} threads)`;
   },
   cpu: async () => {
