@@ -108,7 +108,8 @@ const jobsOf = (sweep: Sweep, baseDir: string, readJson: (path: string) => unkno
         return d.right;
       };
       // Parameters are set on the experiment with its defaults written out, so every field (optimizer.weightDecay) has a path.
-      const json = ExperimentCodec.encode(decode({ ...merged(sweep.experiment, entry.overrides), data: task, method, seed })) as unknown as Record<string, unknown>;
+      // A fresh copy per job: decoding and encoding share nested objects, and the next point's parameters must not leak into this job.
+      const json = structuredClone(ExperimentCodec.encode(decode({ ...merged(sweep.experiment, entry.overrides), data: task, method, seed }))) as unknown as Record<string, unknown>;
       for (const [path, value] of Object.entries(params)) setPath(json, path, value, where);
       const decoded = decode(json);
       // A job file lives elsewhere than the sweep: a backbone path is made absolute.
