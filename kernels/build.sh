@@ -2,5 +2,7 @@
 # Rebuild the committed WebAssembly kernels (Debian: apt-get install clang lld).
 set -euo pipefail
 cd "$(dirname "$0")"
-clang --target=wasm32 -O3 -msimd128 -mbulk-memory -nostdlib -Wl,--no-entry -Wl,--export=__heap_base -o batchMatMul.wasm batchMatMul.c
-ls -l batchMatMul.wasm
+for kernel in batchMatMul gelu; do
+  clang --target=wasm32 -O3 -msimd128 -mbulk-memory -nostdlib -Wl,--no-entry -Wl,--export=__heap_base -o "$kernel.wasm" "$kernel.c"
+  ls -l "$kernel.wasm"
+done

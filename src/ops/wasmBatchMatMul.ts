@@ -1,12 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { packageRoot } from "../util/packageRoot.js";
-
-interface WasmTensors {
-  readonly typedArrayFromHeap: (t: tf.TensorInfo) => Float32Array;
-  readonly makeOutput: (shape: number[], dtype: "float32") => tf.TensorInfo;
-}
+import { kernelModule, type WasmTensors } from "./wasmKernelModule.js";
 
 const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -14,16 +7,13 @@ const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
  * Replace the wasm backend's BatchMatMul for batches above 1 by kernels/batchMatMul.wasm (SIMD,
  * 4 × 8 register tiles): tfjs runs those through a scalar loop at ~1 GFLOP/s, and attention's
  * [n·heads, t, d] products are most of a ViT step. Plain 2-D products (batch 1) and transpose
- * flags keep tfjs's own kernel (XNNPACK), as does any operand not of rank 3. Inputs are copied into the kernel's memory and the
- * product back into a tfjs tensor; both are small next to the multiply.
+ * flags keep tfjs's own kernel (XNNPACK), as does any operand not of rank 3. Inputs are copied
+ * into the kernel's memory and the product back into a tfjs tensor; both are small next to the multiply.
  */
 export const installWasmBatchMatMul = (): void => {
   const original = tf.getKernel("BatchMatMul", "wasm");
   if (original === undefined) throw new Error("the wasm backend has no BatchMatMul kernel to replace");
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(join(packageRoot(), "kernels", "batchMatMul.wasm"))));
-  const memory = instance.exports.memory as WebAssembly.Memory;
-  const bmm = instance.exports.bmm as (a: number, b: number, c: number, batch: number, m: number, k: number, n: number, aStep: number, bStep: number) => void;
-  const base = Math.ceil((instance.exports.__heap_base as WebAssembly.Global).value / 16) * 16;
+  const kernel = kernelModule("batchMatMul");
   tf.unregisterKernel("BatchMatMul", "wasm");
   tf.registerKernel({
     kernelName: "BatchMatMul",
@@ -38,18 +28,12 @@ export const installWasmBatchMatMul = (): void => {
       const ours = a.shape.length === 3 && b.shape.length === 3 && (batchA === batchB || batchA === 1 || batchB === 1);
       if (transposeA || transposeB || batch <= 1 || !ours || a.dtype !== "float32" || b.dtype !== "float32") return original.kernelFunc(args);
       const [m, k] = a.shape.slice(-2) as [number, number];
-      const n = b.shape[b.shape.length - 1]!;
+      const n = b.shape[2]!;
       const backend = args.backend as unknown as WasmTensors;
-      const [sizeA, sizeB, sizeC] = [batchA * m * k, batchB * k * n, batch * m * n];
-      const bytes = base + 4 * (sizeA + sizeB + sizeC);
-      if (bytes > memory.buffer.byteLength) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
-      const heap = new Float32Array(memory.buffer);
-      const [offA, offB, offC] = [base / 4, base / 4 + sizeA, base / 4 + sizeA + sizeB];
-      heap.set(backend.typedArrayFromHeap(a), offA);
-      heap.set(backend.typedArrayFromHeap(b), offB);
-      bmm(4 * offA, 4 * offB, 4 * offC, batch, m, k, n, batchA === 1 ? 0 : m * k, batchB === 1 ? 0 : k * n);
+      const [offA, offB, offC] = kernel.stage([backend.typedArrayFromHeap(a), backend.typedArrayFromHeap(b)], [batch * m * n]);
+      kernel.exports.bmm!(offA!, offB!, offC!, batch, m, k, n, batchA === 1 ? 0 : m * k, batchB === 1 ? 0 : k * n);
       const out = backend.makeOutput([batch, m, n], "float32");
-      backend.typedArrayFromHeap(out).set(new Float32Array(memory.buffer, 4 * offC, sizeC));
+      backend.typedArrayFromHeap(out).set(kernel.read(offC!, batch * m * n));
       return out;
     },
   });

@@ -4,6 +4,14 @@ import { dirname, join } from "node:path";
 import { availableParallelism } from "node:os";
 import { enableWasmThreads } from "./wasmThreads.js";
 import { installWasmBatchMatMul } from "../ops/wasmBatchMatMul.js";
+import { geluKernel, installWasmGelu } from "../ops/wasmGelu.js";
+
+/** Our compiled kernels for what tfjs's wasm backend does slowly (kernels/); once per process (registrations outlive the backend). */
+const installWasmKernels = (): void => {
+  if (tf.getKernel(geluKernel, "wasm") !== undefined) return;
+  installWasmBatchMatMul();
+  installWasmGelu();
+};
 import { Context, Data, Effect, Layer } from "effect";
 
 export const backendNames = ["auto", "gpu", "node", "webgpu", "wasm", "cpu"] as const;
@@ -65,7 +73,7 @@ const loaders: Record<Exclude<BackendName, "auto">, () => Promise<string>> = {
     const threads = wasmThreads();
     if (threads === 1) {
       await activate("wasm");
-      installWasmBatchMatMul();
+      installWasmKernels();
       return "wasm (SIMD, 1 thread)";
     }
     wasm.setThreadsCount(threads);
@@ -75,7 +83,7 @@ const loaders: Record<Exclude<BackendName, "auto">, () => Promise<string>> = {
     } finally {
       restore();
     }
-    installWasmBatchMatMul();
+    installWasmKernels();
     return `wasm (SIMD, ${wasm.getThreadsCount()} threads)`;
   },
   cpu: async () => {

@@ -1,0 +1,39 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { packageRoot } from "../util/packageRoot.js";
+
+/** What a kernel needs from tfjs's wasm backend: views of its tensors and new outputs. */
+export interface WasmTensors {
+  readonly typedArrayFromHeap: (t: tf.TensorInfo) => Float32Array;
+  readonly makeOutput: (shape: number[], dtype: "float32") => tf.TensorInfo;
+}
+
+/**
+ * One of our compiled kernels (kernels/<name>.wasm) with its own memory: `stage` copies tfjs
+ * tensors into it (growing it as needed) and returns their byte offsets and those of `extra`
+ * output buffers of the given float counts; `read` views a staged buffer.
+ */
+export const kernelModule = (name: string) => {
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(join(packageRoot(), "kernels", `${name}.wasm`))));
+  const memory = instance.exports.memory as WebAssembly.Memory;
+  const base = Math.ceil((instance.exports.__heap_base as WebAssembly.Global).value / 16) * 16;
+  return {
+    exports: instance.exports as Record<string, (...args: number[]) => void>,
+    stage: (inputs: readonly Float32Array[], extra: readonly number[]): number[] => {
+      const sizes = [...inputs.map((x) => x.length), ...extra];
+      const bytes = base + 4 * sizes.reduce((a, b) => a + b, 0);
+      if (bytes > memory.buffer.byteLength) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
+      const heap = new Float32Array(memory.buffer);
+      const offsets: number[] = [];
+      let at = base / 4;
+      sizes.forEach((size, i) => {
+        if (i < inputs.length) heap.set(inputs[i]!, at);
+        offsets.push(4 * at);
+        at += size;
+      });
+      return offsets;
+    },
+    read: (offset: number, length: number): Float32Array => new Float32Array(memory.buffer, offset, length),
+  };
+};
