@@ -82,8 +82,8 @@ const matmulFlops = (kernels: readonly { name: string; inputShapes: number[][]; 
     return sum + 2 * out.reduce((p, d) => p * d, 1) * inner;
   }, 0);
 
-/** Time one method: its program (after its preludes, or one DAF cycle) stepping on a fixed random batch. */
-const timeMethod = async (name: string, m: Method, steps: number): Promise<Omit<MethodTiming, "vsLora" | "roofline">> => {
+/** A method ready to step: its program (after its preludes, or one DAF cycle) on a fixed random batch. */
+const prepare = (name: string, m: Method) => {
   const backbone = randomVit(benchConfig, 0);
   const data = randomData(64, 1);
   let oneOff = 0;
@@ -107,36 +107,47 @@ const timeMethod = async (name: string, m: Method, steps: number): Promise<Omit<
   const train = trainer(program, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-4 });
   const images = tf.tensor4d(data.images.subarray(0, benchBatch * 32 * 32 * 3), [benchBatch, 32, 32, 3]);
   const labels = tf.tensor1d(data.labels.subarray(0, benchBatch), "int32");
-  for (let i = 0; i < 3; i++) train.step(images, labels, 1e-4);
-  const before = tf.memory().numTensors;
-  const times: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    const t0 = performance.now();
-    train.step(images, labels, 1e-4);
-    times.push(performance.now() - t0);
-  }
-  const tensorsFlat = tf.memory().numTensors === before;
-  const profile = await tf.profile(() => {
-    train.step(images, labels, 1e-4);
-  });
-  tf.dispose([images, labels]);
-  train.dispose();
-  program.dispose();
-  const medianMs = median(times) + (dynamic !== null ? (oneOff * 1000) / dafStepsPerCycle : 0);
-  const flops = matmulFlops(profile.kernels as never);
-  return { method: name, medianMs, flops, gflops: flops / (medianMs * 1e6), peakBytes: profile.peakBytes, tensorsFlat, ...(oneOff > 0 ? { oneOffSeconds: oneOff } : {}) };
+  const step = () => train.step(images, labels, 1e-4);
+  for (let i = 0; i < 3; i++) step();
+  return {
+    name, step, oneOff, amortised: dynamic !== null, times: [] as number[],
+    dispose: () => {
+      tf.dispose([images, labels]);
+      train.dispose();
+      program.dispose();
+    },
+  };
 };
 
-/** The benchmark on the current backend: every method's step, its FLOPs, and ratios to the matmul roofline and to LoRA. */
+/**
+ * The benchmark on the current backend: every method's step, its FLOPs, and ratios to the matmul
+ * roofline and to LoRA. The methods' steps are interleaved round by round, so the machine's
+ * drift over minutes falls on all of them alike and the ratios to LoRA hold within one run.
+ */
 export const benchmark = async (steps = 20, log: (line: string) => void = () => {}, only: readonly string[] = []): Promise<{ matmulGflops: number; methods: MethodTiming[] }> => {
   const roof = matmulGflops();
   log(`2-D matmul: ${roof.toFixed(1)} GFLOP/s`);
-  const timings: Omit<MethodTiming, "vsLora" | "roofline">[] = [];
   // LoRA is always timed: every ratio is to it.
-  for (const [name, m] of Object.entries(benchMethods).filter(([n]) => only.length === 0 || n === "LoRA" || only.includes(n))) {
-    const t = await timeMethod(name, m, steps);
-    log(`${name}: ${t.medianMs.toFixed(1)} ms/step`);
-    timings.push(t);
+  const ready = Object.entries(benchMethods).filter(([n]) => only.length === 0 || n === "LoRA" || only.includes(n)).map(([n, m]) => prepare(n, m));
+  const before = tf.memory().numTensors;
+  for (let round = 0; round < steps; round++) {
+    for (const r of ready) {
+      const t0 = performance.now();
+      r.step();
+      r.times.push(performance.now() - t0);
+    }
+  }
+  const tensorsFlat = tf.memory().numTensors === before;
+  const timings: Omit<MethodTiming, "vsLora" | "roofline">[] = [];
+  for (const r of ready) {
+    const profile = await tf.profile(() => {
+      r.step();
+    });
+    r.dispose();
+    const medianMs = median(r.times) + (r.amortised ? (r.oneOff * 1000) / dafStepsPerCycle : 0);
+    const flops = matmulFlops(profile.kernels as never);
+    log(`${r.name}: ${medianMs.toFixed(1)} ms/step`);
+    timings.push({ method: r.name, medianMs, flops, gflops: flops / (medianMs * 1e6), peakBytes: profile.peakBytes, tensorsFlat, ...(r.oneOff > 0 ? { oneOffSeconds: r.oneOff } : {}) });
   }
   const lora = timings.find((t) => t.method === "LoRA")!.medianMs;
   return { matmulGflops: roof, methods: timings.map((t) => ({ ...t, roofline: t.gflops / roof, vsLora: t.medianMs / lora })) };
