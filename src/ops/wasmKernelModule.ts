@@ -5,7 +5,7 @@ import { packageRoot } from "../util/packageRoot.js";
 
 /** What a kernel needs from tfjs's wasm backend: views of its tensors and new outputs. */
 export interface WasmTensors {
-  readonly typedArrayFromHeap: (t: tf.TensorInfo) => Float32Array;
+  readonly typedArrayFromHeap: (t: tf.TensorInfo) => Float32Array | Int32Array;
   readonly makeOutput: (shape: number[], dtype: "float32") => tf.TensorInfo;
 }
 
@@ -20,15 +20,17 @@ export const kernelModule = (name: string) => {
   const base = Math.ceil((instance.exports.__heap_base as WebAssembly.Global).value / 16) * 16;
   return {
     exports: instance.exports as Record<string, (...args: number[]) => void>,
-    stage: (inputs: readonly Float32Array[], extra: readonly number[]): number[] => {
+    stage: (inputs: readonly (Float32Array | Int32Array)[], extra: readonly number[]): number[] => {
       const sizes = [...inputs.map((x) => x.length), ...extra];
       const bytes = base + 4 * sizes.reduce((a, b) => a + b, 0);
       if (bytes > memory.buffer.byteLength) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
-      const heap = new Float32Array(memory.buffer);
+      const [floats, ints] = [new Float32Array(memory.buffer), new Int32Array(memory.buffer)];
       const offsets: number[] = [];
       let at = base / 4;
       sizes.forEach((size, i) => {
-        if (i < inputs.length) heap.set(inputs[i]!, at);
+        const input = inputs[i];
+        if (input instanceof Int32Array) ints.set(input, at);
+        else if (input !== undefined) floats.set(input, at);
         offsets.push(4 * at);
         at += size;
       });
@@ -36,4 +38,30 @@ export const kernelModule = (name: string) => {
     },
     read: (offset: number, length: number): Float32Array => new Float32Array(memory.buffer, offset, length),
   };
+};
+
+/**
+ * Register `name` on the wasm backend as a call into `kernel` whose output has the shape of its
+ * first input: `inputs` picks the tensors (staged in order, then the output buffer), `run` gets
+ * their byte offsets (output last) and that shape.
+ */
+export const registerSameShapeKernel = (
+  kernel: ReturnType<typeof kernelModule>, name: string,
+  inputs: (i: tf.NamedTensorInfoMap) => tf.TensorInfo[], run: (offsets: number[], shape: readonly number[]) => void,
+): void => {
+  tf.registerKernel({
+    kernelName: name,
+    backendName: "wasm",
+    kernelFunc: (args) => {
+      const backend = args.backend as unknown as WasmTensors;
+      const ins = inputs(args.inputs as tf.NamedTensorInfoMap);
+      const shape = ins[0]!.shape;
+      const n = shape.reduce((a, b) => a * b, 1);
+      const offsets = kernel.stage(ins.map((t) => backend.typedArrayFromHeap(t)), [n]);
+      run(offsets, shape);
+      const out = backend.makeOutput([...shape], "float32");
+      backend.typedArrayFromHeap(out).set(kernel.read(offsets.at(-1)!, n));
+      return out;
+    },
+  });
 };

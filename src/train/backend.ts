@@ -5,12 +5,14 @@ import { availableParallelism } from "node:os";
 import { enableWasmThreads } from "./wasmThreads.js";
 import { installWasmBatchMatMul } from "../ops/wasmBatchMatMul.js";
 import { geluKernel, installWasmGelu } from "../ops/wasmGelu.js";
+import { installWasmPermute } from "../ops/wasmPermute.js";
 
 /** Our compiled kernels for what tfjs's wasm backend does slowly (kernels/); once per process (registrations outlive the backend). */
 const installWasmKernels = (): void => {
   if (tf.getKernel(geluKernel, "wasm") !== undefined) return;
   installWasmBatchMatMul();
   installWasmGelu();
+  installWasmPermute();
 };
 import { Context, Data, Effect, Layer } from "effect";
 

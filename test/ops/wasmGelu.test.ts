@@ -24,8 +24,10 @@ describe("fused GELU on the wasm backend (kernels/gelu.wasm)", () => {
     tf.dispose([x, dy, value, grads]);
   });
 
-  it("is what the model uses on wasm (the kernel is registered there)", () => {
-    expect(tf.getKernel("PeftGelu", "wasm")).toBeDefined();
-    expect(tf.getKernel("PeftGelu", "cpu")).toBeUndefined();
+  it("is what the model uses on wasm (the kernel is registered there, as is S²FT's permutation; test/ops/indexOps.test.ts runs that on wasm)", () => {
+    for (const k of ["PeftGelu", "PeftGeluGrad", "PeftScatter2", "PeftGather2"]) {
+      expect(tf.getKernel(k, "wasm"), k).toBeDefined();
+      expect(tf.getKernel(k, "cpu"), k).toBeUndefined();
+    }
   });
 });
