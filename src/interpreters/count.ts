@@ -7,7 +7,7 @@ import { totalParams } from "../models/vitParams.js";
 import { resolveMethod } from "./resolve.js";
 import { countTransform } from "./countTransform.js";
 import { budgets } from "./rules/decide.js";
-import { candidateUnits, checkRules, reconfigureRule } from "./rules/units.js";
+import { checkRules, reconfigureRule } from "./rules/units.js";
 
 export { countTransform };
 
@@ -35,9 +35,8 @@ export interface CountReport {
 
 export const countMethod = (m: Method, config: VitConfig): CountReport => {
   const placements = resolveMethod(m, config);
-  checkRules(m, config);
+  const units = checkRules(m, config, placements);
   const rule = reconfigureRule(m);
-  const units = rule === null ? [] : candidateUnits(rule.rule.action, config);
   const targets = m.targets.map((tg, i): TargetCount => {
     const mine = placements.filter((p) => p.target === i);
     return {

@@ -1,8 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { kernelModule, type WasmTensors } from "./wasmKernelModule.js";
 
-const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-
 /**
  * Replace the wasm backend's BatchMatMul for batches above 1 by kernels/batchMatMul.wasm (SIMD,
  * 4 × 8 register tiles): tfjs runs those through a scalar loop at ~1 GFLOP/s, and attention's
@@ -22,7 +20,7 @@ export const installWasmBatchMatMul = (): void => {
     kernelFunc: (args) => {
       const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
       const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
-      const [batchA, batchB] = [sizeOf(a.shape.slice(0, -2)), sizeOf(b.shape.slice(0, -2))];
+      const [batchA, batchB] = [tf.util.sizeFromShape(a.shape.slice(0, -2)), tf.util.sizeFromShape(b.shape.slice(0, -2))];
       const batch = Math.max(batchA, batchB);
       // Rank-3 operands with equal batches or one broadcast: everything else stays with tfjs.
       const ours = a.shape.length === 3 && b.shape.length === 3 && (batchA === batchB || batchA === 1 || batchB === 1);

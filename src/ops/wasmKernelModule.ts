@@ -56,7 +56,7 @@ export const registerSameShapeKernel = (
       const backend = args.backend as unknown as WasmTensors;
       const ins = inputs(args.inputs as tf.NamedTensorInfoMap);
       const shape = ins[0]!.shape;
-      const n = shape.reduce((a, b) => a * b, 1);
+      const n = tf.util.sizeFromShape(shape);
       const offsets = kernel.stage(ins.map((t) => backend.typedArrayFromHeap(t)), [n]);
       run(offsets, shape);
       const out = backend.makeOutput([...shape], "float32");

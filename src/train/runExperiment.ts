@@ -29,7 +29,7 @@ import { showLoss, termNames } from "../dsl/loss.js";
 import { firesBefore } from "../dsl/rule.js";
 import { candidateUnits, reconfigureRule } from "../interpreters/rules/units.js";
 import { compileConfiguration } from "../interpreters/rules/configuration.js";
-import { configurationOf, describeReconfiguration, reconfigureCycle, type ReconfigurationRecord } from "../interpreters/rules/reconfigure.js";
+import { configurationOf, describeReconfiguration, reconfigureCycle, type Cycle, type ReconfigurationRecord } from "../interpreters/rules/reconfigure.js";
 import { configurationHeatmap } from "../report/configurationHeatmap.js";
 
 export interface RunOptions {
@@ -268,18 +268,17 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
       history,
       experiment: ExperimentCodec.encode(exp),
     };
-    yield* writeOutputs(program, backbone, exp, result, files);
+    yield* writeOutputs(program, exp, result, files, cycle);
     return result;
   });
 
-const writeOutputs = (program: Program, backbone: Backbone, exp: Experiment, result: RunResult, files: ReturnType<typeof outputFiles>) =>
+const writeOutputs = (program: Program, exp: Experiment, result: RunResult, files: ReturnType<typeof outputFiles>, cycle: Pick<Cycle, "action" | "units"> | null) =>
   io(files.result, () => {
     writeFileAtomic(files.adapter, adapterBytes(program, exp.backbone.head, result.preludes));
     writeFileAtomic(files.merged, backboneBytes(mergedBackbone(program), { source: `peft-dsl merge of ${exp.name}` }));
-    const dynamic = reconfigureRule(exp.method);
-    if (dynamic !== null && result.reconfigurations.length > 0) {
+    if (cycle !== null && result.reconfigurations.length > 0) {
       writeFileAtomic(files.heatmap, configurationHeatmap({
-        records: result.reconfigurations, epochEnds: result.history.map((h) => h.steps), units: candidateUnits(dynamic.rule.action, program.config), retain: dynamic.rule.action.retain,
+        records: result.reconfigurations, epochEnds: result.history.map((h) => h.steps), units: cycle.units, retain: cycle.action.retain,
       }));
     }
     writeFileAtomic(files.result, `${JSON.stringify(result, null, 2)}\n`);

@@ -10,7 +10,8 @@ export const unseenDigits = [5, 6, 7, 8, 9] as const;
 const pool = (which: "train" | "test", seed: number): { readonly image: (k: number) => Image; readonly digit: (k: number) => number; readonly size: number } => {
   const split = mnist(which);
   const indices: number[] = [];
-  for (let i = 0; i < split.count; i++) if (split.labels[i]! >= 5) indices.push(i);
+  const unseen = new Set<number>(unseenDigits);
+  for (let i = 0; i < split.count; i++) if (unseen.has(split.labels[i]!)) indices.push(i);
   const order = shuffled(indices, rng(seed, `mini-vtab:pool:${which}`));
   return { image: (k) => fromU8(split.images, order[k]!), digit: (k) => split.labels[order[k]!]!, size: order.length };
 };

@@ -6,7 +6,7 @@ import { sizeOf, vitSites, type Site } from "../../models/vitParams.js";
 import { countTransform } from "../countTransform.js";
 import { leaves, startsAtIdentity } from "../leaves.js";
 import { MethodError } from "../methodError.js";
-import { appliesTo, overlaps, resolveMethod, resolveSelector } from "../resolve.js";
+import { appliesTo, overlaps, resolveSelector, type Placement } from "../resolve.js";
 import type { Unit } from "./decide.js";
 
 /** DAF's candidates, in backbone order: each selected site once, with its category and cost. */
@@ -44,14 +44,15 @@ export const reconfigureRule = (m: Method): { readonly index: number; readonly r
 /**
  * What a reconfiguration rule needs to mean something: one such rule; `every` only for it; a
  * module that starts at the identity (else the model would jump when a module is added); ratios
- * within τ; candidates that are not already adapted by a target.
+ * within τ; candidates that are not already adapted by a target (`placements`: the method's
+ * own). Returns the rule's candidates ([] without a rule).
  */
-export const checkRules = (m: Method, config: VitConfig): void => {
+export const checkRules = (m: Method, config: VitConfig, placements: readonly Placement[]): Unit[] => {
   m.rules.forEach((r, i) => {
     if (r.when._tag === "Every" && r.action._tag !== "Reconfigure") throw new MethodError(`rules[${i}].when`, `${showWhen(r.when)} is only for reconfigure; ${r.action._tag} runs once`);
   });
   const found = reconfigureRule(m);
-  if (found === null) return;
+  if (found === null) return [];
   const { index, rule } = found;
   const path = `rules[${index}].action`;
   if (m.rules.filter((r) => r.action._tag === "Reconfigure").length > 1) throw new MethodError(`rules[${index}]`, "a method has at most one reconfigure rule");
@@ -64,9 +65,9 @@ export const checkRules = (m: Method, config: VitConfig): void => {
   const units = candidateUnits(a, config, path);
   if (units.length === 0) throw new MethodError(`${path}.candidates`, "no site is a candidate");
   const sites = new Map(vitSites(config).map((s) => [s.name, s]));
-  const adapted = resolveMethod(m, config);
   for (const u of units) {
-    const clash = adapted.find((p) => overlaps(sites.get(u.name)!, p.site));
+    const clash = placements.find((p) => overlaps(sites.get(u.name)!, p.site));
     if (clash) throw new MethodError(`${path}.candidates`, `${u.name} is already adapted by targets[${clash.target}]; a candidate must be left to the rule`);
   }
+  return units;
 };
