@@ -19,4 +19,4 @@ console.log(describeMethod(variant, { ...vitB16, classes: 100 }));
 console.log(`\non ViT-B/16 with a 100-class head: ${report.trainable.toLocaleString("en-US")} trainable (${report.percent.toFixed(3)}%)\n`);
 
 await loadBackend("wasm");
-for (const r of checkLaws(variant, { runs: 5 })) console.log(`${r.ok ? "✓" : "✗"} ${r.law}${r.failure ? `: ${r.failure}` : ""}`);
+for (const r of await checkLaws(variant, { runs: 5 })) console.log(`${r.ok ? "✓" : "✗"} ${r.law}${r.failure ? `: ${r.failure}` : ""}`);

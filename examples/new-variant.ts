@@ -29,7 +29,7 @@ const config = demoConfig(5);
 console.log(describeMethod(variant, config));
 
 await loadBackend("wasm");
-const reports = checkLaws(variant, { config, runs: 3 });
+const reports = await checkLaws(variant, { config, runs: 3 });
 for (const r of reports) console.log(`${r.ok ? "✓" : "✗"} ${r.law}${r.failure ? `: ${r.failure}` : ""}`);
 if (reports.some((r) => !r.ok)) process.exit(1);
 

@@ -10,7 +10,7 @@ const canonical = (x: unknown): string =>
 export const codecRoundTrip: Law = {
   name: "codec round trip",
   statement: "decode(JSON(encode(m))) = m",
-  check: (method) => {
+  check: async (method) => {
     const decoded = decodeMethod(JSON.parse(JSON.stringify(MethodCodec.encode(method))));
     if (decoded._tag === "Left") holds(false, () => `a valid method failed to decode: ${decoded.left.join("; ")}`);
     else holds(canonical(decoded.right) === canonical(method), () => `decode(encode(m)) = ${canonical(decoded.right)}, m = ${canonical(method)}`);

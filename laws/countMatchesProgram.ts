@@ -6,8 +6,8 @@ import { holds } from "./violation.js";
 export const countMatchesProgram: Law = {
   name: "count = compiled trainable scalars",
   statement: "the analytic count equals the number of trainable adapter scalars in the compiled program, and its auxiliary count the free values of the loss terms' trained generators",
-  check: (method, config, seed) =>
-    withProgram(method, config, seed, ({ program }) => {
+  check: async (method, config, seed) =>
+    withProgram(method, config, seed, async ({ program }) => {
       const report = countMethod(method, config);
       const compiled = program.params.reduce((n, p) => n + (program.mask.get(p.name) ? program.variables.get(p.name)!.size : 0), 0);
       holds(report.trainable === compiled, () => `count says ${report.trainable}, the compiled program trains ${compiled}`);

@@ -21,11 +21,11 @@ const probes = 4;
 export const gradientAgreement: Law = {
   name: "gradient ≈ float64 finite differences",
   statement: "the compiled gradient of a random linear function of the logits and the loss terms matches central differences of the float64 reference (straight-through tensors and stop-gradients excepted)",
-  check: (method, config, seed) =>
-    withProgram(method, config, seed, ({ backbone, program, images, imageData }) => {
+  check: async (method, config, seed) =>
+    withProgram(method, config, seed, async ({ backbone, program, images, imageData }) => {
       const probed = [...program.params.filter((p) => p.trainable && !p.leaf?.quantized), ...program.lossParams.filter((p) => p.trainable)];
       if (probed.length === 0) return;
-      const values = new Map([...randomAdapterValues(program, backbone.weights, seed), ...randomLossValues(program, seed)]);
+      const values = new Map([...await randomAdapterValues(program, backbone.weights, seed), ...randomLossValues(program, seed)]);
       program.setValues(values);
       const r = rng(seed, "gradient-law");
       const n = images.shape[0];

@@ -8,15 +8,15 @@ import { readHost } from "../src/util/hostRead.js";
 import { imagesTensor, randomImages } from "./setting.js";
 
 /** A random backbone, the method compiled on it, and random images; disposed after `f`. */
-export const withProgram = <A>(method: Method, config: VitConfig, seed: number, f: (s: {
+export const withProgram = async <A>(method: Method, config: VitConfig, seed: number, f: (s: {
   backbone: Backbone; program: Program; images: tf.Tensor4D; imageData: Float32Array;
-}) => A): A => {
+}) => Promise<A>): Promise<A> => {
   const backbone = randomVit(config, seed);
   const imageData = randomImages(config, 2, seed);
   const images = imagesTensor(config, imageData);
   const program = compile(method, backbone, { seed });
   try {
-    return f({ backbone, program, images, imageData });
+    return await f({ backbone, program, images, imageData });
   } finally {
     program.dispose();
     images.dispose();

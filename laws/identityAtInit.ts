@@ -15,10 +15,10 @@ import { holds } from "./violation.js";
 export const identityAtInit: Law = {
   name: "identity at init",
   statement: "a freshly compiled method computes the pretrained function when every transform starts at ΔW = 0, and changes the weights otherwise",
-  check: (method, config, seed) =>
-    withProgram(method, config, seed, ({ backbone, program, images }) => {
+  check: async (method, config, seed) =>
+    withProgram(method, config, seed, async ({ backbone, program, images }) => {
       if (!program.placements.every((p) => leaves(p.transform).every(startsAtIdentity))) {
-        holds(weightChange(mergedBackbone(program).weights, backbone.weights) > 1e-6, () => "a transform with a non-zero initial ΔW left the weights unchanged");
+        holds(weightChange((await mergedBackbone(program)).weights, backbone.weights) > 1e-6, () => "a transform with a non-zero initial ΔW left the weights unchanged");
         return;
       }
       const base = compile(empty, backbone, { seed });

@@ -57,14 +57,16 @@ export const lawConfigs = (method: Method, config?: VitConfig): { readonly confi
 };
 
 /** Check every law for one method over random ViTs (see lawConfigs), with random weights and values. */
-export const checkLaws = (method: Method, options: { readonly config?: VitConfig; readonly runs?: number; readonly seed?: number } = {}): LawReport[] => {
+export const checkLaws = async (method: Method, options: { readonly config?: VitConfig; readonly runs?: number; readonly seed?: number } = {}): Promise<LawReport[]> => {
   const { configs } = lawConfigs(method, options.config);
-  return allLaws.map((law) => {
-    const result = fc.check(
-      fc.property(configs, fc.integer({ min: 0, max: 2 ** 30 }), (config, seed) => law.check(method, config, seed)),
+  const reports: LawReport[] = [];
+  for (const law of allLaws) {
+    const result = await fc.check(
+      fc.asyncProperty(configs, fc.integer({ min: 0, max: 2 ** 30 }), (config, seed) => law.check(method, config, seed)),
       { numRuns: options.runs ?? 10, seed: options.seed ?? 1 },
     );
     const failure = result.failed ? `${result.errorInstance instanceof Error ? result.errorInstance.message : String(result.errorInstance)} (counterexample: ${JSON.stringify(result.counterexample)})` : undefined;
-    return { law: law.name, statement: law.statement, ok: !result.failed, runs: result.numRuns, ...(failure ? { failure } : {}) };
-  });
+    reports.push({ law: law.name, statement: law.statement, ok: !result.failed, runs: result.numRuns, ...(failure ? { failure } : {}) });
+  }
+  return reports;
 };

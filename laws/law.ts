@@ -8,5 +8,5 @@ import type { VitConfig } from "../src/models/vitConfig.js";
 export interface Law {
   readonly name: string;
   readonly statement: string;
-  readonly check: (method: Method, config: VitConfig, seed: number) => void;
+  readonly check: (method: Method, config: VitConfig, seed: number) => Promise<void>;
 }

@@ -11,14 +11,14 @@ import { holds } from "./violation.js";
 export const mergeEquivalence: Law = {
   name: "merge equivalence",
   statement: "with random (non-identity) adapter values, forward(adapted) ≈ forward(merged backbone), and the merged backbone differs from the base (a non-mergeable module is kept as a module)",
-  check: (method, config, seed) =>
-    withProgram(method, config, seed, ({ backbone, program, images }) => {
-      program.setValues(randomAdapterValues(program, backbone.weights, seed));
+  check: async (method, config, seed) =>
+    withProgram(method, config, seed, async ({ backbone, program, images }) => {
+      program.setValues(await randomAdapterValues(program, backbone.weights, seed));
       const adapted = logitsOf(program, images);
       // Expected kept modules, from the placements alone: each block's kept width plus its adapters' bottlenecks.
       const widths = Array.from({ length: config.depth }, (_, i) => mlpAdapterWidth(config, i) + program.placements
         .filter((p) => p.site.block === i).flatMap((p) => leaves(p.transform)).reduce((n, l) => n + (isModule(l) ? l.bottleneck : 0), 0));
-      const mergedModel = mergedBackbone(program);
+      const mergedModel = await mergedBackbone(program);
       holds(JSON.stringify(mergedModel.config.mlpAdapters ?? widths.map(() => 0)) === JSON.stringify(widths),
         () => `merged backbone keeps adapters of widths ${JSON.stringify(mergedModel.config.mlpAdapters ?? [])}, expected ${JSON.stringify(widths)}`);
       const merged = compile(empty, mergedModel, { seed });

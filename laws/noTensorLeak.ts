@@ -8,16 +8,16 @@ import { holds } from "./violation.js";
 export const noTensorLeak: Law = {
   name: "no tensor leak",
   statement: "the live tensor count after several train steps equals the count after one, and returns to its start on dispose",
-  check: (method, config, seed) => {
+  check: async (method, config, seed) => {
     const start = tf.memory().numTensors;
-    withProgram(method, config, seed, ({ program, images }) => {
+    await withProgram(method, config, seed, async ({ program, images }) => {
       const r = rng(seed, "labels");
       const labels = tf.tensor1d(Array.from({ length: images.shape[0] }, () => r.int(config.classes)), "int32");
       const t = trainer(program, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 });
       try {
-        t.step(images, labels, 1e-3);
+        await t.step(images, labels, 1e-3);
         const afterOne = tf.memory().numTensors;
-        for (let i = 0; i < 3; i++) t.step(images, labels, 1e-3);
+        for (let i = 0; i < 3; i++) await t.step(images, labels, 1e-3);
         const afterFour = tf.memory().numTensors;
         holds(afterOne === afterFour, () => `${afterOne} live tensors after 1 step, ${afterFour} after 4`);
       } finally {

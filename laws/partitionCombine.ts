@@ -7,8 +7,8 @@ import { holds } from "./violation.js";
 export const partitionCombine: Law = {
   name: "partition/combine inverse",
   statement: "combine(partition(p, m)) = p for the program's parameters and any mask; the parts are disjoint and follow the mask",
-  check: (method, config, seed) =>
-    withProgram(method, config, seed, ({ program }) => {
+  check: async (method, config, seed) =>
+    withProgram(method, config, seed, async ({ program }) => {
       const r = rng(seed, "mask");
       const mask = new Map([...program.variables.keys()].map((k) => [k, r.uniform() < 0.5]));
       const [on, off] = partition(program.variables, mask);

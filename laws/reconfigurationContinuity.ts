@@ -17,7 +17,7 @@ import { holds } from "./violation.js";
 export const reconfigurationContinuity: Law = {
   name: "reconfiguration continuity",
   statement: "across a rebuild-and-refocus with random scores and random non-identity values, forward(before) ≈ forward(after); the modules trained under refocus never exceed the budget",
-  check: (method, config, seed) => {
+  check: async (method, config, seed) => {
     const found = reconfigureRule(method);
     if (found === null) return;
     const action = found.rule.action;
@@ -32,8 +32,8 @@ export const reconfigurationContinuity: Law = {
     const second = decide(units, scores(), budget, first);
     const after = compileConfiguration(method, action, units, second, backbone, seed);
     try {
-      before.setValues(randomAdapterValues(before, backbone.weights, seed));
-      migrate(before, after);
+      before.setValues(await randomAdapterValues(before, backbone.weights, seed));
+      await migrate(before, after);
       mustBeClose("logits after the rebuild", logitsOf(after, images), logitsOf(before, images), { atol: 1e-5, rtol: 1e-4 });
       if (action.retain === "refocus") {
         const fixed = countMethod(method, config).trainable;

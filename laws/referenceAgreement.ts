@@ -7,9 +7,9 @@ import { mustBeClose, randomAdapterValues } from "./setting.js";
 export const referenceAgreement: Law = {
   name: "compiled ≈ float64 reference",
   statement: "the compiled tfjs forward (fast paths included) agrees with the float64 reference interpreter on logits, pre-logits and every block",
-  check: (method, config, seed) =>
-    withProgram(method, config, seed, ({ backbone, program, images, imageData }) => {
-      const values = randomAdapterValues(program, backbone.weights, seed);
+  check: async (method, config, seed) =>
+    withProgram(method, config, seed, async ({ backbone, program, images, imageData }) => {
+      const values = await randomAdapterValues(program, backbone.weights, seed);
       program.setValues(values);
       const ref = referenceForward(method, backbone, values, Float64Array.from(imageData), images.shape[0]);
       const tol = { atol: 1e-4, rtol: 1e-4 };

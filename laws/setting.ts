@@ -22,8 +22,8 @@ export const imagesTensor = (config: VitConfig, data: Float32Array): tf.Tensor4D
  * ΔW ≠ 0), `full` values are the pretrained value plus noise; state (spectral positions) keeps
  * the program's. Merge laws checked at init would pass trivially.
  */
-export const randomAdapterValues = (program: Program, weights: Weights, seed: number): Map<string, AdapterValue> => {
-  const state = program.values();
+export const randomAdapterValues = async (program: Program, weights: Weights, seed: number): Promise<Map<string, AdapterValue>> => {
+  const state = await program.values();
   return new Map(program.params.map((p): [string, AdapterValue] => {
     if (!p.trainable) return [p.name, state.get(p.name)!];
     const r = rng(seed, `law:${p.name}`);

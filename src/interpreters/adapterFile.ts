@@ -30,8 +30,8 @@ export interface AdapterFile {
 }
 
 /** adapter.safetensors: the method's own tensors, its JSON, the layout and the provenance of estimated state in the metadata. */
-export const adapterBytes = (program: Program, head: "reset" | "keep", provenance: readonly unknown[] = []): Uint8Array => {
-  const values = program.values();
+export const adapterBytes = async (program: Program, head: "reset" | "keep", provenance: readonly unknown[] = []): Promise<Uint8Array> => {
+  const values = await program.values();
   const layout: Record<string, TensorLayout> = {};
   for (const p of program.params) {
     const { site } = p.placement;

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { Backbone, HostTensor } from "../models/backbone.js";
 import { mlpAdapterWidth, type VitConfig } from "../models/vitConfig.js";
 import { vitParams } from "../models/vitParams.js";
-import { readHost } from "../util/hostRead.js";
+import { downloadHost, hostCopy } from "../util/hostRead.js";
 import type { Program } from "./compile/program.js";
 import type { FoldedModule } from "./compile/placedLeaf.js";
 
@@ -12,14 +12,15 @@ import type { FoldedModule } from "./compile/placedLeaf.js";
  * parallel adapter per block whose bottleneck is the concatenation of the kept and the added
  * ones — Σ s_k·up_k ReLU(down_k x) = [s_1 up_1 … s_m up_m] ReLU([down_1; …; down_m] x), exactly.
  */
-export const mergedBackbone = (program: Program): Backbone => {
+export const mergedBackbone = async (program: Program): Promise<Backbone> => {
   const c = program.config;
   const weights = new Map<string, HostTensor>();
   for (const spec of vitParams(c)) {
     if (spec.name.includes(".adaptmlp.")) continue;
-    weights.set(spec.name, { shape: spec.shape, data: readHost(() => program.materialise(spec.name)) });
+    weights.set(spec.name, { shape: spec.shape, data: await downloadHost(() => program.materialise(spec.name)) });
   }
-  const widths = Array.from({ length: c.depth }, (_, i) => {
+  const widths: number[] = [];
+  for (let i = 0; i < c.depth; i++) {
     const b = `blocks.${i}.adaptmlp`;
     // One tidy computes the block's modules once; absent biases merge as zeros.
     const merged = tf.tidy(() => {
@@ -36,15 +37,18 @@ export const mergedBackbone = (program: Program): Backbone => {
         tf.addN(parts.map((p) => p.upBias ?? tf.zeros([c.width]))),
       ];
     });
-    if (merged.length === 0) return 0;
+    if (merged.length === 0) {
+      widths.push(0);
+      continue;
+    }
     const width = merged[0]!.shape[0]!;
     const shapes = [[width, c.width], [width], [c.width, width], [c.width]];
-    ["down_proj.weight", "down_proj.bias", "up_proj.weight", "up_proj.bias"].forEach((name, k) => {
-      weights.set(`${b}.${name}`, { shape: shapes[k]!, data: (merged[k]!.dataSync() as Float32Array).slice() });
+    for (const [k, name] of ["down_proj.weight", "down_proj.bias", "up_proj.weight", "up_proj.bias"].entries()) {
+      weights.set(`${b}.${name}`, { shape: shapes[k]!, data: (await hostCopy(merged[k]!)) as Float32Array });
       merged[k]!.dispose();
-    });
-    return width;
-  });
+    }
+    widths.push(width);
+  }
   const config: VitConfig = widths.some((w) => w > 0) ? { ...c, mlpAdapters: widths } : withoutAdapters(c);
   // Keep timm's parameter order for the written file.
   const ordered = new Map(vitParams(config).map((p) => [p.name, weights.get(p.name)!]));

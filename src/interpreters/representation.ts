@@ -5,6 +5,7 @@ import { tokens } from "../models/vitConfig.js";
 import type { Program } from "./compile/program.js";
 import { linearCka64 } from "./reference/losses64.js";
 import { rowNormalise } from "../ops/similarity.js";
+import { hostCopy } from "../util/hostRead.js";
 
 /** Per-block diagnostics of one model (BAFT's A.7). */
 export interface BlockDiagnostics {
@@ -40,7 +41,7 @@ const blockSums = (out: VitOutput): tf.Tensor1D => {
  * Representation metrics of a trained program on the first `examples` images of `data`
  * (held-out), against the pretrained backbone the program was compiled on.
  */
-export const representationMetrics = (program: Program, data: Dataset, examples: number, batchSize = 100): RepresentationMetrics => {
+export const representationMetrics = async (program: Program, data: Dataset, examples: number, batchSize = 100): Promise<RepresentationMetrics> => {
   const width = program.config.width;
   const depth = program.config.depth;
   const n = Math.min(examples, data.count);
@@ -55,10 +56,10 @@ export const representationMetrics = (program: Program, data: Dataset, examples:
       const p = program.pretrainedForward(images);
       return [t.preLogits, p.preLogits, blockSums(t), blockSums(p)];
     });
-    tuned.set(ft!.dataSync(), at * width);
-    pretrained.set(fp!.dataSync(), at * width);
-    st!.dataSync().forEach((v, i) => (totals.tuned[i]! += v));
-    sp!.dataSync().forEach((v, i) => (totals.pretrained[i]! += v));
+    tuned.set(await hostCopy(ft!), at * width);
+    pretrained.set(await hostCopy(fp!), at * width);
+    (await hostCopy(st!)).forEach((v, i) => (totals.tuned[i]! += v));
+    (await hostCopy(sp!)).forEach((v, i) => (totals.pretrained[i]! += v));
     for (const x of [ft, fp, st, sp]) x!.dispose();
     at += b.count;
   }

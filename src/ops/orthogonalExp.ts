@@ -25,6 +25,7 @@ export const orthogonalExp = (m: tf.Tensor2D, squarings: number): tf.Tensor2D =>
 
 /** Q = exp(M − Mᵀ) with the squarings chosen from M's current value (one host read of M). */
 export const orthogonalOf = (m: tf.Tensor2D): tf.Tensor2D => {
+  if (tf.getBackend() === "webgpu") throw new Error("RIFT's rotation chooses its squarings from a host read of M inside the step, and WebGPU cannot read synchronously: train RIFT on wasm, node or cpu");
   const d = m.shape[0];
   const data = m.dataSync();
   let norm2 = 0;

@@ -161,7 +161,7 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
       for (const rule of exp.method.rules.filter((r) => r.action._tag !== "Reconfigure")) {
         const { program } = live;
         o.progress.info(`rule: ${describePrelude(rule)}`);
-        const { values, record } = runPrelude(rule, program, backbone, data.train, exp.schedule.batchSize);
+        const { values, record } = yield* Effect.promise(() => runPrelude(rule, program, backbone, data.train, exp.schedule.batchSize));
         program.setValues(values);
         preludes.push(record);
         yield* io(files.log, () => appendFileSync(files.log, `${JSON.stringify({ type: "rule", epoch: -1, ...record })}\n`));
@@ -189,7 +189,7 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
         const step = epoch * stepsPerEpoch + i;
         if (cycle !== null && firesBefore(dynamic!.rule.when, { epoch, stepInEpoch: i, step })) {
           const r0 = performance.now();
-          const { program, record: rec } = reconfigureCycle(cycle, live.program, reconfigurations.at(-1), { epoch, step });
+          const { program, record: rec } = yield* Effect.promise(() => reconfigureCycle(cycle, live.program, reconfigurations.at(-1), { epoch, step }));
           live.train.dispose();
           live.program.dispose();
           live.program = program;
@@ -204,7 +204,7 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
         const t0 = performance.now();
         const images = tf.tensor4d(b.images, [b.count, ...data.train.shape]);
         const labels = tf.tensor1d(b.labels, "int32");
-        const r = train.step(images, labels, lr);
+        const r = yield* Effect.promise(() => train.step(images, labels, lr));
         images.dispose();
         labels.dispose();
         stepTimes.push(performance.now() - t0);
@@ -222,26 +222,27 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
         yield* Effect.yieldNow;
       }
       const { program, train } = live;
-      const valAccuracy = accuracy(program, data.val);
+      const valAccuracy = yield* Effect.promise(() => accuracy(program, data.val));
       const seconds = (performance.now() - started) / 1000 - reconfigureSeconds;
       const record: EpochRecord = {
         epoch, steps: epoch * stepsPerEpoch + batches.length, trainLoss: lossSum / batches.length, terms: Object.fromEntries(Object.entries(termSums).map(([k, v]) => [k, v / batches.length])),
         valAccuracy, lr: lastLr, seconds, ...(reconfigureSeconds > 0 ? { reconfigureSeconds } : {}),
-        ...(metricsOn(true) ? { representation: representationMetrics(program, data.test, exp.metrics.examples) } : {}),
+        ...(metricsOn(true) ? { representation: yield* Effect.promise(() => representationMetrics(program, data.test, exp.metrics.examples)) } : {}),
       };
       history.push(record);
+      const [adapter, optimizer] = yield* Effect.promise(() => Promise.all([program.values(), train.state()]));
       yield* io(files.checkpoint, () => saveCheckpoint(files.checkpoint, {
-        fingerprint: print, epochs: history.length, steps: train.steps(), history, preludes, reconfigurations, adapter: program.values(), optimizer: train.state(),
+        fingerprint: print, epochs: history.length, steps: train.steps(), history, preludes, reconfigurations, adapter, optimizer,
       }));
       yield* io(files.log, () => appendFileSync(files.log, `${JSON.stringify({ type: "epoch", ...record })}\n`));
       o.progress.epoch({ epoch, epochs: exp.schedule.epochs, trainLoss: record.trainLoss, valAccuracy, seconds: record.seconds });
     }
     const { program } = live;
     const testStarted = performance.now();
-    const testAccuracy = accuracy(program, data.test);
+    const testAccuracy = yield* Effect.promise(() => accuracy(program, data.test));
     const last = history[history.length - 1]!;
     // With everyEpoch the last epoch already measured this very state.
-    const representation = metricsOn(false) ? (last.representation ?? representationMetrics(program, data.test, exp.metrics.examples)) : null;
+    const representation = metricsOn(false) ? (last.representation ?? (yield* Effect.promise(() => representationMetrics(program, data.test, exp.metrics.examples)))) : null;
     if (representation) o.progress.info(`representation on ${representation.examples} test images: Sim (linear CKA to pretrained) ${representation.sim.toFixed(4)}`);
     const names = termNames(exp.method.losses);
     // Under reconfiguration the most that trained at once.
@@ -273,15 +274,19 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
   });
 
 const writeOutputs = (program: Program, exp: Experiment, result: RunResult, files: ReturnType<typeof outputFiles>, cycle: Pick<Cycle, "action" | "units"> | null) =>
-  io(files.result, () => {
-    writeFileAtomic(files.adapter, adapterBytes(program, exp.backbone.head, result.preludes));
-    writeFileAtomic(files.merged, backboneBytes(mergedBackbone(program), { source: `peft-dsl merge of ${exp.name}` }));
-    if (cycle !== null && result.reconfigurations.length > 0) {
-      writeFileAtomic(files.heatmap, configurationHeatmap({
-        records: result.reconfigurations, epochEnds: result.history.map((h) => h.steps), units: cycle.units, retain: cycle.action.retain,
-      }));
-    }
-    writeFileAtomic(files.result, `${JSON.stringify(result, null, 2)}\n`);
-    rmSync(files.checkpoint, { force: true });
+  Effect.gen(function* () {
+    const adapter = yield* Effect.promise(() => adapterBytes(program, exp.backbone.head, result.preludes));
+    const merged = yield* Effect.promise(() => mergedBackbone(program));
+    yield* io(files.result, () => {
+      writeFileAtomic(files.adapter, adapter);
+      writeFileAtomic(files.merged, backboneBytes(merged, { source: `peft-dsl merge of ${exp.name}` }));
+      if (cycle !== null && result.reconfigurations.length > 0) {
+        writeFileAtomic(files.heatmap, configurationHeatmap({
+          records: result.reconfigurations, epochEnds: result.history.map((h) => h.steps), units: cycle.units, retain: cycle.action.retain,
+        }));
+      }
+      writeFileAtomic(files.result, `${JSON.stringify(result, null, 2)}\n`);
+      rmSync(files.checkpoint, { force: true });
+    });
   });
 

@@ -14,15 +14,15 @@ const config = { image: 8, channels: 3, patch: 4, width: 8, depth: 2, heads: 2, 
 describe("adapter.safetensors", () => {
   useBackend();
 
-  it("round-trips a trained-looking adapter: same method, layout, int32 positions, identical logits", () => {
+  it("round-trips a trained-looking adapter: same method, layout, int32 positions, identical logits", async () => {
     const method = combine(lora({ rank: 2 }), fourierFT({ coefficients: 5, alpha: 3, positions: { _tag: "Uniform", seed: 4, share: "site" } }), linearProbe());
     const backbone = randomVit(config, 1);
     const program = compile(method, backbone, { seed: 2 });
     const fresh = compile(method, backbone, { seed: 99 });
     const images = imagesTensor(config, randomImages(config, 3, 5));
     try {
-      program.setValues(randomAdapterValues(program, backbone.weights, 6));
-      const bytes = adapterBytes(program, "keep");
+      program.setValues(await randomAdapterValues(program, backbone.weights, 6));
+      const bytes = await adapterBytes(program, "keep");
       const raw = readSafetensors(bytes);
       expect(raw.tensors.get("blocks.1.attn.qkv.weight[v]/1/positions")?.dtype).toBe("I32");
       const file = readAdapter(bytes, "adapter");

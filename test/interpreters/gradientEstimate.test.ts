@@ -23,13 +23,13 @@ import { crossEntropy64 } from "../support/crossEntropy64.js";
 describe("S²FT's gradient pre-estimate (a `once` rule)", () => {
   useBackend();
 
-  it("ΔŴ = −Σ∇W L matches central differences of the float64 cross-entropy", () => {
+  it("ΔŴ = −Σ∇W L matches central differences of the float64 cross-entropy", async () => {
     const config = { image: 4, channels: 1, patch: 2, width: 4, depth: 1, heads: 1, mlpRatio: 2, classes: 3, layerNormEps: 1e-6, gelu: "erf" as const };
     const backbone = randomVit(config, 7);
     const r = rng(7, "data");
     const batches = [0, 1].map(() => ({ images: Float32Array.from({ length: 5 * 16 }, () => r.normal()), labels: Int32Array.from({ length: 5 }, () => r.int(3)), count: 5 }));
     const site = resolveSelector(role("v"), config)[0]!;
-    const estimate = preEstimate(backbone, [site], batches, [4, 4, 1]).get(site.name)!;
+    const estimate = (await preEstimate(backbone, [site], batches, [4, 4, 1])).get(site.name)!;
     const weights64 = new Map([...backbone.weights].map(([k, v]) => [k, Float64Array.from(v.data)]));
     const qkv = weights64.get("blocks.0.attn.qkv.weight")!;
     const loss = () => crossEntropy64(config, weights64, batches);
@@ -46,14 +46,14 @@ describe("S²FT's gradient pre-estimate (a `once` rule)", () => {
     }
   });
 
-  it("sets permutations whose tours shorten ΔŴ's paths and positions where the permuted spectrum has energy, deterministically", () => {
+  it("sets permutations whose tours shorten ΔŴ's paths and positions where the permuted spectrum has energy, deterministically", async () => {
     const base = withZeroHead(readBackboneFile(defaultBackbonePath()), 5);
     const task = buildTask({ _tag: "Mnist", digits: [5, 6, 7, 8, 9], split: { _tag: "Vtab1k", train: 128, val: 10 }, seed: 0, testLimit: 10 }, base.config);
     const train: Dataset = task.train;
     const method = s2ft({ coefficients: 64, batches: 4 });
     const program = compile(method, base, { seed: 0 });
     try {
-      const { values, record } = gradientEstimate(program, base, method.rules[0]!.action as GradientEstimate, train, 32);
+      const { values, record } = await gradientEstimate(program, base, method.rules[0]!.action as GradientEstimate, train, 32);
       expect([record.head, record.batches, record.examples, record.sites.length]).toEqual(["class means", 4, 128, 8]);
       for (const p of program.params) {
         const v = [...values.get(p.name)!];
@@ -71,7 +71,7 @@ describe("S²FT's gradient pre-estimate (a `once` rule)", () => {
         expect(s.cols!.tour, s.site).toBeLessThan(s.cols!.identity);
         expect(s.positions!.energyShare, s.site).toBeGreaterThan(5 * s.positions!.uniformShare);
       }
-      const again = gradientEstimate(program, base, method.rules[0]!.action as GradientEstimate, train, 32).values;
+      const again = (await gradientEstimate(program, base, method.rules[0]!.action as GradientEstimate, train, 32)).values;
       for (const [k, v] of values) expect([...again.get(k)!], k).toEqual([...v]);
 
       // With the estimated orders and positions (and a random spectrum), compiled = float64 reference.

@@ -31,16 +31,16 @@ const dataset = (count: number, seed: number): Dataset => {
 };
 
 /** Compile, set RIFT's statistics as its rule would, train `steps` AdamW steps on one random batch. */
-const trained = (m: Method, backbone: Backbone, steps: number, lr: number, f: (program: Program) => void) => {
+const trained = async (m: Method, backbone: Backbone, steps: number, lr: number, f: (program: Program) => void | Promise<void>) => {
   const program = compile(m, backbone, { seed: 5 });
   const data = dataset(16, 3);
   const t = trainer(program, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 });
   const images = tf.tensor4d(data.images, [16, 8, 8, 1]);
   const labels = tf.tensor1d(data.labels, "int32");
   try {
-    program.setValues(featureStatistics(program, dataset(40, 4), 16).values);
-    for (let s = 0; s < steps; s++) expect(t.step(images, labels, lr).applied).toBe(true);
-    f(program);
+    program.setValues((await featureStatistics(program, dataset(40, 4), 16)).values);
+    for (let s = 0; s < steps; s++) expect((await t.step(images, labels, lr)).applied).toBe(true);
+    await f(program);
   } finally {
     t.dispose();
     images.dispose();
@@ -52,8 +52,8 @@ const trained = (m: Method, backbone: Backbone, steps: number, lr: number, f: (p
 describe("loss terms in training", () => {
   useBackend();
 
-  it("RIFT's Q = exp(M − Mᵀ) stays orthogonal to 1e-5 after 100 training steps that move it far from I", () => {
-    trained(combine(lora(), head, rift({ weight: 10 })), randomVit(config, 5), 100, 0.02, (program) => {
+  it("RIFT's Q = exp(M − Mᵀ) stays orthogonal to 1e-5 after 100 training steps that move it far from I", async () => {
+    await trained(combine(lora(), head, rift({ weight: 10 })), randomVit(config, 5), 100, 0.02, (program) => {
       const m = program.variables.get("losses[0].rotation")! as tf.Tensor2D;
       const q = readHost(() => orthogonalOf(m));
       const eye = Float64Array.from({ length: 64 }, (_, k) => (k % 9 === 0 ? 1 : 0));
@@ -63,28 +63,30 @@ describe("loss terms in training", () => {
     });
   });
 
-  it("adding terms with λ = 0 (BAFT, RIFT* with its rule, RSC, L2-SP) leaves 5 training steps bit-identical", () => {
+  it("adding terms with λ = 0 (BAFT, RIFT* with its rule, RSC, L2-SP) leaves 5 training steps bit-identical", async () => {
     const backbone = randomVit(config, 6);
     const base = combine(lora(), head);
     let plain = new Map<string, unknown>();
-    trained(base, backbone, 5, 0.01, (p) => (plain = p.values()));
-    trained(combine(base, baft({ weight: 0 }), riftStar({ weight: 0 }), rsc({ weight: 0 }), l2sp({ weight: 0 })), backbone, 5, 0.01, (p) => {
-      const withTerms = p.values();
+    await trained(base, backbone, 5, 0.01, async (p) => {
+      plain = await p.values();
+    });
+    await trained(combine(base, baft({ weight: 0 }), riftStar({ weight: 0 }), rsc({ weight: 0 }), l2sp({ weight: 0 })), backbone, 5, 0.01, async (p) => {
+      const withTerms = await p.values();
       for (const [k, v] of plain) expect([...withTerms.get(k)!], k).toEqual([...(v as Float32Array)]);
     });
     // The same terms with λ > 0 do change training: the comparison can fail.
-    trained(combine(base, baft({ weight: 1 })), backbone, 5, 0.01, (p) => {
-      expect([...p.values().get([...plain.keys()][1]!)!]).not.toEqual([...(plain.get([...plain.keys()][1]!) as Float32Array)]);
+    await trained(combine(base, baft({ weight: 1 })), backbone, 5, 0.01, async (p) => {
+      expect([...(await p.values()).get([...plain.keys()][1]!)!]).not.toEqual([...(plain.get([...plain.keys()][1]!) as Float32Array)]);
     });
   });
 
-  it("BAFT with detached predictions sends no gradient to the head (which only moves the predictions); attached, it does", () => {
+  it("BAFT with detached predictions sends no gradient to the head (which only moves the predictions); attached, it does", async () => {
     const backbone = randomVit(config, 7);
     const data = dataset(8, 8);
     for (const detach of [true, false]) {
       const program = compile(combine(lora(), head, baft({ weight: 1, detachPredictions: detach })), backbone, { seed: 7 });
       try {
-        program.setValues(randomAdapterValues(program, backbone.weights, 7));
+        program.setValues(await randomAdapterValues(program, backbone.weights, 7));
         const headVar = program.variables.get("head.weight/1/value")!;
         const g = readHost(() => {
           const images = tf.tensor4d(data.images, [8, 8, 8, 1]);
@@ -99,13 +101,13 @@ describe("loss terms in training", () => {
     }
   });
 
-  it("featureStatistics sets μ_p and Σ_p of the pretrained model's head input over the whole training set (= float64 reference)", () => {
+  it("featureStatistics sets μ_p and Σ_p of the pretrained model's head input over the whole training set (= float64 reference)", async () => {
     const backbone = randomVit(config, 9);
     const program = compile(combine(lora(), rift()), backbone, { seed: 9 });
     try {
-      program.setValues(randomAdapterValues(program, backbone.weights, 9));
+      program.setValues(await randomAdapterValues(program, backbone.weights, 9));
       const data = dataset(37, 10);
-      const { values, record } = featureStatistics(program, data, 16);
+      const { values, record } = await featureStatistics(program, data, 16);
       const pre = referenceForward(method({}), backbone, new Map(), Float64Array.from(data.images), 37).preLogits;
       const expected = moments64(pre, 37, 8);
       expect(record.examples).toBe(37);
@@ -120,17 +122,17 @@ describe("loss terms in training", () => {
 describe("representation metrics", () => {
   useBackend();
 
-  it("Sim is the float64 linear CKA of pretrained and tuned head inputs; token cosine matches the float64 blocks; at init Sim = 1", () => {
+  it("Sim is the float64 linear CKA of pretrained and tuned head inputs; token cosine matches the float64 blocks; at init Sim = 1", async () => {
     const backbone = randomVit(config, 11);
     const program = compile(combine(lora(), head), backbone, { seed: 11 });
     const data = dataset(30, 12);
     try {
-      const atInit = representationMetrics(program, data, 30, 7);
+      const atInit = await representationMetrics(program, data, 30, 7);
       expectClose([atInit.sim], [1], { atol: 1e-6, rtol: 0 }, "Sim at init");
       expect(atInit.tuned).toEqual(atInit.pretrained);
-      const values = randomAdapterValues(program, backbone.weights, 11);
+      const values = await randomAdapterValues(program, backbone.weights, 11);
       program.setValues(values);
-      const metrics = representationMetrics(program, data, 25, 7);
+      const metrics = await representationMetrics(program, data, 25, 7);
       expect(metrics.examples).toBe(25);
       const images = Float64Array.from(data.images.subarray(0, 25 * 64));
       const tuned = referenceForward(combine(lora(), head), backbone, values, images, 25);
@@ -154,7 +156,7 @@ describe("representation metrics", () => {
     }
   });
 
-  it("attention entropy is ln(tokens) exactly when q and k are zero (uniform attention), and lower otherwise", () => {
+  it("attention entropy is ln(tokens) exactly when q and k are zero (uniform attention), and lower otherwise", async () => {
     const backbone = randomVit(config, 13);
     const qkv = backbone.weights.get("blocks.1.attn.qkv.weight")!;
     const flat = new Map(backbone.weights);
@@ -163,7 +165,7 @@ describe("representation metrics", () => {
     flat.set("blocks.1.attn.qkv.bias", { shape: [3 * w], data: backbone.weights.get("blocks.1.attn.qkv.bias")!.data.map((v, i) => (i < 2 * w ? 0 : v)) });
     const program = compile(method({}), { config, weights: flat }, { seed: 0 });
     try {
-      const m = representationMetrics(program, dataset(10, 14), 10);
+      const m = await representationMetrics(program, dataset(10, 14), 10);
       expectClose([m.tuned.attentionEntropy[1]!], [Math.log(tokens(config))], { atol: 1e-5, rtol: 0 }, "uniform attention");
       expect(m.tuned.attentionEntropy[0]!).toBeLessThan(Math.log(tokens(config)) - 1e-3);
     } finally {

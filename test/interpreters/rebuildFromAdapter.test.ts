@@ -47,16 +47,16 @@ describe("rebuilding ΔW from adapter.safetensors with the documented layout alo
   const dir = mkdtempSync(join(tmpdir(), "peft-rebuild-"));
   for (const [name, m] of Object.entries(methods)) {
     for (const kept of [undefined, [2, 0]]) {
-      it(`${name}${kept ? ", on a backbone that keeps adapters" : ""}`, () => {
+      it(`${name}${kept ? ", on a backbone that keeps adapters" : ""}`, async () => {
         const c = kept ? { ...config, mlpAdapters: kept } : config;
         const backbone = randomVit(c, 5);
         const program = compile(m, backbone, { seed: 5 });
         try {
-          program.setValues(randomAdapterValues(program, backbone.weights, 5));
+          program.setValues(await randomAdapterValues(program, backbone.weights, 5));
           const files = ["base", "adapter", "merged"].map((f) => join(dir, `${f}.safetensors`));
           writeFileSync(files[0]!, backboneBytes(backbone));
-          writeFileSync(files[1]!, adapterBytes(program, "keep"));
-          writeFileSync(files[2]!, backboneBytes(mergedBackbone(program)));
+          writeFileSync(files[1]!, await adapterBytes(program, "keep"));
+          writeFileSync(files[2]!, backboneBytes(await mergedBackbone(program)));
           const r = spawnSync(process.execPath, [script, ...files], { encoding: "utf8" });
           expect(r.status, r.stderr + r.stdout).toBe(0);
           const report = JSON.parse(r.stdout) as { changed: number; worstRelativeError: number };
@@ -68,16 +68,16 @@ describe("rebuilding ΔW from adapter.safetensors with the documented layout alo
       });
     }
   }
-  it("and fails loudly on a wrong rebuild", () => {
+  it("and fails loudly on a wrong rebuild", async () => {
     const backbone = randomVit(config, 5);
     const program = compile(lora({ rank: 2 }), backbone, { seed: 5 });
-    program.setValues(randomAdapterValues(program, backbone.weights, 5));
+    program.setValues(await randomAdapterValues(program, backbone.weights, 5));
     const files = ["base", "adapter", "merged"].map((f) => join(dir, `${f}.safetensors`));
     writeFileSync(files[0]!, backboneBytes(backbone));
-    writeFileSync(files[1]!, adapterBytes(program, "keep"));
+    writeFileSync(files[1]!, await adapterBytes(program, "keep"));
     // The merged file of other adapter values: the rebuild must not match it.
-    program.setValues(randomAdapterValues(program, backbone.weights, 6));
-    writeFileSync(files[2]!, backboneBytes(mergedBackbone(program)));
+    program.setValues(await randomAdapterValues(program, backbone.weights, 6));
+    writeFileSync(files[2]!, backboneBytes(await mergedBackbone(program)));
     program.dispose();
     expect(spawnSync(process.execPath, [script, ...files], { encoding: "utf8" }).status).toBe(1);
     rmSync(dir, { recursive: true, force: true });

@@ -50,14 +50,14 @@ interface Real {
 type Model = { configuration: Configuration };
 
 /** Rebuild and refocus (Eq. 3): the model function must not move, and the program must hold exactly the configuration. */
-class ReconfigureCommand implements fc.Command<Model, Real> {
+class ReconfigureCommand implements fc.AsyncCommand<Model, Real> {
   constructor(readonly scores: ReadonlyMap<string, number>, readonly a: Reconfigure, readonly seed: number) {}
   check = () => true;
-  run(m: Model, r: Real) {
+  async run(m: Model, r: Real) {
     const before = logits(r.program);
     const next = decide(units, this.scores, budgets(units, this.a.budget, this.a.ratios), m.configuration);
     const program = compileConfiguration(head, this.a, units, next, backbone, 3);
-    migrate(r.program, program);
+    await migrate(r.program, program);
     expectClose(logits(program), before, tolerance, "logits across the reconfiguration");
     r.train.dispose();
     r.program.dispose();
@@ -70,22 +70,22 @@ class ReconfigureCommand implements fc.Command<Model, Real> {
       const b = budgets(units, this.a.budget, this.a.ratios);
       expect(trainableCount(program) - headSize).toBeLessThanOrEqual(b.matrices + b.vectors + b.special);
     }
-    randomise(program, this.seed);
+    await randomise(program, this.seed);
   }
   toString = () => "reconfigure";
 }
 
 /** A training step never changes a unit that carries state but does not train. */
-class TrainCommand implements fc.Command<Model, Real> {
+class TrainCommand implements fc.AsyncCommand<Model, Real> {
   constructor(readonly seed: number, readonly a: Reconfigure) {}
   check = () => true;
-  run(m: Model, r: Real) {
-    const before = r.program.values();
+  async run(m: Model, r: Real) {
+    const before = await r.program.values();
     const x = tf.tensor4d(randomImages(config, 4, this.seed), [4, 8, 8, 1]);
     const y = tf.tensor1d([0, 1, 2, 1], "int32");
-    expect(r.train.step(x, y, 0.05).applied).toBe(true);
+    expect((await r.train.step(x, y, 0.05)).applied).toBe(true);
     tf.dispose([x, y]);
-    const after = r.program.values();
+    const after = await r.program.values();
     const training = new Set(trainingUnits(m.configuration, this.a.retain));
     for (const p of r.program.params) {
       const site = p.placement.site.name;
@@ -98,10 +98,10 @@ class TrainCommand implements fc.Command<Model, Real> {
 }
 
 /** Every module, active or frozen, merges into W: the merged backbone computes the adapted model. */
-class MergeCommand implements fc.Command<Model, Real> {
+class MergeCommand implements fc.AsyncCommand<Model, Real> {
   check = () => true;
-  run(_: Model, r: Real) {
-    const plain = compile(method({}), mergedBackbone(r.program), { seed: 0 });
+  async run(_: Model, r: Real) {
+    const plain = compile(method({}), await mergedBackbone(r.program), { seed: 0 });
     expectClose(logits(plain), logits(r.program), tolerance, "merged vs adapted logits");
     plain.dispose();
   }
@@ -111,12 +111,12 @@ class MergeCommand implements fc.Command<Model, Real> {
 const settings = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 };
 
 /** Stand-in for training having moved every tensor: random, non-identity values (LoRA's B included). */
-const randomise = (p: Program, seed: number) => p.setValues(randomAdapterValues(p, backbone.weights, seed));
+const randomise = async (p: Program, seed: number) => p.setValues(await randomAdapterValues(p, backbone.weights, seed));
 
 describe("DAF's rebuild and refocus (a reconfigure rule)", () => {
   useBackend();
 
-  it("model-based: train / reconfigure / merge agree with a plain model of the configuration state", () => {
+  it("model-based: train / reconfigure / merge agree with a plain model of the configuration state", async () => {
     const run = fc.tuple(fc.constantFrom("lora", "rescale"), fc.constantFrom<"refocus" | "accumulate">("refocus", "accumulate")).chain(([kind, retain]) => {
       const a = action(modules[kind]!, retain);
       return fc.tuple(fc.constant(a), fc.commands([
@@ -125,12 +125,12 @@ describe("DAF's rebuild and refocus (a reconfigure rule)", () => {
         fc.constant(new MergeCommand()),
       ], { maxCommands: 8 }));
     });
-    fc.assert(fc.property(run, ([a, cmds]) => {
+    await fc.assert(fc.asyncProperty(run, async ([a, cmds]) => {
       const program = compileConfiguration(head, a, units, emptyConfiguration, backbone, 3);
-      randomise(program, 1);
+      await randomise(program, 1);
       const real: Real = { program, train: trainer(program, settings) };
       try {
-        fc.modelRun(() => ({ model: { configuration: emptyConfiguration }, real }), cmds);
+        await fc.asyncModelRun(() => ({ model: { configuration: emptyConfiguration }, real }), cmds);
       } finally {
         real.train.dispose();
         real.program.dispose();
@@ -142,16 +142,16 @@ describe("DAF's rebuild and refocus (a reconfigure rule)", () => {
 describe("DAF's perceive: context-aware sensitivity s = Σ|∂L/∂w · w| (Eq. 2)", () => {
   useBackend();
 
-  it("matches central differences of the float64 cross-entropy of the adapted model, modules in the forward pass", () => {
+  it("matches central differences of the float64 cross-entropy of the adapted model, modules in the forward pass", async () => {
     const a = action(modules.lora!, "refocus");
     const chosen = ["blocks.0.attn.qkv.weight[v]", "blocks.1.norm1.weight", "blocks.0.mlp.fc2.bias", "cls_token"];
     const configuration: Configuration = { active: chosen.slice(0, 2), present: chosen.slice(0, 2) };
     const program = compileConfiguration(head, a, units, configuration, backbone, 3);
-    randomise(program, 9);
+    await randomise(program, 9);
     const r = rng(5, "batches");
     const batches = [0, 1].map(() => ({ images: randomImages(config, 4, r.int(1000)), labels: Int32Array.from({ length: 4 }, () => r.int(3)), count: 4 }));
-    const scores = sensitivity(program, backbone, a, units.filter((u) => chosen.includes(u.name)), batches, [8, 8, 1]);
-    const values = program.values();
+    const scores = await sensitivity(program, backbone, a, units.filter((u) => chosen.includes(u.name)), batches, [8, 8, 1]);
+    const values = await program.values();
     const weights64 = adaptedWeights64(configuredMethod(head, a, units, configuration), config, backbone.weights, values);
     const loss = () => crossEntropy64(config, weights64, batches);
     const sites = new Map(vitSites(config).map((s) => [s.name, s]));
@@ -179,17 +179,17 @@ describe("DAF's perceive: context-aware sensitivity s = Σ|∂L/∂w · w| (Eq. 
     program.dispose();
   });
 
-  it("DAF-Naive reads the pristine backbone: trained modules do not change its scores, while the context-aware ones move", () => {
+  it("DAF-Naive reads the pristine backbone: trained modules do not change its scores, while the context-aware ones move", async () => {
     const chosen = units.filter((u) => u.name.includes("blocks.1."));
     const r = rng(6, "batches");
     const batches = [0, 1].map(() => ({ images: randomImages(config, 4, r.int(1000)), labels: Int32Array.from({ length: 4 }, () => r.int(3)), count: 4 }));
     const configuration: Configuration = { active: [chosen[2]!.name], present: [chosen[2]!.name] };
     const fresh = compileConfiguration(head, action(modules.lora!, "refocus"), units, configuration, backbone, 3);
     const moved = compileConfiguration(head, action(modules.lora!, "refocus"), units, configuration, backbone, 3);
-    randomise(moved, 4);
+    await randomise(moved, 4);
     const score = (p: Program, analysis: "context" | "pristine") => sensitivity(p, backbone, { ...action(modules.lora!, "refocus"), analysis }, chosen, batches, [8, 8, 1]);
-    expect(score(moved, "pristine")).toEqual(score(fresh, "pristine"));
-    expect(score(moved, "context")).not.toEqual(score(fresh, "context"));
+    expect(await score(moved, "pristine")).toEqual(await score(fresh, "pristine"));
+    expect(await score(moved, "context")).not.toEqual(await score(fresh, "context"));
     fresh.dispose();
     moved.dispose();
   });

@@ -32,9 +32,9 @@ export const namedMethodLaws = (backend: BackendName): void => {
   describe(`laws on the shipped methods (${backend})`, () => {
     useBackend(backend);
     for (const [name, method] of Object.entries(namedMethods)) {
-      it(name, () => {
+      it(name, async () => {
         expect(tf.getBackend()).toBe(backend);
-        const reports = checkLaws(method, { runs: 6, seed: 3 });
+        const reports = await checkLaws(method, { runs: 6, seed: 3 });
         expect(reports.filter((r) => !r.ok), JSON.stringify(reports, null, 1)).toEqual([]);
         expect(reports.map((r) => r.runs).every((n) => n === 6)).toBe(true);
       });

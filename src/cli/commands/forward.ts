@@ -12,6 +12,7 @@ import { BadInput } from "../../train/errors.js";
 import { readInputFile } from "../../train/readInputFile.js";
 import { TfBackend } from "../../train/backend.js";
 import { writeFileAtomic } from "../../util/atomicWrite.js";
+import { downloadHost } from "../../util/hostRead.js";
 
 export const forwardUsage = "peft forward --weights W.safetensors [--adapter A.safetensors] --input X.safetensors --out Y.safetensors [--backend B]";
 
@@ -59,9 +60,8 @@ export const forward = (argv: readonly string[]): Promise<number> =>
           const size = c.image * c.image * c.channels;
           for (let at = 0; at < input.n; at += 256) {
             const m = Math.min(256, input.n - at);
-            const out = tf.tidy(() => program.forward(tf.tensor4d(input.data.subarray(at * size, (at + m) * size), [m, c.image, c.image, c.channels])).logits);
-            logits.set(out.dataSync() as Float32Array, at * c.classes);
-            out.dispose();
+            const out = yield* Effect.promise(() => downloadHost(() => program.forward(tf.tensor4d(input.data.subarray(at * size, (at + m) * size), [m, c.image, c.image, c.channels])).logits));
+            logits.set(out, at * c.classes);
           }
           yield* attempt(() => writeFileAtomic(input.out, writeSafetensors([{ name: "logits", shape: [input.n, c.classes], data: logits }])));
           process.stdout.write(`wrote logits [${input.n}, ${c.classes}] to ${input.out}\n`);

@@ -2,7 +2,7 @@ import { Effect } from "effect";
 import { backendFlag, intFlag, onePositional, parse } from "../args.js";
 import { readMethodOrExperiment } from "../readInput.js";
 import { configFor } from "../backboneConfig.js";
-import { attempt, runCommand, withInput } from "../runCommand.js";
+import { runCommand, withInput } from "../runCommand.js";
 import { checkLaws, lawConfigs } from "../../../laws/index.js";
 import { resolveMethod } from "../../interpreters/resolve.js";
 import { TfBackend } from "../../train/backend.js";
@@ -28,7 +28,7 @@ export const laws = (argv: readonly string[]): Promise<number> =>
             ? `random small ViTs of depth ${input.config.depth}`
             : `random weights in the backbone's own shape (width ${input.config.width}, depth ${input.config.depth}: the method needs more room than small ViTs have)`;
           process.stdout.write(`checking laws on ${where} (backend ${backend.description}, ${input.runs} runs each, seed ${input.seed})\n`);
-          const reports = yield* attempt(() => checkLaws(input.method, { config: input.config, runs: input.runs, seed: input.seed }));
+          const reports = yield* Effect.promise(() => checkLaws(input.method, { config: input.config, runs: input.runs, seed: input.seed }));
           for (const r of reports) {
             process.stdout.write(`${r.ok ? "✓" : "✗"} ${r.law} (${r.runs} runs): ${r.statement}\n`);
             if (r.failure) process.stdout.write(`    ${r.failure}\n`);

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { hostCopy } from "../../util/hostRead.js";
 import type { Method } from "../../dsl/method.js";
 import type { Backbone } from "../../models/backbone.js";
 import type { VitConfig } from "../../models/vitConfig.js";
@@ -39,7 +40,7 @@ export interface Program {
   /** The unweighted value of the method's loss term `index` on a batch whose adapted forward is `out` (call inside tf.tidy). */
   readonly lossTerm: (index: number, out: VitOutput, images: tf.Tensor4D) => tf.Scalar;
   /** Host copies of the adapter tensors (int32 for index state such as spectral positions). */
-  readonly values: () => Map<string, AdapterValue>;
+  readonly values: () => Promise<Map<string, AdapterValue>>;
   /** Overwrite adapter tensors (a loaded adapter, random law values, a checkpoint). */
   readonly setValues: (values: ReadonlyMap<string, AdapterValue>) => void;
   readonly dispose: () => void;
@@ -211,7 +212,7 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
     }),
     materialise: (name) => tf.reshape(finalValue(name), [...specs.get(name)!.shape]),
     modulesBeside: (block) => (modulesByBlock.get(block) ?? []).map((pl) => foldedModule(pl, lookup)),
-    values: () => new Map([...variables].map(([k, v]) => [k, (v.dataSync() as AdapterValue).slice()])),
+    values: async () => new Map(await Promise.all([...variables].map(async ([k, v]) => [k, await hostCopy(v)] as const))),
     setValues: (values) => {
       for (const [k, data] of values) {
         const v = variables.get(k);

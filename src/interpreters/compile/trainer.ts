@@ -4,6 +4,7 @@ import { adamwUpdate, type AdamWSettings } from "../../ops/adamw.js";
 import type { AdapterParam } from "../adapterParams.js";
 import { partition } from "../partition.js";
 import { programLoss } from "./loss.js";
+import { hostCopy } from "../../util/hostRead.js";
 import type { Program } from "./program.js";
 
 export interface StepResult {
@@ -18,11 +19,11 @@ export interface StepResult {
 
 /** A program's train step: gradients of the loss for the masked variables, then AdamW. */
 export interface Trainer {
-  readonly step: (images: tf.Tensor4D, labels: tf.Tensor1D, lr: number) => StepResult;
+  readonly step: (images: tf.Tensor4D, labels: tf.Tensor1D, lr: number) => Promise<StepResult>;
   /** Updates applied so far (AdamW's bias-correction counter). */
   readonly steps: () => number;
   /** AdamW moments as host arrays, named `${tensor}#m` and `${tensor}#v`. */
-  readonly state: () => Map<string, Float32Array>;
+  readonly state: () => Promise<Map<string, Float32Array>>;
   readonly loadState: (state: ReadonlyMap<string, Float32Array>, steps: number) => void;
   readonly dispose: () => void;
 }
@@ -50,13 +51,9 @@ export const trainer = (program: Program, settings: TrainerSettings): Trainer =>
   }]));
   let count = 0;
   return {
-    step: (images, labels, lr) => {
-      const terms: Record<string, number> = {};
-      let loss = NaN;
-      let gradMaxAbs = NaN;
-      let applied = false;
-      tf.tidy(() => {
-        let names: string[] = [];
+    step: async (images, labels, lr) => {
+      let names: string[] = [];
+      const { grads, read } = tf.tidy(() => {
         let parts: tf.Tensor1D | null = null;
         const objective = () => {
           const l = programLoss(program, images, labels, settings.labelSmoothing ?? 0);
@@ -68,31 +65,36 @@ export const trainer = (program: Program, settings: TrainerSettings): Trainer =>
         // A method that trains nothing (the frozen model) still reports its loss.
         const { value, grads: reached } = vars.length === 0 ? { value: objective(), grads: {} as tf.NamedTensorMap } : tf.variableGrads(objective, vars.map(([, v]) => v));
         // A variable the objective never reads (RIFT's M under λ = 0) has gradient zero.
-        const grads = Object.fromEntries(vars.map(([, v]) => [v.name, reached[v.name] ?? tf.zerosLike(v)]));
-        // One host read per step: the loss, every term and the largest |gradient| together.
-        const maxAbs = vars.length === 0 ? tf.scalar(0) : tf.max(tf.stack(vars.map(([, v]) => tf.max(tf.abs(grads[v.name]!)))));
-        const read = tf.concat([tf.reshape(value, [1]), parts!, tf.reshape(maxAbs, [1])]).dataSync();
+        const kept = vars.map(([, v]) => tf.keep(reached[v.name] ?? tf.zerosLike(v)));
+        const maxAbs = vars.length === 0 ? tf.scalar(0) : tf.max(tf.stack(kept.map((g) => tf.max(tf.abs(g)))));
+        const all = tf.keep(tf.concat([tf.reshape(value, [1]), parts!, tf.reshape(maxAbs, [1])]));
         parts!.dispose();
-        loss = read[0]!;
-        names.forEach((k, i) => (terms[k] = read[i + 1]!));
-        gradMaxAbs = read[names.length + 1]!;
-        // A finite loss can still have overflowing gradients; one Inf would poison AdamW's moments.
-        if (!Number.isFinite(loss) || !Number.isFinite(gradMaxAbs)) return;
-        applied = true;
-        count += 1;
-        for (const [name, v] of vars) {
-          const mv = moments.get(name)!;
-          adamwUpdate(v, grads[v.name]!, mv.m, mv.v, lr, count, decay.get(name) ?? false, settings);
-        }
+        return { grads: kept, read: all };
       });
+      // One host read per step (asynchronous: WebGPU has no other): the loss, every term and the largest |gradient|.
+      const values = await read.data();
+      read.dispose();
+      const loss = values[0]!;
+      const terms = Object.fromEntries(names.map((k, i) => [k, values[i + 1]!]));
+      const gradMaxAbs = values[names.length + 1]!;
+      // A finite loss can still have overflowing gradients; one Inf would poison AdamW's moments.
+      const applied = Number.isFinite(loss) && Number.isFinite(gradMaxAbs);
+      if (applied) {
+        count += 1;
+        vars.forEach(([name, v], i) => {
+          const mv = moments.get(name)!;
+          adamwUpdate(v, grads[i]!, mv.m, mv.v, lr, count, decay.get(name) ?? false, settings);
+        });
+      }
+      tf.dispose(grads);
       return { loss, terms, gradMaxAbs, applied };
     },
     steps: () => count,
-    state: () => {
+    state: async () => {
       const out = new Map<string, Float32Array>();
       for (const [name, mv] of moments) {
-        out.set(`${name}#m`, (mv.m.dataSync() as Float32Array).slice());
-        out.set(`${name}#v`, (mv.v.dataSync() as Float32Array).slice());
+        out.set(`${name}#m`, (await hostCopy(mv.m)) as Float32Array);
+        out.set(`${name}#v`, (await hostCopy(mv.v)) as Float32Array);
       }
       return out;
     },

@@ -8,19 +8,20 @@ import type { Batch } from "../../data/dataset.js";
 import { sizeOf, type Site } from "../../models/vitParams.js";
 import { compile, type Program } from "../compile/program.js";
 import { programLoss } from "../compile/loss.js";
+import { hostCopy } from "../../util/hostRead.js";
 
 /** Whether a backbone's head is all zeros (a reset head: it passes no gradient to the backbone). */
 export const headIsZero = (backbone: Backbone): boolean => backbone.weights.get("head.weight")!.data.every((x) => x === 0);
 
 /** The head whose row c is the mean frozen feature of class c minus the overall mean (bias 0). */
-export const classMeanHead = (program: Program, backbone: Backbone, batches: readonly Batch[], shape: readonly number[]): Backbone => {
+export const classMeanHead = async (program: Program, backbone: Backbone, batches: readonly Batch[], shape: readonly number[]): Promise<Backbone> => {
   const { width, classes } = backbone.config;
   const sums = new Float64Array(classes * width);
   const counts = new Float64Array(classes);
   const all = new Float64Array(width);
   for (const b of batches) {
     const f = tf.tidy(() => program.pretrainedForward(tf.tensor4d(b.images, [b.count, ...shape] as [number, number, number, number])).preLogits);
-    const data = f.dataSync();
+    const data = await hostCopy(f);
     f.dispose();
     for (let k = 0; k < b.count; k++) {
       const c = b.labels[k]!;
@@ -43,7 +44,7 @@ export const classMeanHead = (program: Program, backbone: Backbone, batches: rea
 };
 
 /** Eq. 4: ΔŴ = −Σ ∇W L of the frozen model over the batches, per site in its [dout, din] view (float64). */
-export const preEstimate = (backbone: Backbone, sites: readonly Site[], batches: readonly Batch[], shape: readonly number[]): Map<string, Float64Array> => {
+export const preEstimate = async (backbone: Backbone, sites: readonly Site[], batches: readonly Batch[], shape: readonly number[]): Promise<Map<string, Float64Array>> => {
   const probe = compile(method({ targets: sites.map((s) => target(glob(s.name), full)) }), backbone, { seed: 0 });
   const sums = new Map(sites.map((s) => [s.name, new Float64Array(sizeOf(s.shape))]));
   try {
@@ -54,12 +55,12 @@ export const preEstimate = (backbone: Backbone, sites: readonly Site[], batches:
         const { grads: g } = tf.variableGrads(() => programLoss(probe, images, tf.tensor1d(b.labels, "int32")).total, vars.map((x) => x.v));
         return vars.map((x) => tf.keep(g[x.v.name]!));
       });
-      grads.forEach((g, i) => {
+      for (const [i, g] of grads.entries()) {
         const sum = sums.get(vars[i]!.site)!;
-        const data = g.dataSync();
+        const data = await hostCopy(g);
         for (let k = 0; k < sum.length; k++) sum[k]! -= data[k]!;
         g.dispose();
-      });
+      }
     }
   } finally {
     probe.dispose();

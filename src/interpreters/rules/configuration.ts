@@ -45,8 +45,8 @@ const stableKey = (p: AdapterParam): string => p.name.replace(`${p.placement.sit
  * tuned copies carried over, the head, loss-term state) takes the old value; new modules keep
  * their fresh initialisation, which is the identity.
  */
-export const migrate = (from: Program, to: Program): void => {
-  const old = from.values();
+export const migrate = async (from: Program, to: Program): Promise<void> => {
+  const old = await from.values();
   const byKey = new Map(from.params.map((p) => [stableKey(p), old.get(p.name)!]));
   const carried = new Map([
     ...to.params.flatMap((p) => (byKey.has(stableKey(p)) ? [[p.name, byKey.get(stableKey(p))!] as const] : [])),

@@ -3,6 +3,7 @@ import { inOrder, type Dataset } from "../../data/dataset.js";
 import type { AdapterValue } from "../adapterParams.js";
 import type { Program } from "../compile/program.js";
 import { lossParamName } from "../compile/lossTerms.js";
+import { hostCopy } from "../../util/hostRead.js";
 
 export interface StatisticsRecord {
   readonly rule: "once: featureStatistics";
@@ -42,13 +43,13 @@ const streamedMoments = (width: number) => {
  * RIFT's prelude: μ_p and Σ_p of the pretrained model's head-input features over every training
  * example (in order, no augmentation), set on every RIFT term of the program.
  */
-export const featureStatistics = (program: Program, train: Dataset, batchSize: number): { values: Map<string, AdapterValue>; record: StatisticsRecord } => {
+export const featureStatistics = async (program: Program, train: Dataset, batchSize: number): Promise<{ values: Map<string, AdapterValue>; record: StatisticsRecord }> => {
   const started = performance.now();
   const width = program.config.width;
   const moments = streamedMoments(width);
   for (const b of inOrder(train, batchSize)) {
     const f = tf.tidy(() => program.pretrainedForward(tf.tensor4d(b.images, [b.count, ...train.shape])).preLogits);
-    moments.add(f.dataSync(), b.count);
+    moments.add(await hostCopy(f), b.count);
     f.dispose();
   }
   const { mean, covariance, count } = moments.result();

@@ -15,7 +15,7 @@ export const describePrelude = (rule: Rule): string =>
     : "pretrained feature mean and covariance over the training set";
 
 /** Run one `once` rule before training: the state values it sets and its record. */
-export const runPrelude = (rule: Rule, program: Program, backbone: Backbone, train: Dataset, batchSize: number): { values: Map<string, AdapterValue>; record: PreludeRecord } =>
+export const runPrelude = (rule: Rule, program: Program, backbone: Backbone, train: Dataset, batchSize: number): Promise<{ values: Map<string, AdapterValue>; record: PreludeRecord }> =>
   rule.action._tag === "GradientEstimate"
     ? gradientEstimate(program, backbone, rule.action, train, batchSize)
     : featureStatistics(program, train, batchSize);

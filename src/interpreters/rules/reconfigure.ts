@@ -53,19 +53,19 @@ export interface Cycle {
  * new configuration and migrate every shared tensor into it (execute). The caller swaps programs
  * and rebuilds the optimiser state, as Alg. 1 line 19.
  */
-export const reconfigureCycle = (cycle: Cycle, current: Program, previous: ReconfigurationRecord | undefined, at: { readonly epoch: number; readonly step: number }): { readonly program: Program; readonly record: ReconfigurationRecord } => {
+export const reconfigureCycle = async (cycle: Cycle, current: Program, previous: ReconfigurationRecord | undefined, at: { readonly epoch: number; readonly step: number }): Promise<{ readonly program: Program; readonly record: ReconfigurationRecord }> => {
   const { action, units } = cycle;
   const index = previous === undefined ? 0 : previous.index + 1;
   const t0 = performance.now();
   const batches = epochBatches(cycle.train, cycle.batchSize, action.seed, -2 - index).slice(0, action.batches);
-  const fresh = sensitivity(current, cycle.backbone, action, units, batches, cycle.train.shape);
+  const fresh = await sensitivity(current, cycle.backbone, action, units, batches, cycle.train.shape);
   const scores = smoothScores(fresh, previous === undefined ? null : new Map(Object.entries(previous.scores)), action.ema);
   const t1 = performance.now();
   const budget = budgets(units, action.budget, action.ratios);
   const configuration = decide(units, scores, budget, configurationOf(previous));
   const t2 = performance.now();
   const program = compileConfiguration(cycle.method, action, units, configuration, cycle.backbone, cycle.seed);
-  migrate(current, program);
+  await migrate(current, program);
   const t3 = performance.now();
   const active = new Set(configuration.active);
   const selected = Object.fromEntries(categories.map((c) => [c, units.filter((u) => u.category === c && active.has(u.name)).reduce((n, u) => n + u.cost, 0)])) as Record<Category, number>;

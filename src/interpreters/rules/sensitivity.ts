@@ -16,14 +16,14 @@ import type { Unit } from "./decide.js";
  * (DAF-Naive): g and w of the pretrained backbone. A zero (reset) head passes no gradient, so
  * the class-mean head of the pretrained features stands in for it, as in S²FT's pre-estimate.
  */
-export const sensitivity = (program: Program, pretrained: Backbone, action: Reconfigure, units: readonly Unit[], batches: readonly Batch[], shape: readonly number[]): Map<string, number> => {
-  const analysed = action.analysis === "context" ? mergedBackbone(program) : pretrained;
-  const probe = headIsZero(analysed) || action.analysis === "pristine" ? classMeanHead(program, analysed, batches, shape) : analysed;
+export const sensitivity = async (program: Program, pretrained: Backbone, action: Reconfigure, units: readonly Unit[], batches: readonly Batch[], shape: readonly number[]): Promise<Map<string, number>> => {
+  const analysed = action.analysis === "context" ? await mergedBackbone(program) : pretrained;
+  const probe = headIsZero(analysed) || action.analysis === "pristine" ? await classMeanHead(program, analysed, batches, shape) : analysed;
   const sites = new Map(vitSites(pretrained.config).map((s) => [s.name, s]));
   const chosen = units.map((u) => sites.get(u.name)!);
-  const minusGradients = preEstimate(probe, chosen, batches, shape);
+  const minusGradients = await preEstimate(probe, chosen, batches, shape);
   // The backbone's value: the pretrained W under a module, the current value of a tuned copy.
-  const values = action.analysis === "context" ? program.values() : new Map();
+  const values = action.analysis === "context" ? await program.values() : new Map();
   const tuned = new Map(program.params.filter((p) => p.role === "value").map((p) => [p.placement.site.name, p.name]));
   return new Map(chosen.map((site) => {
     const g = minusGradients.get(site.name)!;
