@@ -3,9 +3,11 @@
 A timm-style ViT (pre-norm, fused qkv, CLS pooling, exact GELU), batch 16 of 32x32x3, patch 4,
 width 192, depth 2, 3 heads, MLP 768, 10 classes; LoRA r=8 (alpha 8) on q and v with the
 backbone frozen and the head trained, AdamW. Prints the median ms per train step over 20 steps
-after 3 warm-up steps, for the thread counts given (default 1 and 2).
+after 3 warm-up steps, for the thread counts given (default 1 and 2), or on the GPU for `cuda`.
+Each step reads the loss back to the host, as the tfjs trainer does.
 
     /usr/bin/python3 bench/pytorch_lora_step.py 1 2      # Debian's python3-torch (OpenBLAS)
+    python3 bench/pytorch_lora_step.py cuda              # on a CUDA machine
 """
 import statistics
 import sys
@@ -64,8 +66,10 @@ class Vit(nn.Module):
         return self.head(self.norm(x)[:, 0])
 
 
-def step_ms(threads: int) -> float:
-    torch.set_num_threads(threads)
+def step_ms(where: str) -> float:
+    device = "cuda" if where == "cuda" else "cpu"
+    if device == "cpu":
+        torch.set_num_threads(int(where))
     torch.manual_seed(0)
     model = Vit()
     for p in model.parameters():
@@ -75,20 +79,24 @@ def step_ms(threads: int) -> float:
         b.qkv = LoRALinear(LoRALinear(b.qkv, slice(0, w), w), slice(2 * w, 3 * w), w)
     for p in model.head.parameters():
         p.requires_grad_(True)
+    model.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=1e-4, weight_decay=1e-4)
-    x, y = torch.randn(16, 3, 32, 32), torch.randint(0, 10, (16,))
+    x, y = torch.randn(16, 3, 32, 32, device=device), torch.randint(0, 10, (16,), device=device)
     times = []
     for i in range(23):
         t0 = time.perf_counter()
         opt.zero_grad()
-        F.cross_entropy(model(x), y).backward()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
         opt.step()
+        loss.item()
         if i >= 3:
             times.append((time.perf_counter() - t0) * 1000)
     return statistics.median(times)
 
 
 if __name__ == "__main__":
-    for n in [int(a) for a in sys.argv[1:]] or [1, 2]:
-        print(f"torch {torch.__version__}, {n} thread(s): LoRA step {step_ms(n):.1f} ms (median of 20)")
+    for where in sys.argv[1:] or ["1", "2"]:
+        label = torch.cuda.get_device_name() if where == "cuda" else f"{where} thread(s)"
+        print(f"torch {torch.__version__}, {label}: LoRA step {step_ms(where):.1f} ms (median of 20)")

@@ -58,14 +58,14 @@ const randomData = (count: number, seed: number): Dataset => {
 };
 
 /** GFLOP/s of a plain 2-D matmul of `n`² by `n`² on the current backend. */
-export const matmulGflops = (n = 1024, reps = 8): number => {
+export const matmulGflops = async (n = 1024, reps = 8): Promise<number> => {
   const [a, b] = [tf.randomNormal([n, n]), tf.randomNormal([n, n])];
   tf.matMul(a, b).dispose();
   const times: number[] = [];
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
     const c = tf.matMul(a, b);
-    c.dataSync();
+    await c.data();
     times.push(performance.now() - t0);
     c.dispose();
   }
@@ -83,7 +83,7 @@ const matmulFlops = (kernels: readonly { name: string; inputShapes: number[][]; 
   }, 0);
 
 /** A method ready to step: its program (after its preludes, or one DAF cycle) on a fixed random batch. */
-const prepare = (name: string, m: Method) => {
+const prepare = async (name: string, m: Method) => {
   const backbone = randomVit(benchConfig, 0);
   const data = randomData(64, 1);
   let oneOff = 0;
@@ -94,29 +94,32 @@ const prepare = (name: string, m: Method) => {
     const first = compileConfiguration(m, dynamic.rule.action, units, emptyConfiguration, backbone, 0);
     const t0 = performance.now();
     const cycle = { method: m, action: { ...dynamic.rule.action, batches: 4 }, units, backbone, train: data, batchSize: benchBatch, seed: 0 };
-    program = reconfigureCycle(cycle, first, undefined, { epoch: 0, step: 0 }).program;
+    program = (await reconfigureCycle(cycle, first, undefined, { epoch: 0, step: 0 })).program;
     // Amortised over a cycle's steps; M = 4 analysis batches here, scaled to the rule's M.
     oneOff = ((performance.now() - t0) / 1000) * (dynamic.rule.action.batches / 4);
     first.dispose();
   } else {
     program = compile(m, backbone, { seed: 0 });
     const t0 = performance.now();
-    for (const rule of m.rules) program.setValues(runPrelude(rule, program, backbone, data, benchBatch).values);
+    for (const rule of m.rules) program.setValues((await runPrelude(rule, program, backbone, data, benchBatch)).values);
     if (m.rules.length > 0) oneOff = (performance.now() - t0) / 1000;
   }
   const train = trainer(program, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-4 });
   const images = tf.tensor4d(data.images.subarray(0, benchBatch * 32 * 32 * 3), [benchBatch, 32, 32, 3]);
   const labels = tf.tensor1d(data.labels.subarray(0, benchBatch), "int32");
   const step = () => train.step(images, labels, 1e-4);
-  for (let i = 0; i < 3; i++) step();
-  return {
-    name, step, oneOff, amortised: dynamic !== null, times: [] as number[],
-    dispose: () => {
-      tf.dispose([images, labels]);
-      train.dispose();
-      program.dispose();
-    },
+  const dispose = () => {
+    tf.dispose([images, labels]);
+    train.dispose();
+    program.dispose();
   };
+  try {
+    for (let i = 0; i < 3; i++) await step();
+  } catch (e) {
+    dispose();
+    throw e;
+  }
+  return { name, step, oneOff, amortised: dynamic !== null, times: [] as number[], dispose };
 };
 
 /**
@@ -124,24 +127,35 @@ const prepare = (name: string, m: Method) => {
  * roofline and to LoRA. The methods' steps are interleaved round by round, so the machine's
  * drift over minutes falls on all of them alike and the ratios to LoRA hold within one run.
  */
-export const benchmark = async (steps = 20, log: (line: string) => void = () => {}, only: readonly string[] = []): Promise<{ matmulGflops: number; methods: MethodTiming[] }> => {
-  const roof = matmulGflops();
+export const benchmark = async (steps = 20, log: (line: string) => void = () => {}, only: readonly string[] = []): Promise<{ matmulGflops: number; methods: MethodTiming[]; unsupported: { method: string; reason: string }[] }> => {
+  const roof = await matmulGflops();
   log(`2-D matmul: ${roof.toFixed(1)} GFLOP/s`);
   // LoRA is always timed: every ratio is to it.
-  const ready = Object.entries(benchMethods).filter(([n]) => only.length === 0 || n === "LoRA" || only.includes(n)).map(([n, m]) => prepare(n, m));
+  const ready: Awaited<ReturnType<typeof prepare>>[] = [];
+  // A method this backend cannot run (RIFT's host read on WebGPU) is reported, not timed.
+  const unsupported: { method: string; reason: string }[] = [];
+  for (const [n, m] of Object.entries(benchMethods)) {
+    if (only.length > 0 && n !== "LoRA" && !only.includes(n)) continue;
+    try {
+      ready.push(await prepare(n, m));
+    } catch (e) {
+      unsupported.push({ method: n, reason: (e as Error).message });
+      log(`${n}: not run (${(e as Error).message})`);
+    }
+  }
   const before = tf.memory().numTensors;
   for (let round = 0; round < steps; round++) {
     for (const r of ready) {
       const t0 = performance.now();
-      r.step();
+      await r.step();
       r.times.push(performance.now() - t0);
     }
   }
   const tensorsFlat = tf.memory().numTensors === before;
   const timings: Omit<MethodTiming, "vsLora" | "roofline">[] = [];
   for (const r of ready) {
-    const profile = await tf.profile(() => {
-      r.step();
+    const profile = await tf.profile(async () => {
+      await r.step();
     });
     r.dispose();
     const medianMs = median(r.times) + (r.amortised ? (r.oneOff * 1000) / dafStepsPerCycle : 0);
@@ -150,5 +164,5 @@ export const benchmark = async (steps = 20, log: (line: string) => void = () => 
     timings.push({ method: r.name, medianMs, flops, gflops: flops / (medianMs * 1e6), peakBytes: profile.peakBytes, tensorsFlat, ...(r.oneOff > 0 ? { oneOffSeconds: r.oneOff } : {}) });
   }
   const lora = timings.find((t) => t.method === "LoRA")!.medianMs;
-  return { matmulGflops: roof, methods: timings.map((t) => ({ ...t, roofline: t.gflops / roof, vsLora: t.medianMs / lora })) };
+  return { matmulGflops: roof, methods: timings.map((t) => ({ ...t, roofline: t.gflops / roof, vsLora: t.medianMs / lora })), unsupported };
 };
