@@ -6,6 +6,7 @@ import { enableWasmThreads } from "./wasmThreads.js";
 import { installWasmBatchMatMul } from "../ops/wasmBatchMatMul.js";
 import { geluKernel, installWasmGelu } from "../ops/wasmGelu.js";
 import { installWasmPermute } from "../ops/wasmPermute.js";
+import { installWasmSharedIdentity } from "../ops/wasmSharedIdentity.js";
 
 /** Our compiled kernels for what tfjs's wasm backend does slowly (kernels/); once per process (registrations outlive the backend). */
 const installWasmKernels = (): void => {
@@ -13,6 +14,7 @@ const installWasmKernels = (): void => {
   installWasmBatchMatMul();
   installWasmGelu();
   installWasmPermute();
+  installWasmSharedIdentity();
 };
 import { Context, Data, Effect, Layer } from "effect";
 
