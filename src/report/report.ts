@@ -13,17 +13,22 @@ export interface Figure {
 }
 
 const pct = (x: number) => (100 * x).toFixed(1);
-const cell = (s: { mean: number; std: number; n: number } | undefined) => (s === undefined ? "–" : `${pct(s.mean)} ± ${pct(s.std)}`);
+/** mean ± std over seeds; one seed has no spread, and a cell with fewer seeds than the table's most says how many. */
+const cell = (s: { mean: number; std: number; n: number } | undefined, seeds: number) =>
+  s === undefined ? "–" : `${pct(s.mean)}${s.n > 1 ? ` ± ${pct(s.std)}` : ""}${s.n < seeds ? ` (n=${s.n})` : ""}`;
 const mean = (x: number | null) => (x === null ? "–" : pct(x));
 
 /** The table as header + rows of strings, shared by the Markdown and the HTML. */
-export const tableCells = (s: Summary): { header: string[]; rows: string[][] } => ({
-  header: ["method", "trainable", ...s.tasks.map((t) => `${t.task} (${t.group})`), ...s.groups.map((g) => `${g} mean`), "mean of group means"],
-  rows: s.variants.map((v) => [
-    v.variant, `${Math.round(v.trainable).toLocaleString("en-US")} (${v.trainablePercent.toFixed(2)}%)`,
-    ...s.tasks.map((t) => cell(v.cells.get(t.task))), ...s.groups.map((g) => mean(v.groupMeans.get(g) ?? null)), mean(v.mean),
-  ]),
-});
+export const tableCells = (s: Summary): { header: string[]; rows: string[][] } => {
+  const seeds = Math.max(0, ...s.variants.flatMap((v) => [...v.cells.values()].map((c) => c.n)));
+  return {
+    header: ["method", "trainable", ...s.tasks.map((t) => `${t.task} (${t.group})`), ...s.groups.map((g) => `${g} mean`), "mean of group means"],
+    rows: s.variants.map((v) => [
+      v.variant, `${Math.round(v.trainable).toLocaleString("en-US")} (${v.trainablePercent.toFixed(2)}%)`,
+      ...s.tasks.map((t) => cell(v.cells.get(t.task), seeds)), ...s.groups.map((g) => mean(v.groupMeans.get(g) ?? null)), mean(v.mean),
+    ]),
+  };
+};
 
 const runResult = (base: string, r: Row): RunResult | null => {
   const path = join(base, r.runDir, "result.json");

@@ -34,6 +34,12 @@ describe("report", () => {
     expect(summarise([...rows, rerun]).variants.find((v) => v.variant === "lora")!.cells.get("digits")!.mean).toBeCloseTo((0.2 + 0.81) / 2, 12);
   });
 
+  it("shows no spread for one seed and marks a cell with fewer seeds than the others", () => {
+    const oneDigitsSeed = rows.filter((r) => !(r.method === "lora" && r.task === "digits" && r.testAccuracy === 0.81));
+    const lora = tableCells(summarise(oneDigitsSeed)).rows.find((c) => c[0] === "lora")!;
+    expect(lora.slice(2, 5)).toEqual(["80.0 (n=1)", "82.5 ± 0.7", "84.5 ± 0.7"]);
+  });
+
   it("draws every kind of figure the rows allow and writes one table for Markdown and HTML", () => {
     const r = buildReport(rows, dir);
     expect(r.figures.map((f) => f.file.split("-")[0])).toEqual(["training", "sensitivity", "sim", "daf", "spectrum"]);
