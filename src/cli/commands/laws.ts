@@ -6,7 +6,7 @@ import { runCommand, withInput } from "../runCommand.js";
 import { checkLaws, lawConfigs } from "../../../laws/index.js";
 import { resolveMethod } from "../../interpreters/resolve.js";
 import { TfBackend } from "../../train/backend.js";
-import { IoFailure } from "../../train/errors.js";
+import { BadInput, IoFailure } from "../../train/errors.js";
 
 export const lawsUsage = "peft laws FILE [--runs N] [--seed N] [--backbone vit-b16|PATH] [--backend B]";
 
@@ -18,7 +18,10 @@ export const laws = (argv: readonly string[]): Promise<number> =>
       const file = readMethodOrExperiment(onePositional(positionals, `method or experiment file (${lawsUsage})`));
       const config = configFor(values.backbone as string | undefined, file);
       resolveMethod(file.method, config);
-      return { method: file.method, config, runs: intFlag("runs", values.runs, 1) ?? 10, seed: intFlag("seed", values.seed, 0) ?? 1, backend: backendFlag(values.backend ?? "wasm") };
+      const backend = backendFlag(values.backend ?? "wasm");
+      // The laws compare host copies inside fast-check properties, read synchronously.
+      if (backend === "webgpu") throw new BadInput({ lines: ["--backend: the laws read tensors synchronously, which WebGPU cannot; expected wasm, cpu, node or gpu"] });
+      return { method: file.method, config, runs: intFlag("runs", values.runs, 1) ?? 10, seed: intFlag("seed", values.seed, 0) ?? 1, backend };
     },
     (input) =>
       runCommand(
