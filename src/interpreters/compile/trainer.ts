@@ -1,10 +1,9 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "../../ops/gradients.js";
-import { adamwUpdate, type AdamWSettings } from "../../ops/adamw.js";
+import { adamW, flatten, type AdamWSettings } from "../../ops/adamw.js";
 import type { AdapterParam } from "../adapterParams.js";
 import { partition } from "../partition.js";
 import { programLoss } from "./loss.js";
-import { hostCopy } from "../../util/hostRead.js";
 import type { Program } from "./program.js";
 
 export interface StepResult {
@@ -45,15 +44,12 @@ export const trainer = (program: Program, settings: TrainerSettings): Trainer =>
   const vars = [...trainable.entries()];
   // Loss-term tensors (RIFT's rotation) are not in `params` and never decay: decay would pull Q to I.
   const decay = new Map(program.params.map((p) => [p.name, decays(p)]));
-  const moments = new Map(vars.map(([name, v]) => [name, {
-    m: tf.tidy(() => tf.variable(tf.zerosLike(v), false)),
-    v: tf.tidy(() => tf.variable(tf.zerosLike(v), false)),
-  }]));
+  const optimizer = adamW(vars, vars.map(([name]) => decay.get(name) ?? false), settings);
   let count = 0;
   return {
     step: async (images, labels, lr) => {
       let names: string[] = [];
-      const { grads, read } = tf.tidy(() => {
+      const { gradient, read } = tf.tidy(() => {
         let parts: tf.Tensor1D | null = null;
         const objective = () => {
           const l = programLoss(program, images, labels, settings.labelSmoothing ?? 0);
@@ -65,11 +61,11 @@ export const trainer = (program: Program, settings: TrainerSettings): Trainer =>
         // A method that trains nothing (the frozen model) still reports its loss.
         const { value, grads: reached } = vars.length === 0 ? { value: objective(), grads: {} as tf.NamedTensorMap } : tf.variableGrads(objective, vars.map(([, v]) => v));
         // A variable the objective never reads (RIFT's M under λ = 0) has gradient zero.
-        const kept = vars.map(([, v]) => tf.keep(reached[v.name] ?? tf.zerosLike(v)));
-        const maxAbs = vars.length === 0 ? tf.scalar(0) : tf.max(tf.stack(kept.map((g) => tf.max(tf.abs(g)))));
+        const flat = tf.keep(flatten(vars.map(([, v]) => reached[v.name] ?? tf.zerosLike(v))));
+        const maxAbs = vars.length === 0 ? tf.scalar(0) : tf.max(tf.abs(flat));
         const all = tf.keep(tf.concat([tf.reshape(value, [1]), parts!, tf.reshape(maxAbs, [1])]));
         parts!.dispose();
-        return { grads: kept, read: all };
+        return { gradient: flat, read: all };
       });
       // One host read per step (asynchronous: WebGPU has no other): the loss, every term and the largest |gradient|.
       const values = await read.data();
@@ -81,38 +77,17 @@ export const trainer = (program: Program, settings: TrainerSettings): Trainer =>
       const applied = Number.isFinite(loss) && Number.isFinite(gradMaxAbs);
       if (applied) {
         count += 1;
-        vars.forEach(([name, v], i) => {
-          const mv = moments.get(name)!;
-          adamwUpdate(v, grads[i]!, mv.m, mv.v, lr, count, decay.get(name) ?? false, settings);
-        });
+        optimizer.update(gradient, lr, count);
       }
-      tf.dispose(grads);
+      gradient.dispose();
       return { loss, terms, gradMaxAbs, applied };
     },
     steps: () => count,
-    state: async () => {
-      const out = new Map<string, Float32Array>();
-      for (const [name, mv] of moments) {
-        out.set(`${name}#m`, (await hostCopy(mv.m)) as Float32Array);
-        out.set(`${name}#v`, (await hostCopy(mv.v)) as Float32Array);
-      }
-      return out;
-    },
+    state: optimizer.state,
     loadState: (state, steps) => {
-      for (const [name, mv] of moments) {
-        for (const [suffix, target] of [["#m", mv.m], ["#v", mv.v]] as const) {
-          const data = state.get(`${name}${suffix}`);
-          if (!data || data.length !== target.size) throw new Error(`optimizer state ${name}${suffix} is missing or has the wrong size`);
-          tf.tidy(() => target.assign(tf.tensor(data, target.shape)));
-        }
-      }
+      optimizer.loadState(state);
       count = steps;
     },
-    dispose: () => {
-      for (const mv of moments.values()) {
-        mv.m.dispose();
-        mv.v.dispose();
-      }
-    },
+    dispose: optimizer.dispose,
   };
 };
