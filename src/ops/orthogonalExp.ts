@@ -23,12 +23,25 @@ export const orthogonalExp = (m: tf.Tensor2D, squarings: number): tf.Tensor2D =>
   return e;
 };
 
-/** Q = exp(M − Mᵀ) with the squarings chosen from M's current value (one host read of M). */
-export const orthogonalOf = (m: tf.Tensor2D): tf.Tensor2D => {
-  if (tf.getBackend() === "webgpu") throw new Error("RIFT's rotation chooses its squarings from a host read of M inside the step, and WebGPU cannot read synchronously: train RIFT on wasm, node or cpu");
-  const d = m.shape[0];
-  const data = m.dataSync();
+/** Squarings for M's values: from the host norm ‖M − Mᵀ‖_F. */
+const squaringsOf = (data: ArrayLike<number>, d: number): number => {
   let norm2 = 0;
   for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) norm2 += (data[i * d + j]! - data[j * d + i]!) ** 2;
-  return orthogonalExp(m, squaringsFor(Math.sqrt(norm2)));
+  return squaringsFor(Math.sqrt(norm2));
+};
+
+/** Squarings read ahead of a step, by the buffer of the value they were read from (a new value is a new buffer). */
+const readAhead = new WeakMap<object, number>();
+
+/** Read M asynchronously and keep its squarings for `orthogonalOf(M)`: the step then reads nothing (WebGPU cannot read synchronously). */
+export const readSquaringsAhead = async (m: tf.Tensor2D): Promise<void> => {
+  readAhead.set(m.dataId, squaringsOf(await m.data(), m.shape[0]));
+};
+
+/** Q = exp(M − Mᵀ) with the squarings chosen from M's current value (read ahead, else one synchronous host read of M). */
+export const orthogonalOf = (m: tf.Tensor2D): tf.Tensor2D => {
+  const ahead = readAhead.get(m.dataId);
+  if (ahead !== undefined) return orthogonalExp(m, ahead);
+  if (tf.getBackend() === "webgpu") throw new Error("RIFT's rotation needs its squarings read ahead of the forward pass on WebGPU (Program.readAhead)");
+  return orthogonalExp(m, squaringsOf(m.dataSync(), m.shape[0]));
 };

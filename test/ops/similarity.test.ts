@@ -1,11 +1,11 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "../../src/ops/gradients.js";
-import { describe, expect } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { it as prop } from "@fast-check/vitest";
 import fc from "fast-check";
 import { gramDistance, linearCka, rowNormalise } from "../../src/ops/similarity.js";
 import { batchMoments, riftDistance } from "../../src/ops/riftDistance.js";
-import { orthogonalExp, squaringsFor } from "../../src/ops/orthogonalExp.js";
+import { orthogonalExp, orthogonalOf, readSquaringsAhead, squaringsFor } from "../../src/ops/orthogonalExp.js";
 import { cosineGram64, linearCka64, moments64, rift64 } from "../../src/interpreters/reference/losses64.js";
 import { rng } from "../../src/util/random.js";
 import { readHost } from "../../src/util/hostRead.js";
@@ -135,4 +135,18 @@ describe("BAFT's Gram distance, linear CKA and RIFT's distance (laws from METHOD
       expectClose(qtq, Float64Array.from({ length: d * d }, (_, k) => (k % (d + 1) === 0 ? 1 : 0)), { atol: 1e-5, rtol: 0 });
     },
   );
+
+  it("orthogonalOf uses squarings read ahead for M's current value without reading M, and reads again after M changes", async () => {
+    const r = rng(8, "ahead");
+    const m = tf.variable(tf.tensor2d(Array.from({ length: 36 }, () => 3 * r.normal()), [6, 6]));
+    const synchronous = readHost(() => orthogonalOf(m));
+    await readSquaringsAhead(m);
+    const reads = vi.spyOn(m, "dataSync");
+    expect(readHost(() => orthogonalOf(m))).toEqual(synchronous);
+    expect(reads).not.toHaveBeenCalled();
+    tf.tidy(() => m.assign(tf.mul(m, 2) as tf.Tensor2D));
+    readHost(() => orthogonalOf(m));
+    expect(reads).toHaveBeenCalledTimes(1);
+    m.dispose();
+  });
 });

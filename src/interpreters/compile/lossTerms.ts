@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { layerIndices, type LossTerm } from "../../dsl/loss.js";
 import type { VitConfig } from "../../models/vitConfig.js";
 import { clsFeature, meanFeature, type VitOutput } from "../../models/vit.js";
-import { orthogonalOf } from "../../ops/orthogonalExp.js";
+import { orthogonalOf, readSquaringsAhead } from "../../ops/orthogonalExp.js";
 import { batchMoments, riftDistance } from "../../ops/riftDistance.js";
 import { gramDistance, linearCka, rowNormalise } from "../../ops/similarity.js";
 import { stopGradient } from "../../ops/stopGradient.js";
@@ -37,6 +37,11 @@ export interface LossContext {
   /** ‖W' − W₀‖²_F of every adapted backbone tensor, summed. */
   readonly drift: () => tf.Scalar;
 }
+
+/** Host reads the loss terms need before a forward pass (RIFT's squarings of its learned rotation), done asynchronously. */
+export const readLossTermsAhead = async (losses: readonly LossTerm[], lookup: (name: string) => tf.Tensor): Promise<void> => {
+  await Promise.all(losses.flatMap((l, i) => (l._tag === "Rift" && l.rotation === "learned" ? [readSquaringsAhead(lookup(lossParamName(i, "rotation")) as tf.Tensor2D)] : [])));
+};
 
 /** The unweighted value of loss term `index` on a batch (call inside tf.tidy). */
 export const lossTermValue = (term: LossTerm, index: number, out: VitOutput, images: tf.Tensor4D, ctx: LossContext): tf.Scalar => {

@@ -13,7 +13,7 @@ import { MethodError } from "../methodError.js";
 import { besideOutput, delta, fastApply, foldedModule, placeLeaves, replacement, scaleShiftColumns, type FoldedModule, type Lookup, type PlacedLeaf } from "./placedLeaf.js";
 import { hasFastPath, isModule } from "../leaves.js";
 import { placeBlocks } from "./placeBlocks.js";
-import { lossParams, lossTermValue, type LossParam } from "./lossTerms.js";
+import { lossParams, lossTermValue, readLossTermsAhead, type LossParam } from "./lossTerms.js";
 
 /** A Method compiled against a backbone: tfjs tensors, a trainability mask, and a forward pass. */
 export interface Program {
@@ -39,6 +39,8 @@ export interface Program {
   readonly lossParams: readonly LossParam[];
   /** The unweighted value of the method's loss term `index` on a batch whose adapted forward is `out` (call inside tf.tidy). */
   readonly lossTerm: (index: number, out: VitOutput, images: tf.Tensor4D) => tf.Scalar;
+  /** Host reads the loss terms need, done before a step so that the step reads nothing synchronously. */
+  readonly readAhead: () => Promise<void>;
   /** Host copies of the adapter tensors (int32 for index state such as spectral positions). */
   readonly values: () => Promise<Map<string, AdapterValue>>;
   /** Overwrite adapter tensors (a loaded adapter, random law values, a checkpoint). */
@@ -210,6 +212,7 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
       pretrained: pretrainedForward,
       drift: () => (adaptedNames.length === 0 ? tf.scalar(0) : tf.addN(adaptedNames.map((name) => tf.sum(tf.square(tf.sub(finalValue(name), base.get(name)!)))))),
     }),
+    readAhead: () => readLossTermsAhead(method.losses, lookup),
     materialise: (name) => tf.reshape(finalValue(name), [...specs.get(name)!.shape]),
     modulesBeside: (block) => (modulesByBlock.get(block) ?? []).map((pl) => foldedModule(pl, lookup)),
     values: async () => new Map(await Promise.all([...variables].map(async ([k, v]) => [k, await hostCopy(v)] as const))),

@@ -48,6 +48,7 @@ export const trainer = (program: Program, settings: TrainerSettings): Trainer =>
   let count = 0;
   return {
     step: async (images, labels, lr) => {
+      await program.readAhead();
       let names: string[] = [];
       const { gradient, read } = tf.tidy(() => {
         let parts: tf.Tensor1D | null = null;
