@@ -1,10 +1,12 @@
 // The papers' qualitative claims, checked on a sweep's results.jsonl: for each claim, method A
 // against method B over every (task, seed) both finished — the mean difference in test accuracy
 // (points), how many pairs A won, lost or tied, and the same per VTAB group. RIFT's claim is
-// about the representation kept (Sim), so it compares Sim too.
+// about the representation kept (Sim), so it compares Sim too; S²FT's claim about its permutation
+// is read from each run's pre-estimate record (result.json).
 //
 //   node examples/mini-vtab-claims.mjs scratch/mini-vtab/results.jsonl > docs/results/mini-vtab/claims.md
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 
 const file = process.argv[2];
 if (!file) {
@@ -53,4 +55,18 @@ for (const [claim, a, b, field] of claims) {
     return gs.length === 0 ? "–" : summary(gs, field);
   });
   console.log(`| ${claim} | ${a} | ${b} | ${field === "sim" ? "Sim" : "test acc."} | ${ps.length} | ${summary(ps, field)} | ${perGroup.join(" | ")} |`);
+}
+
+// S²FT: the tour permutation moves ΔŴ's spectral energy to low frequencies (the lowest quarter of the radial bands).
+const spectra = rows.filter((r) => r.method === "s2ft").flatMap((r) => {
+  const path = join(dirname(file), r.runDir, "result.json");
+  if (!existsSync(path)) return [];
+  return JSON.parse(readFileSync(path, "utf8")).preludes.flatMap((p) => p.sites ?? []).flatMap((s) => (s.spectrum ? [s.spectrum] : []));
+});
+if (spectra.length > 0) {
+  const low = (bands) => bands.slice(0, Math.ceil(bands.length / 4)).reduce((a, b) => a + b, 0) / bands.reduce((a, b) => a + b, 0);
+  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const before = spectra.map((s) => low(s.identity));
+  const after = spectra.map((s) => low(s.permuted));
+  console.log(`\nS²FT, ${spectra.length} site pre-estimates: share of ΔŴ's spectral energy in the lowest quarter of the radial bands, ${(100 * mean(before)).toFixed(1)}% in the stored order, ${(100 * mean(after)).toFixed(1)}% after the tour permutation (higher after in ${after.filter((a, i) => a > before[i]).length} of ${spectra.length}).`);
 }
