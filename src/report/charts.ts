@@ -13,7 +13,7 @@ export interface ChartOptions {
   readonly kind: "line" | "scatter";
 }
 
-const palette = ["#1f5ac8", "#d9480f", "#2b8a3e", "#862e9c", "#e67700", "#0b7285", "#c2255c", "#5c940d", "#364fc7", "#495057"];
+const palette = ["#1f5ac8", "#d9480f", "#2b8a3e", "#862e9c", "#e67700", "#0b7285", "#c2255c", "#5c940d", "#8a5a00", "#495057", "#15aabf", "#000000"];
 
 const escape = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
