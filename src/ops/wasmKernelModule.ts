@@ -41,13 +41,15 @@ export const kernelModule = (name: string) => {
 };
 
 /**
- * Register `name` on the wasm backend as a call into `kernel` whose output has the shape of its
- * first input: `inputs` picks the tensors (staged in order, then the output buffer), `run` gets
- * their byte offsets (output last) and that shape.
+ * Register `name` on the wasm backend as a call into `kernel`: `inputs` picks the tensors (staged
+ * in order, then one buffer per output), `run` gets their byte offsets (outputs last), the first
+ * input's shape and the kernel's attributes; `outputs` gives the outputs' shapes from that shape
+ * (by default one output of that shape).
  */
-export const registerSameShapeKernel = (
+export const registerModuleKernel = (
   kernel: ReturnType<typeof kernelModule>, name: string,
-  inputs: (i: tf.NamedTensorInfoMap) => tf.TensorInfo[], run: (offsets: number[], shape: readonly number[]) => void,
+  inputs: (i: tf.NamedTensorInfoMap) => tf.TensorInfo[], run: (offsets: number[], shape: readonly number[], attrs: tf.NamedAttrMap) => void,
+  outputs: (shape: readonly number[]) => number[][] = (shape) => [[...shape]],
 ): void => {
   tf.registerKernel({
     kernelName: name,
@@ -56,12 +58,16 @@ export const registerSameShapeKernel = (
       const backend = args.backend as unknown as WasmTensors;
       const ins = inputs(args.inputs as tf.NamedTensorInfoMap);
       const shape = ins[0]!.shape;
-      const n = tf.util.sizeFromShape(shape);
-      const offsets = kernel.stage(ins.map((t) => backend.typedArrayFromHeap(t)), [n]);
-      run(offsets, shape);
-      const out = backend.makeOutput([...shape], "float32");
-      backend.typedArrayFromHeap(out).set(kernel.read(offsets.at(-1)!, n));
-      return out;
+      const shapes = outputs(shape);
+      const sizes = shapes.map((s) => tf.util.sizeFromShape(s));
+      const offsets = kernel.stage(ins.map((t) => backend.typedArrayFromHeap(t)), sizes);
+      run(offsets, shape, args.attrs ?? {});
+      const outs = shapes.map((s, k) => {
+        const out = backend.makeOutput(s, "float32");
+        backend.typedArrayFromHeap(out).set(kernel.read(offsets[ins.length + k]!, sizes[k]!));
+        return out;
+      });
+      return outs.length === 1 ? outs[0]! : outs;
     },
   });
 };

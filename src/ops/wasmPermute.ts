@@ -1,4 +1,4 @@
-import { kernelModule, registerSameShapeKernel } from "./wasmKernelModule.js";
+import { kernelModule, registerModuleKernel } from "./wasmKernelModule.js";
 
 export const scatter2Kernel = "PeftScatter2";
 export const gather2Kernel = "PeftGather2";
@@ -7,6 +7,6 @@ export const gather2Kernel = "PeftGather2";
 export const installWasmPermute = (): void => {
   const kernel = kernelModule("permute");
   for (const [name, fn] of [[scatter2Kernel, "scatter2"], [gather2Kernel, "gather2"]] as const) {
-    registerSameShapeKernel(kernel, name, (i) => [i.x!, i.rows!, i.cols!], ([x, rows, cols, y], [m, n]) => kernel.exports[fn]!(x!, rows!, cols!, y!, m!, n!));
+    registerModuleKernel(kernel, name, (i) => [i.x!, i.rows!, i.cols!], ([x, rows, cols, y], [m, n]) => kernel.exports[fn]!(x!, rows!, cols!, y!, m!, n!));
   }
 };

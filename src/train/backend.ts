@@ -5,16 +5,20 @@ import { availableParallelism } from "node:os";
 import { enableWasmThreads } from "./wasmThreads.js";
 import { installWasmBatchMatMul } from "../ops/wasmBatchMatMul.js";
 import { geluKernel, installWasmGelu } from "../ops/wasmGelu.js";
+import { installWasmLayerNorm } from "../ops/wasmLayerNorm.js";
 import { installWasmPermute } from "../ops/wasmPermute.js";
 import { installWasmSharedIdentity } from "../ops/wasmSharedIdentity.js";
+import { installWasmSlice } from "../ops/wasmSlice.js";
 
 /** Our compiled kernels for what tfjs's wasm backend does slowly (kernels/); once per process (registrations outlive the backend). */
 const installWasmKernels = (): void => {
   if (tf.getKernel(geluKernel, "wasm") !== undefined) return;
   installWasmBatchMatMul();
   installWasmGelu();
+  installWasmLayerNorm();
   installWasmPermute();
   installWasmSharedIdentity();
+  installWasmSlice();
 };
 import { Context, Data, Effect, Layer } from "effect";
 
