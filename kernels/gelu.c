@@ -17,24 +17,27 @@ static float exp_f(float x) {
   return p * scale.f;
 }
 
-static float phi_cdf(float x) {
+// Φ(x) from e = e^{−x²/2}, which erf's formula needs as e^{−z²}, z = x/√2, and φ(x) is e/√(2π):
+// the backward pass computes the exponential once for both.
+static float phi_cdf(float x, float e) {
   float z = x * 0.70710678f;
   float a = z < 0 ? -z : z;
   float t = 1.0f / (1.0f + 0.3275911f * a);
   float poly = t * (0.254829592f + t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
-  float erf_a = 1.0f - poly * exp_f(-a * a);
+  float erf_a = 1.0f - poly * e;
   return 0.5f * (1.0f + (z < 0 ? -erf_a : erf_a));
 }
 
 EXPORT("gelu_forward")
 void gelu_forward(const float* x, float* y, int n) {
-  for (int i = 0; i < n; i++) y[i] = x[i] * phi_cdf(x[i]);
+  for (int i = 0; i < n; i++) y[i] = x[i] * phi_cdf(x[i], exp_f(-0.5f * x[i] * x[i]));
 }
 
 EXPORT("gelu_backward")
 void gelu_backward(const float* x, const float* dy, float* dx, int n) {
   for (int i = 0; i < n; i++) {
     float v = x[i];
-    dx[i] = dy[i] * (phi_cdf(v) + v * 0.39894228f * exp_f(-0.5f * v * v));
+    float e = exp_f(-0.5f * v * v);
+    dx[i] = dy[i] * (phi_cdf(v, e) + v * 0.39894228f * e);
   }
 }
