@@ -7,6 +7,6 @@ export const gather2Kernel = "PeftGather2";
 export const installWasmPermute = (): void => {
   const kernel = kernelModule("permute");
   for (const [name, fn] of [[scatter2Kernel, "scatter2"], [gather2Kernel, "gather2"]] as const) {
-    registerModuleKernel(kernel, name, (i) => [i.x!, i.rows!, i.cols!], ([x, rows, cols, y], [m, n]) => kernel.exports[fn]!(x!, rows!, cols!, y!, m!, n!));
+    registerModuleKernel(kernel, name, { inputs: (i) => [i.x!, i.rows!, i.cols!], run: (k, [x, rows, cols, y], [[m, n]]) => k.exports[fn]!(x!, rows!, cols!, y!, m!, n!) });
   }
 };
