@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { customOp } from "./customOp.js";
+import { placeBlocks } from "./placeBlocks.js";
 
 /*
  * Linear layers in timm's convention, y = x Wᵀ with W: [dout, din], and gradients that use
@@ -15,6 +16,24 @@ export const linear = customOp<[tf.Tensor2D, tf.Tensor2D], tf.Tensor2D>((x, w, s
     gradFunc: (dy, saved) => {
       const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
       return [tf.matMul(dy, ws), tf.matMul(tf.transpose(dy), xs)];
+    },
+  };
+});
+
+/**
+ * y = x Wᵀ where only the row ranges `rows` of W depend on trained values (a method adapting q
+ * and v of the fused qkv weight): dW is formed on those rows alone, zeros elsewhere, which skips
+ * k's third of the weight-gradient product.
+ */
+export const rowsTrainedLinear = (rows: readonly (readonly [number, number])[]) => customOp<[tf.Tensor2D, tf.Tensor2D], tf.Tensor2D>((x, w, save) => {
+  save([x, w]);
+  return {
+    value: tf.matMul(x, tf.transpose(w)),
+    gradFunc: (dy, saved) => {
+      const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+      const [out, inner] = ws.shape;
+      const blocks = rows.map(([from, to]) => ({ range: [from, to] as const, value: tf.matMul(tf.transpose(tf.slice(dy, [0, from], [-1, to - from])), xs) as tf.Tensor2D }));
+      return [tf.matMul(dy, ws), placeBlocks(blocks, out, 0, inner)];
     },
   };
 });

@@ -4,7 +4,7 @@ import { adapterName, type AdapterParam } from "../adapterParams.js";
 import type { Placement } from "../resolve.js";
 import { permuteMatrix } from "../../ops/permuteMatrix.js";
 import { binarize } from "../../ops/binarize.js";
-import { placeBlocks } from "./placeBlocks.js";
+import { placeBlocks } from "../../ops/placeBlocks.js";
 import { linear } from "../../ops/linear.js";
 import { realIdft2 } from "../../ops/realIdft2.js";
 import { scatterFlat } from "../../ops/scatterFlat.js";

@@ -5,14 +5,14 @@ import type { Backbone } from "../../models/backbone.js";
 import type { VitConfig } from "../../models/vitConfig.js";
 import { vitParams, type ParamSpec } from "../../models/vitParams.js";
 import { vitForward, type VitAccess, type VitOutput } from "../../models/vit.js";
-import { frozenLinear, linear, type FrozenLinear } from "../../ops/linear.js";
+import { frozenLinear, linear, rowsTrainedLinear, type FrozenLinear } from "../../ops/linear.js";
 import { adapterParams, initialValue, type AdapterParam, type AdapterValue } from "../adapterParams.js";
 import { resolveMethod, type Placement } from "../resolve.js";
 import type { Mask } from "../partition.js";
 import { MethodError } from "../methodError.js";
 import { besideOutput, delta, fastApply, foldedModule, placeLeaves, replacement, scaleShiftColumns, type FoldedModule, type Lookup, type PlacedLeaf } from "./placedLeaf.js";
 import { hasFastPath, isModule } from "../leaves.js";
-import { placeBlocks } from "./placeBlocks.js";
+import { placeBlocks } from "../../ops/placeBlocks.js";
 import { lossParams, lossTermValue, readLossTermsAhead, type LossParam } from "./lossTerms.js";
 
 /** A Method compiled against a backbone: tfjs tensors, a trainability mask, and a forward pass. */
@@ -152,6 +152,24 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
     plans.set(param, pls.every((pl) => hasFastPath(pl.leaf)) ? "fast" : "materialised");
   }
 
+  /** Of each materialised weight, the rows its leaves touch, merged and in order; null when one covers it whole. */
+  const trainedRows = new Map<string, [number, number][] | null>();
+  for (const [param, plan] of plans) {
+    if (plan !== "materialised") continue;
+    const sites = leavesByParam.get(param)!.map((pl) => pl.placement.site.rows);
+    if (sites.some((r) => r === null)) {
+      trainedRows.set(param, null);
+      continue;
+    }
+    const merged: [number, number][] = [];
+    for (const [from, to] of [...(sites as (readonly [number, number])[])].sort((a, b) => a[0] - b[0])) {
+      const last = merged.at(-1);
+      if (last !== undefined && from <= last[1]) last[1] = Math.max(last[1], to);
+      else merged.push([from, to]);
+    }
+    trainedRows.set(param, merged);
+  }
+
   /** The backbone as loaded: every linear frozen, nothing beside the MLP but a merged module it keeps. */
   const pretrainedAccess: VitAccess = {
     tensor: (name) => base.get(name)!,
@@ -185,7 +203,10 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
           const out = base.get(w)!.shape[0]!;
           const parts = pls.map((pl) => ({ range: pl.placement.site.rows, value: fastApply(pl, lookup, x)! }));
           y = tf.add(frozenOf(w).apply(x), placeBlocks(parts, out, 1, x.shape[0]));
-        } else y = linear(x, effective(w) as tf.Tensor2D);
+        } else {
+          const rows = trainedRows.get(w) ?? null;
+          y = (rows === null ? linear : rowsTrainedLinear(rows))(x, effective(w) as tf.Tensor2D);
+        }
         return tf.add(y, effective(`${module}.bias`));
       },
       besideMlp: (block, x) => {
