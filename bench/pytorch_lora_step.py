@@ -3,7 +3,7 @@
 A timm-style ViT (pre-norm, fused qkv, CLS pooling, exact GELU), batch 16 of 32x32x3, patch 4,
 width 192, depth 2, 3 heads, MLP 768, 10 classes; LoRA r=8 (alpha 8) on q and v with the
 backbone frozen and the head trained, AdamW. Prints the median ms per train step over 20 steps
-after 3 warm-up steps, for the thread counts given (default 1 and 2), or on the GPU for `cuda`.
+after 10 warm-up steps (as `npm run bench`), for the thread counts given (default 1 and 2), or on the GPU for `cuda`.
 Each step reads the loss back to the host, as the tfjs trainer does.
 
     /usr/bin/python3 bench/pytorch_lora_step.py 1 2      # Debian's python3-torch (OpenBLAS)
@@ -84,14 +84,14 @@ def step_ms(where: str) -> float:
     opt = torch.optim.AdamW(params, lr=1e-4, weight_decay=1e-4)
     x, y = torch.randn(16, 3, 32, 32, device=device), torch.randint(0, 10, (16,), device=device)
     times = []
-    for i in range(23):
+    for i in range(30):
         t0 = time.perf_counter()
         opt.zero_grad()
         loss = F.cross_entropy(model(x), y)
         loss.backward()
         opt.step()
         loss.item()
-        if i >= 3:
+        if i >= 10:
             times.append((time.perf_counter() - t0) * 1000)
     return statistics.median(times)
 

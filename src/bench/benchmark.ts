@@ -16,6 +16,7 @@ import { rng } from "../util/random.js";
 /** The benchmark configuration of issue #7: batch 16, 32×32×3, patch 4 (64 tokens + CLS), width 192, depth 2, 3 heads, MLP 768, 10 classes. */
 export const benchConfig: VitConfig = { image: 32, channels: 3, patch: 4, width: 192, depth: 2, heads: 3, mlpRatio: 4, classes: 10, layerNormEps: 1e-6, gelu: "erf" };
 export const benchBatch = 16;
+const warmupSteps = 10;
 /** DAF's cycle is amortised over 10 epochs of 800 images at the benchmark batch. */
 const dafStepsPerCycle = (10 * 800) / benchBatch;
 
@@ -114,7 +115,8 @@ const prepare = async (name: string, m: Method) => {
     program.dispose();
   };
   try {
-    for (let i = 0; i < 3; i++) await step();
+    // Ten warm-up steps: V8 compiles our kernels' wasm in tiers, and the first steps run the baseline tier.
+    for (let i = 0; i < warmupSteps; i++) await step();
   } catch (e) {
     dispose();
     throw e;
