@@ -52,35 +52,30 @@ const sliceInHeap = (backend: WasmBackend, x: tf.TensorInfo, begin: readonly num
  * the fused projection 12 ms.
  */
 export const installWasmSlice = (): void => {
-  const slice = tf.getKernel("Slice", "wasm")!;
-  const splitV = tf.getKernel("SplitV", "wasm")!;
   const inHeap = (x: tf.TensorInfo) => x.shape.length > 0 && x.dtype !== "string" && [1, 4].includes(tf.util.bytesPerElement(x.dtype));
-  tf.unregisterKernel("Slice", "wasm");
-  tf.registerKernel({
-    ...slice,
-    kernelFunc: (args) => {
-      const x = args.inputs.x!;
-      if (!inHeap(x)) return slice.kernelFunc(args);
-      const { begin, size } = args.attrs as unknown as { begin: number | number[]; size?: number | number[] };
-      const [b, s] = tf.slice_util.parseSliceParams(x, begin, size) as [number[], number[]];
-      return sliceInHeap(args.backend as unknown as WasmBackend, x, b, s);
-    },
+  /** Register `ours` for `name` on wasm, keeping tfjs's kernel for what stays out of the heap (strings, scalars). */
+  const replace = (name: string, ours: (x: tf.TensorInfo, backend: WasmBackend, attrs: tf.NamedAttrMap) => tf.TensorInfo | tf.TensorInfo[]) => {
+    const original = tf.getKernel(name, "wasm")!;
+    tf.unregisterKernel(name, "wasm");
+    tf.registerKernel({
+      ...original,
+      kernelFunc: (args) => (inHeap(args.inputs.x!) ? ours(args.inputs.x!, args.backend as unknown as WasmBackend, args.attrs ?? {}) : original.kernelFunc(args)),
+    });
+  };
+  replace("Slice", (x, backend, attrs) => {
+    const { begin, size } = attrs as unknown as { begin: number | number[]; size?: number | number[] };
+    const [b, s] = tf.slice_util.parseSliceParams(x, begin, size) as [number[], number[]];
+    return sliceInHeap(backend, x, b, s);
   });
-  tf.unregisterKernel("SplitV", "wasm");
-  tf.registerKernel({
-    ...splitV,
-    kernelFunc: (args) => {
-      const x = args.inputs.x!;
-      if (!inHeap(x)) return splitV.kernelFunc(args);
-      const { numOrSizeSplits, axis } = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
-      const at = tf.util.parseAxisParam(axis, x.shape)[0]!;
-      const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, at);
-      const begin = x.shape.map(() => 0);
-      return sizes.map((part) => {
-        const out = sliceInHeap(args.backend as unknown as WasmBackend, x, begin, x.shape.map((d, a) => (a === at ? part : d)));
-        begin[at]! += part;
-        return out;
-      });
-    },
+  replace("SplitV", (x, backend, attrs) => {
+    const { numOrSizeSplits, axis } = attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
+    const at = tf.util.parseAxisParam(axis, x.shape)[0]!;
+    const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, at);
+    const begin = x.shape.map(() => 0);
+    return sizes.map((part) => {
+      const out = sliceInHeap(backend, x, begin, x.shape.map((d, a) => (a === at ? part : d)));
+      begin[at]! += part;
+      return out;
+    });
   });
 };
