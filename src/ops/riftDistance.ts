@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { matMul2d } from "./batchMatMul.js";
 import { gram } from "./gram.js";
 import { centred } from "./similarity.js";
 
@@ -24,12 +25,12 @@ export const batchMoments = (z: tf.Tensor2D): Moments => ({
 export const riftDistance = (tuned: Moments, pretrained: Moments, q: tf.Tensor2D, withMean: boolean, normalised: boolean): tf.Scalar => {
   const trace = (m: tf.Tensor2D) => tf.sum(tf.mul(m, tf.eye(m.shape[0])));
   const s2 = tf.div(trace(tuned.covariance), trace(pretrained.covariance));
-  const rotated = tf.matMul(tf.matMul(tf.transpose(q), pretrained.covariance), q);
+  const rotated = matMul2d(matMul2d(tf.transpose(q), pretrained.covariance), q);
   const trZ = trace(tuned.covariance);
   const cov: tf.Scalar = tf.sum(tf.square(tf.sub(tuned.covariance, tf.mul(s2, rotated))));
   const covTerm = normalised ? tf.div(cov, tf.square(trZ)) : cov;
   if (!withMean) return covTerm as tf.Scalar;
   // (Qᵀμ_p)ᵀ = μ_pᵀ Q with the means as rows.
-  const mean = tf.sum(tf.square(tf.sub(tuned.mean, tf.mul(tf.sqrt(s2), tf.matMul(pretrained.mean, q)))));
+  const mean = tf.sum(tf.square(tf.sub(tuned.mean, tf.mul(tf.sqrt(s2), matMul2d(pretrained.mean, q)))));
   return tf.add(covTerm, normalised ? tf.div(mean, trZ) : mean) as tf.Scalar;
 };

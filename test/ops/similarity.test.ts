@@ -5,8 +5,8 @@ import { it as prop } from "@fast-check/vitest";
 import fc from "fast-check";
 import { gramDistance, linearCka, rowNormalise } from "../../src/ops/similarity.js";
 import { batchMoments, riftDistance } from "../../src/ops/riftDistance.js";
-import { orthogonalExp, orthogonalOf, readSquaringsAhead, squaringsFor } from "../../src/ops/orthogonalExp.js";
-import { cosineGram64, linearCka64, moments64, rift64 } from "../../src/interpreters/reference/losses64.js";
+import { orthogonalExp, orthogonalOf, readSquaringsAhead, squaringsFor, taylorOrderFor } from "../../src/ops/orthogonalExp.js";
+import { cosineGram64, expSkew64, linearCka64, moments64, rift64 } from "../../src/interpreters/reference/losses64.js";
 import { rng } from "../../src/util/random.js";
 import { readHost } from "../../src/util/hostRead.js";
 import { useBackend } from "../support/backend.js";
@@ -135,6 +135,36 @@ describe("BAFT's Gram distance, linear CKA and RIFT's distance (laws from METHOD
       expectClose(qtq, Float64Array.from({ length: d * d }, (_, k) => (k % (d + 1) === 0 ? 1 : 0)), { atol: 1e-5, rtol: 0 });
     },
   );
+
+  it("takes the fewest Taylor terms whose remainder a^(k+1)/(k+1)! is below 0.5¹³/13!: 12 at ‖A‖ = 1/2, fewer for smaller A (brute force)", () => {
+    const factorial = (n: number): number => (n <= 1 ? 1 : n * factorial(n - 1));
+    const bound = 0.5 ** 13 / factorial(13);
+    for (const a of [0, 1e-7, 1e-5, 3e-4, 1e-3, 0.02, 0.1, 0.3, 0.49, 0.5]) {
+      const least = [...Array(12).keys()].map((i) => i + 1).find((k) => a ** (k + 1) / factorial(k + 1) <= bound) ?? 12;
+      expect(taylorOrderFor(a), `a = ${a}`).toBe(least);
+    }
+    expect(taylorOrderFor(0.5)).toBe(12);
+  });
+
+  it("orthogonalOf on a small M (few Taylor terms) matches the float64 power series in value and gradient", () => {
+    const d = 8;
+    const r = rng(12, "small-m");
+    const m64 = matrix(r, d, d, 1e-3);
+    const w = matrix(r, d, d);
+    const weighted64 = (v: Float64Array) => expSkew64(v, d).reduce((s, q, k) => s + q * w[k]!, 0);
+    const m = t2(m64, d, d);
+    const q = readHost(() => orthogonalOf(m));
+    expectClose(q, expSkew64(m64, d), { atol: 1e-6, rtol: 0 }, "Q");
+    const grad = readHost(() => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(orthogonalOf(x as tf.Tensor2D), t2(w, d, d))))(m));
+    const h = 1e-6;
+    const numeric = Array.from(m64, (_, k) => {
+      const [up, down] = [Float64Array.from(m64), Float64Array.from(m64)];
+      up[k]! += h;
+      down[k]! -= h;
+      return (weighted64(up) - weighted64(down)) / (2 * h);
+    });
+    expectClose(grad, numeric, { atol: 1e-4, rtol: 1e-4 }, "dQ/dM");
+  });
 
   it("orthogonalOf uses squarings read ahead for M's current value without reading M, and reads again after M changes", async () => {
     const r = rng(8, "ahead");

@@ -6,6 +6,7 @@ import { permuteMatrix } from "../../ops/permuteMatrix.js";
 import { binarize } from "../../ops/binarize.js";
 import { placeBlocks } from "../../ops/placeBlocks.js";
 import { linear } from "../../ops/linear.js";
+import { matMul2d } from "../../ops/batchMatMul.js";
 import { realIdft2 } from "../../ops/realIdft2.js";
 import { scatterFlat } from "../../ops/scatterFlat.js";
 
@@ -52,7 +53,7 @@ export const delta = (pl: PlacedLeaf, lookup: Lookup, pretrained: () => tf.Tenso
 /** The leaf's own ΔW (LoRA: s · B A); `pretrained` is the site's pretrained W, for RLRR. */
 const ownDelta = (pl: PlacedLeaf, lookup: Lookup, pretrained: () => tf.Tensor2D): tf.Tensor2D | null => {
   switch (pl.leaf._tag) {
-    case "LowRank": return tf.mul(tf.matMul(get(pl, "lora_B", lookup), get(pl, "lora_A", lookup)), pl.leaf.scale);
+    case "LowRank": return tf.mul(matMul2d(get(pl, "lora_B", lookup), get(pl, "lora_A", lookup)), pl.leaf.scale);
     case "Full":
     case "ScaleShift":
     case "ParallelAdapter": return null;
