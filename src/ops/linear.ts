@@ -8,35 +8,29 @@ import { placeBlocks } from "./placeBlocks.js";
  * 2-D ones, and tfjs's built-in matMul gradient uses those flags.
  */
 
-/** y = x Wᵀ for a trainable W: dx = dy W, dW = dyᵀ x. */
-export const linear = customOp<[tf.Tensor2D, tf.Tensor2D], tf.Tensor2D>((x, w, save) => {
-  save([x, w]);
-  return {
-    value: tf.matMul(x, tf.transpose(w)),
-    gradFunc: (dy, saved) => {
-      const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-      return [tf.matMul(dy, ws), tf.matMul(tf.transpose(dy), xs)];
-    },
-  };
-});
+/** y = x Wᵀ for a trainable W, dx = dy W, with the weight gradient `weightGradient(dy, x, W)`. */
+const linearWith = (weightGradient: (dy: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D) =>
+  customOp<[tf.Tensor2D, tf.Tensor2D], tf.Tensor2D>((x, w, save) => {
+    save([x, w]);
+    return {
+      value: tf.matMul(x, tf.transpose(w)),
+      gradFunc: (dy, saved) => {
+        const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+        return [tf.matMul(dy, ws), weightGradient(dy, xs, ws)];
+      },
+    };
+  });
+
+/** y = x Wᵀ for a trainable W: dW = dyᵀ x. */
+export const linear = linearWith((dy, x) => tf.matMul(tf.transpose(dy), x));
 
 /**
  * y = x Wᵀ where only the row ranges `rows` of W depend on trained values (a method adapting q
  * and v of the fused qkv weight): dW is formed on those rows alone, zeros elsewhere, which skips
  * k's third of the weight-gradient product.
  */
-export const rowsTrainedLinear = (rows: readonly (readonly [number, number])[]) => customOp<[tf.Tensor2D, tf.Tensor2D], tf.Tensor2D>((x, w, save) => {
-  save([x, w]);
-  return {
-    value: tf.matMul(x, tf.transpose(w)),
-    gradFunc: (dy, saved) => {
-      const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-      const [out, inner] = ws.shape;
-      const blocks = rows.map(([from, to]) => ({ range: [from, to] as const, value: tf.matMul(tf.transpose(tf.slice(dy, [0, from], [-1, to - from])), xs) as tf.Tensor2D }));
-      return [tf.matMul(dy, ws), placeBlocks(blocks, out, 0, inner)];
-    },
-  };
-});
+export const rowsTrainedLinear = (rows: readonly (readonly [number, number])[]) =>
+  linearWith((dy, x, w) => placeBlocks(rows.map(([from, to]) => ({ range: [from, to] as const, value: tf.matMul(tf.transpose(tf.slice(dy, [0, from], [-1, to - from])), x) })), w.shape[0], 0, w.shape[1]));
 
 /** A frozen weight: its transpose is computed once, and no weight gradient is ever formed. */
 export interface FrozenLinear {

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { Context, Data, Effect, Layer } from "effect";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { availableParallelism } from "node:os";
@@ -20,7 +21,6 @@ const installWasmKernels = (): void => {
   installWasmSharedIdentity();
   installWasmSlice();
 };
-import { Context, Data, Effect, Layer } from "effect";
 
 export const backendNames = ["auto", "gpu", "node", "webgpu", "wasm", "cpu"] as const;
 export type BackendName = (typeof backendNames)[number];

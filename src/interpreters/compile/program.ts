@@ -152,13 +152,13 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
     plans.set(param, pls.every((pl) => hasFastPath(pl.leaf)) ? "fast" : "materialised");
   }
 
-  /** Of each materialised weight, the rows its leaves touch, merged and in order; null when one covers it whole. */
-  const trainedRows = new Map<string, [number, number][] | null>();
+  /** Each materialised weight's linear: a weight gradient on the rows its leaves touch (merged, in order), or whole when one covers it. */
+  const materialisedLinear = new Map<string, typeof linear>();
   for (const [param, plan] of plans) {
     if (plan !== "materialised") continue;
     const sites = leavesByParam.get(param)!.map((pl) => pl.placement.site.rows);
     if (sites.some((r) => r === null)) {
-      trainedRows.set(param, null);
+      materialisedLinear.set(param, linear);
       continue;
     }
     const merged: [number, number][] = [];
@@ -167,7 +167,7 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
       if (last !== undefined && from <= last[1]) last[1] = Math.max(last[1], to);
       else merged.push([from, to]);
     }
-    trainedRows.set(param, merged);
+    materialisedLinear.set(param, rowsTrainedLinear(merged));
   }
 
   /** The backbone as loaded: every linear frozen, nothing beside the MLP but a merged module it keeps. */
@@ -203,10 +203,7 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
           const out = base.get(w)!.shape[0]!;
           const parts = pls.map((pl) => ({ range: pl.placement.site.rows, value: fastApply(pl, lookup, x)! }));
           y = tf.add(frozenOf(w).apply(x), placeBlocks(parts, out, 1, x.shape[0]));
-        } else {
-          const rows = trainedRows.get(w) ?? null;
-          y = (rows === null ? linear : rowsTrainedLinear(rows))(x, effective(w) as tf.Tensor2D);
-        }
+        } else y = (materialisedLinear.get(w) ?? linear)(x, effective(w) as tf.Tensor2D);
         return tf.add(y, effective(`${module}.bias`));
       },
       besideMlp: (block, x) => {
