@@ -7,8 +7,32 @@ import type { Layers, LossTerm } from "../src/dsl/loss.js";
 import { featureStatistics, once } from "../src/dsl/rule.js";
 import type { VitConfig } from "../src/models/vitConfig.js";
 
-/** Small random ViT shapes; `depth` is fixed when a method's block ranges need it. */
-export const arbConfig = (depth?: number): fc.Arbitrary<VitConfig> =>
+/** The VisionTransformer options of a config (everything but its sizes). */
+export type VitArchitecture = Pick<VitConfig, "gelu" | "qkvBias" | "classToken" | "regTokens" | "noEmbedClass" | "preNorm" | "layerScale" | "pool" | "fcNorm">;
+
+export const architectureOf = (c: VitConfig): VitArchitecture => {
+  const { gelu, qkvBias, classToken, regTokens, noEmbedClass, preNorm, layerScale, pool, fcNorm } = c;
+  return Object.fromEntries(Object.entries({ gelu, qkvBias, classToken, regTokens, noEmbedClass, preNorm, layerScale, pool, fcNorm }).filter(([, v]) => v !== undefined)) as VitArchitecture;
+};
+
+/** timm's VisionTransformer options in random combinations (the plain class-token ViT among them). */
+export const arbArchitecture: fc.Arbitrary<VitArchitecture> = fc.record({
+  gelu: fc.constantFrom("erf" as const, "tanh" as const, "quick" as const),
+  qkvBias: fc.boolean(),
+  tokens: fc.constantFrom({ classToken: true, pool: "token" as const }, { classToken: true, pool: "avg" as const }, { classToken: false, pool: "avg" as const }),
+  regTokens: fc.constantFrom(0, 0, 2),
+  noEmbedClass: fc.boolean(),
+  preNorm: fc.boolean(),
+  layerScale: fc.boolean(),
+  fcNorm: fc.option(fc.boolean(), { nil: undefined }),
+}).map(({ tokens, fcNorm, ...r }): VitArchitecture => ({ ...r, ...tokens, ...(fcNorm === undefined ? {} : { fcNorm }) }));
+
+/**
+ * Small random ViT shapes; `depth` is fixed when a method's block ranges need it, and so is the
+ * architecture when the laws check a given backbone's; otherwise it is random too, a third of
+ * the time the plain class-token ViT.
+ */
+export const arbConfig = (depth?: number, architecture?: VitArchitecture): fc.Arbitrary<VitConfig> =>
   fc.record({
     patch: fc.constantFrom(2, 4),
     grid: fc.constantFrom(2, 3),
@@ -21,10 +45,12 @@ export const arbConfig = (depth?: number): fc.Arbitrary<VitConfig> =>
     classes: fc.integer({ min: 2, max: 5 }),
     // Sometimes a backbone that already keeps parallel adapters (a merged AdaptFormer).
     kept: fc.option(fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 3, maxLength: 3 }), { nil: undefined, freq: 4 }),
+    architecture: architecture === undefined ? fc.option(arbArchitecture, { nil: undefined, freq: 3 }) : fc.constant(architecture),
   }).map((r): VitConfig => ({
     image: r.patch * r.grid, channels: r.channels, patch: r.patch, width: r.attention.heads * r.attention.headDim, depth: r.depth,
     heads: r.attention.heads, mlpRatio: r.mlpRatio, classes: r.classes, layerNormEps: 1e-6, gelu: "erf",
     ...(r.kept ? { mlpAdapters: r.kept.slice(0, r.depth) } : {}),
+    ...r.architecture,
   }));
 
 const globs = ["*", "blocks.*.attn.qkv.weight", "blocks.0.*", "*.bias", "*norm*", "head.*", "blocks.*.mlp.fc?.weight", "*[q]"];

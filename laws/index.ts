@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import type { Method } from "../src/dsl/method.js";
 import type { VitConfig } from "../src/models/vitConfig.js";
-import { arbConfig } from "./arbitraries.js";
+import { arbConfig, architectureOf } from "./arbitraries.js";
 import { resolveMethod } from "../src/interpreters/resolve.js";
 import { MethodError } from "../src/interpreters/methodError.js";
 import { codecRoundTrip } from "./codecRoundTrip.js";
@@ -46,13 +46,14 @@ export const methodFits = (method: Method, config: VitConfig): boolean => {
 };
 
 /**
- * The ViTs the laws run on: random small ones (as deep as `config`) where the method fits them;
+ * The ViTs the laws run on: random small ones (as deep as `config`, with its architecture) where the method fits them;
  * the backbone's own shape when it needs more room (a spectrum with more coefficients than a
  * small matrix has entries), so every run checks something.
  */
 export const lawConfigs = (method: Method, config?: VitConfig): { readonly configs: fc.Arbitrary<VitConfig>; readonly small: boolean } => {
-  const small = arbConfig(config?.depth).filter((c) => methodFits(method, c));
-  const probe = fc.sample(arbConfig(config?.depth), { numRuns: 40, seed: 0 }).some((c) => methodFits(method, c));
+  const shapes = arbConfig(config?.depth, config && architectureOf(config));
+  const small = shapes.filter((c) => methodFits(method, c));
+  const probe = fc.sample(shapes, { numRuns: 40, seed: 0 }).some((c) => methodFits(method, c));
   return probe || config === undefined ? { configs: small, small: true } : { configs: fc.constant(config), small: false };
 };
 

@@ -5,10 +5,11 @@
 
 /**
  * Roles a site can play. `q`, `k`, `v` are the row thirds of the fused `qkv` weight; `mlp` is
- * both MLP linears; `adapter` the linears of a parallel adapter kept in a merged backbone.
+ * both MLP linears; `adapter` the linears of a parallel adapter kept in a merged backbone; `reg` the
+ * register tokens; `scale` the layer-scale vectors `ls1.gamma`, `ls2.gamma`.
  */
 export const roles = [
-  "qkv", "q", "k", "v", "proj", "fc1", "fc2", "mlp", "norm", "bias", "head", "patch", "cls", "pos", "adapter",
+  "qkv", "q", "k", "v", "proj", "fc1", "fc2", "mlp", "norm", "bias", "head", "patch", "cls", "reg", "pos", "scale", "adapter",
 ] as const;
 export type Role = (typeof roles)[number];
 

@@ -5,7 +5,7 @@ import { showTransform } from "../dsl/transform.js";
 import type { Method } from "../dsl/method.js";
 import { layerIndices } from "../dsl/loss.js";
 import type { Rule } from "../dsl/rule.js";
-import { sizeOf, vitSites, type Site } from "../models/vitParams.js";
+import { sizeOf, vitParams, vitSites, type Site } from "../models/vitParams.js";
 import type { VitConfig } from "../models/vitConfig.js";
 import { MethodError } from "./methodError.js";
 
@@ -151,6 +151,13 @@ const checkLayers = (m: Method, config: VitConfig): void => {
   });
 };
 
+/** SSF's shift β lands in the module's bias (b' = γ ⊙ b + β): a module without one (qkv_bias=False, CLIP's patch projection) cannot take it. */
+const checkShiftHasBias = (sites: readonly Site[], config: VitConfig, path: string): void => {
+  const params = new Set(vitParams(config).map((p) => p.name));
+  const bare = sites.find((site) => site.param.endsWith(".weight") && !params.has(site.param.replace(/\.weight$/, ".bias")));
+  if (bare) throw new MethodError(path, `scaleShift on ${bare.name}: its module has no bias in this backbone for the shift β; select around it`);
+};
+
 /** Two sites share entries: the same parameter and overlapping rows. */
 export const overlaps = (a: Site, b: Site): boolean =>
   a.param === b.param && (a.rows === null || b.rows === null || (a.rows[0] < b.rows[1] && b.rows[0] < a.rows[1]));
@@ -181,6 +188,7 @@ export const resolveMethod = (m: Method, config: VitConfig): Placement[] => {
       const why = selected.length === 0 ? "the selection is empty" : `none of its ${selected.length} sites (${selected.slice(0, 3).map((x) => x.name).join(", ")}${selected.length > 3 ? ", ..." : ""}) suits the transform`;
       throw new MethodError(path, `${showTransform(tg.transform)} on ${showSelector(tg.select)} applies to no site: ${why}`);
     }
+    if (tg.transform._tag === "ScaleShift") checkShiftHasBias(applied, config, path);
     if (tg.transform._tag !== "Full") return applied.map((site) => ({ target: i, site, transform: tg.transform }));
     const fresh = applied.filter((site) => !wholeFull.has(site.name));
     for (const site of fresh) wholeFull.add(site.name);

@@ -1,5 +1,5 @@
 import type { Role } from "../dsl/selector.js";
-import { mlpAdapterWidth, mlpHidden, tokens, type VitConfig } from "./vitConfig.js";
+import { mlpAdapterWidth, mlpHidden, positionRows, usesFcNorm, type VitConfig } from "./vitConfig.js";
 
 /** One tensor of the backbone, under timm's name and in timm's shape. */
 export interface ParamSpec {
@@ -16,38 +16,44 @@ const adapterParams = (b: string, w: number, bottleneck: number): ParamSpec[] =>
     { name: `${b}.adaptmlp.up_proj.bias`, shape: [w] },
   ];
 
-/** Every parameter of a timm VisionTransformer with a CLS token and a linear head, in timm's order. */
+const when = (on: boolean, specs: ParamSpec[]): ParamSpec[] => (on ? specs : []);
+const normParams = (name: string, w: number): ParamSpec[] => [{ name: `${name}.weight`, shape: [w] }, { name: `${name}.bias`, shape: [w] }];
+
+/** Every parameter of a timm VisionTransformer of this config, in timm's order. */
 export const vitParams = (c: VitConfig): ParamSpec[] => {
   const w = c.width;
   const h = mlpHidden(c);
   const blocks = Array.from({ length: c.depth }, (_, i): ParamSpec[] => {
     const b = `blocks.${i}`;
     return [
-      { name: `${b}.norm1.weight`, shape: [w] },
-      { name: `${b}.norm1.bias`, shape: [w] },
+      ...normParams(`${b}.norm1`, w),
       { name: `${b}.attn.qkv.weight`, shape: [3 * w, w] },
-      { name: `${b}.attn.qkv.bias`, shape: [3 * w] },
+      ...when(c.qkvBias !== false, [{ name: `${b}.attn.qkv.bias`, shape: [3 * w] }]),
       { name: `${b}.attn.proj.weight`, shape: [w, w] },
       { name: `${b}.attn.proj.bias`, shape: [w] },
-      { name: `${b}.norm2.weight`, shape: [w] },
-      { name: `${b}.norm2.bias`, shape: [w] },
+      ...when(c.layerScale === true, [{ name: `${b}.ls1.gamma`, shape: [w] }]),
+      ...normParams(`${b}.norm2`, w),
       { name: `${b}.mlp.fc1.weight`, shape: [h, w] },
       { name: `${b}.mlp.fc1.bias`, shape: [h] },
       { name: `${b}.mlp.fc2.weight`, shape: [w, h] },
       { name: `${b}.mlp.fc2.bias`, shape: [w] },
+      ...when(c.layerScale === true, [{ name: `${b}.ls2.gamma`, shape: [w] }]),
       ...adapterParams(b, w, mlpAdapterWidth(c, i)),
     ];
   });
+  const fcNorm = usesFcNorm(c);
   return [
-    { name: "cls_token", shape: [1, 1, w] },
-    { name: "pos_embed", shape: [1, tokens(c), w] },
+    ...when(c.classToken !== false, [{ name: "cls_token", shape: [1, 1, w] }]),
+    ...when((c.regTokens ?? 0) > 0, [{ name: "reg_token", shape: [1, c.regTokens!, w] }]),
+    { name: "pos_embed", shape: [1, positionRows(c), w] },
     { name: "patch_embed.proj.weight", shape: [w, c.channels, c.patch, c.patch] },
-    { name: "patch_embed.proj.bias", shape: [w] },
+    // timm drops the patch projection's bias under pre-norm (CLIP).
+    ...when(c.preNorm !== true, [{ name: "patch_embed.proj.bias", shape: [w] }]),
+    ...when(c.preNorm === true, normParams("norm_pre", w)),
     ...blocks.flat(),
-    { name: "norm.weight", shape: [w] },
-    { name: "norm.bias", shape: [w] },
-    { name: "head.weight", shape: [c.classes, w] },
-    { name: "head.bias", shape: [c.classes] },
+    ...when(!fcNorm, normParams("norm", w)),
+    ...when(fcNorm, normParams("fc_norm", w)),
+    ...when(c.classes > 0, [{ name: "head.weight", shape: [c.classes, w] }, { name: "head.bias", shape: [c.classes] }]),
   ];
 };
 
@@ -74,6 +80,8 @@ export interface Site {
 const moduleRoles: ReadonlyArray<readonly [RegExp, Role]> = [
   [/^patch_embed\./, "patch"],
   [/^cls_token$/, "cls"],
+  [/^reg_token$/, "reg"],
+  [/\.ls[12]\.gamma$/, "scale"],
   [/^pos_embed$/, "pos"],
   [/\.attn\.qkv\./, "qkv"],
   [/\.attn\.proj\./, "proj"],
@@ -81,7 +89,7 @@ const moduleRoles: ReadonlyArray<readonly [RegExp, Role]> = [
   [/\.mlp\.fc2\./, "fc2"],
   [/\.mlp\./, "mlp"],
   [/\.adaptmlp\./, "adapter"],
-  [/(^|\.)norm[12]?\./, "norm"],
+  [/(^|\.)(fc_)?norm(_pre|[12])?\./, "norm"],
   [/^head\./, "head"],
 ];
 

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { layerIndices, type LossTerm } from "../../dsl/loss.js";
-import type { VitConfig } from "../../models/vitConfig.js";
+import { prefixTokens, type VitConfig } from "../../models/vitConfig.js";
 import { clsFeature, meanFeature, type VitOutput } from "../../models/vit.js";
 import { orthogonalOf, readSquaringsAhead } from "../../ops/orthogonalExp.js";
 import { batchMoments, riftDistance } from "../../ops/riftDistance.js";
@@ -50,7 +50,7 @@ export const lossTermValue = (term: LossTerm, index: number, out: VitOutput, ima
       // Eq. 2: mean over layers of ‖S_z⁽ˡ⁾ − S_p‖²_F, S the cosine-similarity matrices of the batch.
       const probs = tf.softmax(out.logits) as tf.Tensor2D;
       const p = rowNormalise(term.detachPredictions ? (stopGradient(probs) as tf.Tensor2D) : probs);
-      const pool = term.pool === "cls" ? clsFeature : meanFeature;
+      const pool = term.pool === "cls" ? clsFeature : (block: tf.Tensor3D) => meanFeature(block, prefixTokens(ctx.config));
       const layers = layerIndices(term.layers, ctx.config.depth);
       const distances = layers.map((l) => gramDistance(rowNormalise(pool(out.blocks[l]!)), p));
       return tf.div(tf.addN(distances), layers.length);

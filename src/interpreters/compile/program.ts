@@ -55,6 +55,9 @@ const viewShape = (p: ParamSpec): number[] =>
 const hostTensor = (data: AdapterValue, shape: readonly number[]): tf.Tensor =>
   tf.tensor(data, [...shape], data instanceof Int32Array ? "int32" : "float32");
 
+/** y + b, or y when the linear has no bias (timm's qkv_bias=False, a pre-norm patch projection). */
+const withBias = (y: tf.Tensor2D, bias: tf.Tensor | undefined): tf.Tensor2D => (bias === undefined ? y : tf.add(y, bias));
+
 export interface CompileOptions {
   /** Seed of the adapters' initial values. */
   readonly seed: number;
@@ -173,7 +176,7 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
   /** The backbone as loaded: every linear frozen, nothing beside the MLP but a merged module it keeps. */
   const pretrainedAccess: VitAccess = {
     tensor: (name) => base.get(name)!,
-    linear: (module, x) => tf.add(frozenOf(`${module}.weight`).apply(x), base.get(`${module}.bias`)!),
+    linear: (module, x) => withBias(frozenOf(`${module}.weight`).apply(x), base.get(`${module}.bias`)),
     besideMlp: () => null,
   };
   const pretrainedForward = (images: tf.Tensor4D) => vitForward(config, pretrainedAccess, images);
@@ -204,7 +207,7 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
           const parts = pls.map((pl) => ({ range: pl.placement.site.rows, value: fastApply(pl, lookup, x)! }));
           y = tf.add(frozenOf(w).apply(x), placeBlocks(parts, out, 1, x.shape[0]));
         } else y = (materialisedLinear.get(w) ?? linear)(x, effective(w) as tf.Tensor2D);
-        return tf.add(y, effective(`${module}.bias`));
+        return withBias(y, specs.has(`${module}.bias`) ? effective(`${module}.bias`) : undefined);
       },
       besideMlp: (block, x) => {
         const mods = modulesByBlock.get(block) ?? [];

@@ -1,5 +1,5 @@
 import { layerIndices, type LossTerm } from "../../dsl/loss.js";
-import type { VitConfig } from "../../models/vitConfig.js";
+import { prefixTokens, type VitConfig } from "../../models/vitConfig.js";
 import type { Output64 } from "./vit64.js";
 
 /*
@@ -100,15 +100,15 @@ export const rift64 = (
 };
 
 /** Block features [n, width] from the reference residual stream: CLS token or patch-token mean. */
-const pooled64 = (block: Float64Array, n: number, tokens: number, width: number, pool: "cls" | "mean"): Float64Array => {
+const pooled64 = (block: Float64Array, n: number, tokens: number, prefix: number, width: number, pool: "cls" | "mean"): Float64Array => {
   const out = new Float64Array(n * width);
   for (let i = 0; i < n; i++) {
     for (let k = 0; k < width; k++) {
       if (pool === "cls") out[i * width + k] = block[i * tokens * width + k]!;
       else {
         let s = 0;
-        for (let t = 1; t < tokens; t++) s += block[(i * tokens + t) * width + k]!;
-        out[i * width + k] = s / (tokens - 1);
+        for (let t = prefix; t < tokens; t++) s += block[(i * tokens + t) * width + k]!;
+        out[i * width + k] = s / (tokens - prefix);
       }
     }
   }
@@ -131,7 +131,7 @@ const softmaxRows64 = (logits: Float64Array, n: number, k: number): Float64Array
 export const baft64 = (term: Extract<LossTerm, { _tag: "Baft" }>, out: Output64, n: number, config: VitConfig, tokens: number): number => {
   const sp = cosineGram64(softmaxRows64(out.logits, n, config.classes), n, config.classes);
   const layers = layerIndices(term.layers, config.depth);
-  return layers.reduce((s, l) => s + frobenius2(cosineGram64(pooled64(out.blocks[l]!, n, tokens, config.width, term.pool), n, config.width), sp), 0) / layers.length;
+  return layers.reduce((s, l) => s + frobenius2(cosineGram64(pooled64(out.blocks[l]!, n, tokens, prefixTokens(config), config.width, term.pool), n, config.width), sp), 0) / layers.length;
 };
 
 /**
