@@ -8,7 +8,7 @@ import { dafCandidates, reconfigure, type Category, type Rule } from "./rule.js"
 import { miniVtabNames, type MiniVtabName } from "./miniVtab.js";
 import { defaultMetrics, type AdamW, type Backbone, type Experiment, type LrShape, type Metrics, type Schedule, type Split, type Task } from "./experiment.js";
 import {
-  finite, intAtLeast, integer, literalOf, nonNegative, nullable, numberIn, positive, struct, taggedUnion, unitInterval, withDefault,
+  finite, intAtLeast, integer, literalOf, nonNegative, nullable, numberIn, optional, positive, struct, taggedUnion, unitInterval, withDefault,
 } from "./codecKit.js";
 import { formatErrors } from "./decodeError.js";
 
@@ -178,8 +178,10 @@ export const ScheduleCodec: t.Type<Schedule> = struct("schedule", {
 
 export const BackboneCodec: t.Type<Backbone> = struct("backbone", {
   weights: withDefault(t.string, "default"),
+  arch: optional(t.string),
+  image: optional(intAtLeast(1)),
   head: withDefault(literalOf("head", ["reset", "keep"]), "reset"),
-});
+}) as t.Type<Backbone>;
 
 export const MetricsCodec: t.Type<Metrics> = struct("metrics", {
   examples: withDefault(intAtLeast(0), defaultMetrics.examples),

@@ -50,8 +50,15 @@ export interface Schedule {
 }
 
 export interface Backbone {
-  /** A safetensors checkpoint in timm's names, or "default" for the embedded demo backbone. */
+  /**
+   * A checkpoint — a timm hub folder (config.json + model.safetensors), a bare timm state dict in
+   * safetensors, Google's .npz, or our own safetensors — or "default" for the embedded demo backbone.
+   */
   readonly weights: string;
+  /** The timm architecture of a checkpoint that does not say it (a bare state dict, an .npz); inferred from the shapes when absent. */
+  readonly arch?: string;
+  /** Fine-tune at this image size: the position embedding is resampled to it (bicubic, as timm); absent: the checkpoint's. */
+  readonly image?: number;
   /** "reset": replace the head by a zero head sized to the task's classes; "keep": use it as is. */
   readonly head: "reset" | "keep";
 }

@@ -1,5 +1,9 @@
-import { readSafetensors, toFloat32, writeSafetensors, SafetensorsError } from "./safetensors.js";
-import { decodeVitConfig, type VitConfig } from "./vitConfig.js";
+import { googleVitToTimm } from "./googleVit.js";
+import { readNpz } from "./npz.js";
+import { resamplePosEmbed } from "./resamplePosEmbed.js";
+import { readSafetensors, toFloat32, writeSafetensors, SafetensorsError, type SafetensorsFile } from "./safetensors.js";
+import { architectureConfig, fitToWeights, hubConfig, inferArchitecture, pretrainedCfgOf, type PretrainedCfg } from "./timmConfig.js";
+import { decodeVitConfig, prefixTokens, type VitConfig } from "./vitConfig.js";
 import { sizeOf, vitParams } from "./vitParams.js";
 
 /** A float32 tensor on the host. */
@@ -14,6 +18,8 @@ export type Weights = ReadonlyMap<string, HostTensor>;
 export interface Backbone {
   readonly config: VitConfig;
   readonly weights: Weights;
+  /** The timm architecture it was read as, and that checkpoint's preprocessing, when known. */
+  readonly timm?: { readonly architecture: string; readonly pretrainedCfg?: PretrainedCfg };
 }
 
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -28,14 +34,79 @@ export const checkWeights = (config: VitConfig, weights: Weights, source: string
   }
   const names = new Set(expected.map((p) => p.name));
   const extra = [...weights.keys()].filter((k) => !names.has(k));
-  if (extra.length > 0) throw new SafetensorsError(`${source}: unexpected tensor ${extra[0]} (expected a timm VisionTransformer with class-token pooling)`);
+  if (extra.length > 0) throw new SafetensorsError(`${source}: tensor ${extra[0]} is not part of this VisionTransformer (${describeOptions(config)})`);
 };
 
-/** Read a backbone; the config comes from the metadata key `config`. */
-export const readBackbone = (bytes: Uint8Array, source: string): Backbone => {
+const describeOptions = (c: VitConfig): string =>
+  [`width ${c.width}`, `depth ${c.depth}`, c.classToken === false ? "no class token" : "class token", `${c.regTokens ?? 0} register tokens`,
+    c.qkvBias === false ? "no qkv bias" : "qkv bias", c.layerScale ? "layer scale" : "no layer scale", c.preNorm ? "pre-norm" : "no pre-norm",
+    `${c.pool ?? "token"} pool`, `${c.classes} classes`].join(", ");
+
+/** The file's tensors as float32 (F16, BF16 and F64 are converted). */
+const floatWeights = (file: SafetensorsFile): Map<string, HostTensor> =>
+  new Map([...file.tensors].map(([name, raw]) => [name, { shape: raw.shape, data: toFloat32(raw, name) }]));
+
+/** A timm state dict in a known architecture: its sizes fitted to the tensors, or an error naming the first tensor that differs. */
+const timmBackbone = (weights: Map<string, HostTensor>, arch: string | undefined, source: string, pretrainedCfg?: PretrainedCfg): Backbone => {
+  if (arch === undefined) {
+    const inferred = inferArchitecture(weights, source);
+    return { config: inferred.config, weights, timm: { architecture: inferred.architecture } };
+  }
+  const base = architectureConfig(arch, "--arch");
+  const config = fitToWeights(base, weights);
+  if (config === null) checkWeights({ ...base, classes: weights.get("head.weight")?.shape[0] ?? 0 }, weights, `${source} (as ${arch})`);
+  const cfg = pretrainedCfg ?? pretrainedCfgOf(arch);
+  return { config: config!, weights, timm: { architecture: arch.split(".")[0]!, ...(cfg ? { pretrainedCfg: cfg } : {}) } };
+};
+
+/** A timm checkpoint in the hub layout: config.json's text beside model.safetensors. */
+export const readHubBackbone = (configText: string, bytes: Uint8Array, source: string): Backbone => {
+  let json: unknown;
+  try {
+    json = JSON.parse(configText);
+  } catch (e) {
+    throw new SafetensorsError(`${source}/config.json is not valid JSON (${(e as Error).message})`);
+  }
+  const hub = hubConfig(json, `${source}/config.json`);
+  const weights = floatWeights(readSafetensors(bytes, `${source}/model.safetensors`));
+  checkWeights(hub.config, weights, `${source}/model.safetensors (as ${hub.architecture} with config.json)`);
+  return { config: hub.config, weights, timm: { architecture: hub.architecture, ...(hub.pretrainedCfg ? { pretrainedCfg: hub.pretrainedCfg } : {}) } };
+};
+
+/** Google's original .npz ViT checkpoint (ViT-B_16.npz), mapped to timm's names as timm's npz loader does. */
+export const readNpzBackbone = (bytes: Uint8Array, source: string, arch?: string): Backbone => {
+  const { weights, heads } = googleVitToTimm(readNpz(bytes, source), source);
+  if (arch !== undefined) return timmBackbone(weights, arch, source);
+  const inferred = timmBackbone(weights, undefined, source);
+  // The .npz states the head count (query kernels [width, heads, dh]): it must agree with the architecture.
+  if (inferred.config.heads !== heads) throw new SafetensorsError(`${source}: ${heads} attention heads, but ${inferred.timm!.architecture} has ${inferred.config.heads}; pass --arch`);
+  return inferred;
+};
+
+/** The backbone at another image size: the position embedding resampled to the new patch grid. */
+export const atImageSize = (b: Backbone, image: number, field: string): Backbone => {
+  const c = b.config;
+  if (image === c.image) return b;
+  if (!Number.isInteger(image) || image < c.patch || image % c.patch !== 0) throw new SafetensorsError(`${field}: image size ${image} must be a positive multiple of the patch size ${c.patch}`);
+  const weights = new Map(b.weights);
+  weights.set("pos_embed", resamplePosEmbed(b.weights.get("pos_embed")!, c.noEmbedClass ? 0 : prefixTokens(c), image / c.patch));
+  return { ...b, config: { ...c, image }, weights };
+};
+
+/**
+ * Read a safetensors backbone: ours (the config under the metadata key `config`), or a bare timm
+ * state dict whose architecture is `options.arch` or inferred from its shapes.
+ */
+export const readBackbone = (bytes: Uint8Array, source: string, arch?: string): Backbone => {
   const file = readSafetensors(bytes, source);
   const rawConfig = file.metadata.config;
-  if (rawConfig === undefined) throw new SafetensorsError(`${source}: no "config" in the safetensors metadata (a JSON ViT config is required)`);
+  return rawConfig === undefined ? timmBackbone(floatWeights(file), arch, source) : ownBackbone(file, rawConfig, source);
+};
+
+/** Whether a safetensors file carries our own config (a peft-dsl backbone) rather than being a bare timm state dict. */
+export const hasOwnConfig = (bytes: Uint8Array, source: string): boolean => readSafetensors(bytes, source).metadata.config !== undefined;
+
+const ownBackbone = (file: SafetensorsFile, rawConfig: string, source: string): Backbone => {
   let json: unknown;
   try {
     json = JSON.parse(rawConfig);
@@ -44,8 +115,7 @@ export const readBackbone = (bytes: Uint8Array, source: string): Backbone => {
   }
   const decoded = decodeVitConfig(json);
   if (decoded._tag === "Left") throw new SafetensorsError(`${source}: metadata config: ${decoded.left.join("; ")}`);
-  const weights = new Map<string, HostTensor>();
-  for (const [name, raw] of file.tensors) weights.set(name, { shape: raw.shape, data: toFloat32(raw, name) });
+  const weights = floatWeights(file);
   checkWeights(decoded.right, weights, source);
   return { config: decoded.right, weights };
 };
@@ -63,7 +133,7 @@ export const withZeroHead = (b: Backbone, classes: number): Backbone => {
   const weights = new Map(b.weights);
   weights.set("head.weight", { shape: [classes, config.width], data: new Float32Array(classes * config.width) });
   weights.set("head.bias", { shape: [classes], data: new Float32Array(classes) });
-  return { config, weights };
+  return { ...b, config, weights };
 };
 
 export const parameterCount = (b: Backbone): number => [...b.weights.values()].reduce((n, t) => n + sizeOf(t.shape), 0);

@@ -93,7 +93,7 @@ export const readSafetensors = (input: Uint8Array, source = "safetensors file"):
   return { tensors, metadata };
 };
 
-const f16ToF32 = (h: number): number => {
+export const f16ToF32 = (h: number): number => {
   const sign = h & 0x8000 ? -1 : 1;
   const exp = (h >> 10) & 0x1f;
   const frac = h & 0x3ff;

@@ -1,6 +1,7 @@
-import { resolve } from "node:path";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { Effect } from "effect";
-import { readBackbone, type Backbone } from "../models/backbone.js";
+import { atImageSize, hasOwnConfig, readBackbone, readHubBackbone, readNpzBackbone, type Backbone } from "../models/backbone.js";
 import { defaultBackbonePath } from "../util/packageRoot.js";
 import { BadInput } from "./errors.js";
 import { readInputFile } from "./readInputFile.js";
@@ -9,15 +10,54 @@ import { readInputFile } from "./readInputFile.js";
 export const backbonePath = (weights: string, baseDir: string): string =>
   weights === "default" ? defaultBackbonePath() : resolve(baseDir, weights);
 
-/** Read a backbone checkpoint; failures name `field` and say what is wrong with the file. */
-export const readBackboneFile = (path: string, field = "backbone.weights", hint = ""): Backbone => {
+/** How to read a checkpoint that does not carry our config: its timm architecture, and the image size to fine-tune at. */
+export interface ReadOptions {
+  /** A timm model name (`vit_base_patch16_224`, optionally `.tag`); without it, inferred from the tensor shapes. */
+  readonly arch?: string;
+  /** Fine-tuning image size; the position embedding is resampled to it as timm's `resample_abs_pos_embed` does (bicubic). */
+  readonly image?: number;
+}
+
+/** An experiment's backbone fields as read options. */
+export const readOptions = (b: { readonly arch?: string; readonly image?: number }): ReadOptions => ({
+  ...(b.arch === undefined ? {} : { arch: b.arch }),
+  ...(b.image === undefined ? {} : { image: b.image }),
+});
+
+const isZip = (bytes: Uint8Array) => bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
+
+/**
+ * A checkpoint in whichever format the path holds, detected from the files: a timm hub folder
+ * (config.json + model.safetensors, or that model.safetensors itself), Google's .npz, a bare
+ * timm safetensors state dict, or our own safetensors with its config in the metadata.
+ */
+const readCheckpoint = (path: string, field: string, hint: string, arch: string | undefined): Backbone => {
+  const folder = existsSync(path) && statSync(path).isDirectory();
+  if (folder) {
+    const model = join(path, "model.safetensors");
+    if (!existsSync(model)) {
+      const other = ["pytorch_model.bin", "open_clip_pytorch_model.bin"].find((f) => existsSync(join(path, f)));
+      throw new BadInput({ lines: [`${field}: ${path} has no model.safetensors${other ? ` (${other} is a pickle; save the state dict with safetensors)` : ""}`] });
+    }
+    return readHubBackbone(readInputFile(join(path, "config.json"), `${field} (config.json of the hub folder)`).toString("utf8"), readInputFile(model, field), path);
+  }
   const bytes = readInputFile(path, field, hint);
+  if (isZip(bytes)) return readNpzBackbone(bytes, path, arch);
+  const beside = join(dirname(path), "config.json");
+  if (arch === undefined && !hasOwnConfig(bytes, path) && existsSync(beside)) return readHubBackbone(readFileSync(beside, "utf8"), bytes, dirname(path));
+  return readBackbone(bytes, path, arch);
+};
+
+/** Read a backbone checkpoint; failures name `field` and say what is wrong with the file. */
+export const readBackboneFile = (path: string, field = "backbone.weights", hint = "", options: ReadOptions = {}): Backbone => {
   try {
-    return readBackbone(bytes, path);
+    const loaded = readCheckpoint(path, field, hint, options.arch);
+    return options.image === undefined ? loaded : atImageSize(loaded, options.image, `${field}: image`);
   } catch (e) {
+    if (e instanceof BadInput) throw e;
     throw new BadInput({ lines: [`${field}: ${(e as Error).message}${hint}`] });
   }
 };
 
-export const loadBackbone = (path: string, field = "backbone.weights"): Effect.Effect<Backbone, BadInput> =>
-  Effect.try({ try: () => readBackboneFile(path, field), catch: (e) => e as BadInput });
+export const loadBackbone = (path: string, field = "backbone.weights", options: ReadOptions = {}): Effect.Effect<Backbone, BadInput> =>
+  Effect.try({ try: () => readBackboneFile(path, field, "", options), catch: (e) => e as BadInput });

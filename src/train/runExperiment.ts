@@ -20,7 +20,7 @@ import { loadCheckpoint, saveCheckpoint, type EpochRecord } from "./checkpoint.j
 import { learningRate } from "./learningRate.js";
 import { accuracy } from "./evaluate.js";
 import { fingerprint } from "./fingerprint.js";
-import { backbonePath, loadBackbone } from "./loadBackbone.js";
+import { backbonePath, loadBackbone, readOptions } from "./loadBackbone.js";
 import type { Progress } from "./progress.js";
 import { TfBackend } from "./backend.js";
 import { describePrelude, runPrelude, type PreludeRecord } from "../interpreters/rules/prelude.js";
@@ -83,7 +83,7 @@ const prepare = (exp: Experiment, o: RunOptions) =>
     if (!o.resume && (existsSync(files.checkpoint) || existsSync(files.result))) {
       return yield* new BadInput({ lines: [`--out ${o.outDir} already holds a run; pass --resume to continue it, or choose another directory`] });
     }
-    const loaded = o.backbone ?? (yield* loadBackbone(backbonePath(exp.backbone.weights, o.baseDir)));
+    const loaded = o.backbone ?? (yield* loadBackbone(backbonePath(exp.backbone.weights, o.baseDir), "backbone.weights", readOptions(exp.backbone)));
     const classes = taskClasses(exp.data);
     if (exp.backbone.head === "keep" && loaded.config.classes !== classes) {
       return yield* new BadInput({ lines: [`backbone.head is "keep" but the backbone has ${loaded.config.classes} classes and data has ${classes}; use "reset"`] });

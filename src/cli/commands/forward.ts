@@ -1,12 +1,13 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { resolve } from "node:path";
 import { Effect } from "effect";
-import { backendFlag, parse, requireFlag } from "../args.js";
+import { backendFlag, intFlag, parse, requireFlag } from "../args.js";
 import { attempt, runCommand, withInput } from "../runCommand.js";
 import { compile } from "../../interpreters/compile/program.js";
 import { readAdapter } from "../../interpreters/adapterFile.js";
 import { empty } from "../../dsl/method.js";
-import { readBackbone, withZeroHead, type Backbone } from "../../models/backbone.js";
+import { withZeroHead, type Backbone } from "../../models/backbone.js";
+import { readBackboneFile } from "../../train/loadBackbone.js";
 import { readSafetensors, toFloat32, writeSafetensors } from "../../models/safetensors.js";
 import { BadInput } from "../../train/errors.js";
 import { readInputFile } from "../../train/readInputFile.js";
@@ -14,7 +15,7 @@ import { TfBackend } from "../../train/backend.js";
 import { writeFileAtomic } from "../../util/atomicWrite.js";
 import { downloadHost } from "../../util/hostRead.js";
 
-export const forwardUsage = "peft forward --weights W.safetensors [--adapter A.safetensors] --input X.safetensors --out Y.safetensors [--backend B]";
+export const forwardUsage = "peft forward --weights CHECKPOINT [--arch TIMM_NAME] [--image N] [--adapter A.safetensors] --input X.safetensors --out Y.safetensors [--backend B]";
 
 
 const sameShape = (a: Backbone["config"], b: Backbone["config"]) =>
@@ -24,9 +25,10 @@ const sameShape = (a: Backbone["config"], b: Backbone["config"]) =>
 export const forward = (argv: readonly string[]): Promise<number> =>
   withInput(
     () => {
-      const { values } = parse(argv, { weights: { type: "string" }, adapter: { type: "string" }, input: { type: "string" }, out: { type: "string" }, backend: { type: "string" } });
+      const { values } = parse(argv, { weights: { type: "string" }, arch: { type: "string" }, image: { type: "string" }, adapter: { type: "string" }, input: { type: "string" }, out: { type: "string" }, backend: { type: "string" } });
       const weightsPath = resolve(requireFlag("weights", values.weights));
-      let backbone = readBackbone(readInputFile(weightsPath, "--weights"), weightsPath);
+      const image = intFlag("image", values.image, 1);
+      let backbone = readBackboneFile(weightsPath, "--weights", "", { ...(values.arch === undefined ? {} : { arch: values.arch as string }), ...(image === undefined ? {} : { image }) });
       const adapter = values.adapter === undefined ? undefined : readAdapter(readInputFile(resolve(values.adapter as string), "--adapter"), values.adapter as string);
       if (adapter) {
         if (!sameShape(adapter.config, backbone.config)) throw new BadInput({ lines: [`--adapter was trained on a different backbone shape (${JSON.stringify(adapter.config)})`] });

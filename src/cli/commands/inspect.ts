@@ -4,7 +4,7 @@ import { withInput } from "../runCommand.js";
 import { countMethod } from "../../interpreters/count.js";
 import { describeMethod, totals } from "../../interpreters/describe.js";
 import type { VitConfig } from "../../models/vitConfig.js";
-import { configFor } from "../backboneConfig.js";
+import { archOption, configFor } from "../backboneConfig.js";
 import { BadInput } from "../../train/errors.js";
 import { MethodError } from "../../interpreters/methodError.js";
 import type { Method } from "../../dsl/method.js";
@@ -21,9 +21,9 @@ const inMethod = <A>(fromExperiment: boolean, f: () => A): A => {
 const inspect = (argv: readonly string[], render: (m: Method, c: VitConfig, json: boolean) => string): Promise<number> =>
   withInput(
     () => {
-      const { values, positionals } = parse(argv, { backbone: { type: "string" }, json: { type: "boolean" } });
+      const { values, positionals } = parse(argv, { backbone: { type: "string" }, arch: { type: "string" }, json: { type: "boolean" } });
       const file = readMethodOrExperiment(onePositional(positionals, "method or experiment file"));
-      const config = configFor(values.backbone as string | undefined, file);
+      const config = configFor(values.backbone as string | undefined, file, archOption(values.arch));
       return inMethod(file.experiment !== undefined, () => render(file.method, config, values.json === true));
     },
     async (text) => {
@@ -32,7 +32,7 @@ const inspect = (argv: readonly string[], render: (m: Method, c: VitConfig, json
     },
   );
 
-export const countUsage = "peft count FILE [--backbone vit-b16|PATH] [--json]";
+export const countUsage = "peft count FILE [--backbone vit-b16|CHECKPOINT [--arch TIMM_NAME]] [--json]";
 export const count = (argv: readonly string[]) =>
   inspect(argv, (m, c, json) => {
     const r = countMethod(m, c);
@@ -41,5 +41,5 @@ export const count = (argv: readonly string[]) =>
     return [...rows, totals(r)].join("\n");
   });
 
-export const describeUsage = "peft describe FILE [--backbone vit-b16|PATH]";
+export const describeUsage = "peft describe FILE [--backbone vit-b16|CHECKPOINT [--arch TIMM_NAME]]";
 export const describe = (argv: readonly string[]) => inspect(argv, (m, c) => describeMethod(m, c));

@@ -1,22 +1,22 @@
 import { Effect } from "effect";
 import { backendFlag, intFlag, onePositional, parse } from "../args.js";
 import { readMethodOrExperiment } from "../readInput.js";
-import { configFor } from "../backboneConfig.js";
+import { archOption, configFor } from "../backboneConfig.js";
 import { runCommand, withInput } from "../runCommand.js";
 import { checkLaws, lawConfigs } from "../../../laws/index.js";
 import { resolveMethod } from "../../interpreters/resolve.js";
 import { TfBackend } from "../../train/backend.js";
 import { BadInput, IoFailure } from "../../train/errors.js";
 
-export const lawsUsage = "peft laws FILE [--runs N] [--seed N] [--backbone vit-b16|PATH] [--backend B]";
+export const lawsUsage = "peft laws FILE [--runs N] [--seed N] [--backbone vit-b16|CHECKPOINT [--arch TIMM_NAME]] [--backend B]";
 
 /** Check every law on the file's method, over random small ViTs as deep as its backbone. */
 export const laws = (argv: readonly string[]): Promise<number> =>
   withInput(
     () => {
-      const { values, positionals } = parse(argv, { runs: { type: "string" }, seed: { type: "string" }, backbone: { type: "string" }, backend: { type: "string" } });
+      const { values, positionals } = parse(argv, { runs: { type: "string" }, seed: { type: "string" }, backbone: { type: "string" }, arch: { type: "string" }, backend: { type: "string" } });
       const file = readMethodOrExperiment(onePositional(positionals, `method or experiment file (${lawsUsage})`));
-      const config = configFor(values.backbone as string | undefined, file);
+      const config = configFor(values.backbone as string | undefined, file, archOption(values.arch));
       resolveMethod(file.method, config);
       const backend = backendFlag(values.backend ?? "wasm");
       // The laws compare host copies inside fast-check properties, read synchronously.

@@ -1,0 +1,99 @@
+import type { HostTensor } from "./backbone.js";
+import { SafetensorsError } from "./safetensors.js";
+
+/** A host tensor with its axes reordered: out axis k is input axis perm[k] (numpy's transpose). */
+const transpose = (t: HostTensor, perm: readonly number[]): HostTensor => {
+  const shape = perm.map((p) => t.shape[p]!);
+  const strides = t.shape.map((_, i) => t.shape.slice(i + 1).reduce((a, b) => a * b, 1));
+  const out = new Float32Array(t.data.length);
+  const index = new Array<number>(shape.length).fill(0);
+  for (let o = 0; o < out.length; o++) {
+    let from = 0;
+    for (let k = 0; k < shape.length; k++) from += index[k]! * strides[perm[k]!]!;
+    out[o] = t.data[from]!;
+    for (let k = shape.length - 1; k >= 0 && ++index[k]! === shape[k]!; k--) index[k] = 0;
+  }
+  return { shape, data: out };
+};
+
+const reshape = (t: HostTensor, shape: readonly number[]): HostTensor => ({ shape, data: t.data });
+
+/** timm's `_n2p`: flax kernels to torch layouts (conv HWIO → OIHW, dense [in, out] → [out, in]). */
+const n2p = (w: HostTensor, t = true): HostTensor => {
+  const flat = w.shape.length === 4 && w.shape[0] === 1 && w.shape[1] === 1 && w.shape[2] === 1 ? reshape(w, [w.shape[3]!]) : w;
+  if (!t) return flat;
+  const perms: Readonly<Record<number, readonly number[]>> = { 4: [3, 2, 0, 1], 3: [2, 0, 1], 2: [1, 0] };
+  const perm = perms[flat.shape.length];
+  return perm ? transpose(flat, perm) : flat;
+};
+
+const flatten1 = (t: HostTensor): HostTensor => reshape(t, [t.shape[0]!, t.shape.slice(1).reduce((a, b) => a * b, 1)]);
+
+const concatRows = (parts: readonly HostTensor[]): HostTensor => {
+  const data = new Float32Array(parts.reduce((n, p) => n + p.data.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    data.set(p.data, at);
+    at += p.data.length;
+  }
+  return { shape: [parts.reduce((n, p) => n + p.shape[0]!, 0), ...parts[0]!.shape.slice(1)], data };
+};
+
+/** The checkpoint's arrays that timm's loader reads, and what it leaves (the removed `pre_logits` layer). */
+const ignored = (name: string) => /(^|\/)pre_logits\//.test(name);
+
+/**
+ * Google's original ViT checkpoints (`ViT-B_16.npz`, the AugReg .npz files) in timm's names and
+ * layouts, as timm's `_load_weights` maps them: q, k, v kernels [width, heads, dh] flattened,
+ * transposed and stacked into `qkv` rows [q; k; v]; the out kernel [heads, dh, width] to
+ * `proj` [width, width]; every dense kernel transposed. Also returns the head count, which the
+ * attention kernels' shape states. Arrays the loader does not know are an error naming the first.
+ */
+export const googleVitToTimm = (arrays: ReadonlyMap<string, HostTensor>, source: string): { readonly weights: Map<string, HostTensor>; readonly heads: number } => {
+  const prefix = arrays.has("opt/target/embedding/kernel") ? "opt/target/" : "";
+  if (arrays.has("params/embedding/kernel") || arrays.has("params/img/embedding/kernel")) {
+    throw new SafetensorsError(`${source}: a big_vision checkpoint (params/...): only the original ViT / AugReg layout (Transformer/encoderblock_i/...) is supported`);
+  }
+  const used = new Set<string>();
+  const get = (name: string): HostTensor => {
+    const t = arrays.get(prefix + name);
+    if (!t) throw new SafetensorsError(`${source}: missing array ${prefix}${name} (expected a Google ViT checkpoint in the original layout)`);
+    used.add(prefix + name);
+    return t;
+  };
+  const weights = new Map<string, HostTensor>();
+  weights.set("cls_token", n2p(get("cls"), false));
+  weights.set("pos_embed", n2p(get("Transformer/posembed_input/pos_embedding"), false));
+  weights.set("patch_embed.proj.weight", n2p(get("embedding/kernel")));
+  weights.set("patch_embed.proj.bias", n2p(get("embedding/bias")));
+  let heads = 0;
+  for (let i = 0; arrays.has(`${prefix}Transformer/encoderblock_${i}/LayerNorm_0/scale`); i++) {
+    const b = `Transformer/encoderblock_${i}/`;
+    const mha = `${b}MultiHeadDotProductAttention_1/`;
+    const t = `blocks.${i}`;
+    weights.set(`${t}.norm1.weight`, n2p(get(`${b}LayerNorm_0/scale`)));
+    weights.set(`${t}.norm1.bias`, n2p(get(`${b}LayerNorm_0/bias`)));
+    const parts = ["query", "key", "value"].map((n) => n2p(get(`${mha}${n}/kernel`), false));
+    heads = parts[0]!.shape[1]!;
+    weights.set(`${t}.attn.qkv.weight`, concatRows(parts.map((p) => transpose(flatten1(p), [1, 0]))));
+    weights.set(`${t}.attn.qkv.bias`, concatRows(["query", "key", "value"].map((n) => { const x = n2p(get(`${mha}${n}/bias`), false); return reshape(x, [x.data.length]); })));
+    weights.set(`${t}.attn.proj.weight`, flatten1(n2p(get(`${mha}out/kernel`))));
+    weights.set(`${t}.attn.proj.bias`, n2p(get(`${mha}out/bias`)));
+    weights.set(`${t}.norm2.weight`, n2p(get(`${b}LayerNorm_2/scale`)));
+    weights.set(`${t}.norm2.bias`, n2p(get(`${b}LayerNorm_2/bias`)));
+    for (const r of [0, 1]) {
+      weights.set(`${t}.mlp.fc${r + 1}.weight`, n2p(get(`${b}MlpBlock_3/Dense_${r}/kernel`)));
+      weights.set(`${t}.mlp.fc${r + 1}.bias`, n2p(get(`${b}MlpBlock_3/Dense_${r}/bias`)));
+    }
+  }
+  if (heads === 0) throw new SafetensorsError(`${source}: no Transformer/encoderblock_0 arrays (expected a Google ViT checkpoint in the original layout)`);
+  weights.set("norm.weight", n2p(get("Transformer/encoder_norm/scale")));
+  weights.set("norm.bias", n2p(get("Transformer/encoder_norm/bias")));
+  if (arrays.has(`${prefix}head/kernel`)) {
+    weights.set("head.weight", n2p(get("head/kernel")));
+    weights.set("head.bias", n2p(get("head/bias")));
+  }
+  const unknown = [...arrays.keys()].find((k) => !used.has(k) && !ignored(k));
+  if (unknown !== undefined) throw new SafetensorsError(`${source}: array ${unknown} is not part of a ViT that timm's npz loader reads`);
+  return { weights, heads };
+};
