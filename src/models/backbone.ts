@@ -46,41 +46,45 @@ const describeOptions = (c: VitConfig): string =>
 const floatWeights = (file: SafetensorsFile): Map<string, HostTensor> =>
   new Map([...file.tensors].map(([name, raw]) => [name, { shape: raw.shape, data: toFloat32(raw, name) }]));
 
-/** A timm state dict in a known architecture: its sizes fitted to the tensors, or an error naming the first tensor that differs. */
-const timmBackbone = (weights: Map<string, HostTensor>, arch: string | undefined, source: string, pretrainedCfg?: PretrainedCfg): Backbone => {
-  if (arch === undefined) {
-    const inferred = inferArchitecture(weights, source);
-    return { config: inferred.config, weights, timm: { architecture: inferred.architecture } };
+/** Where a timm state dict's architecture comes from: the text of a hub config.json beside it, a timm name, or (neither) its shapes. */
+export interface ArchitectureSource {
+  readonly hubConfig?: { readonly text: string; readonly path: string };
+  readonly arch?: string;
+}
+
+const parseJson = (text: string, path: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new SafetensorsError(`${path} is not valid JSON (${(e as Error).message})`);
   }
-  const base = architectureConfig(arch, "--arch");
-  const config = fitToWeights(base, weights);
-  if (config === null) checkWeights({ ...base, classes: weights.get("head.weight")?.shape[0] ?? 0 }, weights, `${source} (as ${arch})`);
-  const cfg = pretrainedCfg ?? pretrainedCfgOf(arch);
-  return { config: config!, weights, timm: { architecture: arch.split(".")[0]!, ...(cfg ? { pretrainedCfg: cfg } : {}) } };
 };
 
-/** A timm checkpoint in the hub layout: config.json's text beside model.safetensors. */
-export const readHubBackbone = (configText: string, bytes: Uint8Array, source: string): Backbone => {
-  let json: unknown;
-  try {
-    json = JSON.parse(configText);
-  } catch (e) {
-    throw new SafetensorsError(`${source}/config.json is not valid JSON (${(e as Error).message})`);
+/** A timm state dict as a backbone: its config from config.json, from a name fitted to the tensors, or inferred; an error names the first tensor that differs. */
+const timmBackbone = (weights: Map<string, HostTensor>, source: string, from: ArchitectureSource): Backbone => {
+  const timm = (architecture: string, pretrainedCfg: PretrainedCfg | undefined) => ({ architecture, ...(pretrainedCfg ? { pretrainedCfg } : {}) });
+  if (from.hubConfig) {
+    const hub = hubConfig(parseJson(from.hubConfig.text, from.hubConfig.path), from.hubConfig.path);
+    checkWeights(hub.config, weights, `${source} (as ${hub.architecture} with ${from.hubConfig.path})`);
+    return { config: hub.config, weights, timm: timm(hub.architecture, hub.pretrainedCfg) };
   }
-  const hub = hubConfig(json, `${source}/config.json`);
-  const weights = floatWeights(readSafetensors(bytes, `${source}/model.safetensors`));
-  checkWeights(hub.config, weights, `${source}/model.safetensors (as ${hub.architecture} with config.json)`);
-  return { config: hub.config, weights, timm: { architecture: hub.architecture, ...(hub.pretrainedCfg ? { pretrainedCfg: hub.pretrainedCfg } : {}) } };
+  if (from.arch === undefined) {
+    const inferred = inferArchitecture(weights, source);
+    return { config: inferred.config, weights, timm: timm(inferred.architecture, undefined) };
+  }
+  const base = architectureConfig(from.arch, "--arch");
+  const config = fitToWeights(base, weights);
+  if (config === null) checkWeights({ ...base, classes: weights.get("head.weight")?.shape[0] ?? 0 }, weights, `${source} (as ${from.arch})`);
+  return { config: config!, weights, timm: timm(from.arch.split(".")[0]!, pretrainedCfgOf(from.arch)) };
 };
 
 /** Google's original .npz ViT checkpoint (ViT-B_16.npz), mapped to timm's names as timm's npz loader does. */
-export const readNpzBackbone = (bytes: Uint8Array, source: string, arch?: string): Backbone => {
+export const readNpzBackbone = (bytes: Uint8Array, source: string, from: ArchitectureSource = {}): Backbone => {
   const { weights, heads } = googleVitToTimm(readNpz(bytes, source), source);
-  if (arch !== undefined) return timmBackbone(weights, arch, source);
-  const inferred = timmBackbone(weights, undefined, source);
-  // The .npz states the head count (query kernels [width, heads, dh]): it must agree with the architecture.
-  if (inferred.config.heads !== heads) throw new SafetensorsError(`${source}: ${heads} attention heads, but ${inferred.timm!.architecture} has ${inferred.config.heads}; pass --arch`);
-  return inferred;
+  const b = timmBackbone(weights, source, from);
+  // The .npz states the head count (query kernels [width, heads, dh]): the architecture must agree.
+  if (b.config.heads !== heads) throw new SafetensorsError(`${source}: its attention kernels have ${heads} heads, but ${b.timm!.architecture} has ${b.config.heads}`);
+  return b;
 };
 
 /** The backbone at another image size: the position embedding resampled to the new patch grid. */
@@ -94,26 +98,17 @@ export const atImageSize = (b: Backbone, image: number, field: string): Backbone
 };
 
 /**
- * Read a safetensors backbone: ours (the config under the metadata key `config`), or a bare timm
- * state dict whose architecture is `options.arch` or inferred from its shapes.
+ * Read a safetensors backbone: ours (the config under the metadata key `config`), or a timm state
+ * dict whose architecture comes from `from` (see ArchitectureSource).
  */
-export const readBackbone = (bytes: Uint8Array, source: string, arch?: string): Backbone => {
+export const readBackbone = (bytes: Uint8Array, source: string, from: ArchitectureSource = {}): Backbone => {
   const file = readSafetensors(bytes, source);
   const rawConfig = file.metadata.config;
-  return rawConfig === undefined ? timmBackbone(floatWeights(file), arch, source) : ownBackbone(file, rawConfig, source);
+  return rawConfig === undefined ? timmBackbone(floatWeights(file), source, from) : ownBackbone(file, rawConfig, source);
 };
 
-/** Whether a safetensors file carries our own config (a peft-dsl backbone) rather than being a bare timm state dict. */
-export const hasOwnConfig = (bytes: Uint8Array, source: string): boolean => readSafetensors(bytes, source).metadata.config !== undefined;
-
 const ownBackbone = (file: SafetensorsFile, rawConfig: string, source: string): Backbone => {
-  let json: unknown;
-  try {
-    json = JSON.parse(rawConfig);
-  } catch {
-    throw new SafetensorsError(`${source}: metadata "config" is not valid JSON`);
-  }
-  const decoded = decodeVitConfig(json);
+  const decoded = decodeVitConfig(parseJson(rawConfig, `${source}: metadata "config"`));
   if (decoded._tag === "Left") throw new SafetensorsError(`${source}: metadata config: ${decoded.left.join("; ")}`);
   const weights = floatWeights(file);
   checkWeights(decoded.right, weights, source);

@@ -1,6 +1,7 @@
 import { unzipSync } from "fflate";
 import { f16ToF32, SafetensorsError } from "./safetensors.js";
 import type { HostTensor } from "./backbone.js";
+import { transpose } from "./hostTranspose.js";
 
 /** npy dtypes a checkpoint's floats come in (little-endian), read as float32. */
 const readers: Readonly<Record<string, (view: DataView, i: number) => number>> = {
@@ -26,7 +27,6 @@ export const readNpy = (bytes: Uint8Array, name: string): HostTensor => {
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   if (descr === undefined || fortran === undefined || shapeText === undefined) fail(`unreadable .npy header ${JSON.stringify(header.trim())}`);
-  if (fortran === "True") fail("Fortran-ordered arrays are not supported");
   const read = readers[descr!] ?? fail(`dtype ${descr} is not supported (expected float32, float64 or float16: ${Object.keys(readers).join(", ")})`);
   const shape = shapeText!.split(",").map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
   const count = shape.reduce((a, b) => a * b, 1);
@@ -35,7 +35,9 @@ export const readNpy = (bytes: Uint8Array, name: string): HostTensor => {
   const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const out = new Float32Array(count);
   for (let i = 0; i < count; i++) out[i] = read(dv, i);
-  return { shape, data: out };
+  if (fortran === "False") return { shape, data: out };
+  // Column-major data is the row-major array of the reversed shape, transposed back.
+  return transpose({ shape: [...shape].reverse(), data: out }, shape.map((_, i) => shape.length - 1 - i));
 };
 
 /** The arrays of an .npz file (a zip of .npy files, stored or deflated), by name without ".npy". */

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { Effect } from "effect";
-import { atImageSize, hasOwnConfig, readBackbone, readHubBackbone, readNpzBackbone, type Backbone } from "../models/backbone.js";
+import { atImageSize, readBackbone, readNpzBackbone, type ArchitectureSource, type Backbone } from "../models/backbone.js";
 import { defaultBackbonePath } from "../util/packageRoot.js";
 import { BadInput } from "./errors.js";
 import { readInputFile } from "./readInputFile.js";
@@ -28,24 +28,22 @@ const isZip = (bytes: Uint8Array) => bytes[0] === 0x50 && bytes[1] === 0x4b && b
 
 /**
  * A checkpoint in whichever format the path holds, detected from the files: a timm hub folder
- * (config.json + model.safetensors, or that model.safetensors itself), Google's .npz, a bare
- * timm safetensors state dict, or our own safetensors with its config in the metadata.
+ * (config.json + model.safetensors), a checkpoint file with a timm config.json beside it, Google's
+ * .npz, a bare timm safetensors state dict, or our own safetensors with its config in the metadata.
  */
 const readCheckpoint = (path: string, field: string, hint: string, arch: string | undefined): Backbone => {
   const folder = existsSync(path) && statSync(path).isDirectory();
-  if (folder) {
-    const model = join(path, "model.safetensors");
-    if (!existsSync(model)) {
-      const other = ["pytorch_model.bin", "open_clip_pytorch_model.bin"].find((f) => existsSync(join(path, f)));
-      throw new BadInput({ lines: [`${field}: ${path} has no model.safetensors${other ? ` (${other} is a pickle; save the state dict with safetensors)` : ""}`] });
-    }
-    return readHubBackbone(readInputFile(join(path, "config.json"), `${field} (config.json of the hub folder)`).toString("utf8"), readInputFile(model, field), path);
+  const file = folder ? join(path, "model.safetensors") : path;
+  if (folder && !existsSync(file)) {
+    const other = ["pytorch_model.bin", "open_clip_pytorch_model.bin"].find((f) => existsSync(join(path, f)));
+    throw new BadInput({ lines: [`${field}: ${path} has no model.safetensors${other ? ` (${other} is a pickle; save the state dict with safetensors)` : ""}`] });
   }
-  const bytes = readInputFile(path, field, hint);
-  if (isZip(bytes)) return readNpzBackbone(bytes, path, arch);
-  const beside = join(dirname(path), "config.json");
-  if (arch === undefined && !hasOwnConfig(bytes, path) && existsSync(beside)) return readHubBackbone(readFileSync(beside, "utf8"), bytes, dirname(path));
-  return readBackbone(bytes, path, arch);
+  const bytes = readInputFile(file, field, hint);
+  const configPath = join(dirname(file), "config.json");
+  // An explicit --arch wins over a config.json lying beside the file.
+  const from: ArchitectureSource = arch !== undefined ? { arch } : existsSync(configPath) ? { hubConfig: { text: readFileSync(configPath, "utf8"), path: configPath } } : {};
+  if (folder && from.hubConfig === undefined) throw new BadInput({ lines: [`${field}: ${path} has no config.json (a timm hub folder holds config.json and model.safetensors)`] });
+  return isZip(bytes) ? readNpzBackbone(bytes, file, from) : readBackbone(bytes, file, from);
 };
 
 /** Read a backbone checkpoint; failures name `field` and say what is wrong with the file. */
