@@ -107,7 +107,8 @@ export const moduleKernelFunc = (kernel: ReturnType<typeof kernelModule>, spec: 
   const attrs = args.attrs ?? {};
   const heap = backend.wasm.wasmMemory;
   if (heap?.buffer instanceof SharedArrayBuffer) {
-    const scratch = extra > 0 ? [backend.wasm._malloc(4 * extra)] : [];
+    // Emscripten's malloc returns a signed int32: past 2 GiB of heap the address reads negative (tfjs uses `>>> 0` too).
+    const scratch = extra > 0 ? [backend.wasm._malloc(4 * extra) >>> 0] : [];
     spec.run(kernel.bind(heap), [...[...ins, ...outs].map((t) => backend.dataIdMap.get(t.dataId).memoryOffset), ...scratch], shapes, attrs);
     scratch.forEach((at) => backend.wasm._free(at));
   } else {
