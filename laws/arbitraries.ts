@@ -81,7 +81,8 @@ export const arbTransform: fc.Arbitrary<WeightTransform> = fc.letrec<{ transform
       arbitrary: fc.record({
         coefficients: fc.integer({ min: 1, max: 6 }), scale: fc.constantFrom(0.5, 2, 8), seed: fc.integer({ min: 0, max: 9 }),
         share: fc.constantFrom("shape" as const, "site" as const), init: fc.constantFrom("normal" as const, "zeros" as const),
-      }).map(({ seed, share, ...x }): WeightTransform => ({ _tag: "Spectral", ...x, positions: { _tag: "Uniform", seed, share } })),
+        torch: fc.boolean(),
+      }).map(({ seed, share, torch, ...x }): WeightTransform => ({ _tag: "Spectral", ...x, positions: torch ? { _tag: "TorchRandperm", seed } : { _tag: "Uniform", seed, share } })),
       weight: 2,
     },
     {

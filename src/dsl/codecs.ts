@@ -37,6 +37,7 @@ const PositionsCodec: t.Type<SpectralPositions> = taggedUnion<SpectralPositions>
     _tag: tag("Uniform"), seed: withDefault(integer, defaultSpectralPositions.seed), share: withDefault(literalOf("share", ["shape", "site"]), "shape"),
   }),
   Weighted: struct("Weighted", { _tag: tag("Weighted"), gamma: withDefault(positive, 1.5), seed: withDefault(integer, 0) }),
+  TorchRandperm: struct("TorchRandperm", { _tag: tag("TorchRandperm"), seed: withDefault(intAtLeast(0), 777) }),
 }));
 
 export const TransformCodec: t.Type<WeightTransform> = taggedUnion<WeightTransform>("transform", () => ({

@@ -16,6 +16,12 @@ export type LowRankScaling = "alpha/rank" | "alpha";
 export type SpectralPositions =
   | { readonly _tag: "Uniform"; readonly seed: number; readonly share: "shape" | "site" }
   /**
+   * HF PEFT's FourierFT: the first n entries of torch's CPU `randperm(dout·din)` from
+   * `manual_seed(seed)` (its `random_loc_seed`, 777 by default), so the same for every matrix of
+   * a shape — the positions a HF PEFT adapter file does not store but redraws on load.
+   */
+  | { readonly _tag: "TorchRandperm"; readonly seed: number }
+  /**
    * S²FT's Eq. 7: drawn without replacement with p(u, v) ∝ |DFT2(T⁻¹ΔŴ)(u, v)|^γ from the
    * pre-estimate ΔŴ, by a `gradientEstimate` rule before training (uniform per site until then).
    */

@@ -6,11 +6,14 @@ import type { TensorData } from "../models/safetensors.js";
 import { leaves, wrapperNodes, type Leaf, type Wrapper } from "./leaves.js";
 import type { PermutationInit } from "../dsl/transform.js";
 import type { Placement } from "./resolve.js";
+import { torchRandperm } from "../util/torchRandperm.js";
 
 export type Init =
   | { readonly _tag: "Zeros" }
   /** U(−1/√fanIn, 1/√fanIn): PyTorch's kaiming_uniform_(a=√5), LoRA's A. */
   | { readonly _tag: "KaimingUniform"; readonly fanIn: number }
+  /** The first `count` of torch's CPU randperm(size) from manual_seed(seed) (HF PEFT's FourierFT positions). */
+  | { readonly _tag: "TorchRandperm"; readonly count: number; readonly size: number; readonly seed: number }
   /** The pretrained value of the site. */
   | { readonly _tag: "CopyOfSite" }
   /** N(mean, std²): FourierFT's spectral coefficients N(0, 1), SSF's γ ~ N(1, 0.02). */
@@ -86,7 +89,8 @@ const leafParams = (p: Placement, leaf: Leaf): AdapterParam[] => {
         { ...base, name: adapterName(p, `${leaf.prefix}spectrum`), role: "spectrum", shape: [n], init: leaf.init === "normal" ? { _tag: "Normal", mean: 0, std: 1 } : { _tag: "Zeros" } },
         {
           ...base, trainable: false, name: adapterName(p, `${leaf.prefix}positions`), role: "positions", shape: [n],
-          init: { _tag: "DistinctIndices", count: n, size: dout * din, seed: leaf.positions.seed, label },
+          init: leaf.positions._tag === "TorchRandperm" ? { _tag: "TorchRandperm", count: n, size: dout * din, seed: leaf.positions.seed }
+            : { _tag: "DistinctIndices", count: n, size: dout * din, seed: leaf.positions.seed, label },
         },
       ];
     }
@@ -151,6 +155,7 @@ export const initialValue = (p: AdapterParam, weights: Weights, seed: number): A
     case "Ones": return new Float32Array(n).fill(1);
     // Positions come from their own seed, not the run's: FourierFT fixes them independently of training.
     case "DistinctIndices": return distinctIndices(p.init.count, p.init.size, rng(p.init.seed, p.init.label));
+    case "TorchRandperm": return torchRandperm(p.init.size, p.init.seed, p.init.count).slice();
     case "Order": {
       const identity = Int32Array.from({ length: p.init.size }, (_, i) => i);
       return p.init.order._tag !== "Random" ? identity : Int32Array.from(shuffled([...identity], rng(p.init.order.seed, p.init.label)));

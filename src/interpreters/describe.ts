@@ -28,6 +28,7 @@ const formula = (t: WeightTransform): string => {
     case "Permuted": return `ΔW = Prᵀ·ΔW̄·Pc (rows ${order(t.rows)}, columns ${order(t.cols)}), where ${formula(t.inner).replace(/ΔW/g, "ΔW̄")}`;
     case "Spectral": {
       const where = t.positions._tag === "Weighted" ? `positions drawn ∝ |DFT2(T⁻¹ΔŴ)|^${t.positions.gamma} from the gradient pre-estimate`
+        : t.positions._tag === "TorchRandperm" ? `positions torch.randperm(dout·din)[:${t.coefficients}] from seed ${t.positions.seed} (HF PEFT's FourierFT)`
         : `${t.positions.share === "shape" ? "positions shared per shape" : "positions per site"} (seed ${t.positions.seed})`;
       return `ΔW = ${t.scale}·Re(IDFT2(S)), S zero but at ${t.coefficients} ${where}`;
     }

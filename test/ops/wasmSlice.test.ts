@@ -19,7 +19,7 @@ const shapeAndBlock = fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, m
   fc.tuple(...shape.map((d) => fc.integer({ min: 0, max: d - 1 }).chain((b) => fc.tuple(fc.constant(b), fc.integer({ min: 0, max: d - b })))))
     .map((bs) => ({ shape, begin: bs.map(([b]) => b), size: bs.map(([, s]) => s) })));
 
-describe("Slice and SplitV on wasm copy inside the heap", () => {
+describe("Slice, SplitV and PadV2 on wasm copy inside the heap", () => {
   useBackend("wasm");
 
   it("a slice of any rank, offset and size equals the brute-force block, for float32, int32 and bool", () => {
@@ -32,6 +32,31 @@ describe("Slice and SplitV on wasm copy inside the heap", () => {
       expect(Array.from(y.dataSync())).toEqual(block(values, shape, begin, size));
       tf.dispose([x, y]);
     }), { numRuns: 300 });
+  });
+
+  it("a pad of any rank equals the brute-force padded array (the constant around x), for float32 and int32", () => {
+    const padded = fc.array(fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 })), { minLength: 1, maxLength: 4 });
+    fc.assert(fc.property(padded, fc.constantFrom<tf.DataType>("float32", "int32"), fc.constantFrom(0, 1.5, -2), (axes, dtype, value) => {
+      const shape = axes.map(([d]) => d);
+      const paddings = axes.map(([, before, after]) => [before, after] as [number, number]);
+      const values = Array.from({ length: shape.reduce((p, d) => p * d, 1) }, (_, i) => i - 3);
+      const x = tf.tensor(values, shape, dtype);
+      const y = tf.pad(x, paddings, value);
+      const outShape = shape.map((d, a) => paddings[a]![0] + d + paddings[a]![1]);
+      const expected: number[] = [];
+      const visit = (axis: number, index: number[]) => {
+        if (axis === outShape.length) {
+          const inside = index.every((i, a) => i >= paddings[a]![0] && i < paddings[a]![0] + shape[a]!);
+          const flat = index.reduce((f, i, a) => f * shape[a]! + (i - paddings[a]![0]), 0);
+          return void expected.push(inside ? values[flat]! : dtype === "int32" ? Math.trunc(value) : value);
+        }
+        for (let i = 0; i < outShape[axis]!; i++) visit(axis + 1, [...index, i]);
+      };
+      visit(0, []);
+      expect(y.shape).toEqual(outShape);
+      expect(Array.from(y.dataSync())).toEqual(expected);
+      tf.dispose([x, y]);
+    }), { numRuns: 200 });
   });
 
   it("a split along any axis gives the brute-force blocks in order", () => {
