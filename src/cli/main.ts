@@ -9,6 +9,7 @@ import { sweep, sweepUsage } from "./commands/sweep.js";
 import { script, scriptUsage } from "./commands/script.js";
 import { gather, gatherUsage } from "./commands/gather.js";
 import { report, reportUsage } from "./commands/report.js";
+import { exportRun, exportUsage, importHf, importUsage } from "./commands/hfPeft.js";
 
 const commands: Record<string, { readonly run: (argv: readonly string[]) => Promise<number>; readonly usage: string; readonly what: string }> = {
   train: { run: train, usage: trainUsage, what: "fine-tune a backbone with a method; writes result.json, adapter/merged safetensors, log.jsonl" },
@@ -20,6 +21,8 @@ const commands: Record<string, { readonly run: (argv: readonly string[]) => Prom
   sweep: { run: sweep, usage: sweepUsage, what: "run methods × parameters × tasks × seeds in worker processes; resumable, one JSONL row per job" },
   script: { run: script, usage: scriptUsage, what: "write runnable scripts for a sweep: one per experiment (local) or a Slurm job array" },
   gather: { run: gather, usage: gatherUsage, what: "collect the finished runs of generated scripts into results.jsonl" },
+  export: { run: exportRun, usage: exportUsage, what: "a run's adapter as a Hugging Face PEFT directory (adapter_config.json + adapter_model.safetensors)" },
+  import: { run: importHf, usage: importUsage, what: "a Hugging Face PEFT adapter directory (LoRA, FourierFT) for a timm ViT as our adapter file" },
   report: { run: report, usage: reportUsage, what: "an HTML page and a Markdown table (with SVG plots) from a results file" },
   demo: { run: demo, usage: demoUsage, what: "fine-tune the default backbone on a new task with linear probe, full and LoRA; print a table" },
 };

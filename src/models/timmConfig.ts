@@ -1,7 +1,7 @@
 import type { HostTensor, Weights } from "./backbone.js";
 import { SafetensorsError } from "./safetensors.js";
 import { timmArchitectures, timmPretrainedTags, timmUnsupported, type PretrainedCfg } from "./timmArchitectures.js";
-import { decodeVitConfig, prefixTokens, type Activation, type VitConfig } from "./vitConfig.js";
+import { decodeVitConfig, prefixTokens, usesFcNorm, type Activation, type VitConfig } from "./vitConfig.js";
 import { vitParams } from "./vitParams.js";
 
 export type { PretrainedCfg } from "./timmArchitectures.js";
@@ -170,4 +170,42 @@ export const inferArchitecture = (weights: Weights, source: string): { readonly 
   }
   if (structures.size === 0) return fail(`${source}: no timm VisionTransformer architecture has exactly these tensors; pass --arch (or backbone.arch) to be told which tensor differs`);
   return fail(`${source}: the tensors fit ${fits.length} timm architectures that compute differently (${fits.map((f) => f.name).join(", ")}); pass one with --arch (or backbone.arch)`);
+};
+
+/** Our config's fields as timm VisionTransformer keyword arguments (the inverse of `overrides`). */
+const asModelArgs = (c: VitConfig): Record<string, unknown> => ({
+  img_size: c.image, patch_size: c.patch, in_chans: c.channels, num_classes: c.classes, embed_dim: c.width, depth: c.depth, num_heads: c.heads,
+  mlp_ratio: c.mlpRatio, qkv_bias: c.qkvBias !== false, class_token: c.classToken !== false, reg_tokens: c.regTokens ?? 0,
+  no_embed_class: c.noEmbedClass === true, pre_norm: c.preNorm === true, init_values: c.layerScale ? 1e-5 : null,
+  global_pool: c.pool ?? "token", fc_norm: usesFcNorm(c), act_layer: Object.entries(activations).find(([, a]) => a === c.gelu)![0],
+});
+
+
+/** How many model_args an architecture needs to become `c` (fewer: a closer name). */
+const distance = (arch: VitConfig, c: VitConfig): number => {
+  const [a, b] = [asModelArgs(arch), asModelArgs(c)];
+  return Object.keys(b).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])).length;
+};
+
+/**
+ * A timm hub `config.json` for a plain VisionTransformer of config `c`: the architecture (the given
+ * one, else the timm name closest to `c` with its LayerNorm ε, which timm's model_args cannot
+ * set), and as model_args every field where `c` differs from it, so that
+ * `timm.create_model(architecture, **model_args)` builds exactly this model.
+ */
+export const timmHubConfig = (c: VitConfig, architecture?: string, pretrainedCfg?: PretrainedCfg): Record<string, unknown> => {
+  if ((c.mlpAdapters ?? []).some((b) => b > 0)) fail("a backbone that keeps parallel adapter modules is not a timm VisionTransformer");
+  const same = Object.entries(timmArchitectures).filter(([, a]) => a.layerNormEps === c.layerNormEps);
+  const name = architecture !== undefined && timmArchitectures[baseName(architecture)]?.layerNormEps === c.layerNormEps
+    ? baseName(architecture)
+    : same.sort(([, a], [, b]) => distance(a, c) - distance(b, c))[0]?.[0] ?? fail(`no timm VisionTransformer architecture has LayerNorm eps ${c.layerNormEps}`);
+  const [arch, wanted] = [asModelArgs(timmArchitectures[name]!), asModelArgs(c)];
+  const modelArgs = Object.fromEntries(Object.entries(wanted).filter(([k, v]) => JSON.stringify(arch[k]) !== JSON.stringify(v)));
+  return {
+    architecture: name, num_classes: c.classes, num_features: c.width, global_pool: c.pool ?? "token", model_args: modelArgs,
+    pretrained_cfg: {
+      input_size: [c.channels, c.image, c.image], interpolation: pretrainedCfg?.interpolation ?? "bicubic", crop_pct: pretrainedCfg?.cropPct ?? 0.9,
+      mean: pretrainedCfg?.mean ?? [0.5, 0.5, 0.5], std: pretrainedCfg?.std ?? [0.5, 0.5, 0.5], num_classes: c.classes,
+    },
+  };
 };

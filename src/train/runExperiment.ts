@@ -1,3 +1,4 @@
+import { timmHubConfig } from "../models/timmConfig.js";
 import * as tf from "@tensorflow/tfjs-core";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -69,6 +70,7 @@ export const outputFiles = (dir: string) => ({
   result: join(dir, "result.json"),
   adapter: join(dir, "adapter.safetensors"),
   merged: join(dir, "merged.safetensors"),
+  timmConfig: join(dir, "config.json"),
   log: join(dir, "log.jsonl"),
   heatmap: join(dir, "configurations.svg"),
 });
@@ -269,17 +271,20 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
       history,
       experiment: ExperimentCodec.encode(exp),
     };
-    yield* writeOutputs(program, exp, result, files, cycle);
+    yield* writeOutputs(program, exp, result, files, cycle, backbone.timm);
     return result;
   });
 
-const writeOutputs = (program: Program, exp: Experiment, result: RunResult, files: ReturnType<typeof outputFiles>, cycle: Pick<Cycle, "action" | "units"> | null) =>
+const writeOutputs = (program: Program, exp: Experiment, result: RunResult, files: ReturnType<typeof outputFiles>, cycle: Pick<Cycle, "action" | "units"> | null, timm: Backbone["timm"]) =>
   Effect.gen(function* () {
     const adapter = yield* Effect.promise(() => adapterBytes(program, exp.backbone.head, result.preludes));
     const merged = yield* Effect.promise(() => mergedBackbone(program));
     yield* io(files.result, () => {
       writeFileAtomic(files.adapter, adapter);
       writeFileAtomic(files.merged, backboneBytes(merged, { source: `peft-dsl merge of ${exp.name}` }));
+      // timm's config beside it: timm.create_model(architecture, pretrained=True, pretrained_cfg_overlay=dict(file=merged.safetensors), **model_args).
+      // A merged AdaptFormer keeps modules timm's VisionTransformer does not have: no config.json then.
+      if (!(merged.config.mlpAdapters ?? []).some((b) => b > 0)) writeFileAtomic(files.timmConfig, `${JSON.stringify(timmHubConfig(merged.config, timm?.architecture, timm?.pretrainedCfg), null, 2)}\n`);
       if (cycle !== null && result.reconfigurations.length > 0) {
         writeFileAtomic(files.heatmap, configurationHeatmap({
           records: result.reconfigurations, epochEnds: result.history.map((h) => h.steps), units: cycle.units, retain: cycle.action.retain,
