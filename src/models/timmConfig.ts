@@ -205,7 +205,7 @@ export const timmHubConfig = (c: VitConfig, architecture?: string, pretrainedCfg
     architecture: name, num_classes: c.classes, num_features: c.width, global_pool: c.pool ?? "token", model_args: modelArgs,
     pretrained_cfg: {
       input_size: [c.channels, c.image, c.image], interpolation: pretrainedCfg?.interpolation ?? "bicubic", crop_pct: pretrainedCfg?.cropPct ?? 0.9,
-      mean: pretrainedCfg?.mean ?? [0.5, 0.5, 0.5], std: pretrainedCfg?.std ?? [0.5, 0.5, 0.5], num_classes: c.classes,
+      mean: pretrainedCfg?.mean ?? new Array(c.channels).fill(0.5), std: pretrainedCfg?.std ?? new Array(c.channels).fill(0.5), num_classes: c.classes,
     },
   };
 };
