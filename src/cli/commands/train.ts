@@ -1,5 +1,6 @@
 import { Effect } from "effect";
-import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { backendFlag, intFlag, onePositional, parse, requireFlag } from "../args.js";
 import { readExperiment } from "../readInput.js";
 import { runCommand, withInput } from "../runCommand.js";
@@ -33,7 +34,8 @@ export const train = (argv: readonly string[]): Promise<number> =>
           const dynamic = (r.reconfigurations ?? []).length > 0;
           process.stdout.write(`${r.name}: test accuracy ${pct(r.metrics.testAccuracy)}, val ${pct(r.metrics.valAccuracy)}, ${r.trainable.toLocaleString("en-US")} trainable (${r.trainablePercent.toFixed(3)}%), ${r.timings.trainSeconds.toFixed(1)}s training`
             + (dynamic ? `, ${r.timings.reconfigureSeconds.toFixed(1)}s reconfiguring (${pct(r.timings.reconfigureSeconds / r.timings.trainSeconds)} of training)` : "") + "\n");
-          process.stdout.write(`wrote ${input.out}/{result.json, adapter.safetensors, merged.safetensors, log.jsonl${dynamic ? ", configurations.svg" : ""}}\n`);
+          const timm = existsSync(join(input.out, "config.json")) ? " + config.json (timm)" : "";
+          process.stdout.write(`wrote ${input.out}/{result.json, adapter.safetensors, merged.safetensors${timm}, log.jsonl${dynamic ? ", configurations.svg" : ""}}\n`);
         }),
         input.backend,
       ),
