@@ -61,6 +61,9 @@ const indicesOf = (src: MnistSplit, digits: readonly number[]): number[] => {
  * split of those digits. Few-shot takes `shots` train examples per class.
  */
 export const buildTask = (task: Task, c: VitConfig): TaskData => {
+  if ((c.image !== mnistSide || c.channels !== 1) && task.fit !== "pad") {
+    throw new TaskError(`data: the images are ${mnistSide}×${mnistSide}×1 but the backbone takes ${c.image}×${c.image}×${c.channels}; set data.fit to "pad" to centre-pad (or crop) them and repeat the grey channel, or use a backbone of that size`);
+  }
   if (task._tag === "MiniVtab") {
     let splits: ReturnType<typeof miniVtabSplits>;
     try {

@@ -144,6 +144,7 @@ export const TaskCodec: t.Type<Task> = taggedUnion<Task>("task", () => ({
     split: withDefault(SplitCodec, { _tag: "Vtab1k", train: 800, val: 200 }),
     seed: withDefault(integer, 0),
     testLimit: withDefault(nullable(intAtLeast(1)), null),
+    fit: optional(literalOf("fit", ["exact", "pad"])),
   }),
   MiniVtab: struct("MiniVtab", {
     _tag: tag("MiniVtab"),
@@ -151,6 +152,7 @@ export const TaskCodec: t.Type<Task> = taggedUnion<Task>("task", () => ({
     split: withDefault(SplitCodec, { _tag: "Vtab1k", train: 800, val: 200 }),
     seed: withDefault(integer, 0),
     testSize: withDefault(intAtLeast(1), 2000),
+    fit: optional(literalOf("fit", ["exact", "pad"])),
   }),
 }));
 

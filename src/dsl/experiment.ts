@@ -7,10 +7,17 @@ export type Split =
   | { readonly _tag: "FewShot"; readonly shots: number; readonly val: number };
 
 /**
+ * How 28×28 grey images meet a backbone of another size or channel count: "exact" (the
+ * default) refuses, "pad" centre-pads (or centre-crops) them to the model's size and repeats the
+ * grey value in every channel.
+ */
+export type Fit = "exact" | "pad";
+
+/**
  * A classification task. `Mnist`: the chosen digits, labels re-indexed 0..k-1 in `digits` order.
  * `MiniVtab`: a task of the mini-VTAB benchmark (src/dsl/miniVtab.ts), `testSize` test examples.
  */
-export type Task =
+export type Task = ({ readonly fit?: Fit }) & (
   | {
     readonly _tag: "Mnist";
     readonly digits: readonly number[];
@@ -20,7 +27,7 @@ export type Task =
     /** Cap on test-split size (null: the whole standard test split of those digits). */
     readonly testLimit: number | null;
   }
-  | { readonly _tag: "MiniVtab"; readonly name: MiniVtabName; readonly split: Split; readonly seed: number; readonly testSize: number };
+  | { readonly _tag: "MiniVtab"; readonly name: MiniVtabName; readonly split: Split; readonly seed: number; readonly testSize: number });
 
 export interface AdamW {
   readonly _tag: "AdamW";
