@@ -92,7 +92,7 @@ describe("peft CLI", () => {
   it("trains: writes result.json, adapter and merged checkpoints and the log, and no checkpoint is left", () => {
     const r = peft("train", lora, "--out", run, "--backend", "wasm");
     expect(r.code, r.stderr).toBe(0);
-    expect(readdirSync(run).sort()).toEqual(["adapter.safetensors", "log.jsonl", "merged.safetensors", "result.json"]);
+    expect(readdirSync(run).sort()).toEqual(["adapter.safetensors", "config.json", "log.jsonl", "merged.safetensors", "result.json"]);
     const result = JSON.parse(readFileSync(join(run, "result.json"), "utf8"));
     expect(result.trainable).toBe(4 * 2 * 4 * 128 + 64 * 5 + 5);
     expect(result.history).toHaveLength(3);
