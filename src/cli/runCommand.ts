@@ -3,6 +3,7 @@ import { BackendUnavailable, tfBackendLayer, type BackendName, type TfBackend } 
 import { BadInput, IoFailure, NanLoss } from "../train/errors.js";
 import { MethodError } from "../interpreters/methodError.js";
 import { SafetensorsError } from "../models/safetensors.js";
+import { WasmHeapFull } from "../ops/wasmHeapGuard.js";
 
 export type CliError = BadInput | NanLoss | IoFailure | BackendUnavailable;
 
@@ -13,7 +14,8 @@ const report = (e: unknown): number => {
   const code = codeOf(e);
   const message = e instanceof Error ? e.message : String(e);
   process.stderr.write(`peft: ${message}\n`);
-  if (code === 1 && !(e instanceof IoFailure) && !(e instanceof BackendUnavailable) && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+  const understood = e instanceof IoFailure || e instanceof BackendUnavailable || e instanceof WasmHeapFull;
+  if (code === 1 && !understood && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
   return code;
 };
 

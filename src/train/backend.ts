@@ -10,6 +10,7 @@ import { installWasmLayerNorm } from "../ops/wasmLayerNorm.js";
 import { installWasmPermute } from "../ops/wasmPermute.js";
 import { installWasmSharedIdentity } from "../ops/wasmSharedIdentity.js";
 import { installWasmSlice } from "../ops/wasmSlice.js";
+import { guardWasmHeap } from "../ops/wasmHeapGuard.js";
 
 /** Our compiled kernels for what tfjs's wasm backend does slowly (kernels/); once per process (registrations outlive the backend). */
 const installWasmKernels = (): void => {
@@ -81,6 +82,7 @@ const loaders: Record<Exclude<BackendName, "auto">, () => Promise<string>> = {
     const threads = wasmThreads();
     if (threads === 1) {
       await activate("wasm");
+      guardWasmHeap(tf.backend());
       installWasmKernels();
       return "wasm (SIMD, 1 thread)";
     }
@@ -91,6 +93,7 @@ const loaders: Record<Exclude<BackendName, "auto">, () => Promise<string>> = {
     } finally {
       restore();
     }
+    guardWasmHeap(tf.backend());
     installWasmKernels();
     return `wasm (SIMD, ${wasm.getThreadsCount()} threads)`;
   },
