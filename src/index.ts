@@ -13,7 +13,13 @@ export { decodeExperiment, decodeMethod, ExperimentCodec, MethodCodec, SelectorC
 export * from "./methods/index.js";
 export { presets, vitB16, type VitConfig } from "./models/vitConfig.js";
 export { vitForward, clsFeature, meanFeature, type VitAccess, type VitOutput } from "./models/vit.js";
-export { readBackbone, backboneBytes, withZeroHead, type Backbone, type Weights, type HostTensor } from "./models/backbone.js";
+export { readBackbone, readNpzBackbone, atImageSize, backboneBytes, withZeroHead, type Backbone, type Weights, type HostTensor, type ArchitectureSource } from "./models/backbone.js";
+export { hubConfig, timmHubConfig, inferArchitecture, architectureConfig, type PretrainedCfg } from "./models/timmConfig.js";
+export { timmArchitectures } from "./models/timmArchitectures.js";
+export { readBackboneFile, type ReadOptions } from "./train/loadBackbone.js";
+export { toHfPeft, type HfPeftAdapter } from "./interpreters/hfPeft/export.js";
+export { fromHfPeft, type ImportedAdapter } from "./interpreters/hfPeft/import.js";
+export { torchRandperm } from "./util/torchRandperm.js";
 export { initVit } from "./models/initVit.js";
 export { readSafetensors, writeSafetensors, SafetensorsError } from "./models/safetensors.js";
 export { compile, type Program, type CompileOptions } from "./interpreters/compile/program.js";
