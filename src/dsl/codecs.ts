@@ -177,7 +177,8 @@ export const ScheduleCodec: t.Type<Schedule> = struct("schedule", {
   warmupEpochs: withDefault(nonNegative, 0),
   minLr: withDefault(nonNegative, 0),
   shape: withDefault(LrShapeCodec, { _tag: "Cosine" }),
-});
+  microBatch: optional(intAtLeast(1)),
+}) as t.Type<Schedule>;
 
 export const BackboneCodec: t.Type<Backbone> = struct("backbone", {
   weights: withDefault(t.string, "default"),

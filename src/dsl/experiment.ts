@@ -54,6 +54,8 @@ export interface Schedule {
   readonly warmupEpochs: number;
   readonly minLr: number;
   readonly shape: LrShape;
+  /** Images per forward/backward pass: each batch as micro-batches whose gradients are accumulated (absent: the whole batch at once). */
+  readonly microBatch?: number;
 }
 
 export interface Backbone {

@@ -95,6 +95,10 @@ const prepare = (exp: Experiment, o: RunOptions) =>
       try: () => buildTask(exp.data, backbone.config),
       catch: (e) => (e instanceof TaskError ? new BadInput({ lines: [e.message] }) : new IoFailure({ path: "MNIST", reason: (e as Error).message })),
     });
+    const batchStatistic = exp.schedule.microBatch === undefined ? -1 : exp.method.losses.findIndex((l) => l._tag === "Baft" || l._tag === "Rift" || l._tag === "Rsc");
+    if (batchStatistic >= 0) {
+      return yield* new BadInput({ lines: [`schedule.microBatch: method.losses[${batchStatistic}] (${exp.method.losses[batchStatistic]!._tag}) compares statistics of the whole batch, which micro-batches would change; drop microBatch or the term`] });
+    }
     yield* Effect.try({
       try: () => countMethod(exp.method, backbone.config),
       catch: (e) => new BadInput({ lines: [e instanceof MethodError ? `method.${e.message}` : (e as Error).message] }),
@@ -115,7 +119,10 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
     const { backbone, data, files } = yield* prepare(exp, o);
     const print = fingerprint(exp);
     const opt = exp.optimizer;
-    const settings = { beta1: opt.beta1, beta2: opt.beta2, eps: opt.eps, weightDecay: opt.weightDecay, labelSmoothing: exp.labelSmoothing };
+    const settings = {
+      beta1: opt.beta1, beta2: opt.beta2, eps: opt.eps, weightDecay: opt.weightDecay, labelSmoothing: exp.labelSmoothing,
+      ...(exp.schedule.microBatch === undefined ? {} : { microBatch: exp.schedule.microBatch }),
+    };
     const checkpoint = o.resume && existsSync(files.checkpoint) ? yield* io(files.checkpoint, () => loadCheckpoint(files.checkpoint)) : null;
     const reconfigurations: ReconfigurationRecord[] = [...((checkpoint?.reconfigurations ?? []) as ReconfigurationRecord[])];
     // A reconfigure rule (DAF) compiles the configuration in force; the program and its optimiser are rebuilt at each cycle.

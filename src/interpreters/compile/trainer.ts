@@ -37,7 +37,17 @@ const decays = (p: AdapterParam): boolean => p.shape.length >= 2 && (p.role !== 
 export interface TrainerSettings extends AdamWSettings {
   /** ε of the cross-entropy's label smoothing. */
   readonly labelSmoothing?: number;
+  /**
+   * Images per forward/backward pass: a batch runs as micro-batches whose gradients are summed,
+   * each weighted by its share of the batch, before one update — the full batch's gradient up to
+   * float rounding, for objectives that are means over images (cross-entropy, L2-SP).
+   */
+  readonly microBatch?: number;
 }
+
+/** The micro-batches [start, size) of a batch of n. */
+const chunks = (n: number, size: number): [number, number][] =>
+  Array.from({ length: Math.ceil(n / size) }, (_, i) => [i * size, Math.min(size, n - i * size)]);
 
 export const trainer = (program: Program, settings: TrainerSettings): Trainer => {
   const [trainable] = partition(program.variables, program.mask);
@@ -50,10 +60,13 @@ export const trainer = (program: Program, settings: TrainerSettings): Trainer =>
     step: async (images, labels, lr) => {
       await program.readAhead();
       let names: string[] = [];
-      const { gradient, read } = tf.tidy(() => {
+      const n = images.shape[0];
+      /** One micro-batch's [loss, terms…] and flat gradient, both scaled by its share of the batch. */
+      const pass = (start: number, size: number) => tf.tidy(() => {
+        const [x, y] = size === n ? [images, labels] : [tf.slice(images, [start, 0, 0, 0], [size, -1, -1, -1]), tf.slice(labels, [start], [size])];
         let parts: tf.Tensor1D | null = null;
         const objective = () => {
-          const l = programLoss(program, images, labels, settings.labelSmoothing ?? 0);
+          const l = programLoss(program, x, y, settings.labelSmoothing ?? 0);
           names = Object.keys(l.terms);
           // variableGrads disposes everything the objective made but its value: keep the terms past it.
           parts = tf.keep(tf.stack(Object.values(l.terms)) as tf.Tensor1D);
@@ -62,15 +75,30 @@ export const trainer = (program: Program, settings: TrainerSettings): Trainer =>
         // A method that trains nothing (the frozen model) still reports its loss.
         const { value, grads: reached } = vars.length === 0 ? { value: objective(), grads: {} as tf.NamedTensorMap } : tf.variableGrads(objective, vars.map(([, v]) => v));
         // A variable the objective never reads (RIFT's M under λ = 0) has gradient zero.
-        const flat = tf.keep(flatten(vars.map(([, v]) => reached[v.name] ?? tf.zerosLike(v))));
-        const maxAbs = vars.length === 0 ? tf.scalar(0) : tf.max(tf.abs(flat));
-        const all = tf.keep(tf.concat([tf.reshape(value, [1]), parts!, tf.reshape(maxAbs, [1])]));
+        const share = (t: tf.Tensor) => (size === n ? t : tf.mul(t, size / n));
+        const flat = share(flatten(vars.map(([, v]) => reached[v.name] ?? tf.zerosLike(v))));
+        const losses = share(tf.concat([tf.reshape(value, [1]), parts!]));
         parts!.dispose();
-        return { gradient: flat, read: all };
+        return { flat, losses };
       });
+      let gradient: tf.Tensor | null = null;
+      let read: tf.Tensor | null = null;
+      for (const [start, size] of chunks(n, Math.min(settings.microBatch ?? n, n))) {
+        const next = pass(start, size);
+        if (gradient === null || read === null) {
+          [gradient, read] = [next.flat, next.losses];
+          continue;
+        }
+        const sum: [tf.Tensor, tf.Tensor] = [tf.add(gradient, next.flat), tf.add(read, next.losses)];
+        tf.dispose([gradient, read, next.flat, next.losses]);
+        [gradient, read] = sum;
+      }
+      const [g, r] = [gradient!, read!];
+      const withMax = tf.tidy(() => tf.concat([r, tf.reshape(vars.length === 0 ? tf.scalar(0) : tf.max(tf.abs(g)), [1])]));
+      r.dispose();
       // One host read per step (asynchronous: WebGPU has no other): the loss, every term and the largest |gradient|.
-      const values = await read.data();
-      read.dispose();
+      const values = await withMax.data();
+      withMax.dispose();
       const loss = values[0]!;
       const terms = Object.fromEntries(names.map((k, i) => [k, values[i + 1]!]));
       const gradMaxAbs = values[names.length + 1]!;
@@ -78,9 +106,9 @@ export const trainer = (program: Program, settings: TrainerSettings): Trainer =>
       const applied = Number.isFinite(loss) && Number.isFinite(gradMaxAbs);
       if (applied) {
         count += 1;
-        optimizer.update(gradient, lr, count);
+        optimizer.update(g as tf.Tensor1D, lr, count);
       }
-      gradient.dispose();
+      g.dispose();
       return { loss, terms, gradMaxAbs, applied };
     },
     steps: () => count,
