@@ -9,14 +9,15 @@ import { readBackboneFile } from "../train/loadBackbone.js";
 import { rng } from "../util/random.js";
 
 /**
- * `node dist/src/bench/checkpointSteps.js CHECKPOINT BATCH [STEPS] [BACKEND]`: load a checkpoint,
- * time its forward pass and STEPS (default 3) LoRA r8 (q, v) + head steps (AdamW, 10 classes) at
- * BATCH on random images; one JSON line with seconds per step and peak memory (resident set
- * and, on wasm, the heap, which wasm32 caps at 4 GiB).
+ * `node dist/src/bench/checkpointSteps.js CHECKPOINT BATCH [STEPS] [BACKEND] [MICRO]`: load a
+ * checkpoint, time its forward pass and STEPS (default 3) LoRA r8 (q, v) + head steps (AdamW, 10
+ * classes) at BATCH on random images, in micro-batches of MICRO (default: the whole batch); one
+ * JSON line with seconds per step and peak memory (resident set and, on wasm, the heap, which
+ * wasm32 caps at 4 GiB).
  */
-const [path, batchArg, stepsArg, backendArg] = process.argv.slice(2);
+const [path, batchArg, stepsArg, backendArg, microArg] = process.argv.slice(2);
 if (path === undefined || batchArg === undefined) {
-  process.stderr.write("usage: node dist/src/bench/checkpointSteps.js CHECKPOINT BATCH [STEPS] [BACKEND]\n");
+  process.stderr.write("usage: node dist/src/bench/checkpointSteps.js CHECKPOINT BATCH [STEPS] [BACKEND] [MICRO]\n");
   process.exit(2);
 }
 const batch = Number(batchArg);
@@ -28,7 +29,8 @@ const backbone = withZeroHead(readBackboneFile(path, "CHECKPOINT"), 10);
 const loadSeconds = (performance.now() - t0) / 1000;
 const c = backbone.config;
 const program = compile(combine(lora(), linearProbe()), backbone, { seed: 0 });
-const train = trainer(program, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-4 });
+const microBatch = microArg === undefined ? batch : Number(microArg);
+const train = trainer(program, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-4, microBatch });
 const r = rng(0, "checkpoint steps");
 const images = tf.tensor4d(Float32Array.from({ length: batch * c.image * c.image * c.channels }, () => r.normal()), [batch, c.image, c.image, c.channels]);
 const labels = tf.tensor1d(Int32Array.from({ length: batch }, () => r.int(10)), "int32");
@@ -46,7 +48,7 @@ for (let i = 0; i < steps; i++) {
   process.stderr.write(`step ${i + 1}/${steps}: ${stepSeconds.at(-1)!.toFixed(2)} s, loss ${result.loss.toFixed(4)}\n`);
 }
 process.stdout.write(`${JSON.stringify({
-  checkpoint: path, architecture: backbone.timm?.architecture ?? null, image: c.image, batch, backend: description,
+  checkpoint: path, architecture: backbone.timm?.architecture ?? null, image: c.image, batch, microBatch, backend: description,
   threads: backend === "wasm" ? wasmThreads() : null, loadSeconds, forwardSeconds, stepSeconds, losses,
   peakRssBytes: process.resourceUsage().maxRSS * 1024, wasmHeapBytes: heap(),
 })}\n`);

@@ -17,8 +17,26 @@ export const readJson = (path: string): unknown => {
 
 const failed = (path: string, lines: readonly string[]) => new BadInput({ lines: lines.map((l) => `${path}: ${l}`) });
 
+/**
+ * An experiment whose `method` names a file (a method, or an experiment whose method is taken),
+ * relative to the experiment file, with that method put in its place.
+ */
+const withMethodFile = (json: unknown, baseDir: string): unknown => {
+  if (typeof json !== "object" || json === null || typeof (json as { method?: unknown }).method !== "string") return json;
+  const file = resolve(baseDir, (json as { method: string }).method);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readInputFile(file, "method").toString("utf8"));
+  } catch (e) {
+    if (e instanceof BadInput) throw e;
+    throw new BadInput({ lines: [`method: ${file} is not valid JSON (${(e as Error).message})`] });
+  }
+  const method = typeof raw === "object" && raw !== null && "method" in raw ? (raw as { method: unknown }).method : raw;
+  return { ...json, method };
+};
+
 export const readExperiment = (path: string): { experiment: Experiment; baseDir: string } => {
-  const decoded = decodeExperiment(readJson(path));
+  const decoded = decodeExperiment(withMethodFile(readJson(path), dirname(resolve(path))));
   if (isLeft(decoded)) throw failed(path, decoded.left);
   return { experiment: decoded.right, baseDir: dirname(resolve(path)) };
 };
@@ -28,7 +46,7 @@ export const readMethodOrExperiment = (path: string): { method: Method; experime
   const json = readJson(path);
   const baseDir = dirname(resolve(path));
   if (typeof json === "object" && json !== null && "method" in json) {
-    const decoded = decodeExperiment(json);
+    const decoded = decodeExperiment(withMethodFile(json, baseDir));
     if (isLeft(decoded)) throw failed(path, decoded.left);
     return { method: decoded.right.method, experiment: decoded.right, baseDir };
   }
