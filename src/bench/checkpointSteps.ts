@@ -29,14 +29,15 @@ const backbone = withZeroHead(readBackboneFile(path, "CHECKPOINT"), 10);
 const loadSeconds = (performance.now() - t0) / 1000;
 const c = backbone.config;
 const program = compile(combine(lora(), linearProbe()), backbone, { seed: 0 });
-const microBatch = microArg === undefined ? batch : Number(microArg);
+const microBatch = microArg === undefined ? batch : Math.min(Number(microArg), batch);
 const train = trainer(program, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-4, microBatch });
 const r = rng(0, "checkpoint steps");
 const images = tf.tensor4d(Float32Array.from({ length: batch * c.image * c.image * c.channels }, () => r.normal()), [batch, c.image, c.image, c.channels]);
 const labels = tf.tensor1d(Int32Array.from({ length: batch }, () => r.int(10)), "int32");
 const heap = () => (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.buffer.byteLength ?? null;
 const f0 = performance.now();
-await tf.tidy(() => program.forward(images).logits).data();
+// The forward pass alone, on one micro-batch (a whole large batch need not fit at once).
+await tf.tidy(() => program.forward(tf.slice(images, [0, 0, 0, 0], [microBatch, -1, -1, -1])).logits).data();
 const forwardSeconds = (performance.now() - f0) / 1000;
 const stepSeconds: number[] = [];
 const losses: number[] = [];
