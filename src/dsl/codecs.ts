@@ -178,6 +178,7 @@ export const ScheduleCodec: t.Type<Schedule> = struct("schedule", {
   minLr: withDefault(nonNegative, 0),
   shape: withDefault(LrShapeCodec, { _tag: "Cosine" }),
   microBatch: optional(intAtLeast(1)),
+  evalBatch: optional(intAtLeast(1)),
 }) as t.Type<Schedule>;
 
 export const BackboneCodec: t.Type<Backbone> = struct("backbone", {

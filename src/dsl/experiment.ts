@@ -56,6 +56,8 @@ export interface Schedule {
   readonly shape: LrShape;
   /** Images per forward/backward pass: each batch as micro-batches whose gradients are accumulated (absent: the whole batch at once). */
   readonly microBatch?: number;
+  /** Images per forward pass when evaluating (accuracy, representation metrics); absent: 256. */
+  readonly evalBatch?: number;
 }
 
 export interface Backbone {

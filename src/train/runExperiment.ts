@@ -231,12 +231,12 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
         yield* Effect.yieldNow;
       }
       const { program, train } = live;
-      const valAccuracy = yield* Effect.promise(() => accuracy(program, data.val));
+      const valAccuracy = yield* Effect.promise(() => accuracy(program, data.val, exp.schedule.evalBatch));
       const seconds = (performance.now() - started) / 1000 - reconfigureSeconds;
       const record: EpochRecord = {
         epoch, steps: epoch * stepsPerEpoch + batches.length, trainLoss: lossSum / batches.length, terms: Object.fromEntries(Object.entries(termSums).map(([k, v]) => [k, v / batches.length])),
         valAccuracy, lr: lastLr, seconds, ...(reconfigureSeconds > 0 ? { reconfigureSeconds } : {}),
-        ...(metricsOn(true) ? { representation: yield* Effect.promise(() => representationMetrics(program, data.test, exp.metrics.examples)) } : {}),
+        ...(metricsOn(true) ? { representation: yield* Effect.promise(() => representationMetrics(program, data.test, exp.metrics.examples, exp.schedule.evalBatch)) } : {}),
       };
       history.push(record);
       const [adapter, optimizer] = yield* Effect.promise(() => Promise.all([program.values(), train.state()]));
@@ -248,10 +248,10 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
     }
     const { program } = live;
     const testStarted = performance.now();
-    const testAccuracy = yield* Effect.promise(() => accuracy(program, data.test));
+    const testAccuracy = yield* Effect.promise(() => accuracy(program, data.test, exp.schedule.evalBatch));
     const last = history[history.length - 1]!;
     // With everyEpoch the last epoch already measured this very state.
-    const representation = metricsOn(false) ? (last.representation ?? (yield* Effect.promise(() => representationMetrics(program, data.test, exp.metrics.examples)))) : null;
+    const representation = metricsOn(false) ? (last.representation ?? (yield* Effect.promise(() => representationMetrics(program, data.test, exp.metrics.examples, exp.schedule.evalBatch)))) : null;
     if (representation) o.progress.info(`representation on ${representation.examples} test images: Sim (linear CKA to pretrained) ${representation.sim.toFixed(4)}`);
     const names = termNames(exp.method.losses);
     // Under reconfiguration the most that trained at once.

@@ -9,6 +9,7 @@ import { randomVit } from "../../src/models/randomVit.js";
 import { randomAdapterValues, randomImages } from "../../laws/setting.js";
 import { expectClose } from "../support/close.js";
 import type { VitConfig } from "../../src/models/vitConfig.js";
+import { accuracy } from "../../src/train/evaluate.js";
 
 const config: VitConfig = { image: 8, channels: 3, patch: 4, width: 8, depth: 2, heads: 2, mlpRatio: 2, classes: 3, layerNormEps: 1e-6, gelu: "erf" };
 
@@ -41,5 +42,16 @@ describe("gradient accumulation over micro-batches", () => {
     for (const p of programs) p.dispose();
     whole.dispose();
     parts.dispose();
+  });
+
+  it("evaluation in batches of any size gives the same accuracy", async () => {
+    const program = compile(combine(lora({ rank: 2 }), linearProbe()), randomVit(config, 5), { seed: 2 });
+    program.setValues(await randomAdapterValues(program, randomVit(config, 5).weights, 3));
+    const count = 23;
+    const ds = { images: randomImages(config, count, 4), labels: Int32Array.from({ length: count }, (_, i) => i % 3), count, shape: [8, 8, 3] as [number, number, number] };
+    const whole = await accuracy(program, ds);
+    expect(whole).toBeGreaterThan(0);
+    for (const batch of [1, 4, 7]) expect(await accuracy(program, ds, batch)).toBe(whole);
+    program.dispose();
   });
 });
