@@ -5,6 +5,7 @@ import type { Experiment } from "../dsl/experiment.js";
 import type { Method } from "../dsl/method.js";
 import { BadInput } from "../train/errors.js";
 import { readInputFile } from "../train/readInputFile.js";
+import { ImageFolderError, resolveTask } from "../data/imageFolder.js";
 
 export const readJson = (path: string): unknown => {
   const text = readInputFile(path, path).toString("utf8");
@@ -35,10 +36,21 @@ const withMethodFile = (json: unknown, baseDir: string): unknown => {
   return { ...json, method };
 };
 
+/** The experiment with an image folder's classes read from the folder (relative to `baseDir`). */
+const withClasses = (e: Experiment, baseDir: string, path: string): Experiment => {
+  try {
+    return { ...e, data: resolveTask(e.data, baseDir) };
+  } catch (err) {
+    if (err instanceof ImageFolderError) throw failed(path, [err.message]);
+    throw err;
+  }
+};
+
 export const readExperiment = (path: string): { experiment: Experiment; baseDir: string } => {
-  const decoded = decodeExperiment(withMethodFile(readJson(path), dirname(resolve(path))));
+  const baseDir = dirname(resolve(path));
+  const decoded = decodeExperiment(withMethodFile(readJson(path), baseDir));
   if (isLeft(decoded)) throw failed(path, decoded.left);
-  return { experiment: decoded.right, baseDir: dirname(resolve(path)) };
+  return { experiment: withClasses(decoded.right, baseDir, path), baseDir };
 };
 
 /** A file holding an experiment (its `method` is used) or a bare method. */
@@ -48,7 +60,7 @@ export const readMethodOrExperiment = (path: string): { method: Method; experime
   if (typeof json === "object" && json !== null && "method" in json) {
     const decoded = decodeExperiment(withMethodFile(json, baseDir));
     if (isLeft(decoded)) throw failed(path, decoded.left);
-    return { method: decoded.right.method, experiment: decoded.right, baseDir };
+    return { method: decoded.right.method, experiment: withClasses(decoded.right, baseDir, path), baseDir };
   }
   const decoded = decodeMethod(json);
   if (isLeft(decoded)) throw failed(path, decoded.left);

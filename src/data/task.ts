@@ -60,7 +60,10 @@ const indicesOf = (src: MnistSplit, digits: readonly number[]): number[] => {
  * the chosen digits (a fixed seed, so every run sees the same split), test = the standard test
  * split of those digits. Few-shot takes `shots` train examples per class.
  */
-export const buildTask = (task: Task, c: VitConfig): TaskData => {
+/** The tasks whose images are made in memory (MNIST digits, mini-VTAB). */
+export type InMemoryTask = Exclude<Task, { readonly _tag: "ImageFolder" }>;
+
+export const buildTask = (task: InMemoryTask, c: VitConfig): TaskData => {
   if ((c.image !== mnistSide || c.channels !== 1) && task.fit !== "pad") {
     throw new TaskError(`data: the images are ${mnistSide}×${mnistSide}×1 but the backbone takes ${c.image}×${c.image}×${c.channels}; set data.fit to "pad" to centre-pad (or crop) them and repeat the grey channel, or use a backbone of that size`);
   }

@@ -154,6 +154,19 @@ export const TaskCodec: t.Type<Task> = taggedUnion<Task>("task", () => ({
     testSize: withDefault(intAtLeast(1), 2000),
     fit: optional(literalOf("fit", ["exact", "pad"])),
   }),
+  ImageFolder: struct("ImageFolder", {
+    _tag: tag("ImageFolder"),
+    root: t.string,
+    classes: optional(t.array(t.string)),
+    split: withDefault(SplitCodec, { _tag: "Vtab1k", train: 800, val: 200 }),
+    seed: withDefault(integer, 0),
+    testLimit: withDefault(nullable(intAtLeast(1)), null),
+    resize: withDefault(literalOf("resize", ["squash", "crop"]), "squash"),
+    cropPct: withDefault(numberIn("number in (0, 1]", (n) => n > 0 && n <= 1), 0.875),
+    mean: optional(t.array(finite)),
+    std: optional(t.array(positive)),
+    onBadImage: withDefault(literalOf("onBadImage", ["error", "skip"]), "error"),
+  }),
 }));
 
 export const AdamWCodec: t.Type<AdamW> = struct("optimizer", {

@@ -27,7 +27,34 @@ export type Task = ({ readonly fit?: Fit }) & (
     /** Cap on test-split size (null: the whole standard test split of those digits). */
     readonly testLimit: number | null;
   }
-  | { readonly _tag: "MiniVtab"; readonly name: MiniVtabName; readonly split: Split; readonly seed: number; readonly testSize: number });
+  | { readonly _tag: "MiniVtab"; readonly name: MiniVtabName; readonly split: Split; readonly seed: number; readonly testSize: number }
+  | ImageFolder);
+
+/**
+ * A folder of images in class sub-folders (the torchvision / timm convention): classes are the
+ * sub-folders sorted by name, label i the i-th; JPEG, PNG and WebP files. `split` draws train and
+ * val from all images with the seed; the rest is the test set (at most `testLimit`). Images are
+ * decoded to the model's channels (grey and alpha to RGB, or colour to grey) and resized to its
+ * size — "squash" to H×W with bicubic, as the papers' VTAB-1k code does, or "crop", timm's eval
+ * transform (the shorter side to size/cropPct, then a centre crop) — then normalised with `mean`
+ * and `std` per channel (absent: the checkpoint's pretrained_cfg, else 0.5 and 0.5).
+ */
+export interface ImageFolder {
+  readonly _tag: "ImageFolder";
+  /** The folder, relative to the experiment file. */
+  readonly root: string;
+  /** The class sub-folders in label order; filled from the folder when the experiment is read. */
+  readonly classes?: readonly string[];
+  readonly split: Split;
+  readonly seed: number;
+  readonly testLimit: number | null;
+  readonly resize: "squash" | "crop";
+  readonly cropPct: number;
+  readonly mean?: readonly number[];
+  readonly std?: readonly number[];
+  /** "error": an unreadable image is bad input naming the file; "skip": it is left out and counted in result.json. */
+  readonly onBadImage: "error" | "skip";
+}
 
 export interface AdamW {
   readonly _tag: "AdamW";
@@ -100,7 +127,13 @@ export interface Experiment {
   readonly seed: number;
 }
 
-export const taskClasses = (task: Task): number => (task._tag === "Mnist" ? task.digits.length : miniVtabTasks[task.name].classes);
+export const taskClasses = (task: Task): number => {
+  if (task._tag === "Mnist") return task.digits.length;
+  if (task._tag === "MiniVtab") return miniVtabTasks[task.name].classes;
+  if (task.classes === undefined) throw new Error(`data.classes of ${task.root} were not read from the folder`);
+  return task.classes.length;
+};
 
 /** A short name for tables and logs. */
-export const taskName = (task: Task): string => (task._tag === "Mnist" ? `mnist-${task.digits.join("")}` : task.name);
+export const taskName = (task: Task): string =>
+  task._tag === "Mnist" ? `mnist-${task.digits.join("")}` : task._tag === "MiniVtab" ? task.name : `folder-${task.root.split(/[\\/]/).filter((p) => p !== "").at(-1) ?? "root"}`;

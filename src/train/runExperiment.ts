@@ -1,3 +1,4 @@
+import { ImageFolderError, loadImageFolder, resolveTask } from "../data/imageFolder.js";
 import { timmHubConfig } from "../models/timmConfig.js";
 import * as tf from "@tensorflow/tfjs-core";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
@@ -13,7 +14,7 @@ import { mergedBackbone } from "../interpreters/merge.js";
 import { adapterBytes } from "../interpreters/adapterFile.js";
 import { MethodError } from "../interpreters/methodError.js";
 import { backboneBytes, withZeroHead, type Backbone } from "../models/backbone.js";
-import { buildTask, TaskError } from "../data/task.js";
+import { buildTask, TaskError, type TaskData } from "../data/task.js";
 import { batchesPerEpoch, epochBatches } from "../data/dataset.js";
 import { writeFileAtomic } from "../util/atomicWrite.js";
 import { BadInput, IoFailure, NanLoss } from "./errors.js";
@@ -62,6 +63,8 @@ export interface RunResult {
   /** Every reconfiguration (DAF): scores, selection, budgets, trainable count, time per phase. */
   readonly reconfigurations: readonly ReconfigurationRecord[];
   readonly history: readonly EpochRecord[];
+  /** An image folder's loading: decode time and the images left out (onBadImage "skip"); its class names are in experiment.data.classes. */
+  readonly images?: { readonly decodeSeconds: number; readonly skipped: readonly string[] };
   readonly experiment: unknown;
 }
 
@@ -79,8 +82,9 @@ const io = <A>(path: string, f: () => A) =>
   Effect.try({ try: f, catch: (e) => new IoFailure({ path, reason: (e as Error).message }) });
 
 /** Everything that can reject the input, done before anything is written. */
-const prepare = (exp: Experiment, o: RunOptions) =>
+const prepare = (given: Experiment, o: RunOptions) =>
   Effect.gen(function* () {
+    const exp: Experiment = { ...given, data: yield* Effect.try({ try: () => resolveTask(given.data, o.baseDir), catch: (e) => new BadInput({ lines: [(e as Error).message] }) }) };
     const files = outputFiles(o.outDir);
     if (!o.resume && (existsSync(files.checkpoint) || existsSync(files.result))) {
       return yield* new BadInput({ lines: [`--out ${o.outDir} already holds a run; pass --resume to continue it, or choose another directory`] });
@@ -91,10 +95,16 @@ const prepare = (exp: Experiment, o: RunOptions) =>
       return yield* new BadInput({ lines: [`backbone.head is "keep" but the backbone has ${loaded.config.classes} classes and data has ${classes}; use "reset"`] });
     }
     const backbone: Backbone = exp.backbone.head === "reset" ? withZeroHead(loaded, classes) : loaded;
-    const data = yield* Effect.try({
-      try: () => buildTask(exp.data, backbone.config),
-      catch: (e) => (e instanceof TaskError ? new BadInput({ lines: [e.message] }) : new IoFailure({ path: "MNIST", reason: (e as Error).message })),
-    });
+    const task = exp.data;
+    const data: TaskData & { readonly skipped?: readonly string[]; readonly decodeSeconds?: number } = task._tag === "ImageFolder"
+      ? yield* Effect.tryPromise({
+        try: () => loadImageFolder(task, o.baseDir, backbone.config, loaded.timm?.pretrainedCfg),
+        catch: (e) => (e instanceof ImageFolderError ? new BadInput({ lines: [e.message] }) : new IoFailure({ path: task.root, reason: (e as Error).message })),
+      })
+      : yield* Effect.try({
+        try: () => buildTask(task, backbone.config),
+        catch: (e) => (e instanceof TaskError ? new BadInput({ lines: [e.message] }) : new IoFailure({ path: "MNIST", reason: (e as Error).message })),
+      });
     const batchStatistic = exp.schedule.microBatch === undefined ? -1 : exp.method.losses.findIndex((l) => l._tag === "Baft" || l._tag === "Rift" || l._tag === "Rsc");
     if (batchStatistic >= 0) {
       return yield* new BadInput({ lines: [`schedule.microBatch: method.losses[${batchStatistic}] (${exp.method.losses[batchStatistic]!._tag}) compares statistics of the whole batch, which micro-batches would change; drop microBatch or the term`] });
@@ -103,7 +113,7 @@ const prepare = (exp: Experiment, o: RunOptions) =>
       try: () => countMethod(exp.method, backbone.config),
       catch: (e) => new BadInput({ lines: [e instanceof MethodError ? `method.${e.message}` : (e as Error).message] }),
     });
-    return { backbone, data, files };
+    return { backbone, data, files, exp };
   });
 
 const median = (xs: readonly number[]): number => {
@@ -113,10 +123,11 @@ const median = (xs: readonly number[]): number => {
 };
 
 /** Train an experiment end to end: checkpoint each epoch, resume on request, write the four outputs. */
-export const runExperiment = (exp: Experiment, o: RunOptions) =>
+export const runExperiment = (given: Experiment, o: RunOptions) =>
   Effect.gen(function* () {
     const backend = yield* TfBackend;
-    const { backbone, data, files } = yield* prepare(exp, o);
+    // `exp` is the experiment as run: an image folder's classes read from it.
+    const { backbone, data, files, exp } = yield* prepare(given, o);
     const print = fingerprint(exp);
     const opt = exp.optimizer;
     const settings = {
@@ -276,6 +287,7 @@ export const runExperiment = (exp: Experiment, o: RunOptions) =>
       preludes,
       reconfigurations,
       history,
+      ...(data.decodeSeconds === undefined ? {} : { images: { decodeSeconds: data.decodeSeconds, skipped: data.skipped ?? [] } }),
       experiment: ExperimentCodec.encode(exp),
     };
     yield* writeOutputs(program, exp, result, files, cycle, backbone.timm);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
-import { buildTask } from "../../src/data/task.js";
+import { buildTask, type InMemoryTask } from "../../src/data/task.js";
 import { mnist } from "../../src/data/mnist.js";
 import { epochBatches } from "../../src/data/dataset.js";
 import type { Task } from "../../src/dsl/experiment.js";
@@ -8,7 +8,7 @@ import { demoConfig } from "../../src/cli/commands/pretrain.js";
 
 const config = demoConfig(3);
 const digits = [7, 2, 9];
-const vtab = (seed: number): Task => ({ _tag: "Mnist", digits, split: { _tag: "Vtab1k", train: 300, val: 100 }, seed, testLimit: null });
+const vtab = (seed: number): InMemoryTask => ({ _tag: "Mnist", digits, split: { _tag: "Vtab1k", train: 300, val: 100 }, seed, testLimit: null });
 const size = 28 * 28;
 const hashOf = (images: Float32Array, i: number) => createHash("sha1").update(images.subarray(i * size, (i + 1) * size)).digest("hex");
 

@@ -1,0 +1,98 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import sharp from "sharp";
+import { loadImageFolder, readClasses } from "../../src/data/imageFolder.js";
+import type { ImageFolder } from "../../src/dsl/experiment.js";
+import type { VitConfig } from "../../src/models/vitConfig.js";
+
+/* Real files: PNG and JPEG of mixed sizes, grey, RGB and RGBA, made with sharp; trained on with the CLI. */
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const bin = join(root, "dist/src/cli/main.js");
+const work = mkdtempSync(join(tmpdir(), "peft-folder-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+const peft = (...args: string[]) => {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: work, encoding: "utf8" });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+};
+
+/** A w×h image with `channels` channels: a bright disc (class "disc") or a bright bar (class "bar") on a dark ground. */
+const picture = (kind: "disc" | "bar", w: number, h: number, channels: 1 | 3 | 4, seed: number): Buffer => {
+  const px = Buffer.alloc(w * h * channels);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const [u, v] = [x / w - 0.5, y / h - 0.5];
+    const on = kind === "disc" ? u * u + v * v < 0.08 : Math.abs(u) < 0.08;
+    for (let c = 0; c < channels; c++) px[(y * w + x) * channels + c] = c === 3 ? 255 : on ? 200 + ((seed * 7 + c * 13) % 50) : (seed * 3 + x + y) % 40;
+  }
+  return px;
+};
+
+const makeFolder = async (dir: string, perClass: number) => {
+  for (const kind of ["disc", "bar"] as const) {
+    mkdirSync(join(dir, kind), { recursive: true });
+    for (let i = 0; i < perClass; i++) {
+      const [w, h, channels] = [[28, 28, 1], [40, 32, 3], [64, 64, 4], [33, 47, 3]][i % 4]! as [number, number, 1 | 3 | 4];
+      const img = sharp(picture(kind, w, h, channels, i), { raw: { width: w, height: h, channels } });
+      await (i % 3 === 0 ? img.jpeg({ quality: 95 }) : img.png()).toFile(join(dir, kind, `${i}.${i % 3 === 0 ? "jpg" : "png"}`));
+    }
+  }
+};
+
+const folderTask = (over: Partial<ImageFolder> = {}): ImageFolder => ({
+  _tag: "ImageFolder", root: ".", split: { _tag: "Vtab1k", train: 30, val: 10 }, seed: 0, testLimit: null, resize: "squash", cropPct: 0.875, onBadImage: "error", ...over,
+});
+const grey28: VitConfig = { image: 28, channels: 1, patch: 4, width: 8, depth: 1, heads: 2, mlpRatio: 2, classes: 2, layerNormEps: 1e-6, gelu: "erf" };
+
+describe("image folders", () => {
+  const data = join(work, "shapes");
+
+  it("decodes grey, RGB and RGBA PNG and JPEG of any size to the model's size and channels, normalised", async () => {
+    await makeFolder(data, 30);
+    expect(readClasses(data)).toEqual(["bar", "disc"]);
+    const t = await loadImageFolder(folderTask({ mean: [0.5], std: [0.25] }), data, grey28);
+    expect([t.train.count, t.val.count, t.test.count, t.classes]).toEqual([30, 10, 20, 2]);
+    expect(t.train.shape).toEqual([28, 28, 1]);
+    // A 28×28 grey PNG at the model's size is its own pixels: (v/255 − 0.5)/0.25 (brute force from the file).
+    const raw = picture("disc", 28, 28, 1, 4);
+    const all = await loadImageFolder(folderTask({ mean: [0.5], std: [0.25], split: { _tag: "Vtab1k", train: 60, val: 0 } }), data, grey28);
+    const expected = Float32Array.from(raw, (v) => (v / 255 - 0.5) / 0.25);
+    const found = Array.from({ length: all.train.count }, (_, k) => all.train.images.subarray(k * 784, (k + 1) * 784)).some((img) => img.every((v, j) => Math.abs(v - expected[j]!) < 1e-6));
+    expect(found).toBe(true);
+    const rgb = await loadImageFolder(folderTask({ resize: "crop" }), data, { ...grey28, image: 16, channels: 3 });
+    expect(rgb.train.shape).toEqual([16, 16, 3]);
+    expect(rgb.train.images.every(Number.isFinite)).toBe(true);
+  });
+
+  it("trains with peft train; the classes and the decode time are in result.json; bad files exit 2 naming them", async () => {
+    const experiment = (name: string, over: Record<string, unknown> = {}) => {
+      const path = join(work, `${name}.json`);
+      writeFileSync(path, JSON.stringify({
+        name, data: { _tag: "ImageFolder", root: "shapes", split: { _tag: "Vtab1k", train: 30, val: 10 }, mean: [0.1307], std: [0.3081], ...over },
+        method: { targets: [{ select: { _tag: "Role", role: "q" }, transform: { _tag: "LowRank", rank: 4, alpha: 8 } }, { select: { _tag: "Role", role: "head" }, transform: { _tag: "Full" } }] },
+        optimizer: { _tag: "AdamW", lr: 0.01 }, schedule: { epochs: 3, batchSize: 10, warmupEpochs: 0 }, metrics: { examples: 0 },
+      }));
+      return path;
+    };
+    const r = peft("train", experiment("shapes"), "--out", join(work, "run"), "--backend", "wasm");
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(readFileSync(join(work, "run/result.json"), "utf8"));
+    expect(result.experiment.data.classes).toEqual(["bar", "disc"]);
+    expect(result.images.skipped).toEqual([]);
+    expect(result.images.decodeSeconds).toBeGreaterThan(0);
+    expect(result.metrics.testAccuracy).toBeGreaterThan(0.7);
+    writeFileSync(join(data, "disc", "broken.png"), "not a png");
+    const bad = peft("train", experiment("broken"), "--out", join(work, "broken"), "--backend", "wasm");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(join(data, "disc", "broken.png"));
+    expect(existsSync(join(work, "broken"))).toBe(false);
+    const skip = peft("train", experiment("skip", { onBadImage: "skip" }), "--out", join(work, "skip"), "--backend", "wasm");
+    expect(skip.code, skip.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(work, "skip/result.json"), "utf8")).images.skipped).toEqual([join(data, "disc", "broken.png")]);
+    mkdirSync(join(data, "empty"));
+    const empty = peft("count", experiment("empty"));
+    expect([empty.code, /class folder .*empty holds no/.test(empty.stderr)]).toEqual([2, true]);
+  });
+});
