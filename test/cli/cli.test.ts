@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { peftBin, peftIn, projectRoot } from "../support/peftCli.js";
 import { readSafetensors, toFloat32, writeSafetensors } from "../../src/models/safetensors.js";
 import { readBackbone } from "../../src/models/backbone.js";
 import { mnist } from "../../src/data/mnist.js";
@@ -15,15 +15,11 @@ import { killWhen, linesWith } from "../support/killWhen.js";
  * The CLI as a user runs it: the built `peft` binary (npm test builds first), real files,
  * exit codes, and a real SIGKILL in the middle of training.
  */
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const bin = join(root, "dist/src/cli/main.js");
+const root = projectRoot;
+const bin = peftBin;
 const work = mkdtempSync(join(tmpdir(), "peft-cli-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-const peft = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: work, encoding: "utf8" });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-};
+const peft = peftIn(work);
 
 /** A small LoRA experiment on the embedded backbone: 3 epochs of 7 steps. */
 const smallLora = {

@@ -1,25 +1,18 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { peftIn, projectRoot } from "../support/peftCli.js";
 import { readSafetensors, toFloat32, writeSafetensors } from "../../src/models/safetensors.js";
 import { hubConfig, timmHubConfig } from "../../src/models/timmConfig.js";
 import { vitParams } from "../../src/models/vitParams.js";
 import { readBackbone } from "../../src/models/backbone.js";
 
 /* `peft export --format hf-peft` and `peft import` as a user runs them, on trained runs of the embedded backbone. */
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const bin = join(root, "dist/src/cli/main.js");
-const base = join(root, "assets/vit-mnist04.safetensors");
+const base = join(projectRoot, "assets/vit-mnist04.safetensors");
 const work = mkdtempSync(join(tmpdir(), "peft-hf-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-const peft = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: work, encoding: "utf8" });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-};
+const peft = peftIn(work);
 
 const experiment = (name: string, targets: unknown[]) => {
   const path = join(work, `${name}.json`);

@@ -1,19 +1,14 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { peftIn, projectRoot } from "../support/peftCli.js";
 
 /* An experiment may name its method by file, relative to the experiment file. */
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const bin = join(root, "dist/src/cli/main.js");
+const root = projectRoot;
 const work = mkdtempSync(join(tmpdir(), "peft-method-file-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-const peft = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: "utf8" });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-};
+const peft = peftIn(root);
 
 describe("an experiment's method by file", () => {
   const experiment = (method: unknown) => {

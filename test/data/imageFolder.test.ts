@@ -1,23 +1,17 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { peftIn } from "../support/peftCli.js";
 import sharp from "sharp";
 import { loadImageFolder, readClasses } from "../../src/data/imageFolder.js";
 import type { ImageFolder } from "../../src/dsl/experiment.js";
 import type { VitConfig } from "../../src/models/vitConfig.js";
 
 /* Real files: PNG and JPEG of mixed sizes, grey, RGB and RGBA, made with sharp; trained on with the CLI. */
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const bin = join(root, "dist/src/cli/main.js");
 const work = mkdtempSync(join(tmpdir(), "peft-folder-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-const peft = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: work, encoding: "utf8" });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-};
+const peft = peftIn(work);
 
 /** A w×h image with `channels` channels: a bright disc (class "disc") or a bright bar (class "bar") on a dark ground. */
 const picture = (kind: "disc" | "bar", w: number, h: number, channels: 1 | 3 | 4, seed: number): Buffer => {
