@@ -1,4 +1,5 @@
-import { readdirSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import sharp from "sharp";
 import type { ImageFolder, Task } from "../dsl/experiment.js";
@@ -7,6 +8,7 @@ import type { VitConfig } from "../models/vitConfig.js";
 import { rng, shuffled } from "../util/random.js";
 import type { Dataset } from "./dataset.js";
 import type { TaskData } from "./task.js";
+import { writeFileAtomic } from "../util/atomicWrite.js";
 
 /** A file or folder of an image dataset that cannot be used, named. */
 export class ImageFolderError extends Error {
@@ -59,7 +61,53 @@ export interface LoadedFolder extends TaskData {
   /** Files that could not be decoded and were left out (onBadImage "skip"). */
   readonly skipped: readonly string[];
   readonly decodeSeconds: number;
+  /** "hit": the decoded images came from the cache; "written": decoded and cached; "off": the folder is not writable. */
+  readonly cache: "hit" | "written" | "off";
 }
+
+/**
+ * The decoded-image cache of a folder: `<root>/.peft-cache/<key>.u8`, the key a hash of every
+ * file's path, size and mtime and of the decoding (size, channels, resize, crop), so a changed
+ * file or setting decodes afresh. Content: one JSON line (which files failed), then the uint8
+ * images of the others in file order.
+ */
+const cachePath = (root: string, files: readonly string[], task: ImageFolder, c: VitConfig): string => {
+  const hash = createHash("sha1");
+  hash.update(JSON.stringify({ image: c.image, channels: c.channels, resize: task.resize, cropPct: task.resize === "crop" ? task.cropPct : null }));
+  for (const f of files) {
+    const s = statSync(f);
+    hash.update(`${f.slice(root.length)}\0${s.size}\0${s.mtimeMs}\n`);
+  }
+  return join(root, ".peft-cache", `${hash.digest("hex").slice(0, 20)}.u8`);
+};
+
+const readCache = (path: string, count: number, pixels: number): (Uint8Array | null)[] | null => {
+  if (!existsSync(path)) return null;
+  const bytes = readFileSync(path);
+  const newline = bytes.indexOf(10);
+  const { bad } = JSON.parse(bytes.subarray(0, newline).toString("utf8")) as { bad: number[] };
+  if (bytes.byteLength - newline - 1 !== (count - bad.length) * pixels) return null;
+  const failed = new Set(bad);
+  let at = newline + 1;
+  return Array.from({ length: count }, (_, i) => {
+    if (failed.has(i)) return null;
+    const img = bytes.subarray(at, at + pixels);
+    at += pixels;
+    return img;
+  });
+};
+
+const writeCache = (path: string, decoded: readonly (Uint8Array | null)[]): boolean => {
+  try {
+    mkdirSync(join(path, ".."), { recursive: true });
+    const head = Buffer.from(`${JSON.stringify({ bad: decoded.flatMap((d, i) => (d === null ? [i] : [])) })}\n`);
+    writeFileAtomic(path, Buffer.concat([head, ...decoded.filter((d): d is Uint8Array => d !== null)]));
+    return true;
+  } catch {
+    // A read-only dataset folder still trains; it decodes every time.
+    return false;
+  }
+};
 
 /**
  * An image folder as train, val and test sets for a backbone: every image decoded with sharp
@@ -77,9 +125,10 @@ export const loadImageFolder = async (task: ImageFolder, baseDir: string, c: Vit
   }
   const started = performance.now();
   const pixels = c.image * c.image * c.channels;
-  const decoded: (Uint8Array | null)[] = new Array(files.length).fill(null);
-  const skipped: string[] = [];
-  let next = 0;
+  const cache = cachePath(root, files.map((f) => f.file), task, c);
+  const cached = readCache(cache, files.length, pixels);
+  const decoded: (Uint8Array | null)[] = cached ?? new Array(files.length).fill(null);
+  let next = cached === null ? 0 : files.length;
   const worker = async () => {
     while (next < files.length) {
       const i = next++;
@@ -87,11 +136,15 @@ export const loadImageFolder = async (task: ImageFolder, baseDir: string, c: Vit
         decoded[i] = await decode(files[i]!.file, task, c);
       } catch (e) {
         if (task.onBadImage === "error") throw new ImageFolderError(`data: ${files[i]!.file} is not a readable image (${(e as Error).message}); fix or remove it, or set data.onBadImage to "skip"`);
-        skipped.push(files[i]!.file);
       }
     }
   };
   await Promise.all(Array.from({ length: 4 }, worker));
+  const skipped = files.filter((_, i) => decoded[i] === null).map((f) => f.file);
+  // Only a cache written by a run that skipped failures can name one.
+  if (skipped.length > 0 && task.onBadImage === "error") throw new ImageFolderError(`data: ${skipped[0]} is not a readable image; fix or remove it, or set data.onBadImage to "skip"`);
+  const cacheState = cached !== null ? "hit" : writeCache(cache, decoded) ? "written" : "off";
+  const decodeSeconds = (performance.now() - started) / 1000;
   const usable = files.map((f, i) => ({ ...f, pixels: decoded[i] })).filter((f): f is typeof f & { pixels: Uint8Array } => f.pixels !== null);
   const dataset = (picks: readonly number[]): Dataset => {
     const images = new Float32Array(picks.length * pixels);
@@ -113,5 +166,5 @@ export const loadImageFolder = async (task: ImageFolder, baseDir: string, c: Vit
   if (train.length + Math.min(split.val, rest.length) < wanted) throw new ImageFolderError(`data.split asks for ${wanted} training and validation images; ${root} holds ${usable.length} usable ones`);
   const val = rest.slice(0, split.val);
   const test = rest.slice(split.val, task.testLimit === null ? undefined : split.val + task.testLimit);
-  return { train: dataset(train), val: dataset(val), test: dataset(test), classes: classes.length, skipped, decodeSeconds: (performance.now() - started) / 1000 };
+  return { train: dataset(train), val: dataset(val), test: dataset(test), classes: classes.length, skipped, decodeSeconds, cache: cacheState };
 };

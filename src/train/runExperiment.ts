@@ -1,4 +1,4 @@
-import { ImageFolderError, loadImageFolder, resolveTask } from "../data/imageFolder.js";
+import { ImageFolderError, loadImageFolder, resolveTask, type LoadedFolder } from "../data/imageFolder.js";
 import { timmHubConfig } from "../models/timmConfig.js";
 import * as tf from "@tensorflow/tfjs-core";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
@@ -64,7 +64,7 @@ export interface RunResult {
   readonly reconfigurations: readonly ReconfigurationRecord[];
   readonly history: readonly EpochRecord[];
   /** An image folder's loading: decode time and the images left out (onBadImage "skip"); its class names are in experiment.data.classes. */
-  readonly images?: { readonly decodeSeconds: number; readonly skipped: readonly string[] };
+  readonly images?: { readonly decodeSeconds: number; readonly cache: "hit" | "written" | "off"; readonly skipped: readonly string[] };
   readonly experiment: unknown;
 }
 
@@ -96,7 +96,7 @@ const prepare = (given: Experiment, o: RunOptions) =>
     }
     const backbone: Backbone = exp.backbone.head === "reset" ? withZeroHead(loaded, classes) : loaded;
     const task = exp.data;
-    const data: TaskData & { readonly skipped?: readonly string[]; readonly decodeSeconds?: number } = task._tag === "ImageFolder"
+    const data: TaskData & Partial<Pick<LoadedFolder, "skipped" | "decodeSeconds" | "cache">> = task._tag === "ImageFolder"
       ? yield* Effect.tryPromise({
         try: () => loadImageFolder(task, o.baseDir, backbone.config, loaded.timm?.pretrainedCfg),
         catch: (e) => (e instanceof ImageFolderError ? new BadInput({ lines: [e.message] }) : new IoFailure({ path: task.root, reason: (e as Error).message })),
@@ -287,7 +287,7 @@ export const runExperiment = (given: Experiment, o: RunOptions) =>
       preludes,
       reconfigurations,
       history,
-      ...(data.decodeSeconds === undefined ? {} : { images: { decodeSeconds: data.decodeSeconds, skipped: data.skipped ?? [] } }),
+      ...(data.decodeSeconds === undefined ? {} : { images: { decodeSeconds: data.decodeSeconds, cache: data.cache!, skipped: data.skipped ?? [] } }),
       experiment: ExperimentCodec.encode(exp),
     };
     yield* writeOutputs(program, exp, result, files, cycle, backbone.timm);

@@ -70,6 +70,7 @@ describe("image folders", () => {
       }));
       return path;
     };
+    rmSync(join(data, ".peft-cache"), { recursive: true, force: true });
     const r = peft("train", experiment("shapes"), "--out", join(work, "run"), "--backend", "wasm");
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(readFileSync(join(work, "run/result.json"), "utf8"));
@@ -77,6 +78,14 @@ describe("image folders", () => {
     expect(result.images.skipped).toEqual([]);
     expect(result.images.decodeSeconds).toBeGreaterThan(0);
     expect(result.metrics.testAccuracy).toBeGreaterThan(0.7);
+    expect(result.images.cache).toBe("written");
+    // A second run reads the decoded images from the cache, to the same result.
+    const again = peft("train", experiment("shapes"), "--out", join(work, "again"), "--backend", "wasm");
+    expect(again.code, again.stderr).toBe(0);
+    const second = JSON.parse(readFileSync(join(work, "again/result.json"), "utf8"));
+    expect(second.images.cache).toBe("hit");
+    expect(second.images.decodeSeconds).toBeLessThan(result.images.decodeSeconds);
+    expect(second.metrics.testAccuracy).toBe(result.metrics.testAccuracy);
     writeFileSync(join(data, "disc", "broken.png"), "not a png");
     const bad = peft("train", experiment("broken"), "--out", join(work, "broken"), "--backend", "wasm");
     expect(bad.code).toBe(2);
