@@ -23,7 +23,7 @@ const runs = await Promise.all([baseFile, variantFile].map(async (file) => {
   const { experiment: exp, baseDir } = readExperiment(file);
   const loaded = readBackboneFile(backbonePath(exp.backbone.weights, baseDir));
   const backbone = exp.backbone.head === "reset" ? withZeroHead(loaded, taskClasses(exp.data)) : loaded;
-  if (exp.data._tag === "ImageFolder") throw new Error(`${file}: step-overhead measures in-memory tasks (MNIST, mini-VTAB)`);
+  if (exp.data._tag === "ImageFolder" || exp.data._tag === "ImageList") throw new Error(`${file}: step-overhead measures in-memory tasks (MNIST, mini-VTAB)`);
   const data = buildTask(exp.data, backbone.config);
   const program = compile(exp.method, backbone, { seed: exp.seed });
   for (const rule of exp.method.rules) program.setValues((await runPrelude(rule, program, backbone, data.train, exp.schedule.batchSize)).values);

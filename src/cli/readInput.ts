@@ -5,7 +5,8 @@ import type { Experiment } from "../dsl/experiment.js";
 import type { Method } from "../dsl/method.js";
 import { BadInput } from "../train/errors.js";
 import { readInputFile } from "../train/readInputFile.js";
-import { ImageFolderError, resolveTask } from "../data/imageFolder.js";
+import { ImageDataError } from "../data/imageDecoding.js";
+import { resolveTask } from "../data/imageTask.js";
 
 export const readJson = (path: string): unknown => {
   const text = readInputFile(path, path).toString("utf8");
@@ -41,7 +42,7 @@ const withClasses = (e: Experiment, baseDir: string, path: string): Experiment =
   try {
     return { ...e, data: resolveTask(e.data, baseDir) };
   } catch (err) {
-    if (err instanceof ImageFolderError) throw failed(path, [err.message]);
+    if (err instanceof ImageDataError) throw failed(path, [err.message]);
     throw err;
   }
 };

@@ -61,7 +61,7 @@ const indicesOf = (src: MnistSplit, digits: readonly number[]): number[] => {
  * split of those digits. Few-shot takes `shots` train examples per class.
  */
 /** The tasks whose images are made in memory (MNIST digits, mini-VTAB). */
-export type InMemoryTask = Exclude<Task, { readonly _tag: "ImageFolder" }>;
+export type InMemoryTask = Exclude<Task, { readonly _tag: "ImageFolder" | "ImageList" }>;
 
 export const buildTask = (task: InMemoryTask, c: VitConfig): TaskData => {
   if ((c.image !== mnistSide || c.channels !== 1) && task.fit !== "pad") {

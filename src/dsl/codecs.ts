@@ -32,6 +32,15 @@ const PermutationCodec: t.Type<PermutationInit> = taggedUnion<PermutationInit>("
   Tour: struct("Tour", { _tag: tag("Tour"), seed: withDefault(integer, 0) }),
 }));
 
+/** The fields of ImageDecoding, shared by the image data sources. */
+const decodingFields = {
+  resize: withDefault(literalOf("resize", ["squash", "crop"]), "squash"),
+  cropPct: withDefault(numberIn("number in (0, 1]", (n) => n > 0 && n <= 1), 0.875),
+  mean: optional(t.array(finite)),
+  std: optional(t.array(positive)),
+  onBadImage: withDefault(literalOf("onBadImage", ["error", "skip"]), "error"),
+};
+
 const PositionsCodec: t.Type<SpectralPositions> = taggedUnion<SpectralPositions>("positions", () => ({
   Uniform: struct("Uniform", {
     _tag: tag("Uniform"), seed: withDefault(integer, defaultSpectralPositions.seed), share: withDefault(literalOf("share", ["shape", "site"]), "shape"),
@@ -161,11 +170,18 @@ export const TaskCodec: t.Type<Task> = taggedUnion<Task>("task", () => ({
     split: withDefault(SplitCodec, { _tag: "Vtab1k", train: 800, val: 200 }),
     seed: withDefault(integer, 0),
     testLimit: withDefault(nullable(intAtLeast(1)), null),
-    resize: withDefault(literalOf("resize", ["squash", "crop"]), "squash"),
-    cropPct: withDefault(numberIn("number in (0, 1]", (n) => n > 0 && n <= 1), 0.875),
-    mean: optional(t.array(finite)),
-    std: optional(t.array(positive)),
-    onBadImage: withDefault(literalOf("onBadImage", ["error", "skip"]), "error"),
+    ...decodingFields,
+  }),
+  ImageList: struct("ImageList", {
+    _tag: tag("ImageList"),
+    root: t.string,
+    protocol: withDefault(literalOf("protocol", ["tune", "final"]), "tune"),
+    train: optional(t.string),
+    val: optional(nullable(t.string)),
+    test: optional(t.string),
+    classes: optional(t.array(t.string)),
+    testLimit: withDefault(nullable(intAtLeast(1)), null),
+    ...decodingFields,
   }),
 }));
 

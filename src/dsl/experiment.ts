@@ -28,18 +28,49 @@ export type Task = ({ readonly fit?: Fit }) & (
     readonly testLimit: number | null;
   }
   | { readonly _tag: "MiniVtab"; readonly name: MiniVtabName; readonly split: Split; readonly seed: number; readonly testSize: number }
-  | ImageFolder);
+  | ImageFolder
+  | ImageList);
+
+/**
+ * How image files become model inputs: decoded to the model's channels (grey and alpha to RGB,
+ * or colour to grey) and resized to its size — "squash" to H×W with bicubic, as the papers'
+ * VTAB-1k code does, or "crop", timm's eval transform (the shorter side to size/cropPct, then a
+ * centre crop) — then normalised with `mean` and `std` per channel (absent: the checkpoint's
+ * pretrained_cfg, else 0.5 and 0.5).
+ */
+export interface ImageDecoding {
+  readonly resize: "squash" | "crop";
+  readonly cropPct: number;
+  readonly mean?: readonly number[];
+  readonly std?: readonly number[];
+  /** "error": an unreadable image is bad input naming the file; "skip": it is left out and listed in result.json. */
+  readonly onBadImage: "error" | "skip";
+}
+
+/**
+ * Images named by list files of `relative/path label` lines under `root` — the VTAB-1k layout of
+ * the papers' code (`<task>/train800.txt`, `val200.txt`, `train800val200.txt`, `test.txt`). The
+ * protocol: tune on train800 with val200 ("tune"), then train on train800val200 and report test
+ * ("final", no val). `train`, `val`, `test` name other list files.
+ */
+export interface ImageList extends ImageDecoding {
+  readonly _tag: "ImageList";
+  readonly root: string;
+  readonly protocol: "tune" | "final";
+  readonly train?: string;
+  readonly val?: string | null;
+  readonly test?: string;
+  /** Class names in label order; filled as "0" … "k−1" from the lists' largest label when the experiment is read. */
+  readonly classes?: readonly string[];
+  readonly testLimit: number | null;
+}
 
 /**
  * A folder of images in class sub-folders (the torchvision / timm convention): classes are the
  * sub-folders sorted by name, label i the i-th; JPEG, PNG and WebP files. `split` draws train and
- * val from all images with the seed; the rest is the test set (at most `testLimit`). Images are
- * decoded to the model's channels (grey and alpha to RGB, or colour to grey) and resized to its
- * size — "squash" to H×W with bicubic, as the papers' VTAB-1k code does, or "crop", timm's eval
- * transform (the shorter side to size/cropPct, then a centre crop) — then normalised with `mean`
- * and `std` per channel (absent: the checkpoint's pretrained_cfg, else 0.5 and 0.5).
+ * val from all images with the seed; the rest is the test set (at most `testLimit`).
  */
-export interface ImageFolder {
+export interface ImageFolder extends ImageDecoding {
   readonly _tag: "ImageFolder";
   /** The folder, relative to the experiment file. */
   readonly root: string;
@@ -48,12 +79,6 @@ export interface ImageFolder {
   readonly split: Split;
   readonly seed: number;
   readonly testLimit: number | null;
-  readonly resize: "squash" | "crop";
-  readonly cropPct: number;
-  readonly mean?: readonly number[];
-  readonly std?: readonly number[];
-  /** "error": an unreadable image is bad input naming the file; "skip": it is left out and counted in result.json. */
-  readonly onBadImage: "error" | "skip";
 }
 
 export interface AdamW {
@@ -130,10 +155,10 @@ export interface Experiment {
 export const taskClasses = (task: Task): number => {
   if (task._tag === "Mnist") return task.digits.length;
   if (task._tag === "MiniVtab") return miniVtabTasks[task.name].classes;
-  if (task.classes === undefined) throw new Error(`data.classes of ${task.root} were not read from the folder`);
+  if (task.classes === undefined) throw new Error(`data.classes of ${task.root} were not read from its files`);
   return task.classes.length;
 };
 
 /** A short name for tables and logs. */
 export const taskName = (task: Task): string =>
-  task._tag === "Mnist" ? `mnist-${task.digits.join("")}` : task._tag === "MiniVtab" ? task.name : `folder-${task.root.split(/[\\/]/).filter((p) => p !== "").at(-1) ?? "root"}`;
+  task._tag === "Mnist" ? `mnist-${task.digits.join("")}` : task._tag === "MiniVtab" ? task.name : `${task._tag === "ImageFolder" ? "folder" : "list"}-${task.root.split(/[\\/]/).filter((p) => p !== "").at(-1) ?? "root"}`;

@@ -115,12 +115,12 @@ const jobsOf = (sweep: Sweep, baseDir: string, readJson: (path: string) => unkno
       // A job file lives elsewhere than the sweep: a backbone path is made absolute.
       const weights = decoded.backbone.weights;
       const backbone = { ...decoded.backbone, weights: weights === "default" ? weights : resolve(baseDir, weights) };
-      // So is an image folder.
-      const folder = decoded.data._tag === "ImageFolder" ? { data: { ...decoded.data, root: resolve(baseDir, decoded.data.root) } } : {};
+      // So is an image source's root.
+      const folder = decoded.data._tag === "ImageFolder" || decoded.data._tag === "ImageList" ? { data: { ...decoded.data, root: resolve(baseDir, decoded.data.root) } } : {};
       const experiment = { ...decoded, ...folder, backbone, name: `${sweep.name}: ${key}${label(params)} on ${taskName(decoded.data)}, seed ${seed}` };
       const id = createHash("sha1").update(JSON.stringify(ExperimentCodec.encode({ ...experiment, name: "" }))).digest("hex").slice(0, 12);
       const data = experiment.data;
-      const group = data._tag === "MiniVtab" ? miniVtabTasks[data.name].group : data._tag === "Mnist" ? "mnist" : "folder";
+      const group = data._tag === "MiniVtab" ? miniVtabTasks[data.name].group : data._tag === "Mnist" ? "mnist" : "images";
       return { id, name: `${key}${label(params)}__${taskName(data)}__s${seed}`.replace(/[^A-Za-z0-9_.=[\]-]/g, "_"), method: key, params, task: taskName(data), group, seed, experiment, taskIndex: ti };
     })));
   });

@@ -1,4 +1,6 @@
-import { ImageFolderError, loadImageFolder, resolveTask, type LoadedFolder } from "../data/imageFolder.js";
+import { ImageDataError } from "../data/imageDecoding.js";
+import type { LoadedImages } from "../data/imageFolder.js";
+import { loadImageTask, resolveTask } from "../data/imageTask.js";
 import { timmHubConfig } from "../models/timmConfig.js";
 import * as tf from "@tensorflow/tfjs-core";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
@@ -96,10 +98,10 @@ const prepare = (given: Experiment, o: RunOptions) =>
     }
     const backbone: Backbone = exp.backbone.head === "reset" ? withZeroHead(loaded, classes) : loaded;
     const task = exp.data;
-    const data: TaskData & Partial<Pick<LoadedFolder, "skipped" | "decodeSeconds" | "cache">> = task._tag === "ImageFolder"
+    const data: TaskData & Partial<Pick<LoadedImages, "skipped" | "decodeSeconds" | "cache">> = task._tag === "ImageFolder" || task._tag === "ImageList"
       ? yield* Effect.tryPromise({
-        try: () => loadImageFolder(task, o.baseDir, backbone.config, loaded.timm?.pretrainedCfg),
-        catch: (e) => (e instanceof ImageFolderError ? new BadInput({ lines: [e.message] }) : new IoFailure({ path: task.root, reason: (e as Error).message })),
+        try: () => loadImageTask(task, o.baseDir, backbone.config, loaded.timm?.pretrainedCfg),
+        catch: (e) => (e instanceof ImageDataError ? new BadInput({ lines: [e.message] }) : new IoFailure({ path: task.root, reason: (e as Error).message })),
       })
       : yield* Effect.try({
         try: () => buildTask(task, backbone.config),

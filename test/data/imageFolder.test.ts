@@ -5,7 +5,9 @@ import { join } from "node:path";
 import { peftIn } from "../support/peftCli.js";
 import sharp from "sharp";
 import { loadImageFolder, readClasses } from "../../src/data/imageFolder.js";
-import type { ImageFolder } from "../../src/dsl/experiment.js";
+import { loadImageList } from "../../src/data/imageList.js";
+import { resolveTask } from "../../src/data/imageTask.js";
+import type { ImageFolder, ImageList } from "../../src/dsl/experiment.js";
 import type { VitConfig } from "../../src/models/vitConfig.js";
 
 /* Real files: PNG and JPEG of mixed sizes, grey, RGB and RGBA, made with sharp; trained on with the CLI. */
@@ -97,5 +99,31 @@ describe("image folders", () => {
     mkdirSync(join(data, "empty"));
     const empty = peft("count", experiment("empty"));
     expect([empty.code, /class folder .*empty holds no/.test(empty.stderr)]).toEqual([2, true]);
+  });
+
+  it("VTAB-1k list files: the tune and final protocols, classes from the labels, bad lines and missing lists named", async () => {
+    rmSync(join(data, "empty"), { recursive: true, force: true });
+    const lines = (kind: string, label: number, from: number, to: number) => Array.from({ length: to - from }, (_, i) => `${kind}/${from + i}.${(from + i) % 3 === 0 ? "jpg" : "png"} ${label}`);
+    const write = (name: string, ls: string[]) => writeFileSync(join(data, name), `${ls.join("\n")}\n`);
+    write("train800.txt", [...lines("disc", 0, 0, 15), ...lines("bar", 1, 0, 15)]);
+    write("val200.txt", [...lines("disc", 0, 15, 20), ...lines("bar", 1, 15, 20)]);
+    write("train800val200.txt", [...lines("disc", 0, 0, 20), ...lines("bar", 1, 0, 20)]);
+    write("test.txt", [...lines("disc", 0, 20, 30), ...lines("bar", 1, 20, 30)]);
+    const list = (over: Partial<ImageList> = {}): ImageList => ({ _tag: "ImageList", root: data, protocol: "tune", testLimit: null, resize: "squash", cropPct: 0.875, onBadImage: "skip", ...over });
+    const resolved = resolveTask(list(), "/") as ImageList;
+    expect(resolved.classes).toEqual(["0", "1"]);
+    const tune = await loadImageList(resolved, "/", grey28);
+    expect([tune.train.count, tune.val.count, tune.test.count, tune.classes]).toEqual([30, 10, 20, 2]);
+    expect(Array.from(tune.train.labels.subarray(0, 16))).toEqual([...new Array(15).fill(0), 1]);
+    const final = await loadImageList(list({ protocol: "final" }), "/", grey28);
+    expect([final.train.count, final.val.count, final.test.count]).toEqual([40, 0, 20]);
+    // The same images as the folder's: the list's first training image is disc/0.jpg, decoded alike.
+    const folder = await loadImageFolder(folderTask({ split: { _tag: "Vtab1k", train: 60, val: 0 }, onBadImage: "skip" }), data, grey28);
+    const first = tune.train.images.subarray(0, 784);
+    expect(Array.from({ length: 60 }, (_, k) => folder.train.images.subarray(k * 784, (k + 1) * 784)).some((img) => img.every((v, j) => v === first[j]))).toBe(true);
+    writeFileSync(join(data, "bad.txt"), "disc/0.jpg 0\ndisc/1.png cat\n");
+    await expect(loadImageList(list({ train: "bad.txt" }), "/", grey28)).rejects.toThrow(/bad\.txt:2: expected "relative\/path label"/);
+    await expect(loadImageList(list({ test: "missing.txt" }), "/", grey28)).rejects.toThrow(/list file .*missing\.txt: no such file/);
+    await expect(loadImageList({ ...resolved, classes: ["0"] }, "/", grey28)).rejects.toThrow(/label 1 of .* is out of range \(1 classes\)/);
   });
 });

@@ -60,7 +60,7 @@ export const demo = (argv: readonly string[]): Promise<number> =>
         Effect.gen(function* () {
           const log = process.stderr;
           const data = input.experiments[0]!.experiment.data;
-          log.write(`peft demo: adapt a ViT pretrained on MNIST digits 0-4 to ${taskName(data)} from ${data.split._tag === "Vtab1k" ? data.split.train : "few"} training images\n`);
+          log.write(`peft demo: adapt a ViT pretrained on MNIST digits 0-4 to ${taskName(data)} from ${"split" in data && data.split._tag === "Vtab1k" ? data.split.train : "few"} training images\n`);
           const runs: { label: string; result: RunResult }[] = [];
           for (const e of input.experiments) {
             log.write(`\n── ${e.label} (${e.file}) ──\n`);
