@@ -98,6 +98,7 @@ const prepare = (given: Experiment, o: RunOptions) =>
     }
     const backbone: Backbone = exp.backbone.head === "reset" ? withZeroHead(loaded, classes) : loaded;
     const task = exp.data;
+    if (task._tag === "ImageFolder" || task._tag === "ImageList") o.progress.info(`reading images from ${task.root}…`);
     const data: TaskData & Partial<Pick<LoadedImages, "skipped" | "decodeSeconds" | "cache">> = task._tag === "ImageFolder" || task._tag === "ImageList"
       ? yield* Effect.tryPromise({
         try: () => loadImageTask(task, o.baseDir, backbone.config, loaded.timm?.pretrainedCfg),
@@ -107,6 +108,7 @@ const prepare = (given: Experiment, o: RunOptions) =>
         try: () => buildTask(task, backbone.config),
         catch: (e) => (e instanceof TaskError ? new BadInput({ lines: [e.message] }) : new IoFailure({ path: "MNIST", reason: (e as Error).message })),
       });
+    if (data.decodeSeconds !== undefined) o.progress.info(`images: ${data.train.count + data.val.count + data.test.count} at ${backbone.config.image}×${backbone.config.image}×${backbone.config.channels} in ${data.decodeSeconds.toFixed(1)}s (cache ${data.cache})${data.skipped?.length ? `, ${data.skipped.length} unreadable skipped` : ""}`);
     const batchStatistic = exp.schedule.microBatch === undefined ? -1 : exp.method.losses.findIndex((l) => l._tag === "Baft" || l._tag === "Rift" || l._tag === "Rsc");
     if (batchStatistic >= 0) {
       return yield* new BadInput({ lines: [`schedule.microBatch: method.losses[${batchStatistic}] (${exp.method.losses[batchStatistic]!._tag}) compares statistics of the whole batch, which micro-batches would change; drop microBatch or the term`] });
@@ -261,7 +263,9 @@ export const runExperiment = (given: Experiment, o: RunOptions) =>
     }
     const { program } = live;
     const testStarted = performance.now();
+    o.progress.info(`evaluating on ${data.test.count} test images…`);
     const testAccuracy = yield* Effect.promise(() => accuracy(program, data.test, exp.schedule.evalBatch));
+    o.progress.info(`test accuracy ${(100 * testAccuracy).toFixed(2)}% (${((performance.now() - testStarted) / 1000).toFixed(1)}s)`);
     const last = history[history.length - 1]!;
     // With everyEpoch the last epoch already measured this very state.
     const representation = metricsOn(false) ? (last.representation ?? (yield* Effect.promise(() => representationMetrics(program, data.test, exp.metrics.examples, exp.schedule.evalBatch)))) : null;
