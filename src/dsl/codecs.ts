@@ -6,7 +6,7 @@ import type { Method, Target } from "./method.js";
 import type { Layers, LossTerm } from "./loss.js";
 import { dafCandidates, reconfigure, type Category, type Rule } from "./rule.js";
 import { miniVtabNames, type MiniVtabName } from "./miniVtab.js";
-import { defaultMetrics, type AdamW, type Backbone, type Experiment, type LrShape, type Metrics, type Schedule, type Split, type Task } from "./experiment.js";
+import { defaultMetrics, type AdamW, type Augment, type Backbone, type Experiment, type LrShape, type Metrics, type Schedule, type Split, type Task } from "./experiment.js";
 import {
   finite, intAtLeast, integer, literalOf, nonNegative, nullable, numberIn, optional, positive, struct, taggedUnion, unitInterval, withDefault,
 } from "./codecKit.js";
@@ -217,6 +217,17 @@ export const BackboneCodec: t.Type<Backbone> = struct("backbone", {
   head: withDefault(literalOf("head", ["reset", "keep"]), "reset"),
 }) as t.Type<Backbone>;
 
+const range = (name: string, ok: (lo: number, hi: number) => boolean) =>
+  t.refinement(t.tuple([positive, positive]), ([lo, hi]) => ok(lo, hi), name) as unknown as t.Type<readonly [number, number]>;
+
+export const AugmentCodec: t.Type<Augment> = struct("augment", {
+  flip: withDefault(t.boolean, true),
+  crop: withDefault(nullable(struct("crop", {
+    scale: withDefault(range("[min, max] with 0 < min ≤ max ≤ 1", (lo, hi) => lo <= hi && hi <= 1), [0.08, 1] as const),
+    ratio: withDefault(range("[min, max] with 0 < min ≤ max", (lo, hi) => lo <= hi), [3 / 4, 4 / 3] as const),
+  })), { scale: [0.08, 1], ratio: [3 / 4, 4 / 3] }),
+}) as unknown as t.Type<Augment>;
+
 export const MetricsCodec: t.Type<Metrics> = struct("metrics", {
   examples: withDefault(intAtLeast(0), defaultMetrics.examples),
   everyEpoch: withDefault(t.boolean, defaultMetrics.everyEpoch),
@@ -230,9 +241,10 @@ export const ExperimentCodec: t.Type<Experiment> = struct("experiment", {
   optimizer: AdamWCodec,
   schedule: ScheduleCodec,
   labelSmoothing: withDefault(unitInterval, 0),
+  augment: optional(AugmentCodec),
   metrics: withDefault(MetricsCodec, defaultMetrics),
   seed: withDefault(integer, 0),
-});
+}) as t.Type<Experiment>;
 
 /** Decode with readable, path-naming error lines. */
 export const decodeWith = <A>(codec: t.Type<A>, u: unknown): Either<readonly string[], A> => {

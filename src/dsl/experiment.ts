@@ -138,6 +138,17 @@ export interface Metrics {
 
 export const defaultMetrics: Metrics = { examples: 1000, everyEpoch: false };
 
+/**
+ * Train-time augmentation for FGVC-style tasks (off when absent): each training image a random
+ * resized crop (timm's RandomResizedCrop: area share in `scale`, aspect in `ratio`, bilinear back
+ * to the model's size), then a horizontal flip with probability ½ when `flip`; seeded per
+ * (seed, epoch, batch). Evaluation images are never augmented.
+ */
+export interface Augment {
+  readonly flip: boolean;
+  readonly crop: { readonly scale: readonly [number, number]; readonly ratio: readonly [number, number] } | null;
+}
+
 /** Everything that determines a run: rerunning an Experiment reproduces its result. */
 export interface Experiment {
   readonly name: string;
@@ -148,6 +159,7 @@ export interface Experiment {
   readonly schedule: Schedule;
   /** ε of the cross-entropy's label smoothing (targets (1 − ε)·onehot + ε/k). */
   readonly labelSmoothing: number;
+  readonly augment?: Augment;
   readonly metrics: Metrics;
   readonly seed: number;
 }

@@ -1,3 +1,4 @@
+import { augmentBatch } from "../data/augment.js";
 import { ImageDataError } from "../data/imageDecoding.js";
 import type { LoadedImages } from "../data/imageFolder.js";
 import { loadImageTask, resolveTask } from "../data/imageTask.js";
@@ -226,7 +227,8 @@ export const runExperiment = (given: Experiment, o: RunOptions) =>
         const { program, train } = live;
         const lr = learningRate(exp.schedule, opt, step, stepsPerEpoch);
         const t0 = performance.now();
-        const images = tf.tensor4d(b.images, [b.count, ...data.train.shape]);
+        const batch = exp.augment === undefined ? b : augmentBatch(b, data.train.shape, exp.augment, exp.seed, epoch, i);
+        const images = tf.tensor4d(batch.images, [b.count, ...data.train.shape]);
         const labels = tf.tensor1d(b.labels, "int32");
         const r = yield* Effect.promise(() => train.step(images, labels, lr));
         images.dispose();
