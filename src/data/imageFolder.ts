@@ -27,6 +27,35 @@ export const readClasses = (root: string): string[] => {
   return classes;
 };
 
+/** The class sub-folders of an image folder: its own, or its train folder's when the splits are explicit. */
+export const folderClasses = (task: ImageFolder, root: string): string[] => readClasses(task.folders === undefined ? root : join(root, task.folders.train));
+
+/** The images of one split folder, labelled by the train folder's classes; a class train lacks is an error naming the folder. */
+const splitFiles = (root: string, split: string, classes: readonly string[]): { file: string; label: number }[] => {
+  const dir = join(root, split);
+  const present = entries(dir).filter((name) => statSync(join(dir, name)).isDirectory());
+  const unknown = present.find((name) => !classes.includes(name));
+  if (unknown !== undefined) throw new ImageDataError(`data.folders: ${join(dir, unknown)} is a class the train folder does not have (${classes.join(", ")})`);
+  return present.flatMap((name) => entries(join(dir, name)).filter((f) => imageFile.test(f)).map((f) => ({ file: join(dir, name, f), label: classes.indexOf(name) })));
+};
+
+/** Explicit train / val / test folders, each decoded (one cache for all). */
+const loadSplitFolders = async (task: ImageFolder, folders: NonNullable<ImageFolder["folders"]>, root: string, c: VitConfig, pretrained?: PretrainedCfg): Promise<LoadedImages> => {
+  const classes = task.classes ?? folderClasses(task, root);
+  const [train, val, test] = [splitFiles(root, folders.train, classes), folders.val === null ? [] : splitFiles(root, folders.val, classes), splitFiles(root, folders.test, classes).slice(0, task.testLimit ?? undefined)];
+  const all = [...train, ...val, ...test];
+  const { pixels, ...how } = await decodeImages(root, all.map((f) => f.file), task, c);
+  let at = 0;
+  const dataset = (files: readonly { label: number }[]) => {
+    const examples = files.flatMap((f) => {
+      const p = pixels[at++];
+      return p ? [{ pixels: p, label: f.label }] : [];
+    });
+    return normalisedDataset(examples, task, c, pretrained);
+  };
+  return { train: dataset(train), val: dataset(val), test: dataset(test), classes: classes.length, ...how };
+};
+
 /** Image data decoded into train, val and test sets, with how it was read. */
 export type LoadedImages = TaskData & Omit<Decoded, "pixels">;
 
@@ -36,6 +65,7 @@ export type LoadedImages = TaskData & Omit<Decoded, "pixels">;
  */
 export const loadImageFolder = async (task: ImageFolder, baseDir: string, c: VitConfig, pretrained?: PretrainedCfg): Promise<LoadedImages> => {
   const root = resolve(baseDir, task.root);
+  if (task.folders !== undefined) return loadSplitFolders(task, task.folders, root, c, pretrained);
   const classes = task.classes ?? readClasses(root);
   const files = classes.flatMap((name, label) => entries(join(root, name)).filter((f) => imageFile.test(f)).map((f) => ({ file: join(root, name, f), label })));
   const { pixels, ...how } = await decodeImages(root, files.map((f) => f.file), task, c);

@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import type { Task } from "../dsl/experiment.js";
 import type { PretrainedCfg } from "../models/timmConfig.js";
 import type { VitConfig } from "../models/vitConfig.js";
-import { loadImageFolder, readClasses, type LoadedImages } from "./imageFolder.js";
+import { folderClasses, loadImageFolder, type LoadedImages } from "./imageFolder.js";
 import { listClasses, loadImageList } from "./imageList.js";
 
 export type ImageTask = Extract<Task, { readonly _tag: "ImageFolder" | "ImageList" }>;
@@ -11,7 +11,7 @@ export type ImageTask = Extract<Task, { readonly _tag: "ImageFolder" | "ImageLis
 export const resolveTask = (task: Task, baseDir: string): Task => {
   if ((task._tag !== "ImageFolder" && task._tag !== "ImageList") || task.classes !== undefined) return task;
   const root = resolve(baseDir, task.root);
-  return { ...task, classes: task._tag === "ImageFolder" ? readClasses(root) : listClasses(task, root) };
+  return { ...task, classes: task._tag === "ImageFolder" ? folderClasses(task, root) : listClasses(task, root) };
 };
 
 /** An image source's train, val and test sets at the model's size. */

@@ -170,6 +170,7 @@ export const TaskCodec: t.Type<Task> = taggedUnion<Task>("task", () => ({
     split: withDefault(SplitCodec, { _tag: "Vtab1k", train: 800, val: 200 }),
     seed: withDefault(integer, 0),
     testLimit: withDefault(nullable(intAtLeast(1)), null),
+    folders: optional(struct("folders", { train: t.string, val: withDefault(nullable(t.string), null), test: t.string })),
     ...decodingFields,
   }),
   ImageList: struct("ImageList", {

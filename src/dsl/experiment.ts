@@ -79,6 +79,11 @@ export interface ImageFolder extends ImageDecoding {
   readonly split: Split;
   readonly seed: number;
   readonly testLimit: number | null;
+  /**
+   * Explicit splits instead of `split`: sub-folders of `root` (e.g. "train", "val", "test"), each
+   * with the class sub-folders; classes are train's, and val and test may hold only those.
+   */
+  readonly folders?: { readonly train: string; readonly val: string | null; readonly test: string };
 }
 
 export interface AdamW {

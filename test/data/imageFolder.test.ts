@@ -126,4 +126,20 @@ describe("image folders", () => {
     await expect(loadImageList(list({ test: "missing.txt" }), "/", grey28)).rejects.toThrow(/list file .*missing\.txt: no such file/);
     await expect(loadImageList({ ...resolved, classes: ["0"] }, "/", grey28)).rejects.toThrow(/label 1 of .* is out of range \(1 classes\)/);
   });
+
+  it("explicit train / val / test folders: classes from train, each split its own images, a class train lacks named", async () => {
+    const dir = join(work, "splits");
+    await makeFolder(join(dir, "train"), 8);
+    await makeFolder(join(dir, "val"), 3);
+    await makeFolder(join(dir, "test"), 5);
+    const task = folderTask({ folders: { train: "train", val: "val", test: "test" } });
+    expect((resolveTask({ ...task, root: dir }, "/") as ImageFolder).classes).toEqual(["bar", "disc"]);
+    const t = await loadImageFolder(task, dir, grey28);
+    expect([t.train.count, t.val.count, t.test.count, t.classes]).toEqual([16, 6, 10, 2]);
+    expect(Array.from(t.val.labels)).toEqual([0, 0, 0, 1, 1, 1]);
+    const noVal = await loadImageFolder(folderTask({ folders: { train: "train", val: null, test: "test" }, testLimit: 4 }), dir, grey28);
+    expect([noVal.val.count, noVal.test.count]).toEqual([0, 4]);
+    mkdirSync(join(dir, "test", "cone"));
+    await expect(loadImageFolder(task, dir, grey28)).rejects.toThrow(/test\/cone is a class the train folder does not have/);
+  });
 });
