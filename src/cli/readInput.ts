@@ -8,8 +8,9 @@ import { readInputFile } from "../train/readInputFile.js";
 import { ImageDataError } from "../data/imageDecoding.js";
 import { resolveTask } from "../data/imageTask.js";
 
-export const readJson = (path: string): unknown => {
-  const text = readInputFile(path, path).toString("utf8");
+/** A JSON file the user named; a missing, unreadable or malformed one is BadInput naming `field`. */
+export const readJson = (path: string, field = path): unknown => {
+  const text = readInputFile(path, field).toString("utf8");
   try {
     return JSON.parse(text);
   } catch (e) {
@@ -25,14 +26,7 @@ const failed = (path: string, lines: readonly string[]) => new BadInput({ lines:
  */
 const withMethodFile = (json: unknown, baseDir: string): unknown => {
   if (typeof json !== "object" || json === null || typeof (json as { method?: unknown }).method !== "string") return json;
-  const file = resolve(baseDir, (json as { method: string }).method);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readInputFile(file, "method").toString("utf8"));
-  } catch (e) {
-    if (e instanceof BadInput) throw e;
-    throw new BadInput({ lines: [`method: ${file} is not valid JSON (${(e as Error).message})`] });
-  }
+  const raw = readJson(resolve(baseDir, (json as { method: string }).method), "method");
   const method = typeof raw === "object" && raw !== null && "method" in raw ? (raw as { method: unknown }).method : raw;
   return { ...json, method };
 };

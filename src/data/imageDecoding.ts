@@ -62,7 +62,13 @@ const readCache = (path: string, count: number, pixels: number): (Uint8Array | n
   if (!existsSync(path)) return null;
   const bytes = readFileSync(path);
   const newline = bytes.indexOf(10);
-  const { bad } = JSON.parse(bytes.subarray(0, newline).toString("utf8")) as { bad: number[] };
+  let bad: number[];
+  try {
+    bad = (JSON.parse(bytes.subarray(0, newline).toString("utf8")) as { bad: number[] }).bad;
+  } catch {
+    // A damaged cache file is decoded afresh (and rewritten).
+    return null;
+  }
   if (bytes.byteLength - newline - 1 !== (count - bad.length) * pixels) return null;
   const failed = new Set(bad);
   let at = newline + 1;

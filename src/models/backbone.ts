@@ -2,7 +2,7 @@ import { googleVitToTimm } from "./googleVit.js";
 import { readNpz } from "./npz.js";
 import { resamplePosEmbed } from "./resamplePosEmbed.js";
 import { readSafetensors, toFloat32, writeSafetensors, SafetensorsError, type SafetensorsFile } from "./safetensors.js";
-import { architectureConfig, fitToWeights, hubConfig, inferArchitecture, pretrainedCfgOf, type PretrainedCfg } from "./timmConfig.js";
+import { architectureConfig, baseName, fitToWeights, hubConfig, inferArchitecture, pretrainedCfgOf, type PretrainedCfg } from "./timmConfig.js";
 import { decodeVitConfig, prefixTokens, type VitConfig } from "./vitConfig.js";
 import { sizeOf, vitParams } from "./vitParams.js";
 
@@ -75,7 +75,7 @@ const timmBackbone = (weights: Map<string, HostTensor>, source: string, from: Ar
   const base = architectureConfig(from.arch, "--arch");
   const config = fitToWeights(base, weights);
   if (config === null) checkWeights({ ...base, classes: weights.get("head.weight")?.shape[0] ?? 0 }, weights, `${source} (as ${from.arch})`);
-  return { config: config!, weights, timm: timm(from.arch.split(".")[0]!, pretrainedCfgOf(from.arch)) };
+  return { config: config!, weights, timm: timm(baseName(from.arch), pretrainedCfgOf(from.arch)) };
 };
 
 /** Google's original .npz ViT checkpoint (ViT-B_16.npz), mapped to timm's names as timm's npz loader does. */

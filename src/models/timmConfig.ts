@@ -13,7 +13,7 @@ const fail = (msg: string): never => {
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** The architecture half of a timm model name (`vit_base_patch16_224.augreg_in21k` → `vit_base_patch16_224`). */
-const baseName = (name: string): string => name.split(".")[0]!;
+export const baseName = (name: string): string => name.split(".")[0]!;
 
 /** The config timm builds for an architecture name at its defaults; an error names what is not supported. */
 export const architectureConfig = (name: string, field: string): VitConfig => {

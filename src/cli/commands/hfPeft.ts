@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import { Effect } from "effect";
@@ -11,7 +11,8 @@ import { compile } from "../../interpreters/compile/program.js";
 import { MethodError } from "../../interpreters/methodError.js";
 import { readBackbone } from "../../models/backbone.js";
 import { readSafetensors, writeSafetensors } from "../../models/safetensors.js";
-import { timmHubConfig } from "../../models/timmConfig.js";
+import { hubConfig, timmHubConfig } from "../../models/timmConfig.js";
+import { readJson } from "../readInput.js";
 import { BadInput } from "../../train/errors.js";
 import { readInputFile } from "../../train/readInputFile.js";
 import { readBackboneFile } from "../../train/loadBackbone.js";
@@ -50,7 +51,7 @@ export const exportRun = (argv: readonly string[]): Promise<number> =>
       const adapter = readAdapter(readInputFile(join(run, "adapter.safetensors"), "RUN_DIR (adapter.safetensors)"), join(run, "adapter.safetensors"));
       const merged = readBackbone(readInputFile(join(run, "merged.safetensors"), "RUN_DIR (merged.safetensors)"), join(run, "merged.safetensors"));
       const timmConfig = join(run, "config.json");
-      const architecture = existsSync(timmConfig) ? (JSON.parse(readFileSync(timmConfig, "utf8")) as { architecture: string }).architecture : (timmHubConfig(merged.config).architecture as string);
+      const architecture = existsSync(timmConfig) ? hubConfig(readJson(timmConfig), timmConfig).architecture : (timmHubConfig(merged.config).architecture as string);
       try {
         const hf = toHfPeft(adapter, merged, architecture);
         return { out, hf, type: hf.config.peft_type as string };
@@ -79,13 +80,7 @@ export const importHf = (argv: readonly string[]): Promise<number> =>
       const out = resolve(requireFlag("out", values.out));
       if (!existsSync(dirname(out))) throw new BadInput({ lines: [`--out: the parent folder ${dirname(out)} does not exist`] });
       const base = readBackboneFile(resolve(requireFlag("weights", values.weights)), "--weights", "", typeof values.arch === "string" ? { arch: values.arch } : {});
-      let config: Record<string, unknown>;
-      try {
-        config = JSON.parse(readInputFile(join(dir, "adapter_config.json"), "DIR (adapter_config.json)").toString("utf8"));
-      } catch (e) {
-        if (e instanceof BadInput) throw e;
-        throw new BadInput({ lines: [`${join(dir, "adapter_config.json")}: not valid JSON (${(e as Error).message})`] });
-      }
+      const config = readJson(join(dir, "adapter_config.json"), "DIR (adapter_config.json)") as Record<string, unknown>;
       const file = readSafetensors(readInputFile(join(dir, "adapter_model.safetensors"), "DIR (adapter_model.safetensors)"), join(dir, "adapter_model.safetensors"));
       return { imported: fromHfPeft(config, file, base), out, backend: backendFlag(values.backend) };
     },
