@@ -10,7 +10,7 @@ import { reconfigureCycle } from "../interpreters/rules/reconfigure.js";
 import { emptyConfiguration } from "../interpreters/rules/decide.js";
 import { randomVit } from "../models/randomVit.js";
 import type { VitConfig } from "../models/vitConfig.js";
-import type { Dataset } from "../data/dataset.js";
+import { inMemory, type InMemoryDataset } from "../data/dataset.js";
 import { rng } from "../util/random.js";
 
 /** The benchmark configuration of issue #7: batch 16, 32×32×3, patch 4 (64 tokens + CLS), width 192, depth 2, 3 heads, MLP 768, 10 classes. */
@@ -49,13 +49,11 @@ export interface MethodTiming {
 
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-const randomData = (count: number, seed: number): Dataset => {
+const randomData = (count: number, seed: number): InMemoryDataset => {
   const r = rng(seed, "bench");
   const c = benchConfig;
-  return {
-    images: Float32Array.from({ length: count * c.image * c.image * c.channels }, () => r.normal()),
-    labels: Int32Array.from({ length: count }, () => r.int(c.classes)), count, shape: [c.image, c.image, c.channels],
-  };
+  const images = Float32Array.from({ length: count * c.image * c.image * c.channels }, () => r.normal());
+  return inMemory(images, Int32Array.from({ length: count }, () => r.int(c.classes)), [c.image, c.image, c.channels]);
 };
 
 /** GFLOP/s of a plain 2-D matmul of `n`² by `n`² on the current backend. */

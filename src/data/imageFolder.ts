@@ -3,8 +3,9 @@ import { join, resolve } from "node:path";
 import type { ImageFolder } from "../dsl/experiment.js";
 import type { PretrainedCfg } from "../models/timmConfig.js";
 import type { VitConfig } from "../models/vitConfig.js";
+import type { Counter } from "../util/counter.js";
 import { rng, shuffled } from "../util/random.js";
-import { decodeImages, ImageDataError, normalisedDataset, type Decoded } from "./imageDecoding.js";
+import { cachedDataset, decodeImages, ImageDataError, type Decoded } from "./imageDecoding.js";
 import type { TaskData } from "./task.js";
 
 const imageFile = /\.(jpe?g|png|webp)$/i;
@@ -40,37 +41,37 @@ const splitFiles = (root: string, split: string, classes: readonly string[]): { 
 };
 
 /** Explicit train / val / test folders, each decoded (one cache for all). */
-const loadSplitFolders = async (task: ImageFolder, folders: NonNullable<ImageFolder["folders"]>, root: string, c: VitConfig, pretrained?: PretrainedCfg): Promise<LoadedImages> => {
+const loadSplitFolders = async (task: ImageFolder, folders: NonNullable<ImageFolder["folders"]>, root: string, c: VitConfig, pretrained?: PretrainedCfg, progress?: Counter): Promise<LoadedImages> => {
   const classes = task.classes ?? folderClasses(task, root);
   const [train, val, test] = [splitFiles(root, folders.train, classes), folders.val === null ? [] : splitFiles(root, folders.val, classes), splitFiles(root, folders.test, classes).slice(0, task.testLimit ?? undefined)];
   const all = [...train, ...val, ...test];
-  const { pixels, ...how } = await decodeImages(root, all.map((f) => f.file), task, c);
+  const { slots, ...how } = await decodeImages(root, all.map((f) => f.file), task, c, progress);
   let at = 0;
   const dataset = (files: readonly { label: number }[]) => {
     const examples = files.flatMap((f) => {
-      const p = pixels[at++];
-      return p ? [{ pixels: p, label: f.label }] : [];
+      const slot = at++;
+      return slots.bad.has(slot) ? [] : [{ slot, label: f.label }];
     });
-    return normalisedDataset(examples, task, c, pretrained);
+    return cachedDataset(slots, examples, task, c, pretrained);
   };
   return { train: dataset(train), val: dataset(val), test: dataset(test), classes: classes.length, ...how };
 };
 
 /** Image data decoded into train, val and test sets, with how it was read. */
-export type LoadedImages = TaskData & Omit<Decoded, "pixels">;
+export type LoadedImages = TaskData & Omit<Decoded, "slots">;
 
 /**
  * An image folder as train, val and test sets for a backbone: train and val drawn with the
  * split's seed (FewShot: `shots` per class), the rest the test set.
  */
-export const loadImageFolder = async (task: ImageFolder, baseDir: string, c: VitConfig, pretrained?: PretrainedCfg): Promise<LoadedImages> => {
+export const loadImageFolder = async (task: ImageFolder, baseDir: string, c: VitConfig, pretrained?: PretrainedCfg, progress?: Counter): Promise<LoadedImages> => {
   const root = resolve(baseDir, task.root);
-  if (task.folders !== undefined) return loadSplitFolders(task, task.folders, root, c, pretrained);
+  if (task.folders !== undefined) return loadSplitFolders(task, task.folders, root, c, pretrained, progress);
   const classes = task.classes ?? readClasses(root);
   const files = classes.flatMap((name, label) => entries(join(root, name)).filter((f) => imageFile.test(f)).map((f) => ({ file: join(root, name, f), label })));
-  const { pixels, ...how } = await decodeImages(root, files.map((f) => f.file), task, c);
-  const usable = files.map((f, i) => ({ ...f, pixels: pixels[i] })).filter((f): f is typeof f & { pixels: Uint8Array } => f.pixels !== null);
-  const dataset = (picks: readonly number[]) => normalisedDataset(picks.map((p) => usable[p]!), task, c, pretrained);
+  const { slots, ...how } = await decodeImages(root, files.map((f) => f.file), task, c, progress);
+  const usable = files.map((f, slot) => ({ slot, label: f.label })).filter((f) => !slots.bad.has(f.slot));
+  const dataset = (picks: readonly number[]) => cachedDataset(slots, picks.map((p) => usable[p]!), task, c, pretrained);
   const order = shuffled(usable.map((_, i) => i), rng(task.seed, "split"));
   const split = task.split;
   const train = split._tag === "Vtab1k" ? order.slice(0, split.train) : classes.flatMap((_, label) => order.filter((i) => usable[i]!.label === label).slice(0, split.shots));

@@ -3,7 +3,8 @@ import { join, resolve } from "node:path";
 import type { ImageList } from "../dsl/experiment.js";
 import type { PretrainedCfg } from "../models/timmConfig.js";
 import type { VitConfig } from "../models/vitConfig.js";
-import { decodeImages, ImageDataError, normalisedDataset } from "./imageDecoding.js";
+import type { Counter } from "../util/counter.js";
+import { cachedDataset, decodeImages, ImageDataError } from "./imageDecoding.js";
 import type { LoadedImages } from "./imageFolder.js";
 
 /** The list files a protocol reads: VTAB-1k's tune (train800 / val200 / test) or final (train800val200 / none / test). */
@@ -40,7 +41,7 @@ export const listClasses = (task: ImageList, root: string): string[] => {
 };
 
 /** An image list as train, val and test sets: each list's images, decoded once however many lists name them. */
-export const loadImageList = async (task: ImageList, baseDir: string, c: VitConfig, pretrained?: PretrainedCfg): Promise<LoadedImages> => {
+export const loadImageList = async (task: ImageList, baseDir: string, c: VitConfig, pretrained?: PretrainedCfg, progress?: Counter): Promise<LoadedImages> => {
   const root = resolve(baseDir, task.root);
   const classes = task.classes ?? listClasses(task, root);
   const { train, val, test } = lists(task);
@@ -50,9 +51,9 @@ export const loadImageList = async (task: ImageList, baseDir: string, c: VitConf
     if (bad) throw new ImageDataError(`data: ${join(root, name!)}: label ${bad.label} of ${bad.file} is out of range (${classes.length} classes)`);
   }
   const files = [...new Set([...trainList, ...valList, ...testList].map((e) => e.file))];
-  const { pixels, ...how } = await decodeImages(root, files, task, c);
-  const at = new Map(files.map((f, i) => [f, pixels[i]] as const));
+  const { slots, ...how } = await decodeImages(root, files, task, c, progress);
+  const slotOf = new Map(files.map((f, slot) => [f, slot] as const));
   const dataset = (list: readonly { file: string; label: number }[]) =>
-    normalisedDataset(list.flatMap((e) => (at.get(e.file) ? [{ pixels: at.get(e.file)!, label: e.label }] : [])), task, c, pretrained);
+    cachedDataset(slots, list.flatMap((e) => (slots.bad.has(slotOf.get(e.file)!) ? [] : [{ slot: slotOf.get(e.file)!, label: e.label }])), task, c, pretrained);
   return { train: dataset(trainList), val: dataset(valList), test: dataset(testList), classes: classes.length, ...how };
 };

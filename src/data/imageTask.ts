@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import type { Task } from "../dsl/experiment.js";
 import type { PretrainedCfg } from "../models/timmConfig.js";
 import type { VitConfig } from "../models/vitConfig.js";
+import type { Counter } from "../util/counter.js";
 import { folderClasses, loadImageFolder, type LoadedImages } from "./imageFolder.js";
 import { listClasses, loadImageList } from "./imageList.js";
 
@@ -15,5 +16,5 @@ export const resolveTask = (task: Task, baseDir: string): Task => {
 };
 
 /** An image source's train, val and test sets at the model's size. */
-export const loadImageTask = (task: ImageTask, baseDir: string, c: VitConfig, pretrained?: PretrainedCfg): Promise<LoadedImages> =>
-  task._tag === "ImageFolder" ? loadImageFolder(task, baseDir, c, pretrained) : loadImageList(task, baseDir, c, pretrained);
+export const loadImageTask = (task: ImageTask, baseDir: string, c: VitConfig, pretrained?: PretrainedCfg, progress?: Counter): Promise<LoadedImages> =>
+  task._tag === "ImageFolder" ? loadImageFolder(task, baseDir, c, pretrained, progress) : loadImageList(task, baseDir, c, pretrained, progress);

@@ -2,17 +2,17 @@ import { taskClasses, type Task } from "../dsl/experiment.js";
 import { MiniVtabError, miniVtabSplits, type Examples } from "./miniVtab/build.js";
 import type { VitConfig } from "../models/vitConfig.js";
 import { rng, shuffled } from "../util/random.js";
-import type { Dataset } from "./dataset.js";
+import { inMemory, type Dataset, type InMemoryDataset } from "./dataset.js";
 import { mnist, mnistSide, type MnistSplit } from "./mnist.js";
 
 /** MNIST's pixel statistics (the usual normalisation). */
 const mean = 0.1307;
 const std = 0.3081;
 
-export interface TaskData {
-  readonly train: Dataset;
-  readonly val: Dataset;
-  readonly test: Dataset;
+export interface TaskData<D extends Dataset = Dataset> {
+  readonly train: D;
+  readonly val: D;
+  readonly test: D;
   readonly classes: number;
 }
 
@@ -24,7 +24,7 @@ export class TaskError extends Error {
  * Normalise 28×28 images (pixel k, i in [0, 1]) and fit them to the backbone: centred padding
  * (or a centre crop) to `image` pixels, grey copied into every channel.
  */
-const toDataset = (labels: readonly number[], pixel: (k: number, i: number) => number, c: VitConfig): Dataset => {
+const toDataset = (labels: readonly number[], pixel: (k: number, i: number) => number, c: VitConfig): InMemoryDataset => {
   const side = c.image;
   const offset = Math.floor((side - mnistSide) / 2);
   const background = (0 - mean) / std;
@@ -42,10 +42,10 @@ const toDataset = (labels: readonly number[], pixel: (k: number, i: number) => n
       }
     }
   });
-  return { images, labels: Int32Array.from(labels), count: labels.length, shape: [side, side, c.channels] };
+  return inMemory(images, Int32Array.from(labels), [side, side, c.channels]);
 };
 
-const digitsDataset = (src: MnistSplit, picks: readonly number[], labelOf: (digit: number) => number, c: VitConfig): Dataset =>
+const digitsDataset = (src: MnistSplit, picks: readonly number[], labelOf: (digit: number) => number, c: VitConfig): InMemoryDataset =>
   toDataset(picks.map((i) => labelOf(src.labels[i]!)), (k, i) => src.images[picks[k]! * mnistSide * mnistSide + i]! / 255, c);
 
 const indicesOf = (src: MnistSplit, digits: readonly number[]): number[] => {
@@ -63,7 +63,7 @@ const indicesOf = (src: MnistSplit, digits: readonly number[]): number[] => {
 /** The tasks whose images are made in memory (MNIST digits, mini-VTAB). */
 export type InMemoryTask = Exclude<Task, { readonly _tag: "ImageFolder" | "ImageList" }>;
 
-export const buildTask = (task: InMemoryTask, c: VitConfig): TaskData => {
+export const buildTask = (task: InMemoryTask, c: VitConfig): TaskData<InMemoryDataset> => {
   if ((c.image !== mnistSide || c.channels !== 1) && task.fit !== "pad") {
     throw new TaskError(`data: the images are ${mnistSide}×${mnistSide}×1 but the backbone takes ${c.image}×${c.image}×${c.channels}; set data.fit to "pad" to centre-pad (or crop) them and repeat the grey channel, or use a backbone of that size`);
   }

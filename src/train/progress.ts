@@ -1,8 +1,12 @@
+import cliProgress from "cli-progress";
+
 /** Where a run reports how it is going. */
 export interface Progress {
   readonly info: (line: string) => void;
   readonly step: (s: { epoch: number; epochs: number; step: number; steps: number; loss: number; lr: number; etaSeconds: number }) => void;
   readonly epoch: (e: { epoch: number; epochs: number; trainLoss: number; valAccuracy: number; seconds: number }) => void;
+  /** Counted work a user waits on (decoding images, evaluating, a prelude): `done` of `total` so far. */
+  readonly counted: (label: string, done: number, total: number) => void;
 }
 
 const clock = (s: number): string => {
@@ -13,23 +17,56 @@ const clock = (s: number): string => {
   return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
 };
 
-/** A live bar with loss and ETA on a terminal; one plain line per epoch otherwise. */
+const barStyle = { barCompleteChar: "█", barIncompleteChar: " ", barsize: 24, hideCursor: null, clearOnComplete: true };
+
+/**
+ * On a terminal, live bars (cli-progress) with ETA: steps with loss and learning rate, counted
+ * work with its rate. Otherwise plain lines: one per epoch, and counted work at every tenth.
+ */
 export const streamProgress = (stream: NodeJS.WriteStream = process.stderr): Progress => {
   const tty = stream.isTTY === true;
+  let bar: { readonly kind: string; readonly bar: cliProgress.SingleBar } | null = null;
+  const stop = () => {
+    bar?.bar.stop();
+    bar = null;
+  };
+  const barFor = (kind: string, format: string, total: number, payload: object) => {
+    if (bar?.kind !== kind) {
+      stop();
+      bar = { kind, bar: new cliProgress.SingleBar({ ...barStyle, stream, format }) };
+      bar.bar.start(total, 0, payload);
+    }
+    return bar.bar;
+  };
+  const printedTenth = new Map<string, number>();
   return {
-    info: (line) => stream.write(`${line}\n`),
+    info: (line) => {
+      stop();
+      stream.write(`${line}\n`);
+    },
     step: (s) => {
       if (!tty) return;
-      const width = 24;
-      const filled = Math.round((width * s.step) / s.steps);
-      const bar = "█".repeat(filled) + " ".repeat(width - filled);
-      stream.write(`\r\x1b[2Kepoch ${s.epoch + 1}/${s.epochs} ▕${bar}▏ ${s.step}/${s.steps} loss ${s.loss.toFixed(4)} lr ${s.lr.toExponential(1)} eta ${clock(s.etaSeconds)}`);
+      const payload = { epochs: `${s.epoch + 1}/${s.epochs}`, loss: s.loss.toFixed(4), lr: s.lr.toExponential(1), left: clock(s.etaSeconds) };
+      barFor(`epoch ${s.epoch}`, "epoch {epochs} ▕{bar}▏ {value}/{total} loss {loss} lr {lr} eta {left}", s.steps, payload).update(s.step, payload);
     },
     epoch: (e) => {
-      if (tty) stream.write("\r\x1b[2K");
+      stop();
       stream.write(`epoch ${e.epoch + 1}/${e.epochs}  loss ${e.trainLoss.toFixed(4)}  val ${(100 * e.valAccuracy).toFixed(1)}%  ${e.seconds.toFixed(1)}s\n`);
+    },
+    counted: (label, done, total) => {
+      if (tty) {
+        barFor(`counted ${label}`, `${label} ▕{bar}▏ {value}/{total} eta {eta_formatted}`, total, {}).update(done);
+        if (done >= total) stop();
+        return;
+      }
+      const tenth = Math.floor((10 * done) / total);
+      if (tenth > (printedTenth.get(label) ?? 0)) {
+        printedTenth.set(label, tenth);
+        stream.write(`${label}: ${done}/${total}\n`);
+      }
+      if (done >= total) printedTenth.delete(label);
     },
   };
 };
 
-export const silentProgress: Progress = { info: () => {}, step: () => {}, epoch: () => {} };
+export const silentProgress: Progress = { info: () => {}, step: () => {}, epoch: () => {}, counted: () => {} };

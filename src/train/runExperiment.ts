@@ -18,7 +18,7 @@ import { adapterBytes } from "../interpreters/adapterFile.js";
 import { MethodError } from "../interpreters/methodError.js";
 import { backboneBytes, withZeroHead, type Backbone } from "../models/backbone.js";
 import { buildTask, TaskError, type TaskData } from "../data/task.js";
-import { batchesPerEpoch, epochBatches } from "../data/dataset.js";
+import { batchesPerEpoch, epochOrder, gather } from "../data/dataset.js";
 import { writeFileAtomic } from "../util/atomicWrite.js";
 import { BadInput, IoFailure, NanLoss } from "./errors.js";
 import { loadCheckpoint, saveCheckpoint, type EpochRecord } from "./checkpoint.js";
@@ -67,7 +67,7 @@ export interface RunResult {
   readonly reconfigurations: readonly ReconfigurationRecord[];
   readonly history: readonly EpochRecord[];
   /** An image folder's loading: decode time and the images left out (onBadImage "skip"); its class names are in experiment.data.classes. */
-  readonly images?: { readonly decodeSeconds: number; readonly cache: "hit" | "written" | "off"; readonly skipped: readonly string[] };
+  readonly images?: { readonly decodeSeconds: number; readonly cache: "hit" | "written"; readonly skipped: readonly string[] };
   readonly experiment: unknown;
 }
 
@@ -102,7 +102,7 @@ const prepare = (given: Experiment, o: RunOptions) =>
     if (task._tag === "ImageFolder" || task._tag === "ImageList") o.progress.info(`reading images from ${task.root}…`);
     const data: TaskData & Partial<Pick<LoadedImages, "skipped" | "decodeSeconds" | "cache">> = task._tag === "ImageFolder" || task._tag === "ImageList"
       ? yield* Effect.tryPromise({
-        try: () => loadImageTask(task, o.baseDir, backbone.config, loaded.timm?.pretrainedCfg),
+        try: () => loadImageTask(task, o.baseDir, backbone.config, loaded.timm?.pretrainedCfg, (done, total) => o.progress.counted("decoding images", done, total)),
         catch: (e) => (e instanceof ImageDataError ? new BadInput({ lines: [e.message] }) : new IoFailure({ path: task.root, reason: (e as Error).message })),
       })
       : yield* Effect.try({
@@ -186,7 +186,7 @@ export const runExperiment = (given: Experiment, o: RunOptions) =>
       for (const rule of exp.method.rules.filter((r) => r.action._tag !== "Reconfigure")) {
         const { program } = live;
         o.progress.info(`rule: ${describePrelude(rule)}`);
-        const { values, record } = yield* Effect.promise(() => runPrelude(rule, program, backbone, data.train, exp.schedule.batchSize));
+        const { values, record } = yield* Effect.promise(() => runPrelude(rule, program, backbone, data.train, exp.schedule.batchSize, (done, total) => o.progress.counted(rule.action._tag === "GradientEstimate" ? "gradient pre-estimate (batches)" : "feature statistics", done, total)));
         program.setValues(values);
         preludes.push(record);
         yield* io(files.log, () => appendFileSync(files.log, `${JSON.stringify({ type: "rule", epoch: -1, ...record })}\n`));
@@ -209,8 +209,7 @@ export const runExperiment = (given: Experiment, o: RunOptions) =>
       let lossSum = 0;
       const termSums: Record<string, number> = {};
       let lastLr = 0;
-      const batches = epochBatches(data.train, exp.schedule.batchSize, exp.seed, epoch);
-      for (const [i, b] of batches.entries()) {
+      for (const [i, indices] of epochOrder(data.train.count, exp.schedule.batchSize, exp.seed, epoch).entries()) {
         const step = epoch * stepsPerEpoch + i;
         if (cycle !== null && firesBefore(dynamic!.rule.when, { epoch, stepInEpoch: i, step })) {
           const r0 = performance.now();
@@ -227,6 +226,7 @@ export const runExperiment = (given: Experiment, o: RunOptions) =>
         const { program, train } = live;
         const lr = learningRate(exp.schedule, opt, step, stepsPerEpoch);
         const t0 = performance.now();
+        const b = gather(data.train, indices);
         const batch = exp.augment === undefined ? b : augmentBatch(b, data.train.shape, exp.augment, exp.seed, epoch, i);
         const images = tf.tensor4d(batch.images, [b.count, ...data.train.shape]);
         const labels = tf.tensor1d(b.labels, "int32");
@@ -244,14 +244,14 @@ export const runExperiment = (given: Experiment, o: RunOptions) =>
         yield* io(files.log, () => appendFileSync(files.log, `${JSON.stringify({ type: "step", epoch, step: step + 1, loss: r.loss, lr, terms: r.terms })}\n`));
         const elapsed = (performance.now() - started) / 1000;
         const remainingSteps = (exp.schedule.epochs - epoch) * stepsPerEpoch - (i + 1);
-        o.progress.step({ epoch, epochs: exp.schedule.epochs, step: i + 1, steps: batches.length, loss: r.loss, lr, etaSeconds: (elapsed / (i + 1)) * remainingSteps });
+        o.progress.step({ epoch, epochs: exp.schedule.epochs, step: i + 1, steps: stepsPerEpoch, loss: r.loss, lr, etaSeconds: (elapsed / (i + 1)) * remainingSteps });
         yield* Effect.yieldNow;
       }
       const { program, train } = live;
-      const valAccuracy = yield* Effect.promise(() => accuracy(program, data.val, exp.schedule.evalBatch));
+      const valAccuracy = yield* Effect.promise(() => accuracy(program, data.val, exp.schedule.evalBatch, (done, total) => o.progress.counted("validating", done, total)));
       const seconds = (performance.now() - started) / 1000 - reconfigureSeconds;
       const record: EpochRecord = {
-        epoch, steps: epoch * stepsPerEpoch + batches.length, trainLoss: lossSum / batches.length, terms: Object.fromEntries(Object.entries(termSums).map(([k, v]) => [k, v / batches.length])),
+        epoch, steps: epoch * stepsPerEpoch + stepsPerEpoch, trainLoss: lossSum / stepsPerEpoch, terms: Object.fromEntries(Object.entries(termSums).map(([k, v]) => [k, v / stepsPerEpoch])),
         valAccuracy, lr: lastLr, seconds, ...(reconfigureSeconds > 0 ? { reconfigureSeconds } : {}),
         ...(metricsOn(true) ? { representation: yield* Effect.promise(() => representationMetrics(program, data.test, exp.metrics.examples, exp.schedule.evalBatch)) } : {}),
       };
@@ -266,7 +266,7 @@ export const runExperiment = (given: Experiment, o: RunOptions) =>
     const { program } = live;
     const testStarted = performance.now();
     o.progress.info(`evaluating on ${data.test.count} test images…`);
-    const testAccuracy = yield* Effect.promise(() => accuracy(program, data.test, exp.schedule.evalBatch));
+    const testAccuracy = yield* Effect.promise(() => accuracy(program, data.test, exp.schedule.evalBatch, (done, total) => o.progress.counted("testing", done, total)));
     o.progress.info(`test accuracy ${(100 * testAccuracy).toFixed(2)}% (${((performance.now() - testStarted) / 1000).toFixed(1)}s)`);
     const last = history[history.length - 1]!;
     // With everyEpoch the last epoch already measured this very state.

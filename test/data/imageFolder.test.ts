@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { peftIn } from "../support/peftCli.js";
@@ -55,11 +55,11 @@ describe("image folders", () => {
     const raw = picture("disc", 28, 28, 1, 4);
     const all = await loadImageFolder(folderTask({ mean: [0.5], std: [0.25], split: { _tag: "Vtab1k", train: 60, val: 0 } }), data, grey28);
     const expected = Float32Array.from(raw, (v) => (v / 255 - 0.5) / 0.25);
-    const found = Array.from({ length: all.train.count }, (_, k) => all.train.images.subarray(k * 784, (k + 1) * 784)).some((img) => img.every((v, j) => Math.abs(v - expected[j]!) < 1e-6));
+    const found = Array.from({ length: all.train.count }, (_, k) => all.train.read([k])).some((img) => img.every((v, j) => Math.abs(v - expected[j]!) < 1e-6));
     expect(found).toBe(true);
     const rgb = await loadImageFolder(folderTask({ resize: "crop" }), data, { ...grey28, image: 16, channels: 3 });
     expect(rgb.train.shape).toEqual([16, 16, 3]);
-    expect(rgb.train.images.every(Number.isFinite)).toBe(true);
+    expect(rgb.train.read([0, 1, 2]).every(Number.isFinite)).toBe(true);
   });
 
   it("trains with peft train; the classes and the decode time are in result.json; bad files exit 2 naming them", async () => {
@@ -93,6 +93,8 @@ describe("image folders", () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain(join(data, "disc", "broken.png"));
     expect(existsSync(join(work, "broken"))).toBe(false);
+    // The interrupted decoding left no partial cache behind.
+    expect(readdirSync(join(data, ".peft-cache")).filter((f) => f.endsWith(".tmp"))).toEqual([]);
     const skip = peft("train", experiment("skip", { onBadImage: "skip" }), "--out", join(work, "skip"), "--backend", "wasm");
     expect(skip.code, skip.stderr).toBe(0);
     expect(JSON.parse(readFileSync(join(work, "skip/result.json"), "utf8")).images.skipped).toEqual([join(data, "disc", "broken.png")]);
@@ -119,8 +121,8 @@ describe("image folders", () => {
     expect([final.train.count, final.val.count, final.test.count]).toEqual([40, 0, 20]);
     // The same images as the folder's: the list's first training image is disc/0.jpg, decoded alike.
     const folder = await loadImageFolder(folderTask({ split: { _tag: "Vtab1k", train: 60, val: 0 }, onBadImage: "skip" }), data, grey28);
-    const first = tune.train.images.subarray(0, 784);
-    expect(Array.from({ length: 60 }, (_, k) => folder.train.images.subarray(k * 784, (k + 1) * 784)).some((img) => img.every((v, j) => v === first[j]))).toBe(true);
+    const first = tune.train.read([0]);
+    expect(Array.from({ length: 60 }, (_, k) => folder.train.read([k])).some((img) => img.every((v, j) => v === first[j]))).toBe(true);
     writeFileSync(join(data, "bad.txt"), "disc/0.jpg 0\ndisc/1.png cat\n");
     await expect(loadImageList(list({ train: "bad.txt" }), "/", grey28)).rejects.toThrow(/bad\.txt:2: expected "relative\/path label"/);
     await expect(loadImageList(list({ test: "missing.txt" }), "/", grey28)).rejects.toThrow(/list file .*missing\.txt: no such file/);

@@ -15,7 +15,7 @@ import { orthogonalOf } from "../../src/ops/orthogonalExp.js";
 import { randomVit } from "../../src/models/randomVit.js";
 import { tokens, type VitConfig } from "../../src/models/vitConfig.js";
 import type { Backbone } from "../../src/models/backbone.js";
-import type { Dataset } from "../../src/data/dataset.js";
+import { inMemory, type InMemoryDataset } from "../../src/data/dataset.js";
 import { rng } from "../../src/util/random.js";
 import { readHost } from "../../src/util/hostRead.js";
 import { randomAdapterValues } from "../../laws/setting.js";
@@ -25,9 +25,9 @@ import { expectClose } from "../support/close.js";
 const config: VitConfig = { image: 8, channels: 1, patch: 4, width: 8, depth: 3, heads: 2, mlpRatio: 2, classes: 4, layerNormEps: 1e-6, gelu: "erf" };
 const head = method({ targets: [target(role("head"), full)] });
 
-const dataset = (count: number, seed: number): Dataset => {
+const dataset = (count: number, seed: number): InMemoryDataset => {
   const r = rng(seed, "data");
-  return { images: Float32Array.from({ length: count * 64 }, () => r.normal()), labels: Int32Array.from({ length: count }, () => r.int(4)), count, shape: [8, 8, 1] };
+  return inMemory(Float32Array.from({ length: count * 64 }, () => r.normal()), Int32Array.from({ length: count }, () => r.int(4)), [8, 8, 1]);
 };
 
 /** Compile, set RIFT's statistics as its rule would, train `steps` AdamW steps on one random batch. */

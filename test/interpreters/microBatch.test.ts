@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs-core";
 import { loadBackend } from "../../src/train/backend.js";
+import { inMemory } from "../../src/data/dataset.js";
 import { compile } from "../../src/interpreters/compile/program.js";
 import { trainer } from "../../src/interpreters/compile/trainer.js";
 import { combine } from "../../src/dsl/method.js";
@@ -48,7 +49,7 @@ describe("gradient accumulation over micro-batches", () => {
     const program = compile(combine(lora({ rank: 2 }), linearProbe()), randomVit(config, 5), { seed: 2 });
     program.setValues(await randomAdapterValues(program, randomVit(config, 5).weights, 3));
     const count = 23;
-    const ds = { images: randomImages(config, count, 4), labels: Int32Array.from({ length: count }, (_, i) => i % 3), count, shape: [8, 8, 3] as [number, number, number] };
+    const ds = inMemory(randomImages(config, count, 4), Int32Array.from({ length: count }, (_, i) => i % 3), [8, 8, 3]);
     const whole = await accuracy(program, ds);
     expect(whole).toBeGreaterThan(0);
     for (const batch of [1, 4, 7]) expect(await accuracy(program, ds, batch)).toBe(whole);

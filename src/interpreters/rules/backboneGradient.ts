@@ -8,6 +8,7 @@ import type { Batch } from "../../data/dataset.js";
 import { sizeOf, type Site } from "../../models/vitParams.js";
 import { compile, type Program } from "../compile/program.js";
 import { programLoss } from "../compile/loss.js";
+import type { Counter } from "../../util/counter.js";
 import { hostCopy } from "../../util/hostRead.js";
 
 /** Whether a backbone's head is all zeros (a reset head: it passes no gradient to the backbone). */
@@ -44,12 +45,12 @@ export const classMeanHead = async (program: Program, backbone: Backbone, batche
 };
 
 /** Eq. 4: ΔŴ = −Σ ∇W L of the frozen model over the batches, per site in its [dout, din] view (float64). */
-export const preEstimate = async (backbone: Backbone, sites: readonly Site[], batches: readonly Batch[], shape: readonly number[]): Promise<Map<string, Float64Array>> => {
+export const preEstimate = async (backbone: Backbone, sites: readonly Site[], batches: readonly Batch[], shape: readonly number[], progress?: Counter): Promise<Map<string, Float64Array>> => {
   const probe = compile(method({ targets: sites.map((s) => target(glob(s.name), full)) }), backbone, { seed: 0 });
   const sums = new Map(sites.map((s) => [s.name, new Float64Array(sizeOf(s.shape))]));
   try {
     const vars = probe.params.map((p) => ({ site: p.placement.site.name, v: probe.variables.get(p.name)! }));
-    for (const b of batches) {
+    for (const [n, b] of batches.entries()) {
       const grads = tf.tidy(() => {
         const images = tf.tensor4d(b.images, [b.count, ...shape] as [number, number, number, number]);
         const { grads: g } = tf.variableGrads(() => programLoss(probe, images, tf.tensor1d(b.labels, "int32")).total, vars.map((x) => x.v));
@@ -61,6 +62,7 @@ export const preEstimate = async (backbone: Backbone, sites: readonly Site[], ba
         for (let k = 0; k < sum.length; k++) sum[k]! -= data[k]!;
         g.dispose();
       }
+      progress?.(n + 1, batches.length);
     }
   } finally {
     probe.dispose();

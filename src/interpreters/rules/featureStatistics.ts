@@ -3,6 +3,7 @@ import { inOrder, type Dataset } from "../../data/dataset.js";
 import type { AdapterValue } from "../adapterParams.js";
 import type { Program } from "../compile/program.js";
 import { lossParamName } from "../compile/lossTerms.js";
+import type { Counter } from "../../util/counter.js";
 import { hostCopy } from "../../util/hostRead.js";
 
 export interface StatisticsRecord {
@@ -43,14 +44,16 @@ const streamedMoments = (width: number) => {
  * RIFT's prelude: μ_p and Σ_p of the pretrained model's head-input features over every training
  * example (in order, no augmentation), set on every RIFT term of the program.
  */
-export const featureStatistics = async (program: Program, train: Dataset, batchSize: number): Promise<{ values: Map<string, AdapterValue>; record: StatisticsRecord }> => {
+export const featureStatistics = async (program: Program, train: Dataset, batchSize: number, progress?: Counter): Promise<{ values: Map<string, AdapterValue>; record: StatisticsRecord }> => {
   const started = performance.now();
   const width = program.config.width;
   const moments = streamedMoments(width);
+  let done = 0;
   for (const b of inOrder(train, batchSize)) {
     const f = tf.tidy(() => program.pretrainedForward(tf.tensor4d(b.images, [b.count, ...train.shape])).preLogits);
     moments.add(await hostCopy(f), b.count);
     f.dispose();
+    progress?.((done += b.count), train.count);
   }
   const { mean, covariance, count } = moments.result();
   const values = new Map<string, AdapterValue>();

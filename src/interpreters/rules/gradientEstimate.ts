@@ -10,6 +10,7 @@ import { adapterName, type AdapterValue } from "../adapterParams.js";
 import type { Program } from "../compile/program.js";
 import { classMeanHead, headIsZero, preEstimate } from "./backboneGradient.js";
 import { leaves, wrapperNodes } from "../leaves.js";
+import type { Counter } from "../../util/counter.js";
 import { needsEstimate } from "../resolve.js";
 
 /** What the estimate found at one site, kept in the adapter file as provenance. */
@@ -51,14 +52,14 @@ const transpose = (x: Float64Array, m: number, n: number): Float64Array => {
  * Run S²FT's prelude on a compiled program: estimate ΔŴ, then set every tour (Alg. 1) and every
  * weighted position set (Eq. 7) the method declares. Returns the new state values and the record.
  */
-export const gradientEstimate = async (program: Program, backbone: Backbone, action: GradientEstimate, train: Dataset, batchSize: number): Promise<{ values: Map<string, AdapterValue>; record: EstimateRecord }> => {
+export const gradientEstimate = async (program: Program, backbone: Backbone, action: GradientEstimate, train: Dataset, batchSize: number, progress?: Counter): Promise<{ values: Map<string, AdapterValue>; record: EstimateRecord }> => {
   const started = performance.now();
   const placements = program.placements.filter((p) => needsEstimate(p.transform));
-  const batches = epochBatches(train, batchSize, action.seed, -1).slice(0, action.batches);
+  const batches = epochBatches(train, batchSize, action.seed, -1, action.batches);
   const zeroHead = headIsZero(backbone);
   const through = zeroHead ? await classMeanHead(program, backbone, batches, train.shape) : backbone;
   const sites = [...new Map(placements.map((p) => [p.site.name, p.site])).values()];
-  const estimates = await preEstimate(through, sites, batches, train.shape);
+  const estimates = await preEstimate(through, sites, batches, train.shape, progress);
   const values = await program.values();
   const records = placements.map((p): SiteEstimate => {
     const [m, n] = p.site.shape as [number, number];

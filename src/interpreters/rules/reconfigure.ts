@@ -57,7 +57,7 @@ export const reconfigureCycle = async (cycle: Cycle, current: Program, previous:
   const { action, units } = cycle;
   const index = previous === undefined ? 0 : previous.index + 1;
   const t0 = performance.now();
-  const batches = epochBatches(cycle.train, cycle.batchSize, action.seed, -2 - index).slice(0, action.batches);
+  const batches = epochBatches(cycle.train, cycle.batchSize, action.seed, -2 - index, action.batches);
   const fresh = await sensitivity(current, cycle.backbone, action, units, batches, cycle.train.shape);
   const scores = smoothScores(fresh, previous === undefined ? null : new Map(Object.entries(previous.scores)), action.ema);
   const t1 = performance.now();

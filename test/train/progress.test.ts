@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { streamProgress } from "../../src/train/progress.js";
+
+/** A stream that keeps what is written; a terminal or not. */
+const capture = (isTTY: boolean) => {
+  const chunks: string[] = [];
+  const stream = { isTTY, columns: 120, write: (s: string) => (chunks.push(s), true), cursorTo: () => true, clearLine: () => true, moveCursor: () => true, on: () => stream, removeListener: () => stream };
+  return { stream: stream as unknown as NodeJS.WriteStream, text: () => chunks.join("") };
+};
+
+describe("progress", () => {
+  it("counted work off a terminal: a line at every tenth and at the end, for each run of the work", () => {
+    const out = capture(false);
+    const p = streamProgress(out.stream);
+    for (let done = 1; done <= 25; done++) p.counted("decoding images", done, 25);
+    p.counted("testing", 7, 7);
+    for (let done = 1; done <= 3; done++) p.counted("decoding images", done, 3);
+    const lines = out.text().trim().split("\n");
+    expect(lines.filter((l) => l.startsWith("decoding images")).map((l) => l.split(": ")[1])).toEqual(["3/25", "5/25", "8/25", "10/25", "13/25", "15/25", "18/25", "20/25", "23/25", "25/25", "1/3", "2/3", "3/3"]);
+    expect(lines).toContain("testing: 7/7");
+  });
+
+  it("on a terminal: a bar with the count and an ETA, cleared before the next line", () => {
+    const out = capture(true);
+    const p = streamProgress(out.stream);
+    p.counted("decoding images", 1, 4);
+    p.counted("decoding images", 4, 4);
+    p.info("done");
+    expect(out.text()).toMatch(/decoding images ▕ +▏ 0\/4 eta/);
+    expect(out.text()).toMatch(/decoding images ▕█{24}▏ 4\/4 eta 0s/);
+    expect(out.text()).toContain("done\n");
+  });
+});
