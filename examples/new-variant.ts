@@ -41,6 +41,7 @@ const experiment: Experiment = {
   optimizer: { _tag: "AdamW", lr: 0.005, weightDecay: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
   schedule: { epochs: Number(process.argv[2] ?? 3), batchSize: 32, warmupEpochs: 1, minLr: 0, shape: { _tag: "Cosine" } },
   labelSmoothing: 0,
+  dropPath: 0,
   metrics: defaultMetrics,
   seed: 0,
 };

@@ -4,7 +4,7 @@ import { linearProbe, lora } from "../methods/index.js";
 import { compile } from "../interpreters/compile/program.js";
 import { trainer } from "../interpreters/compile/trainer.js";
 import { withZeroHead } from "../models/backbone.js";
-import { loadBackend, releaseBackend, wasmThreads, type BackendName } from "../train/backend.js";
+import { loadBackend, releaseBackend, wasmHeapBytes, wasmThreads, type BackendName } from "../train/backend.js";
 import { readBackboneFile } from "../train/loadBackbone.js";
 import { rng } from "../util/random.js";
 
@@ -34,7 +34,6 @@ const train = trainer(program, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDeca
 const r = rng(0, "checkpoint steps");
 const images = tf.tensor4d(Float32Array.from({ length: batch * c.image * c.image * c.channels }, () => r.normal()), [batch, c.image, c.image, c.channels]);
 const labels = tf.tensor1d(Int32Array.from({ length: batch }, () => r.int(10)), "int32");
-const heap = () => (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.buffer.byteLength ?? null;
 const f0 = performance.now();
 // The forward pass alone, on one micro-batch (a whole large batch need not fit at once).
 await tf.tidy(() => program.forward(tf.slice(images, [0, 0, 0, 0], [microBatch, -1, -1, -1])).logits).data();
@@ -51,7 +50,7 @@ for (let i = 0; i < steps; i++) {
 process.stdout.write(`${JSON.stringify({
   checkpoint: path, architecture: backbone.timm?.architecture ?? null, image: c.image, batch, microBatch, backend: description,
   threads: backend === "wasm" ? wasmThreads() : null, loadSeconds, forwardSeconds, stepSeconds, losses,
-  peakRssBytes: process.resourceUsage().maxRSS * 1024, wasmHeapBytes: heap(),
+  peakRssBytes: process.resourceUsage().maxRSS * 1024, wasmHeapBytes: wasmHeapBytes(),
 })}\n`);
 tf.dispose([images, labels]);
 train.dispose();

@@ -10,6 +10,7 @@ import { script, scriptUsage } from "./commands/script.js";
 import { gather, gatherUsage } from "./commands/gather.js";
 import { report, reportUsage } from "./commands/report.js";
 import { exportRun, exportUsage, importHf, importUsage } from "./commands/hfPeft.js";
+import { exportImages, exportImagesUsage } from "./commands/exportImages.js";
 
 const commands: Record<string, { readonly run: (argv: readonly string[]) => Promise<number>; readonly usage: string; readonly what: string }> = {
   train: { run: train, usage: trainUsage, what: "fine-tune a backbone with a method; writes result.json, adapter/merged safetensors, log.jsonl" },
@@ -23,6 +24,7 @@ const commands: Record<string, { readonly run: (argv: readonly string[]) => Prom
   gather: { run: gather, usage: gatherUsage, what: "collect the finished runs of generated scripts into results.jsonl" },
   export: { run: exportRun, usage: exportUsage, what: "a run's adapter as a Hugging Face PEFT directory (adapter_config.json + adapter_model.safetensors)" },
   import: { run: importHf, usage: importUsage, what: "a Hugging Face PEFT adapter directory (LoRA, FourierFT) for a timm ViT as our adapter file" },
+  "export-images": { run: exportImages, usage: exportImagesUsage, what: "an MNIST or mini-VTAB task as PNG files, in the image-folder or the VTAB-1k list layout, to train on as files" },
   report: { run: report, usage: reportUsage, what: "an HTML page and a Markdown table (with SVG plots) from a results file" },
   demo: { run: demo, usage: demoUsage, what: "fine-tune the default backbone on a new task with linear probe, full and LoRA; print a table" },
 };

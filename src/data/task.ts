@@ -1,5 +1,5 @@
 import { taskClasses, type Task } from "../dsl/experiment.js";
-import { MiniVtabError, miniVtabSplits, type Examples } from "./miniVtab/build.js";
+import { MiniVtabError, miniVtabSplits } from "./miniVtab/build.js";
 import type { VitConfig } from "../models/vitConfig.js";
 import { rng, shuffled } from "../util/random.js";
 import { inMemory, type Dataset, type InMemoryDataset } from "./dataset.js";
@@ -45,8 +45,16 @@ const toDataset = (labels: readonly number[], pixel: (k: number, i: number) => n
   return inMemory(images, Int32Array.from(labels), [side, side, c.channels]);
 };
 
-const digitsDataset = (src: MnistSplit, picks: readonly number[], labelOf: (digit: number) => number, c: VitConfig): InMemoryDataset =>
-  toDataset(picks.map((i) => labelOf(src.labels[i]!)), (k, i) => src.images[picks[k]! * mnistSide * mnistSide + i]! / 255, c);
+/** Grey 28×28 images in [0, 1] (digits in float64, so v/255 is exact before normalisation) and their labels. */
+export interface RawSplit {
+  readonly images: readonly (Float32Array | Float64Array)[];
+  readonly labels: readonly number[];
+}
+
+const digitExamples = (src: MnistSplit, picks: readonly number[], labelOf: (digit: number) => number): RawSplit => ({
+  images: picks.map((i) => Float64Array.from(src.images.subarray(i * mnistSide * mnistSide, (i + 1) * mnistSide * mnistSide), (v) => v / 255)),
+  labels: picks.map((i) => labelOf(src.labels[i]!)),
+});
 
 const indicesOf = (src: MnistSplit, digits: readonly number[]): number[] => {
   const wanted = new Set(digits);
@@ -55,27 +63,22 @@ const indicesOf = (src: MnistSplit, digits: readonly number[]): number[] => {
   return out;
 };
 
-/**
- * A task's train, val and test data. Mnist, VTAB-1k-style: train and val drawn without overlap from the standard train split of
- * the chosen digits (a fixed seed, so every run sees the same split), test = the standard test
- * split of those digits. Few-shot takes `shots` train examples per class.
- */
 /** The tasks whose images are made in memory (MNIST digits, mini-VTAB). */
 export type InMemoryTask = Exclude<Task, { readonly _tag: "ImageFolder" | "ImageList" }>;
 
-export const buildTask = (task: InMemoryTask, c: VitConfig): TaskData<InMemoryDataset> => {
-  if ((c.image !== mnistSide || c.channels !== 1) && task.fit !== "pad") {
-    throw new TaskError(`data: the images are ${mnistSide}×${mnistSide}×1 but the backbone takes ${c.image}×${c.image}×${c.channels}; set data.fit to "pad" to centre-pad (or crop) them and repeat the grey channel, or use a backbone of that size`);
-  }
+/**
+ * An in-memory task's three splits as 28×28 grey images in [0, 1], before normalisation and
+ * fitting. Mnist, VTAB-1k-style: train and val drawn without overlap from the standard train
+ * split of the chosen digits (a fixed seed, so every run sees the same split), test = the
+ * standard test split of those digits. Few-shot takes `shots` train examples per class.
+ */
+export const taskImages = (task: InMemoryTask): { readonly train: RawSplit; readonly val: RawSplit; readonly test: RawSplit } => {
   if (task._tag === "MiniVtab") {
-    let splits: ReturnType<typeof miniVtabSplits>;
     try {
-      splits = miniVtabSplits(task.name, task.split, task.seed, task.testSize);
+      return miniVtabSplits(task.name, task.split, task.seed, task.testSize);
     } catch (e) {
       throw e instanceof MiniVtabError ? new TaskError(e.message) : e;
     }
-    const data = (x: Examples) => toDataset(x.labels, (k, i) => x.images[k]![i]!, c);
-    return { train: data(splits.train), val: data(splits.val), test: data(splits.test), classes: taskClasses(task) };
   }
   const labelOf = (d: number) => task.digits.indexOf(d);
   const train = mnist("train");
@@ -98,10 +101,15 @@ export const buildTask = (task: InMemoryTask, c: VitConfig): TaskData<InMemoryDa
   if (need < wanted) throw new TaskError(`data.split asks for ${wanted} examples of digits ${task.digits.join(",")}, MNIST's train split has ${pool.length}`);
   const testAll = indicesOf(test, task.digits);
   const testPicks = task.testLimit === null ? testAll : shuffled(testAll, rng(task.seed, "test")).slice(0, task.testLimit).sort((a, b) => a - b);
-  return {
-    train: digitsDataset(train, trainPicks, labelOf, c),
-    val: digitsDataset(train, valPicks, labelOf, c),
-    test: digitsDataset(test, testPicks, labelOf, c),
-    classes: task.digits.length,
-  };
+  return { train: digitExamples(train, trainPicks, labelOf), val: digitExamples(train, valPicks, labelOf), test: digitExamples(test, testPicks, labelOf) };
+};
+
+/** An in-memory task's train, val and test data, normalised and fitted to the backbone. */
+export const buildTask = (task: InMemoryTask, c: VitConfig): TaskData<InMemoryDataset> => {
+  if ((c.image !== mnistSide || c.channels !== 1) && task.fit !== "pad") {
+    throw new TaskError(`data: the images are ${mnistSide}×${mnistSide}×1 but the backbone takes ${c.image}×${c.image}×${c.channels}; set data.fit to "pad" to centre-pad (or crop) them and repeat the grey channel, or use a backbone of that size`);
+  }
+  const splits = taskImages(task);
+  const data = (x: RawSplit) => toDataset(x.labels, (k, i) => x.images[k]![i]!, c);
+  return { train: data(splits.train), val: data(splits.val), test: data(splits.test), classes: taskClasses(task) };
 };

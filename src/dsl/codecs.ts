@@ -242,6 +242,7 @@ export const ExperimentCodec: t.Type<Experiment> = struct("experiment", {
   optimizer: AdamWCodec,
   schedule: ScheduleCodec,
   labelSmoothing: withDefault(unitInterval, 0),
+  dropPath: withDefault(unitInterval, 0),
   augment: optional(AugmentCodec),
   metrics: withDefault(MetricsCodec, defaultMetrics),
   seed: withDefault(integer, 0),

@@ -164,6 +164,8 @@ export interface Experiment {
   readonly schedule: Schedule;
   /** ε of the cross-entropy's label smoothing (targets (1 − ε)·onehot + ε/k). */
   readonly labelSmoothing: number;
+  /** Stochastic depth's rate (timm's drop_path_rate): the last block's drop probability, linear from 0 over depth; 0 is off. */
+  readonly dropPath: number;
   readonly augment?: Augment;
   readonly metrics: Metrics;
   readonly seed: number;

@@ -63,8 +63,13 @@ const embed = (config: VitConfig, access: VitAccess, patches: tf.Tensor3D): tf.T
   return tf.add(head === null ? patches : tf.concat([head, patches], 1), pos) as tf.Tensor3D;
 };
 
-/** timm's VisionTransformer forward (pre-norm blocks; the options of `VitConfig`), on NHWC images. */
-export const vitForward = (config: VitConfig, access: VitAccess, images: tf.Tensor4D): VitOutput => {
+/**
+ * timm's VisionTransformer forward (pre-norm blocks; the options of `VitConfig`), on NHWC images.
+ * `keep` ([n, 2·depth], from `dropPathKeep`) is stochastic depth in training: column 2i scales
+ * image s's attention branch of block i, column 2i+1 its MLP branch (timm's DropPath: 0, or
+ * 1/(1−p)); what a method adds beside the MLP is not dropped, as in AdaptFormer's code.
+ */
+export const vitForward = (config: VitConfig, access: VitAccess, images: tf.Tensor4D, keep?: tf.Tensor2D): VitOutput => {
   const n = images.shape[0];
   const t = tokens(config);
   const w = config.width;
@@ -72,7 +77,11 @@ export const vitForward = (config: VitConfig, access: VitAccess, images: tf.Tens
   const patches = tf.reshape(access.linear("patch_embed.proj", patchify(images, config.patch)), [n, patchesPerSide(config) ** 2, w]) as tf.Tensor3D;
   let x = tf.reshape(embed(config, access, patches), [n * t, w]) as tf.Tensor2D;
   if (config.preNorm) x = norm(access, "norm_pre", x, eps);
-  const scaled = (y: tf.Tensor2D, gamma: string) => (config.layerScale ? (tf.mul(y, access.tensor(gamma)) as tf.Tensor2D) : y);
+  const layerScaled = (y: tf.Tensor2D, gamma: string) => (config.layerScale ? (tf.mul(y, access.tensor(gamma)) as tf.Tensor2D) : y);
+  // Image s's multiplier on each of its t token rows.
+  const dropped = (y: tf.Tensor2D, column: number) =>
+    keep === undefined ? y : (tf.mul(y, tf.reshape(tf.broadcastTo(tf.reshape(tf.slice(keep, [0, column], [n, 1]), [n, 1, 1]), [n, t, 1]), [n * t, 1])) as tf.Tensor2D);
+  const scaled = (y: tf.Tensor2D, gamma: string, column: number) => dropped(layerScaled(y, gamma), column);
   const blocks: tf.Tensor3D[] = [];
   const weights: tf.Tensor3D[] = [];
   for (let i = 0; i < config.depth; i++) {
@@ -80,12 +89,12 @@ export const vitForward = (config: VitConfig, access: VitAccess, images: tf.Tens
     const qkv = access.linear(`${b}.attn.qkv`, norm(access, `${b}.norm1`, x, eps));
     const attended = attention(qkv, n, t, config.heads);
     weights.push(attended.weights);
-    x = tf.add(x, scaled(access.linear(`${b}.attn.proj`, attended.output), `${b}.ls1.gamma`));
+    x = tf.add(x, scaled(access.linear(`${b}.attn.proj`, attended.output), `${b}.ls1.gamma`, 2 * i));
     const hidden = activation(config.gelu, access.linear(`${b}.mlp.fc1`, norm(access, `${b}.norm2`, x, eps)));
     const beside = [access.besideMlp(i, x)];
     // A merged AdaptFormer keeps its module: up(ReLU(down(x))), the scale already folded into up.
     if (mlpAdapterWidth(config, i) > 0) beside.push(access.linear(`${b}.adaptmlp.up_proj`, tf.relu(access.linear(`${b}.adaptmlp.down_proj`, x))));
-    x = tf.addN([x, scaled(access.linear(`${b}.mlp.fc2`, hidden), `${b}.ls2.gamma`), ...beside.filter((t) => t !== null)]);
+    x = tf.addN([x, scaled(access.linear(`${b}.mlp.fc2`, hidden), `${b}.ls2.gamma`, 2 * i + 1), ...beside.filter((t) => t !== null)]);
     blocks.push(tf.reshape(x, [n, t, w]));
   }
   // timm: the final norm runs on every token before pooling, or on the pooled features as fc_norm.

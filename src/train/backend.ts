@@ -120,6 +120,9 @@ export const loadBackend = async (name: BackendName): Promise<string> => {
   throw new Error(`no backend loaded (${reasons.join("; ")})`);
 };
 
+/** The wasm backend's heap size in bytes (it only grows, so this is its peak), or null on another backend. */
+export const wasmHeapBytes = (): number | null => (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.buffer.byteLength ?? null;
+
 /** Release the backend (wasm worker threads would otherwise keep the process alive). */
 export const releaseBackend = async (): Promise<void> => {
   const name = tf.getBackend();

@@ -21,7 +21,8 @@ const barStyle = { barCompleteChar: "█", barIncompleteChar: " ", barsize: 24, 
 
 /**
  * On a terminal, live bars (cli-progress) with ETA: steps with loss and learning rate, counted
- * work with its rate. Otherwise plain lines: one per epoch, and counted work at every tenth.
+ * work with its rate. Otherwise plain lines at every tenth of an epoch's steps and of counted
+ * work, and one per epoch.
  */
 export const streamProgress = (stream: NodeJS.WriteStream = process.stderr): Progress => {
   const tty = stream.isTTY === true;
@@ -39,14 +40,25 @@ export const streamProgress = (stream: NodeJS.WriteStream = process.stderr): Pro
     return bar.bar;
   };
   const printedTenth = new Map<string, number>();
+  /** Off a terminal: true when `done` of `total` crosses the next tenth of `label`'s work. */
+  const atTenth = (label: string, done: number, total: number): boolean => {
+    const tenth = Math.floor((10 * done) / total);
+    const due = tenth > (printedTenth.get(label) ?? 0);
+    if (due) printedTenth.set(label, tenth);
+    if (done >= total) printedTenth.delete(label);
+    return due;
+  };
   return {
     info: (line) => {
       stop();
       stream.write(`${line}\n`);
     },
     step: (s) => {
-      if (!tty) return;
       const payload = { epochs: `${s.epoch + 1}/${s.epochs}`, loss: s.loss.toFixed(4), lr: s.lr.toExponential(1), left: clock(s.etaSeconds) };
+      if (!tty) {
+        if (atTenth("steps", s.step, s.steps)) stream.write(`epoch ${payload.epochs} step ${s.step}/${s.steps} loss ${payload.loss} lr ${payload.lr} eta ${payload.left}\n`);
+        return;
+      }
       barFor(`epoch ${s.epoch}`, "epoch {epochs} ▕{bar}▏ {value}/{total} loss {loss} lr {lr} eta {left}", s.steps, payload).update(s.step, payload);
     },
     epoch: (e) => {
@@ -59,12 +71,7 @@ export const streamProgress = (stream: NodeJS.WriteStream = process.stderr): Pro
         if (done >= total) stop();
         return;
       }
-      const tenth = Math.floor((10 * done) / total);
-      if (tenth > (printedTenth.get(label) ?? 0)) {
-        printedTenth.set(label, tenth);
-        stream.write(`${label}: ${done}/${total}\n`);
-      }
-      if (done >= total) printedTenth.delete(label);
+      if (atTenth(label, done, total)) stream.write(`${label}: ${done}/${total}\n`);
     },
   };
 };

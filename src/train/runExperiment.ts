@@ -27,7 +27,8 @@ import { accuracy } from "./evaluate.js";
 import { fingerprint } from "./fingerprint.js";
 import { backbonePath, loadBackbone, readOptions } from "./loadBackbone.js";
 import type { Progress } from "./progress.js";
-import { TfBackend } from "./backend.js";
+import { TfBackend, wasmHeapBytes } from "./backend.js";
+import { dropPathKeep } from "./dropPath.js";
 import { describePrelude, runPrelude, type PreludeRecord } from "../interpreters/rules/prelude.js";
 import { representationMetrics, type RepresentationMetrics } from "../interpreters/representation.js";
 import { showLoss, termNames } from "../dsl/loss.js";
@@ -58,8 +59,10 @@ export interface RunResult {
   readonly losses: readonly { readonly name: string; readonly term: string; readonly weight: number; readonly lastEpochMean: number }[];
   /** Sim, token cosine and attention entropy on held-out test images (absent when metrics.examples is 0). */
   readonly representation: RepresentationMetrics | null;
-  /** `reconfigureSeconds`: DAF's perceive + decide + execute, not part of `trainSeconds`. */
-  readonly timings: { readonly trainSeconds: number; readonly medianStepMs: number; readonly testSeconds: number; readonly reconfigureSeconds: number };
+  /** `reconfigureSeconds`: DAF's perceive + decide + execute, not part of `trainSeconds`; `trainImagesPerSecond`: images over the time in train steps, in this process. */
+  readonly timings: { readonly trainSeconds: number; readonly medianStepMs: number; readonly trainImagesPerSecond: number; readonly testSeconds: number; readonly reconfigureSeconds: number };
+  /** The process's peak resident memory and, on wasm, the size its heap grew to (bytes). */
+  readonly memory: { readonly peakRssBytes: number; readonly wasmHeapBytes: number | null };
   readonly plans: Readonly<Record<string, string>>;
   /** What the method's `once` rules set before training (S²FT's pre-estimate, RIFT's statistics), with provenance. */
   readonly preludes: readonly PreludeRecord[];
@@ -202,6 +205,7 @@ export const runExperiment = (given: Experiment, o: RunOptions) =>
     o.progress.info(`${exp.name}: ${counts.trainable.toLocaleString("en-US")} trainable of ${counts.backbone.toLocaleString("en-US")} backbone parameters (${counts.percent.toFixed(3)}%), ${data.train.count} train / ${data.val.count} val / ${data.test.count} test`);
     const stepsPerEpoch = batchesPerEpoch(data.train.count, exp.schedule.batchSize);
     const stepTimes: number[] = [];
+    let trainedImages = 0;
     const metricsOn = (epochEnd: boolean) => exp.metrics.examples > 0 && (!epochEnd || exp.metrics.everyEpoch);
     for (let epoch = history.length; epoch < exp.schedule.epochs; epoch++) {
       const started = performance.now();
@@ -223,17 +227,19 @@ export const runExperiment = (given: Experiment, o: RunOptions) =>
           yield* io(files.log, () => appendFileSync(files.log, `${JSON.stringify({ type: "reconfigure", ...rec })}\n`));
           o.progress.info(describeReconfiguration(rec));
         }
-        const { program, train } = live;
+        const { train } = live;
         const lr = learningRate(exp.schedule, opt, step, stepsPerEpoch);
         const t0 = performance.now();
         const b = gather(data.train, indices);
         const batch = exp.augment === undefined ? b : augmentBatch(b, data.train.shape, exp.augment, exp.seed, epoch, i);
         const images = tf.tensor4d(batch.images, [b.count, ...data.train.shape]);
         const labels = tf.tensor1d(b.labels, "int32");
-        const r = yield* Effect.promise(() => train.step(images, labels, lr));
-        images.dispose();
-        labels.dispose();
+        const depth = backbone.config.depth;
+        const keep = exp.dropPath > 0 ? tf.tensor2d(dropPathKeep(exp.dropPath, depth, b.count, exp.seed, step), [b.count, 2 * depth]) : undefined;
+        const r = yield* Effect.promise(() => train.step(images, labels, lr, keep));
+        tf.dispose([images, labels, ...(keep === undefined ? [] : [keep])]);
         stepTimes.push(performance.now() - t0);
+        trainedImages += b.count;
         if (!r.applied) {
           yield* io(files.log, () => appendFileSync(files.log, `${JSON.stringify({ type: "error", epoch, step: step + 1, lr, terms: r.terms, gradMaxAbs: r.gradMaxAbs })}\n`));
           return yield* new NanLoss({ epoch, step: step + 1, lr, terms: r.terms, gradMaxAbs: r.gradMaxAbs, lastCheckpoint: history.length > 0 ? String(history.length) : null });
@@ -289,8 +295,10 @@ export const runExperiment = (given: Experiment, o: RunOptions) =>
       representation,
       timings: {
         trainSeconds: history.reduce((s, h) => s + h.seconds, 0), medianStepMs: median(stepTimes), testSeconds: (performance.now() - testStarted) / 1000,
+        trainImagesPerSecond: trainedImages / (stepTimes.reduce((a, b) => a + b, 0) / 1000),
         reconfigureSeconds: history.reduce((s, h) => s + (h.reconfigureSeconds ?? 0), 0),
       },
+      memory: { peakRssBytes: process.resourceUsage().maxRSS * 1024, wasmHeapBytes: wasmHeapBytes() },
       plans: Object.fromEntries(program.plans),
       preludes,
       reconfigurations,

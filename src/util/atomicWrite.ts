@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 
 /** Write to a temporary file beside the target, flush it, then rename: readers never see half a file. */
@@ -17,6 +17,19 @@ export const writeFileAtomic = (path: string, data: Uint8Array | string): void =
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
+    throw e;
+  }
+};
+
+/** A directory filled inside a fresh folder beside `out`, then renamed into place: no half-written directory. */
+export const writeDirectoryAtomic = async (out: string, fill: (dir: string) => void | Promise<void>): Promise<void> => {
+  const tmp = `${out}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  mkdirSync(tmp, { recursive: true });
+  try {
+    await fill(tmp);
+    renameSync(tmp, out);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
 };

@@ -20,6 +20,17 @@ describe("progress", () => {
     expect(lines).toContain("testing: 7/7");
   });
 
+  it("steps off a terminal: a line at every tenth of the epoch with loss and ETA, then the epoch's line", () => {
+    const out = capture(false);
+    const p = streamProgress(out.stream);
+    for (let step = 1; step <= 20; step++) p.step({ epoch: 0, epochs: 2, step, steps: 20, loss: 1 / step, lr: 1e-3, etaSeconds: 125 - step });
+    p.epoch({ epoch: 0, epochs: 2, trainLoss: 0.2, valAccuracy: 0.5, seconds: 3 });
+    const lines = out.text().trim().split("\n");
+    expect(lines).toHaveLength(11);
+    expect(lines[0]).toBe("epoch 1/2 step 2/20 loss 0.5000 lr 1.0e-3 eta 2:03");
+    expect(lines[10]).toBe("epoch 1/2  loss 0.2000  val 50.0%  3.0s");
+  });
+
   it("on a terminal: a bar with the count and an ETA, cleared before the next line", () => {
     const out = capture(true);
     const p = streamProgress(out.stream);

@@ -1,6 +1,5 @@
-import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { randomBytes } from "node:crypto";
 import { Effect } from "effect";
 import { backendFlag, onePositional, parse, requireFlag } from "../args.js";
 import { attempt, runCommand, withInput } from "../runCommand.js";
@@ -16,26 +15,13 @@ import { readJson } from "../readInput.js";
 import { BadInput } from "../../train/errors.js";
 import { readInputFile } from "../../train/readInputFile.js";
 import { readBackboneFile } from "../../train/loadBackbone.js";
-import { writeFileAtomic } from "../../util/atomicWrite.js";
+import { writeDirectoryAtomic, writeFileAtomic } from "../../util/atomicWrite.js";
 
 export const exportUsage = "peft export RUN_DIR --format hf-peft --out DIR";
 export const importUsage = "peft import --format hf-peft DIR --weights CHECKPOINT [--arch TIMM_NAME] --out ADAPTER.safetensors [--backend B]";
 
 const formatFlag = (raw: unknown): void => {
   if (raw !== "hf-peft") throw new BadInput({ lines: [`--format: expected "hf-peft", got ${JSON.stringify(raw ?? null)}`] });
-};
-
-/** Files written into a fresh folder beside `out`, which is then renamed into place: no half-written directory. */
-const writeDirectory = (out: string, files: Readonly<Record<string, Uint8Array | string>>): void => {
-  const tmp = `${out}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  mkdirSync(tmp, { recursive: true });
-  try {
-    for (const [name, data] of Object.entries(files)) writeFileAtomic(join(tmp, name), data);
-    renameSync(tmp, out);
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
 };
 
 /** A run's adapter as a Hugging Face PEFT adapter directory (adapter_config.json + adapter_model.safetensors). */
@@ -61,9 +47,9 @@ export const exportRun = (argv: readonly string[]): Promise<number> =>
       }
     },
     async ({ out, hf, type }) => {
-      writeDirectory(out, {
-        "adapter_config.json": `${JSON.stringify(hf.config, null, 2)}\n`,
-        "adapter_model.safetensors": writeSafetensors(hf.tensors, { format: "pt" }),
+      await writeDirectoryAtomic(out, (dir) => {
+        writeFileAtomic(join(dir, "adapter_config.json"), `${JSON.stringify(hf.config, null, 2)}\n`);
+        writeFileAtomic(join(dir, "adapter_model.safetensors"), writeSafetensors(hf.tensors, { format: "pt" }));
       });
       process.stdout.write(`wrote ${type} adapter (${hf.tensors.length} tensors) to ${out}\n`);
       return 0;

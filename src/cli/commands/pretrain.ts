@@ -52,6 +52,7 @@ export const pretrain = (argv: readonly string[]): Promise<number> =>
         optimizer: { _tag: "AdamW", lr: 1e-3, weightDecay: 0.05, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
         schedule: { epochs: intFlag("epochs", values.epochs, 1) ?? 6, batchSize: 128, warmupEpochs: 1, minLr: 1e-5, shape: { _tag: "Cosine" } },
         labelSmoothing: 0,
+        dropPath: 0,
         // From random weights there is no pretrained representation to compare with.
         metrics: { examples: 0, everyEpoch: false },
         seed,

@@ -12,10 +12,10 @@ export interface LossParts {
 /**
  * The training objective of a program: cross-entropy (label smoothing ε) plus Σ λ_i · L_i over
  * the method's loss terms. A term with λ = 0 is evaluated and reported but left out of the total,
- * so it cannot change training, not even by a NaN.
+ * so it cannot change training, not even by a NaN. `keep`: stochastic depth (see `vitForward`).
  */
-export const programLoss = (program: Program, images: tf.Tensor4D, labels: tf.Tensor1D, smoothing = 0): LossParts => {
-  const out = program.forward(images);
+export const programLoss = (program: Program, images: tf.Tensor4D, labels: tf.Tensor1D, smoothing = 0, keep?: tf.Tensor2D): LossParts => {
+  const out = program.forward(images, keep);
   const ce = crossEntropy(out.logits, labels, smoothing);
   const terms: Record<string, tf.Scalar> = { ce };
   const names = termNames(program.method.losses);

@@ -27,8 +27,8 @@ export interface Program {
   readonly mask: Mask;
   /** How each adapted linear runs (fast path or materialised ΔW), for `describe` and logs. */
   readonly plans: ReadonlyMap<string, "fast" | "materialised">;
-  /** The adapted model's forward pass (call inside tf.tidy). */
-  readonly forward: (images: tf.Tensor4D) => VitOutput;
+  /** The adapted model's forward pass (call inside tf.tidy); `keep`: stochastic depth in training (see `vitForward`). */
+  readonly forward: (images: tf.Tensor4D, keep?: tf.Tensor2D) => VitOutput;
   /** Parameter `name` with every transform folded in, in timm's shape (call inside tf.tidy). */
   readonly materialise: (name: string) => tf.Tensor;
   /** The modules the method adds beside block `block`'s MLP, scale folded into up (call inside tf.tidy). */
@@ -224,7 +224,7 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
     variables,
     mask,
     plans,
-    forward: (images) => vitForward(config, access(), images),
+    forward: (images, keep) => vitForward(config, access(), images, keep),
     pretrainedForward,
     lossParams: lossState,
     lossTerm: (index, out, images) => lossTermValue(method.losses[index]!, index, out, images, {

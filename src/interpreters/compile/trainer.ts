@@ -18,7 +18,8 @@ export interface StepResult {
 
 /** A program's train step: gradients of the loss for the masked variables, then AdamW. */
 export interface Trainer {
-  readonly step: (images: tf.Tensor4D, labels: tf.Tensor1D, lr: number) => Promise<StepResult>;
+  /** One update on a batch; `keep` ([n, 2·depth]): stochastic depth's multipliers for it (`dropPathKeep`). */
+  readonly step: (images: tf.Tensor4D, labels: tf.Tensor1D, lr: number, keep?: tf.Tensor2D) => Promise<StepResult>;
   /** Updates applied so far (AdamW's bias-correction counter). */
   readonly steps: () => number;
   /** AdamW moments as host arrays, named `${tensor}#m` and `${tensor}#v`. */
@@ -57,16 +58,17 @@ export const trainer = (program: Program, settings: TrainerSettings): Trainer =>
   const optimizer = adamW(vars, vars.map(([name]) => decay.get(name) ?? false), settings);
   let count = 0;
   return {
-    step: async (images, labels, lr) => {
+    step: async (images, labels, lr, keep) => {
       await program.readAhead();
       let names: string[] = [];
       const n = images.shape[0];
       /** One micro-batch's [loss, terms…] and flat gradient, both scaled by its share of the batch. */
       const pass = (start: number, size: number) => tf.tidy(() => {
         const [x, y] = size === n ? [images, labels] : [tf.slice(images, [start, 0, 0, 0], [size, -1, -1, -1]), tf.slice(labels, [start], [size])];
+        const k = keep === undefined || size === n ? keep : tf.slice(keep, [start, 0], [size, -1]);
         let parts: tf.Tensor1D | null = null;
         const objective = () => {
-          const l = programLoss(program, x, y, settings.labelSmoothing ?? 0);
+          const l = programLoss(program, x, y, settings.labelSmoothing ?? 0, k);
           names = Object.keys(l.terms);
           // variableGrads disposes everything the objective made but its value: keep the terms past it.
           parts = tf.keep(tf.stack(Object.values(l.terms)) as tf.Tensor1D);

@@ -90,8 +90,8 @@ const activation64 = (kind: Activation, v: number): number => {
   return v / (1 + Math.exp(-1.702 * v));
 };
 
-/** timm's VisionTransformer forward in float64 on NHWC images: the oracle of the laws. */
-export const vitForward64 = (c: VitConfig, wts: Weights64, images: Float64Array, n: number, beside: (block: number) => readonly Module64[] = () => []): Output64 => {
+/** timm's VisionTransformer forward in float64 on NHWC images: the oracle of the laws. `keep`: stochastic depth's [n, 2·depth] multipliers (see `vitForward`). */
+export const vitForward64 = (c: VitConfig, wts: Weights64, images: Float64Array, n: number, beside: (block: number) => readonly Module64[] = () => [], keep?: Float64Array): Output64 => {
   const W = (name: string) => wts.get(name)!;
   const t = tokens(c);
   const w = c.width;
@@ -140,7 +140,10 @@ export const vitForward64 = (c: VitConfig, wts: Weights64, images: Float64Array,
     const h1 = layerNorm64(x, rows, w, W(`${b}.norm1.weight`), W(`${b}.norm1.bias`), c.layerNormEps);
     const qkv = linear64(h1, rows, w, W(`${b}.attn.qkv.weight`), wts.get(`${b}.attn.qkv.bias`), 3 * w);
     const proj = linear64(attention64(qkv, n, t, w, c.heads), rows, w, W(`${b}.attn.proj.weight`), W(`${b}.attn.proj.bias`), w);
-    for (let k = 0; k < x.length; k++) x[k]! += gamma(`${b}.ls1.gamma`, k) * proj[k]!;
+    // Row r of the stream is token r mod t of image ⌊r / t⌋.
+    const kept1 = (k: number) => (keep === undefined ? 1 : keep[Math.floor(k / (t * w)) * 2 * c.depth + 2 * i]!);
+    const kept2 = (k: number) => (keep === undefined ? 1 : keep[Math.floor(k / (t * w)) * 2 * c.depth + 2 * i + 1]!);
+    for (let k = 0; k < x.length; k++) x[k]! += kept1(k) * gamma(`${b}.ls1.gamma`, k) * proj[k]!;
     const kept: Module64[] = mlpAdapterWidth(c, i) === 0 ? [] : [{
       bottleneck: mlpAdapterWidth(c, i), scale: 1, down: W(`${b}.adaptmlp.down_proj.weight`), downBias: W(`${b}.adaptmlp.down_proj.bias`),
       up: W(`${b}.adaptmlp.up_proj.weight`), upBias: W(`${b}.adaptmlp.up_proj.bias`),
@@ -151,7 +154,7 @@ export const vitForward64 = (c: VitConfig, wts: Weights64, images: Float64Array,
     const f1 = linear64(h2, rows, w, W(`${b}.mlp.fc1.weight`), W(`${b}.mlp.fc1.bias`), hidden);
     for (let k = 0; k < f1.length; k++) f1[k] = activation64(c.gelu, f1[k]!);
     const f2 = linear64(f1, rows, hidden, W(`${b}.mlp.fc2.weight`), W(`${b}.mlp.fc2.bias`), w);
-    for (let k = 0; k < x.length; k++) x[k]! += gamma(`${b}.ls2.gamma`, k) * f2[k]! + side.reduce((acc, y) => acc + y[k]!, 0);
+    for (let k = 0; k < x.length; k++) x[k]! += kept2(k) * gamma(`${b}.ls2.gamma`, k) * f2[k]! + side.reduce((acc, y) => acc + y[k]!, 0);
     blocks.push(x.slice());
   }
   const fcNorm = usesFcNorm(c);
