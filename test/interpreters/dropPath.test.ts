@@ -13,6 +13,10 @@ import { readHost } from "../../src/util/hostRead.js";
 import { rng } from "../../src/util/random.js";
 import { randomAdapterValues, randomImages } from "../../laws/setting.js";
 import { expectClose } from "../support/close.js";
+import { peftIn, projectRoot } from "../support/peftCli.js";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const plain: VitConfig = { image: 8, channels: 3, patch: 4, width: 8, depth: 3, heads: 2, mlpRatio: 2, classes: 3, layerNormEps: 1e-6, gelu: "erf" };
 // Layer scale and average pooling: the multiplier goes on the scaled branch, every token of the image.
@@ -88,5 +92,29 @@ describe("stochastic depth (drop-path)", () => {
     for (const p of programs) p.dispose();
     whole.dispose();
     parts.dispose();
+  });
+
+  it("an experiment's dropPath trains through peft train (and changes the training); a rate outside [0, 1) is exit 2 naming the field", () => {
+    const work = mkdtempSync(join(tmpdir(), "peft-droppath-"));
+    try {
+      const peft = peftIn(work);
+      const lora = JSON.parse(readFileSync(join(projectRoot, "examples/experiments/lora.json"), "utf8")) as Record<string, unknown>;
+      const losses = [0, 0.3].map((dropPath) => {
+        const file = join(work, `d${dropPath}.json`);
+        writeFileSync(file, JSON.stringify({ ...lora, dropPath, data: { _tag: "Mnist", digits: [5, 6, 7], split: { _tag: "Vtab1k", train: 64, val: 16 }, testLimit: 50 }, schedule: { epochs: 1, batchSize: 16 } }));
+        const r = peft("train", file, "--out", join(work, `run${dropPath}`), "--backend", "wasm");
+        expect(r.code, r.stderr).toBe(0);
+        const result = JSON.parse(readFileSync(join(work, `run${dropPath}`, "result.json"), "utf8")) as { experiment: { dropPath: number }; metrics: { trainLoss: number } };
+        expect(result.experiment.dropPath).toBe(dropPath);
+        return result.metrics.trainLoss;
+      });
+      expect(losses[1]).not.toBe(losses[0]);
+      writeFileSync(join(work, "bad.json"), JSON.stringify({ ...lora, dropPath: 1 }));
+      const bad = peft("count", "bad.json");
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain("dropPath");
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });
