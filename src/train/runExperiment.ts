@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { Effect } from "effect";
 import type { Experiment } from "../dsl/experiment.js";
 import { taskClasses } from "../dsl/experiment.js";
-import { ExperimentCodec } from "../dsl/codecs.js";
+import { decodeExperiment, ExperimentCodec } from "../dsl/codecs.js";
+import { isLeft } from "fp-ts/lib/Either.js";
 import { compile, type Program } from "../interpreters/compile/program.js";
 import { trainer } from "../interpreters/compile/trainer.js";
 import { countMethod } from "../interpreters/count.js";
@@ -21,6 +22,8 @@ import { buildTask, TaskError, type TaskData } from "../data/task.js";
 import { batchesPerEpoch, epochOrder, gather } from "../data/dataset.js";
 import { writeFileAtomic } from "../util/atomicWrite.js";
 import { BadInput, IoFailure, NanLoss } from "./errors.js";
+import { lockRunDirectory, removeDeadWriters } from "./runDirectory.js";
+import { readLog } from "./runLog.js";
 import { loadCheckpoint, saveCheckpoint, type EpochRecord } from "./checkpoint.js";
 import { learningRate } from "./learningRate.js";
 import { accuracy } from "./evaluate.js";
@@ -137,6 +140,13 @@ export const runExperiment = (given: Experiment, o: RunOptions) =>
     // `exp` is the experiment as run: an image folder's classes read from it.
     const { backbone, data, files, exp } = yield* prepare(given, o);
     const print = fingerprint(exp);
+    // One writer per run directory; what killed writers left behind goes.
+    yield* Effect.acquireRelease(
+      Effect.try({ try: () => lockRunDirectory(o.outDir), catch: (e) => (e instanceof BadInput ? e : new IoFailure({ path: o.outDir, reason: (e as Error).message })) }),
+      (release) => Effect.sync(release),
+    );
+    const removed = removeDeadWriters(o.outDir);
+    if (removed > 0) o.progress.info(`removed ${removed} temporary file(s) of an interrupted write in ${o.outDir}`);
     const opt = exp.optimizer;
     const settings = {
       beta1: opt.beta1, beta2: opt.beta2, eps: opt.eps, weightDecay: opt.weightDecay, labelSmoothing: exp.labelSmoothing,
@@ -173,13 +183,26 @@ export const runExperiment = (given: Experiment, o: RunOptions) =>
       history.push(...c.history);
       preludes.push(...(c.preludes as PreludeRecord[]));
       yield* io(files.log, () => {
-        const kept = existsSync(files.log) ? readFileSync(files.log, "utf8").split("\n").filter((l) => l !== "" && (JSON.parse(l) as { epoch: number }).epoch < c.epochs) : [];
-        writeFileAtomic(files.log, kept.map((l) => `${l}\n`).join(""));
+        const { records, torn } = existsSync(files.log) ? readLog(readFileSync(files.log, "utf8")) : { records: [], torn: 0 };
+        if (torn > 0) o.progress.info(`${files.log}: dropped ${torn} torn line(s) (an interrupted write); the checkpoint is intact`);
+        writeFileAtomic(files.log, records.filter((r) => r.epoch < c.epochs).map((r) => `${r.line}\n`).join(""));
       });
       o.progress.info(`resuming after epoch ${c.epochs}`);
     } else if (o.resume && existsSync(files.result)) {
-      o.progress.info(`${o.outDir} holds a finished run; nothing to resume`);
-      return JSON.parse(readFileSync(files.result, "utf8")) as RunResult;
+      const finished = yield* io(files.result, () => {
+        try {
+          return JSON.parse(readFileSync(files.result, "utf8")) as RunResult;
+        } catch {
+          return null;
+        }
+      });
+      const decoded = finished === null ? null : decodeExperiment(finished.experiment);
+      const was = decoded === null || isLeft(decoded) ? null : fingerprint(decoded.right);
+      if (was !== print) {
+        return yield* new BadInput({ lines: [`${o.outDir} holds a finished run of a different experiment (fingerprint ${was ?? "unreadable"}, this one is ${print}); choose another --out, or delete the directory to rerun`] });
+      }
+      o.progress.info(`${o.outDir} holds a finished run of this experiment; nothing to resume`);
+      return finished!;
     } else {
       yield* io(o.outDir, () => {
         mkdirSync(o.outDir, { recursive: true });

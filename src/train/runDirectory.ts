@@ -1,0 +1,89 @@
+import { randomBytes } from "node:crypto";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { BadInput } from "./errors.js";
+
+/** Who holds a run directory. */
+interface Holder {
+  readonly pid: number;
+  readonly host: string;
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: the process exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+};
+
+const readHolder = (path: string): Holder | null => {
+  try {
+    const h = JSON.parse(readFileSync(path, "utf8")) as Holder;
+    return typeof h.pid === "number" && typeof h.host === "string" ? h : null;
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * Take `<dir>/.lock` for this process (created with O_EXCL, so of two writers one wins). A lock
+ * whose process is gone (killed) is taken over: it is renamed away first, so two processes that
+ * both find it stale cannot both take it. A lock held on another host cannot be checked and is
+ * refused, naming it. Returns the release.
+ */
+export const lockRunDirectory = (dir: string): (() => void) => {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, ".lock");
+  const me: Holder = { pid: process.pid, host: hostname() };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync(path, "wx");
+      writeSync(fd, JSON.stringify(me));
+      closeSync(fd);
+      return () => {
+        if (readHolder(path)?.pid === me.pid) rmSync(path, { force: true });
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+    const holder = readHolder(path);
+    if (holder !== null && holder.host !== me.host) {
+      throw new BadInput({ lines: [`--out ${dir} is locked by pid ${holder.pid} on ${holder.host}; if that run is gone, delete ${path}`] });
+    }
+    // An unreadable lock is one being written this instant: look again.
+    if (holder !== null && alive(holder.pid)) {
+      throw new BadInput({ lines: [`--out ${dir} is in use by another peft process (pid ${holder.pid}); wait for it, or choose another directory`] });
+    }
+    const stale = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.stale`;
+    try {
+      renameSync(path, stale);
+      rmSync(stale, { force: true });
+    } catch {
+      // Another process took the stale lock over first; try again, it will be alive.
+    }
+  }
+  throw new BadInput({ lines: [`--out ${dir}: could not take ${path}; another process keeps taking it`] });
+};
+
+/** Temporary files of atomic writes (`<file>.<pid>.<hex>.tmp`) and taken-over locks. */
+const leftover = /\.(\d+)\.[0-9a-f]{8}\.(tmp|stale)$/;
+
+/**
+ * Remove what writers killed mid-write left in a run directory we hold: their temporary files
+ * (up to the size of merged.safetensors). Returns how many were removed.
+ */
+export const removeDeadWriters = (dir: string): number => {
+  if (!existsSync(dir)) return 0;
+  let removed = 0;
+  for (const name of readdirSync(dir)) {
+    const m = leftover.exec(name);
+    if (m === null || Number(m[1]) === process.pid) continue;
+    rmSync(join(dir, name), { recursive: true, force: true });
+    removed += 1;
+  }
+  return removed;
+};
