@@ -1,3 +1,5 @@
+import { existsSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { BadInput } from "../train/errors.js";
 import { backendNames, type BackendName } from "../train/backend.js";
@@ -34,4 +36,13 @@ export const requireFlag = (name: string, raw: unknown): string => {
 export const onePositional = (positionals: readonly string[], what: string): string => {
   if (positionals.length !== 1) throw new BadInput({ lines: [`expected one ${what}, got ${positionals.length === 0 ? "none" : positionals.join(" ")}`] });
   return positionals[0]!;
+};
+
+/** A file the command will write: not a directory, not already there (unless `replace`), in a folder that exists. */
+export const newFileFlag = (name: string, raw: unknown, replace = false): string => {
+  const path = resolve(requireFlag(name, raw));
+  if (existsSync(path) && statSync(path).isDirectory()) throw new BadInput({ lines: [`--${name}: ${path} is a directory; name a file`] });
+  if (existsSync(path) && !replace) throw new BadInput({ lines: [`--${name}: ${path} already exists; name a new file`] });
+  if (!existsSync(dirname(path)) || !statSync(dirname(path)).isDirectory()) throw new BadInput({ lines: [`--${name}: the folder ${dirname(path)} does not exist`] });
+  return path;
 };

@@ -2,7 +2,9 @@ import { isLeft } from "fp-ts/lib/Either.js";
 import { MethodCodec, decodeMethod } from "../dsl/codecs.js";
 import type { Method } from "../dsl/method.js";
 import { readSafetensors, toTensorData, writeSafetensors, SafetensorsError } from "../models/safetensors.js";
-import type { AdapterParam, AdapterValue } from "./adapterParams.js";
+import { adapterParams, type AdapterParam, type AdapterValue } from "./adapterParams.js";
+import { MethodError } from "./methodError.js";
+import { resolveMethod } from "./resolve.js";
 import { decodeVitConfig, type VitConfig } from "../models/vitConfig.js";
 import type { Program } from "./compile/program.js";
 
@@ -51,6 +53,25 @@ export const adapterBytes = async (program: Program, head: "reset" | "keep", pro
   );
 };
 
+/** The file holds exactly the tensors its own method and config imply, each of its exact shape. */
+const checkTensors = (tensors: ReadonlyMap<string, { readonly shape: readonly number[] }>, method: Method, config: VitConfig, source: string): void => {
+  let expected: AdapterParam[];
+  try {
+    expected = adapterParams(resolveMethod(method, config));
+  } catch (e) {
+    if (e instanceof MethodError) throw new SafetensorsError(`${source}: its method does not fit its own config: ${e.message}`);
+    throw e;
+  }
+  for (const p of expected) {
+    const t = tensors.get(p.name);
+    if (t === undefined) throw new SafetensorsError(`${source}: tensor ${p.name} is missing (target ${p.placement.target} of its method needs it)`);
+    if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) throw new SafetensorsError(`${source}: tensor ${p.name} has shape ${JSON.stringify(t.shape)}, its method needs ${JSON.stringify(p.shape)}`);
+  }
+  const names = new Set(expected.map((p) => p.name));
+  const extra = [...tensors.keys()].find((k) => !names.has(k));
+  if (extra !== undefined) throw new SafetensorsError(`${source}: tensor ${extra} is not one its method has`);
+};
+
 export const readAdapter = (bytes: Uint8Array, source: string): AdapterFile => {
   const file = readSafetensors(bytes, source);
   const m = file.metadata;
@@ -67,6 +88,7 @@ export const readAdapter = (bytes: Uint8Array, source: string): AdapterFile => {
   const config = decodeVitConfig(parse("config"));
   if (isLeft(config)) throw new SafetensorsError(`${source}: metadata config: ${config.left.join("; ")}`);
   const head = m.head === "keep" ? "keep" : "reset";
+  checkTensors(file.tensors, method.right, config.right, source);
   const values = new Map([...file.tensors].map(([k, raw]) => [k, toTensorData(raw, k)]));
   return { method: method.right, config: config.right, head, values, layout: parse("layout") as Record<string, TensorLayout> };
 };

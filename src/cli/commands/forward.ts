@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { resolve } from "node:path";
 import { Effect } from "effect";
-import { backendFlag, intFlag, parse, requireFlag } from "../args.js";
+import { backendFlag, intFlag, newFileFlag, parse, requireFlag } from "../args.js";
 import { attempt, runCommand, withInput } from "../runCommand.js";
 import { compile } from "../../interpreters/compile/program.js";
 import { readAdapter } from "../../interpreters/adapterFile.js";
@@ -15,7 +15,18 @@ import { TfBackend } from "../../train/backend.js";
 import { writeFileAtomic } from "../../util/atomicWrite.js";
 import { downloadHost } from "../../util/hostRead.js";
 
-export const forwardUsage = "peft forward --weights CHECKPOINT [--arch TIMM_NAME] [--image N] [--adapter A.safetensors] --input X.safetensors --out Y.safetensors [--backend B]";
+export const forwardUsage = "peft forward --weights CHECKPOINT [--arch TIMM_NAME] [--image N] [--adapter A.safetensors] --input X.safetensors --out Y.safetensors [--strict] [--backend B]";
+
+/** Tensors holding NaN or ±Inf, with their counts: such a forward pass gives NaN logits without a word otherwise. */
+const nonFinite = (tensors: Iterable<readonly [string, ArrayLike<number>]>, where: string): string[] => {
+  const found: string[] = [];
+  for (const [name, data] of tensors) {
+    let bad = 0;
+    for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) bad++;
+    if (bad > 0) found.push(`${where}: ${bad} non-finite value(s) in ${name}`);
+  }
+  return found;
+};
 
 
 const sameShape = (a: Backbone["config"], b: Backbone["config"]) =>
@@ -25,7 +36,7 @@ const sameShape = (a: Backbone["config"], b: Backbone["config"]) =>
 export const forward = (argv: readonly string[]): Promise<number> =>
   withInput(
     () => {
-      const { values } = parse(argv, { weights: { type: "string" }, arch: { type: "string" }, image: { type: "string" }, adapter: { type: "string" }, input: { type: "string" }, out: { type: "string" }, backend: { type: "string" } });
+      const { values } = parse(argv, { weights: { type: "string" }, arch: { type: "string" }, image: { type: "string" }, adapter: { type: "string" }, input: { type: "string" }, out: { type: "string" }, strict: { type: "boolean" }, backend: { type: "string" } });
       const weightsPath = resolve(requireFlag("weights", values.weights));
       const image = intFlag("image", values.image, 1);
       let backbone = readBackboneFile(weightsPath, "--weights", "", { ...(values.arch === undefined ? {} : { arch: values.arch as string }), ...(image === undefined ? {} : { image }) });
@@ -43,7 +54,16 @@ export const forward = (argv: readonly string[]): Promise<number> =>
       if (images.shape.length !== 4 || h !== c.image || w !== c.image || ch !== c.channels) {
         throw new BadInput({ lines: [`--input: images must be [N, ${c.image}, ${c.image}, ${c.channels}] (NHWC float32), got ${JSON.stringify(images.shape)}`] });
       }
-      return { backbone, adapter, data: toFloat32(images, "images"), n: n!, out: resolve(requireFlag("out", values.out)), backend: backendFlag(values.backend) };
+      const data = toFloat32(images, "images");
+      const out = newFileFlag("out", values.out);
+      const warnings = [
+        ...nonFinite([...backbone.weights].map(([k, t]) => [k, t.data] as const), "--weights"),
+        ...nonFinite(adapter?.values ?? [], "--adapter"),
+        ...nonFinite([["images", data]], "--input"),
+      ];
+      if (warnings.length > 0 && values.strict === true) throw new BadInput({ lines: [...warnings, "(--strict: refused; without it the logits would be computed and warned about)"] });
+      for (const w of warnings) process.stderr.write(`peft: warning: ${w}\n`);
+      return { backbone, adapter, data, n: n!, out, backend: backendFlag(values.backend) };
     },
     (input) =>
       runCommand(
@@ -65,6 +85,8 @@ export const forward = (argv: readonly string[]): Promise<number> =>
             const out = yield* Effect.promise(() => downloadHost(() => program.forward(tf.tensor4d(input.data.subarray(at * size, (at + m) * size), [m, c.image, c.image, c.channels])).logits));
             logits.set(out, at * c.classes);
           }
+          const badLogits = nonFinite([["logits", logits]], "output");
+          for (const w of badLogits) process.stderr.write(`peft: warning: ${w}\n`);
           yield* attempt(() => writeFileAtomic(input.out, writeSafetensors([{ name: "logits", shape: [input.n, c.classes], data: logits }])));
           process.stdout.write(`wrote logits [${input.n}, ${c.classes}] to ${input.out}\n`);
         }),

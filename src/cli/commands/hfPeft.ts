@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { Effect } from "effect";
-import { backendFlag, onePositional, parse, requireFlag } from "../args.js";
+import { backendFlag, newFileFlag, onePositional, parse, requireFlag } from "../args.js";
 import { attempt, runCommand, withInput } from "../runCommand.js";
 import { readAdapter, adapterBytes } from "../../interpreters/adapterFile.js";
 import { toHfPeft } from "../../interpreters/hfPeft/export.js";
@@ -63,8 +63,7 @@ export const importHf = (argv: readonly string[]): Promise<number> =>
       const { values, positionals } = parse(argv, { format: { type: "string" }, weights: { type: "string" }, arch: { type: "string" }, out: { type: "string" }, backend: { type: "string" } });
       formatFlag(values.format);
       const dir = resolve(onePositional(positionals, `HF PEFT adapter directory (${importUsage})`));
-      const out = resolve(requireFlag("out", values.out));
-      if (!existsSync(dirname(out))) throw new BadInput({ lines: [`--out: the parent folder ${dirname(out)} does not exist`] });
+      const out = newFileFlag("out", values.out);
       const base = readBackboneFile(resolve(requireFlag("weights", values.weights)), "--weights", "", typeof values.arch === "string" ? { arch: values.arch } : {});
       const config = readJson(join(dir, "adapter_config.json"), "DIR (adapter_config.json)") as Record<string, unknown>;
       const file = readSafetensors(readInputFile(join(dir, "adapter_model.safetensors"), "DIR (adapter_model.safetensors)"), join(dir, "adapter_model.safetensors"));

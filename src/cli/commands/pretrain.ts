@@ -1,7 +1,7 @@
 import { copyFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Effect } from "effect";
-import { backendFlag, intFlag, parse, requireFlag } from "../args.js";
+import { backendFlag, intFlag, newFileFlag, parse, requireFlag } from "../args.js";
 import { attempt, runCommand, withInput } from "../runCommand.js";
 import type { Experiment } from "../../dsl/experiment.js";
 import { fullFineTuning } from "../../methods/fullFineTuning.js";
@@ -58,7 +58,7 @@ export const pretrain = (argv: readonly string[]): Promise<number> =>
         seed,
       };
       return {
-        experiment, out: resolve(requireFlag("out", values.out)), exportTo: values.export === undefined ? undefined : resolve(values.export as string),
+        experiment, out: resolve(requireFlag("out", values.out)), exportTo: values.export === undefined ? undefined : newFileFlag("export", values.export, true),
         resume: values.resume === true, backend: backendFlag(values.backend), backbone: initVit(demoConfig(digits.length), seed),
       };
     },
