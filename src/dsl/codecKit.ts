@@ -16,6 +16,23 @@ export const positive = numberIn("number > 0", (n) => n > 0);
 export const integer = numberIn("integer", Number.isInteger);
 export const intAtLeast = (min: number) => numberIn(`integer ≥ ${min}`, (n) => Number.isInteger(n) && n >= min);
 export const unitInterval = numberIn("number in [0, 1)", (n) => n >= 0 && n < 1);
+/** An integer with a stated ceiling: a size a file declares is checked before anything is allocated for it. */
+export const intIn = (min: number, max: number) => numberIn(`integer in [${min}, ${max.toLocaleString("en-US")}]`, (n) => Number.isInteger(n) && n >= min && n <= max);
+
+/** How deep JSON may nest (objects and arrays): far above any real experiment, far below a stack overflow. */
+export const maxJsonDepth = 64;
+
+/** The path of the first value nested deeper than `limit`, or null; iterative, so any depth is safe to measure. */
+export const tooDeep = (u: unknown, limit = maxJsonDepth): string | null => {
+  const stack: [unknown, number, string][] = [[u, 0, ""]];
+  while (stack.length > 0) {
+    const [v, depth, path] = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    if (depth >= limit) return path === "" ? "the top level" : path;
+    for (const [k, child] of Object.entries(v)) stack.push([child, depth + 1, Array.isArray(v) ? `${path}[${k}]` : path === "" ? k : `${path}.${k}`]);
+  }
+  return null;
+};
 
 /** A field that may be left out of the JSON; decoding fills the default. */
 export const withDefault = <A, O>(codec: t.Type<A, O>, fallback: NoInfer<A>): t.Type<A, O> =>

@@ -8,11 +8,15 @@ import { dafCandidates, reconfigure, type Category, type Rule } from "./rule.js"
 import { miniVtabNames, type MiniVtabName } from "./miniVtab.js";
 import { defaultMetrics, type AdamW, type Augment, type Backbone, type Experiment, type LrShape, type Metrics, type Schedule, type Split, type Task } from "./experiment.js";
 import {
-  finite, intAtLeast, integer, literalOf, nonNegative, nullable, numberIn, optional, positive, struct, taggedUnion, unitInterval, withDefault,
+  finite, intAtLeast, intIn, integer, literalOf, maxJsonDepth, nonNegative, nullable, numberIn, optional, positive, struct, taggedUnion, tooDeep, unitInterval, withDefault,
 } from "./codecKit.js";
 import { formatErrors } from "./decodeError.js";
 
 const tag = <L extends string>(l: L) => t.literal(l);
+
+/** Stated ceilings on what a file may ask for (checked before anything is allocated). */
+const maxTargets = 4096;
+const maxExamples = 10_000_000;
 
 export const SelectorCodec: t.Type<Selector> = taggedUnion<Selector>("selector", () => ({
   All: struct("All", { _tag: tag("All") }),
@@ -52,7 +56,7 @@ const PositionsCodec: t.Type<SpectralPositions> = taggedUnion<SpectralPositions>
 export const TransformCodec: t.Type<WeightTransform> = taggedUnion<WeightTransform>("transform", () => ({
   LowRank: struct("LowRank", {
     _tag: tag("LowRank"),
-    rank: intAtLeast(1),
+    rank: intIn(1, 65536),
     alpha: positive,
     scaling: withDefault(literalOf("scaling", ["alpha/rank", "alpha"]), "alpha/rank"),
   }),
@@ -61,7 +65,7 @@ export const TransformCodec: t.Type<WeightTransform> = taggedUnion<WeightTransfo
   Sum: struct("Sum", { _tag: tag("Sum"), terms: t.array(TransformCodec) }),
   Spectral: struct("Spectral", {
     _tag: tag("Spectral"),
-    coefficients: intAtLeast(1),
+    coefficients: intIn(1, 1 << 28),
     scale: finite,
     positions: withDefault(PositionsCodec, defaultSpectralPositions),
     init: withDefault(literalOf("init", ["normal", "zeros"]), "normal"),
@@ -70,7 +74,7 @@ export const TransformCodec: t.Type<WeightTransform> = taggedUnion<WeightTransfo
   Rescale: struct("Rescale", { _tag: tag("Rescale"), init: withDefault(literalOf("init", ["kaiming", "zeros"]), "kaiming") }),
   ScaleShift: struct("ScaleShift", { _tag: tag("ScaleShift"), init: withDefault(literalOf("init", ["normal", "identity"]), "normal") }),
   ParallelAdapter: struct("ParallelAdapter", {
-    _tag: tag("ParallelAdapter"), bottleneck: intAtLeast(1), scale: withDefault(finite, 0.1), bias: withDefault(t.boolean, true),
+    _tag: tag("ParallelAdapter"), bottleneck: intIn(1, 65536), scale: withDefault(finite, 0.1), bias: withDefault(t.boolean, true),
   }),
   Quantized: struct("Quantized", { _tag: tag("Quantized"), bits: numberIn("bits (1)", (b) => b === 1) as unknown as t.Type<1>, inner: TransformCodec }),
 }));
@@ -130,7 +134,7 @@ export const RuleCodec: t.Type<Rule> = struct("rule", {
 });
 
 export const MethodCodec = struct("method", {
-  targets: t.array(TargetCodec),
+  targets: t.refinement(t.array(TargetCodec), (ts) => ts.length <= maxTargets, `at most ${maxTargets} targets`),
   losses: withDefault(t.array(LossTermCodec), []),
   rules: withDefault(t.array(RuleCodec), []),
 }) as unknown as t.Type<Method>;
@@ -142,8 +146,8 @@ function numberDigit() {
 }
 
 export const SplitCodec: t.Type<Split> = taggedUnion<Split>("split", () => ({
-  Vtab1k: struct("Vtab1k", { _tag: tag("Vtab1k"), train: withDefault(intAtLeast(1), 800), val: withDefault(intAtLeast(0), 200) }),
-  FewShot: struct("FewShot", { _tag: tag("FewShot"), shots: intAtLeast(1), val: withDefault(intAtLeast(0), 200) }),
+  Vtab1k: struct("Vtab1k", { _tag: tag("Vtab1k"), train: withDefault(intIn(1, maxExamples), 800), val: withDefault(intIn(0, maxExamples), 200) }),
+  FewShot: struct("FewShot", { _tag: tag("FewShot"), shots: intIn(1, maxExamples), val: withDefault(intIn(0, maxExamples), 200) }),
 }));
 
 export const TaskCodec: t.Type<Task> = taggedUnion<Task>("task", () => ({
@@ -160,7 +164,7 @@ export const TaskCodec: t.Type<Task> = taggedUnion<Task>("task", () => ({
     name: literalOf("name", miniVtabNames as [MiniVtabName, ...MiniVtabName[]]),
     split: withDefault(SplitCodec, { _tag: "Vtab1k", train: 800, val: 200 }),
     seed: withDefault(integer, 0),
-    testSize: withDefault(intAtLeast(1), 2000),
+    testSize: withDefault(intIn(1, 100_000), 2000),
     fit: optional(literalOf("fit", ["exact", "pad"])),
   }),
   ImageFolder: struct("ImageFolder", {
@@ -202,8 +206,8 @@ const LrShapeCodec: t.Type<LrShape> = taggedUnion<LrShape>("learning-rate shape"
 }));
 
 export const ScheduleCodec: t.Type<Schedule> = struct("schedule", {
-  epochs: intAtLeast(1),
-  batchSize: intAtLeast(1),
+  epochs: intIn(1, 1_000_000),
+  batchSize: intIn(1, maxExamples),
   warmupEpochs: withDefault(nonNegative, 0),
   minLr: withDefault(nonNegative, 0),
   shape: withDefault(LrShapeCodec, { _tag: "Cosine" }),
@@ -250,6 +254,8 @@ export const ExperimentCodec: t.Type<Experiment> = struct("experiment", {
 
 /** Decode with readable, path-naming error lines. */
 export const decodeWith = <A>(codec: t.Type<A>, u: unknown): Either<readonly string[], A> => {
+  const deep = tooDeep(u);
+  if (deep !== null) return left([`nested deeper than ${maxJsonDepth} levels at ${deep.length > 120 ? `${deep.slice(0, 117)}...` : deep}`]);
   const r = codec.decode(u);
   return isLeft(r) ? left(formatErrors(r.left)) : right(r.right);
 };

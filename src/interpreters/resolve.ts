@@ -8,6 +8,7 @@ import type { Rule } from "../dsl/rule.js";
 import { sizeOf, vitParams, vitSites, type Site } from "../models/vitParams.js";
 import type { VitConfig } from "../models/vitConfig.js";
 import { MethodError } from "./methodError.js";
+import { leaves } from "./leaves.js";
 
 /** One transform placed on one site by one target. */
 export interface Placement {
@@ -92,6 +93,17 @@ export const appliesTo = (t: WeightTransform, site: Site): boolean => {
     case "Sum": return t.terms.every((x) => appliesTo(x, site));
     case "Permuted": return site.matrix && appliesTo(t.inner, site);
     case "Quantized": return appliesTo(t.inner, site);
+  }
+};
+
+/** A low-rank update's rank is at most min(out, in) of every site it is placed on (checked before its factors are allocated). */
+const checkRanks = (t: WeightTransform, sites: readonly Site[], path: string): void => {
+  const ranks = leaves(t).flatMap((l) => (l._tag === "LowRank" ? [l.rank] : []));
+  if (ranks.length === 0) return;
+  const rank = Math.max(...ranks);
+  for (const site of sites) {
+    const limit = Math.min(site.shape[0]!, sizeOf(site.shape) / site.shape[0]!);
+    if (rank > limit) throw new MethodError(`${path}.transform`, `rank ${rank} exceeds min(out, in) = ${limit} of ${site.name}`);
   }
 };
 
@@ -189,17 +201,21 @@ export const resolveMethod = (m: Method, config: VitConfig): Placement[] => {
       throw new MethodError(path, `${showTransform(tg.transform)} on ${showSelector(tg.select)} applies to no site: ${why}`);
     }
     if (tg.transform._tag === "ScaleShift") checkShiftHasBias(applied, config, path);
+    checkRanks(tg.transform, applied, path);
     if (tg.transform._tag !== "Full") return applied.map((site) => ({ target: i, site, transform: tg.transform }));
     const fresh = applied.filter((site) => !wholeFull.has(site.name));
     for (const site of fresh) wholeFull.add(site.name);
     return fresh.map((site) => ({ target: i, site, transform: tg.transform }));
   });
-  const fulls = placements.flatMap((p) => Array.from({ length: countFull(p.transform) }, () => p));
-  fulls.forEach((a, i) => {
-    const clash = fulls.slice(i + 1).find((b) => overlaps(a.site, b.site));
-    if (clash) {
-      throw new MethodError(`targets[${clash.target}]`, `${clash.site.name} is made trainable (full) again; targets[${a.target}] already trains ${a.site.name}`);
+  // Per parameter, the full placements seen so far: they do not overlap, so each list stays short and the check is linear.
+  const fullOn = new Map<string, Placement[]>();
+  for (const b of placements) {
+    for (let k = 0; k < countFull(b.transform); k++) {
+      const seen = fullOn.get(b.site.param) ?? [];
+      const a = seen.find((x) => overlaps(x.site, b.site));
+      if (a) throw new MethodError(`targets[${b.target}]`, `${b.site.name} is made trainable (full) again; targets[${a.target}] already trains ${a.site.name}`);
+      fullOn.set(b.site.param, [...seen, b]);
     }
-  });
+  }
   return placements;
 };

@@ -1,5 +1,5 @@
 import * as t from "io-ts";
-import { intAtLeast, literalOf, optional, positive, struct, withDefault } from "../dsl/codecKit.js";
+import { intIn, literalOf, numberIn, optional, positive, struct, withDefault } from "../dsl/codecKit.js";
 import { decodeWith } from "../dsl/codecs.js";
 
 /** A ViT's shape, in the form stored under the safetensors metadata key `config`. */
@@ -45,25 +45,25 @@ export type Activation = (typeof activations)[number];
 export type Pool = "token" | "avg";
 
 const VitConfigShape = struct("vit config", {
-  image: intAtLeast(1),
-  channels: intAtLeast(1),
-  patch: intAtLeast(1),
-  width: intAtLeast(1),
-  depth: intAtLeast(1),
-  heads: intAtLeast(1),
-  mlpRatio: positive,
-  classes: intAtLeast(0),
+  image: intIn(1, 16384),
+  channels: intIn(1, 64),
+  patch: intIn(1, 1024),
+  width: intIn(1, 16384),
+  depth: intIn(1, 256),
+  heads: intIn(1, 1024),
+  mlpRatio: numberIn("number in (0, 64]", (n) => n > 0 && n <= 64),
+  classes: intIn(0, 1_000_000),
   layerNormEps: withDefault(positive, 1e-6),
   gelu: withDefault(literalOf("gelu", activations), "erf"),
   qkvBias: optional(t.boolean),
   classToken: optional(t.boolean),
-  regTokens: optional(intAtLeast(0)),
+  regTokens: optional(intIn(0, 1024)),
   noEmbedClass: optional(t.boolean),
   preNorm: optional(t.boolean),
   layerScale: optional(t.boolean),
   pool: optional(literalOf("pool", ["token", "avg"])),
   fcNorm: optional(t.boolean),
-  mlpAdapters: optional(t.array(intAtLeast(0))),
+  mlpAdapters: optional(t.array(intIn(0, 65536))),
 });
 
 export const VitConfigCodec: t.Type<VitConfig> = new t.Type<VitConfig>(
@@ -74,6 +74,7 @@ export const VitConfigCodec: t.Type<VitConfig> = new t.Type<VitConfig>(
     if (r._tag === "Left") return r;
     const v = r.right;
     if (v.image % v.patch !== 0) return t.failure(u, c, `config.image (${v.image}) must be a multiple of config.patch (${v.patch})`);
+    if ((v.image / v.patch) ** 2 > 65536) return t.failure(u, c, `config.image / config.patch gives ${(v.image / v.patch) ** 2} patches; at most 65,536 are supported`);
     if (v.width % v.heads !== 0) return t.failure(u, c, `config.width (${v.width}) must be a multiple of config.heads (${v.heads})`);
     if (!Number.isInteger(v.width * v.mlpRatio)) return t.failure(u, c, `config.width × config.mlpRatio must be an integer`);
     if (v.classToken === false && (v.pool ?? "token") === "token") return t.failure(u, c, `config.pool "token" needs a class token (config.classToken is false)`);

@@ -1,4 +1,8 @@
 import { appendFileSync, existsSync, readFileSync, truncateSync } from "node:fs";
+import * as t from "io-ts";
+import { isLeft } from "fp-ts/lib/Either.js";
+import { decodeWith } from "../dsl/codecs.js";
+import { BadInput } from "../train/errors.js";
 import type { RunResult } from "../train/runExperiment.js";
 import type { JobInfo } from "./sweep.js";
 
@@ -43,16 +47,38 @@ export const failedRow = (job: JobInfo, sweep: string, runDir: string, error: st
   finishedAt: new Date().toISOString(),
 });
 
-/** The rows of a results file; a last line cut short by a crash is ignored. */
+const number = t.union([t.number, t.null]);
+/** What every row must have to be counted (fields a later version adds are kept). */
+const RowCodec = t.intersection([
+  t.type({
+    id: t.string, name: t.string, sweep: t.string, method: t.string, params: t.UnknownRecord, task: t.string, group: t.string, seed: t.number,
+    status: t.union([t.literal("ok"), t.literal("failed")]), runDir: t.string, finishedAt: t.string,
+  }),
+  t.partial({
+    testAccuracy: number, valAccuracy: number, trainable: t.number, trainablePercent: t.number, trainSeconds: t.number, reconfigureSeconds: t.number, sim: number,
+    curve: t.array(t.type({ epoch: t.number, trainLoss: number, valAccuracy: number })), error: t.string,
+  }),
+]);
+
+/**
+ * The rows of a results file; a last line cut short by a crash is ignored. Any other line that
+ * is not JSON or not a row is exit 2 naming its line: a wrong row is never counted as a job.
+ */
 export const readRows = (path: string): Row[] => {
   if (!existsSync(path)) return [];
-  return readFileSync(path, "utf8").split("\n").flatMap((line) => {
+  const lines = readFileSync(path, "utf8").split("\n");
+  return lines.flatMap((line, i) => {
     if (line.trim() === "") return [];
+    let json: unknown;
     try {
-      return [JSON.parse(line) as Row];
+      json = JSON.parse(line);
     } catch {
-      return [];
+      if (i === lines.length - 1) return [];
+      throw new BadInput({ lines: [`${path}:${i + 1}: not JSON; each line must be one result row`] });
     }
+    const row = decodeWith(RowCodec, json);
+    if (isLeft(row)) throw new BadInput({ lines: [`${path}:${i + 1}: not a result row: ${row.left.slice(0, 3).join("; ")}`] });
+    return [row.right as Row];
   });
 };
 

@@ -1,5 +1,9 @@
 import { readFileSync } from "node:fs";
-import { readSafetensors, toFloat32, toTensorData, writeSafetensors } from "../models/safetensors.js";
+import * as t from "io-ts";
+import { isLeft } from "fp-ts/lib/Either.js";
+import { numberIn } from "../dsl/codecKit.js";
+import { decodeWith } from "../dsl/codecs.js";
+import { readSafetensors, SafetensorsError, toFloat32, toTensorData, writeSafetensors } from "../models/safetensors.js";
 import type { AdapterValue } from "../interpreters/adapterParams.js";
 import { writeFileAtomic } from "../util/atomicWrite.js";
 import type { RepresentationMetrics } from "../interpreters/representation.js";
@@ -51,8 +55,33 @@ export const saveCheckpoint = (path: string, c: Checkpoint): void => {
   writeFileAtomic(path, writeSafetensors(tensors, meta));
 };
 
+// NaN (no validation set) is stored as null by JSON.
+const measured = t.union([t.number, t.null]);
+const EpochRecordCodec = t.type({ epoch: t.number, steps: t.number, trainLoss: measured, terms: t.record(t.string, measured), valAccuracy: measured, lr: t.number, seconds: t.number });
+const count = numberIn("integer ≥ 0", (n) => Number.isInteger(n) && n >= 0);
+const CheckpointMetadata = t.type({ fingerprint: t.string, epochs: count, steps: count, history: t.array(EpochRecordCodec), preludes: t.array(t.unknown), reconfigurations: t.array(t.unknown) });
+
+/** The checkpoint's metadata decoded (a damaged field is an error naming it, never "after epoch NaN"). */
+const checkpointMetadata = (m: Readonly<Record<string, string>>, path: string) => {
+  const json = (key: string, fallback: string): unknown => {
+    try {
+      return JSON.parse(m[key] ?? fallback);
+    } catch {
+      throw new SafetensorsError(`${path}: metadata ${key} is not JSON`);
+    }
+  };
+  const decoded = decodeWith(CheckpointMetadata, {
+    fingerprint: m.fingerprint, epochs: json("epochs", "null"), steps: json("steps", "null"), history: json("history", "[]"), preludes: json("preludes", "[]"), reconfigurations: json("reconfigurations", "[]"),
+  });
+  if (isLeft(decoded)) throw new SafetensorsError(`${path}: metadata: ${decoded.left.slice(0, 3).join("; ")}`);
+  const c = decoded.right;
+  if (c.history.length !== c.epochs) throw new SafetensorsError(`${path}: metadata history holds ${c.history.length} epochs, epochs says ${c.epochs}`);
+  return c;
+};
+
 export const loadCheckpoint = (path: string): Checkpoint => {
   const file = readSafetensors(readFileSync(path), path);
+  const meta = checkpointMetadata(file.metadata, path);
   const adapter = new Map<string, AdapterValue>();
   const optimizer = new Map<string, Float32Array>();
   for (const [name, raw] of file.tensors) {
@@ -60,15 +89,5 @@ export const loadCheckpoint = (path: string): Checkpoint => {
     if (kind === "adapter") adapter.set(rest.join(":"), toTensorData(raw, name));
     else optimizer.set(rest.join(":"), toFloat32(raw, name));
   }
-  const m = file.metadata;
-  return {
-    fingerprint: m.fingerprint ?? "",
-    epochs: Number(m.epochs),
-    steps: Number(m.steps),
-    history: JSON.parse(m.history ?? "[]") as EpochRecord[],
-    preludes: JSON.parse(m.preludes ?? "[]") as unknown[],
-    reconfigurations: JSON.parse(m.reconfigurations ?? "[]") as unknown[],
-    adapter,
-    optimizer,
-  };
+  return { ...meta, history: meta.history as unknown as EpochRecord[], adapter, optimizer };
 };

@@ -22,6 +22,7 @@ import { buildTask, TaskError, type TaskData } from "../data/task.js";
 import { batchesPerEpoch, epochOrder, gather } from "../data/dataset.js";
 import { writeFileAtomic } from "../util/atomicWrite.js";
 import { BadInput, IoFailure, NanLoss } from "./errors.js";
+import { SafetensorsError } from "../models/safetensors.js";
 import { lockRunDirectory, removeDeadWriters } from "./runDirectory.js";
 import { readLog } from "./runLog.js";
 import { loadCheckpoint, saveCheckpoint, type EpochRecord } from "./checkpoint.js";
@@ -152,7 +153,12 @@ export const runExperiment = (given: Experiment, o: RunOptions) =>
       beta1: opt.beta1, beta2: opt.beta2, eps: opt.eps, weightDecay: opt.weightDecay, labelSmoothing: exp.labelSmoothing,
       ...(exp.schedule.microBatch === undefined ? {} : { microBatch: exp.schedule.microBatch }),
     };
-    const checkpoint = o.resume && existsSync(files.checkpoint) ? yield* io(files.checkpoint, () => loadCheckpoint(files.checkpoint)) : null;
+    const checkpoint = o.resume && existsSync(files.checkpoint)
+      ? yield* Effect.try({
+        try: () => loadCheckpoint(files.checkpoint),
+        catch: (e) => (e instanceof SafetensorsError ? new BadInput({ lines: [`${e.message}; the run cannot resume from it (delete it to start over)`] }) : new IoFailure({ path: files.checkpoint, reason: (e as Error).message })),
+      })
+      : null;
     const reconfigurations: ReconfigurationRecord[] = [...((checkpoint?.reconfigurations ?? []) as ReconfigurationRecord[])];
     // A reconfigure rule (DAF) compiles the configuration in force; the program and its optimiser are rebuilt at each cycle.
     const dynamic = reconfigureRule(exp.method);

@@ -21,6 +21,10 @@ const take = (src: ExampleSource, indices: readonly number[]): Examples => {
   return { images: examples.map((e) => e.image), labels: examples.map((e) => e.label) };
 };
 
+/** Generated streams are endless; what a task holds in memory is not: a stated ceiling of 100,000 examples a stream. */
+const maxStream = 100_000;
+const capped = (src: ExampleSource): ExampleSource => ({ ...src, size: Math.min(src.size, maxStream) });
+
 const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
 
 /**
@@ -30,8 +34,8 @@ const range = (from: number, count: number) => Array.from({ length: count }, (_,
  * k-shot: the first `shots` examples of every class, then `val` examples after the last one taken.
  */
 export const miniVtabSplits = (name: MiniVtabName, split: Split, seed: number, testSize: number): { train: Examples; val: Examples; test: Examples } => {
-  const trainStream = sources[name]("train", seed, name);
-  const testStream = sources[name]("test", seed, name);
+  const trainStream = capped(sources[name]("train", seed, name));
+  const testStream = capped(sources[name]("test", seed, name));
   const classes = miniVtabTasks[name].classes;
   let trainIdx: number[];
   let next: number;
