@@ -3,7 +3,7 @@ import { Context, Data, Effect, Layer } from "effect";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { availableParallelism } from "node:os";
-import { enableWasmThreads } from "./wasmThreads.js";
+import { enableWasmThreads, unrefWasmThreads } from "./wasmThreads.js";
 import { installWasmBatchMatMul } from "../ops/wasmBatchMatMul.js";
 import { geluKernel, installWasmGelu } from "../ops/wasmGelu.js";
 import { installWasmLayerNorm } from "../ops/wasmLayerNorm.js";
@@ -95,6 +95,7 @@ const loaders: Record<Exclude<BackendName, "auto">, () => Promise<string>> = {
     }
     guardWasmHeap(tf.backend());
     installWasmKernels();
+    unrefWasmThreads((tf.backend() as unknown as { wasm: unknown }).wasm);
     return `wasm (SIMD, ${wasm.getThreadsCount()} threads)`;
   },
   cpu: async () => {

@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import type { Worker } from "node:worker_threads";
 
 const require = createRequire(import.meta.url);
 
@@ -15,6 +16,19 @@ const require = createRequire(import.meta.url);
  * The C side caps the pool at min(n, 8, cores / 2); the reported core count is raised while the
  * backend starts so that `threads` can reach the machine's cores. Returns the undo for that.
  */
+/**
+ * The pool's threads only ever wait for work: once the backend is up they must not keep a
+ * finished script alive. emscripten refs a worker whenever it runs a pthread on it, so `ref`
+ * becomes a no-op on each.
+ */
+export const unrefWasmThreads = (module: unknown): void => {
+  const pthread = (module as { PThread?: { unusedWorkers: Worker[]; runningWorkers: Worker[] } }).PThread;
+  for (const w of [...(pthread?.unusedWorkers ?? []), ...(pthread?.runningWorkers ?? [])]) {
+    w.unref();
+    w.ref = () => w;
+  }
+};
+
 export const enableWasmThreads = (threads: number): (() => void) => {
   tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", true);
   const texts = new WeakMap<Blob, string>();

@@ -30,4 +30,17 @@ describe("wasm threads under Node", () => {
     expect(t.c).toEqual(o.c);
     expect(t.g).toEqual(o.g);
   });
+
+  it("a script that never releases the backend still exits when its work is done (the pool's threads do not hold it)", () => {
+    const started = performance.now();
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", `
+      import * as tf from "@tensorflow/tfjs-core";
+      import { loadBackend } from ${JSON.stringify(backend)};
+      console.log(await loadBackend("wasm"));
+      console.log(tf.matMul(tf.ones([300, 300]), tf.ones([300, 300])).dataSync()[0]);
+    `], { cwd: root, encoding: "utf8", timeout: 60_000, env: { ...process.env, PEFT_WASM_THREADS: "2" } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe("wasm (SIMD, 2 threads)\n300\n");
+    expect(performance.now() - started).toBeLessThan(30_000);
+  });
 });
