@@ -3,6 +3,7 @@ import * as t from "io-ts";
 import { isLeft } from "fp-ts/lib/Either.js";
 import { decodeWith } from "../dsl/codecs.js";
 import { BadInput } from "../train/errors.js";
+import { writeFileAtomic } from "../util/atomicWrite.js";
 import type { RunResult } from "../train/runExperiment.js";
 import type { JobInfo } from "./sweep.js";
 
@@ -92,4 +93,19 @@ export const appendRow = (path: string, row: Row): void => {
     if (text.length > 0 && !text.endsWith("\n")) truncateSync(path, Buffer.byteLength(text.slice(0, text.lastIndexOf("\n") + 1)));
   }
   appendFileSync(path, `${JSON.stringify(row)}\n`);
+};
+
+/** Drop a job's failed rows (rewritten atomically): its later success supersedes them. */
+export const removeFailedRows = (path: string, id: string): void => {
+  if (!existsSync(path)) return;
+  const lines = readFileSync(path, "utf8").split("\n").filter((l) => l.trim() !== "");
+  const kept = lines.filter((l) => {
+    try {
+      const r = JSON.parse(l) as { id?: unknown; status?: unknown };
+      return !(r.id === id && r.status === "failed");
+    } catch {
+      return false;
+    }
+  });
+  if (kept.length !== lines.length) writeFileAtomic(path, kept.map((l) => `${l}\n`).join(""));
 };

@@ -55,25 +55,51 @@ export const localScripts = (sweep: string, jobs: readonly Job[], peft: string):
   },
 ];
 
+/** What a cluster asks of a job, set when the scripts are generated (absent: the cluster's defaults). */
+export interface SlurmOptions {
+  /** The directory the scripts are written to, absolute: Slurm copies the script away, so it cannot find its own folder. */
+  readonly dir: string;
+  readonly cpus: number;
+  readonly time?: string;
+  readonly mem?: string;
+  readonly partition?: string;
+  readonly account?: string;
+  /** At most this many tasks at once (`--array=0-N%K`). */
+  readonly throttle?: number;
+  /** Shell lines run before peft in every task (`module load nodejs`, a virtual environment…). */
+  readonly setup: readonly string[];
+}
+
 /**
  * Slurm: one job array with one task per grid point; task i runs experiment i and writes its own
- * run directory (result.json inside); gather.sh turns the finished ones into results.jsonl.
+ * run directory (result.json inside); gather.sh turns the finished ones into results.jsonl. The
+ * task works in the generated directory whatever directory `sbatch` was called from, and each
+ * submission logs to its own file (`%A`, the array's job id).
  */
-export const slurmScripts = (sweep: string, jobs: readonly Job[], peft: string): ScriptFile[] => [
+export const slurmScripts = (sweep: string, jobs: readonly Job[], peft: string, o: SlurmOptions): ScriptFile[] => [
   ...common(sweep, jobs, peft),
+  { path: "logs/.keep", text: "", executable: false },
   {
     path: "sweep.sbatch",
     text: [
       "#!/usr/bin/env bash",
       `#SBATCH --job-name=${sweep.replace(/[^A-Za-z0-9_-]/g, "_")}`,
-      `#SBATCH --array=0-${jobs.length - 1}`,
-      "#SBATCH --cpus-per-task=2",
-      "#SBATCH --output=logs/%x-%a.out",
-      `# ${sweep}: ${jobs.length} experiments, one array task each. Submit with: mkdir -p logs && sbatch sweep.sbatch`,
-      "# When tasks finish: ./gather.sh (writes results.jsonl).",
+      `#SBATCH --array=0-${jobs.length - 1}${o.throttle === undefined ? "" : `%${o.throttle}`}`,
+      `#SBATCH --cpus-per-task=${o.cpus}`,
+      `#SBATCH --chdir=${o.dir}`,
+      `#SBATCH --output=${o.dir}/logs/%x-%A_%a.out`,
+      ...(o.time === undefined ? [] : [`#SBATCH --time=${o.time}`]),
+      ...(o.mem === undefined ? [] : [`#SBATCH --mem=${o.mem}`]),
+      ...(o.partition === undefined ? [] : [`#SBATCH --partition=${o.partition}`]),
+      ...(o.account === undefined ? [] : [`#SBATCH --account=${o.account}`]),
+      `# ${sweep}: ${jobs.length} experiments, one array task each. Submit from anywhere: sbatch ${o.dir}/sweep.sbatch`,
+      "# One task again: sbatch --array=K sweep.sbatch. When tasks finish: ./gather.sh (writes results.jsonl).",
       "set -euo pipefail",
-      'cd "${SLURM_SUBMIT_DIR:-$(dirname "$0")}"',
+      `cd ${quote(o.dir)}`,
+      ...o.setup,
       peftLine(peft),
+      // Each task uses the cores it was given.
+      'export PEFT_WASM_THREADS="${PEFT_WASM_THREADS:-${SLURM_CPUS_PER_TASK:-1}}"',
       "JOBS=(",
       ...jobs.map((j) => `  ${quote(j.name)}`),
       ")",

@@ -77,8 +77,9 @@ const merged = (base: Record<string, unknown>, over: Record<string, unknown>): R
 const cartesian = (grid: Readonly<Record<string, readonly unknown[]>>): Record<string, unknown>[] =>
   Object.entries(grid).reduce<Record<string, unknown>[]>((points, [path, values]) => points.flatMap((p) => values.map((v) => ({ ...p, [path]: v }))), [{}]);
 
+/** `.rank-8.lr-0.001`: safe in file names, shells and Slurm (no brackets, no `=`). */
 const label = (params: Readonly<Record<string, unknown>>): string =>
-  Object.entries(params).map(([k, v]) => `[${pathParts(k).at(-1)}=${typeof v === "string" ? v : JSON.stringify(v)}]`).join("");
+  Object.entries(params).map(([k, v]) => `.${pathParts(k).at(-1)}-${typeof v === "string" ? v : JSON.stringify(v)}`).join("");
 
 export const decodeSweep = (u: unknown, source: string): Sweep => {
   const r = decodeWith(SweepCodec, u);
@@ -121,6 +122,6 @@ const jobsOf = (sweep: Sweep, baseDir: string, readJson: (path: string) => unkno
       const id = createHash("sha1").update(JSON.stringify(ExperimentCodec.encode({ ...experiment, name: "" }))).digest("hex").slice(0, 12);
       const data = experiment.data;
       const group = data._tag === "MiniVtab" ? miniVtabTasks[data.name].group : data._tag === "Mnist" ? "mnist" : "images";
-      return { id, name: `${key}${label(params)}__${taskName(data)}__s${seed}`.replace(/[^A-Za-z0-9_.=[\]-]/g, "_"), method: key, params, task: taskName(data), group, seed, experiment, taskIndex: ti };
+      return { id, name: `${key}${label(params)}__${taskName(data)}__s${seed}`.replace(/[^A-Za-z0-9_.-]/g, "_"), method: key, params, task: taskName(data), group, seed, experiment, taskIndex: ti };
     })));
   });

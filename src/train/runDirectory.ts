@@ -69,6 +69,14 @@ export const lockRunDirectory = (dir: string): (() => void) => {
   throw new BadInput({ lines: [`--out ${dir}: could not take ${path}; another process keeps taking it`] });
 };
 
+/** Who holds a run directory now: null when nobody (no lock, or its process is gone); `alive` null when it is on another host. */
+export const runDirectoryHolder = (dir: string): { readonly pid: number; readonly host: string; readonly alive: boolean | null } | null => {
+  const holder = readHolder(join(dir, ".lock"));
+  if (holder === null) return null;
+  if (holder.host !== hostname()) return { ...holder, alive: null };
+  return alive(holder.pid) ? { ...holder, alive: true } : null;
+};
+
 /** Temporary files of atomic writes (`<file>.<pid>.<hex>.tmp`) and taken-over locks. */
 const leftover = /\.(\d+)\.[0-9a-f]{8}\.(tmp|stale)$/;
 

@@ -22,7 +22,7 @@ const sweepFile = (name: string, spec: object): string => {
   }));
   return path;
 };
-const rows = (dir: string) => readFileSync(join(dir, "results.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { id: string; status: string; name: string; error?: string });
+const rows = (dir: string) => readFileSync(join(dir, "results.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { id: string; status: string; name: string; method: string; error?: string });
 const peft = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: work, encoding: "utf8" });
 
 describe("peft sweep", () => {
@@ -65,7 +65,7 @@ describe("peft sweep", () => {
     const out = join(work, "broken");
     const r = peft("sweep", broken, "--out", out, "--backend", "wasm");
     expect(r.status).toBe(1);
-    const byMethod = new Map(rows(out).map((x) => [x.name.split(/\[|__/)[0], x]));
+    const byMethod = new Map(rows(out).map((x) => [x.method, x]));
     expect(byMethod.get("linear")!.status).toBe("ok");
     expect(byMethod.get("missing")!.status).toBe("failed");
     expect(byMethod.get("missing")!.error).toMatch(/exit 2: .*no such file/);
@@ -103,5 +103,49 @@ describe("peft sweep", () => {
     expect(text).toContain("#SBATCH --array=0-7");
     expect(text.split("JOBS=(")[1]!.split(")")[0]!.trim().split("\n")).toHaveLength(8);
     expect(peft("script", grid, "--target", "pbs", "--out", join(work, "pbs")).stderr).toContain("--target: expected local or slurm");
+  });
+
+  it("a Slurm array runs from any directory, with the cluster's settings; gather names every job's state, fails on a stopped one, and a success supersedes a failure", () => {
+    const slurm = join(work, "slurm-cluster");
+    const made = peft("script", grid, "--target", "slurm", "--out", slurm, "--slurm-time", "2:00:00", "--slurm-mem", "8G", "--slurm-cpus", "4", "--slurm-partition", "gpu",
+      "--slurm-account", "lab", "--slurm-throttle", "3", "--slurm-setup", "export PEFT_SETUP_RAN=1", "--slurm-setup", "echo setup >&2", "--peft", bin);
+    expect(made.status, made.stderr).toBe(0);
+    const text = readFileSync(join(slurm, "sweep.sbatch"), "utf8");
+    for (const line of ["#SBATCH --array=0-7%3", "#SBATCH --cpus-per-task=4", `#SBATCH --chdir=${slurm}`, `#SBATCH --output=${slurm}/logs/%x-%A_%a.out`, "#SBATCH --time=2:00:00",
+      "#SBATCH --mem=8G", "#SBATCH --partition=gpu", "#SBATCH --account=lab", "export PEFT_SETUP_RAN=1"]) expect(text).toContain(line);
+    expect(existsSync(join(slurm, "logs"))).toBe(true);
+    const jobs = (JSON.parse(readFileSync(join(slurm, "manifest.json"), "utf8")) as { jobs: { id: string; name: string }[] }).jobs;
+    for (const j of jobs) expect(j.name).toMatch(/^[A-Za-z0-9_.-]+$/);
+    // As Slurm runs a task: the script copied to a spool folder, started in the submitting directory.
+    const spool = mkdtempSync(join(tmpdir(), "peft-spool-"));
+    writeFileSync(join(spool, "slurm_script"), text);
+    const task = (id: number) => spawnSync("bash", [join(spool, "slurm_script"), "--backend", "wasm"], { cwd: tmpdir(), encoding: "utf8", env: { ...process.env, SLURM_ARRAY_TASK_ID: String(id), SLURM_SUBMIT_DIR: tmpdir() } });
+    const first = task(0);
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stderr).toContain("setup");
+    expect(existsSync(join(slurm, "runs", jobs[0]!.name, "result.json"))).toBe(true);
+    // Task 1 stops without a result (its loss diverges: exit 3).
+    const exp1 = join(slurm, "experiments", `${jobs[1]!.name}.json`);
+    const original = readFileSync(exp1, "utf8");
+    writeFileSync(exp1, JSON.stringify({ ...JSON.parse(original), optimizer: { _tag: "AdamW", lr: 1e30 } }));
+    expect(task(1).status).toBe(3);
+    // An earlier failed row of job 0 (say, from an earlier attempt) is superseded by its success.
+    writeFileSync(join(slurm, "results.jsonl"), `${JSON.stringify({ id: jobs[0]!.id, name: jobs[0]!.name, sweep: "grid", method: "linear", params: {}, task: "digits", group: "g", seed: 0, status: "failed", runDir: "x", error: "exit 1", finishedAt: "then" })}\n`);
+    const gathered = spawnSync(join(slurm, "gather.sh"), [], { encoding: "utf8" });
+    expect(gathered.status).toBe(1);
+    expect(gathered.stdout).toContain(`stopped     ${jobs[1]!.name}`);
+    expect(gathered.stdout).toContain(`not started ${jobs[2]!.name}`);
+    expect(gathered.stdout).toContain("1 of 8 job(s) done, 1 failed or stopped, 6 running or not started");
+    expect(rows(slurm).map((r) => [r.name, r.status])).toEqual([[jobs[0]!.name, "ok"]]);
+    // Fixed and resubmitted (sbatch --array=1): the run directory holds no result, so it reruns.
+    writeFileSync(exp1, original);
+    rmSync(join(slurm, "runs", jobs[1]!.name), { recursive: true });
+    expect(task(1).status).toBe(0);
+    const again = spawnSync(join(slurm, "gather.sh"), [], { encoding: "utf8" });
+    expect(again.stdout).toContain("2 of 8 job(s) done, 0 failed or stopped");
+    expect(again.status).toBe(0);
+    rmSync(spool, { recursive: true, force: true });
+    expect(peft("script", grid, "--target", "slurm", "--out", join(work, "s2"), "--slurm-time", "two hours").stderr).toContain("--slurm-time: expected a Slurm time");
+    expect(peft("script", grid, "--target", "local", "--out", join(work, "l2"), "--slurm-mem", "8G").stderr).toContain("--slurm-* flags are for --target slurm");
   });
 });
