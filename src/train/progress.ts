@@ -24,7 +24,13 @@ const barStyle = { barCompleteChar: "█", barIncompleteChar: " ", barsize: 24, 
  * work with its rate. Otherwise plain lines at every tenth of an epoch's steps and of counted
  * work, and one per epoch.
  */
-export const streamProgress = (stream: NodeJS.WriteStream = process.stderr): Progress => {
+/** Where progress is written: a terminal's stream or any other (structural, so the published types need no @types/node). */
+export interface ProgressStream {
+  readonly isTTY?: boolean;
+  readonly write: (text: string) => unknown;
+}
+
+export const streamProgress = (stream: ProgressStream = process.stderr): Progress => {
   const tty = stream.isTTY === true;
   let bar: { readonly kind: string; readonly bar: cliProgress.SingleBar } | null = null;
   const stop = () => {
@@ -34,7 +40,7 @@ export const streamProgress = (stream: NodeJS.WriteStream = process.stderr): Pro
   const barFor = (kind: string, format: string, total: number, payload: object) => {
     if (bar?.kind !== kind) {
       stop();
-      bar = { kind, bar: new cliProgress.SingleBar({ ...barStyle, stream, format }) };
+      bar = { kind, bar: new cliProgress.SingleBar({ ...barStyle, stream: stream as NodeJS.WritableStream, format }) };
       bar.bar.start(total, 0, payload);
     }
     return bar.bar;
