@@ -99,7 +99,9 @@ const loaders: Record<Exclude<BackendName, "auto">, () => Promise<string>> = {
     return `wasm (SIMD, ${wasm.getThreadsCount()} threads)`;
   },
   cpu: async () => {
-    await import("@tensorflow/tfjs-backend-cpu");
+    const cpu = await import("@tensorflow/tfjs-backend-cpu");
+    // Registered on first import; again after a release (a second run in one process).
+    if (tf.findBackendFactory("cpu") === null) tf.registerBackend("cpu", () => new cpu.MathBackendCPU(), 1);
     await activate("cpu");
     // The cpu backend advertises tfjs-node on first use; the choice is already printed.
     Object.assign(tf.backend(), { firstUse: false });
