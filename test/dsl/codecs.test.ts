@@ -24,15 +24,15 @@ describe("experiment and method codecs", () => {
   });
 
   const bad: Array<[string, (e: Record<string, any>) => void, string]> = [
-    ["a rank given as a string", (e) => { e.method.targets[0].transform.rank = "8"; }, 'expected integer ≥ 1 at method.targets[0].transform.rank, got "8"'],
+    ["a rank given as a string", (e) => { e.method.targets[0].transform.rank = "8"; }, 'expected integer in [1, 65,536] at method.targets[0].transform.rank, got "8"'],
     ["a misspelt field", (e) => { e.method.targets[0].transform.rnak = 8; }, 'unknown field "rnak" at method.targets[0].transform (allowed: _tag, rank, alpha, scaling)'],
     ["an unknown role", (e) => { e.method.targets[0].select.role = "query"; }, 'at method.targets[0].select.role, got "query"'],
     ["an unknown transform", (e) => { e.method.targets[0].transform = { _tag: "LoRA" }; }, 'expected _tag one of "LowRank" | "Full" | "Frozen" | "Sum" | "Spectral" | "Permuted" | "Rescale" | "ScaleShift" | "ParallelAdapter" | "Quantized" at method.targets[0].transform._tag, got "LoRA"'],
-    ["a spectral transform without coefficients", (e) => { e.method.targets[0].transform = { _tag: "Spectral", scale: 300 }; }, "expected integer ≥ 1 at method.targets[0].transform.coefficients, got nothing"],
+    ["a spectral transform without coefficients", (e) => { e.method.targets[0].transform = { _tag: "Spectral", scale: 300 }; }, "expected integer in [1, 268,435,456] at method.targets[0].transform.coefficients, got nothing"],
     ["a bad spectral position sharing", (e) => { e.method.targets[0].transform = { _tag: "Spectral", coefficients: 3, scale: 1, positions: { _tag: "Uniform", share: "layer" } }; }, 'expected share ("shape" | "site") at method.targets[0].transform.positions.share, got "layer"'],
     ["2-bit quantisation (only 1 bit is defined)", (e) => { e.method.targets[0].transform = { _tag: "Quantized", bits: 2, inner: { _tag: "LowRank", rank: 1, alpha: 1 } }; }, "expected bits (1) at method.targets[0].transform.bits, got 2"],
     ["a negative learning rate", (e) => { e.optimizer.lr = -1; }, "expected number > 0 at optimizer.lr, got -1"],
-    ["a missing schedule field", (e) => { delete e.schedule.epochs; }, "expected integer ≥ 1 at schedule.epochs, got nothing"],
+    ["a missing schedule field", (e) => { delete e.schedule.epochs; }, "expected integer in [1, 1,000,000] at schedule.epochs, got nothing"],
     ["a digit out of range", (e) => { e.data.digits = [5, 12]; }, "expected digit 0-9 at data.digits[1], got 12"],
     ["a repeated digit", (e) => { e.data.digits = [5, 5]; }, "expected at least two distinct digits at data.digits, got [5,5]"],
     ["an unknown rule action", (e) => { e.method.rules = [{ when: { _tag: "Once" }, action: { _tag: "Prune" } }]; }, 'expected _tag one of "GradientEstimate" | "FeatureStatistics" | "Reconfigure" at method.rules[0].action._tag, got "Prune"'],
@@ -47,7 +47,7 @@ describe("experiment and method codecs", () => {
     ["an unknown loss term", (e) => { e.method.losses = [{ _tag: "Kd" }]; }, 'expected _tag one of "Baft" | "Rift" | "Rsc" | "L2SP" at method.losses[0]._tag, got "Kd"'],
     ["BAFT layers that are not a choice or a list", (e) => { e.method.losses = [{ _tag: "Baft", layers: "middle" }]; }, 'expected layers ("all" | "early" | "late" | block indices) at method.losses[0].layers, got "middle"'],
     ["an unknown mini-VTAB task", (e) => { e.data = { _tag: "MiniVtab", name: "clevr" }; }, 'at data.name, got "clevr"'],
-    ["a zero mini-VTAB test size", (e) => { e.data = { _tag: "MiniVtab", name: "count", testSize: 0 }; }, "expected integer ≥ 1 at data.testSize, got 0"],
+    ["a zero mini-VTAB test size", (e) => { e.data = { _tag: "MiniVtab", name: "count", testSize: 0 }; }, "expected integer in [1, 100,000] at data.testSize, got 0"],
     ["a label smoothing of 1", (e) => { e.labelSmoothing = 1; }, "expected number in [0, 1) at labelSmoothing, got 1"],
     ["a misspelt metrics field", (e) => { e.metrics = { example: 5 }; }, 'unknown field "example" at metrics'],
     ["a bad head policy", (e) => { e.backbone = { head: "drop" }; }, 'expected head ("reset" | "keep") at backbone.head, got "drop"'],
