@@ -2,7 +2,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RunResult } from "../train/runExperiment.js";
 import { runDirectoryHolder } from "../train/runDirectory.js";
-import { appendRow, failedRow, okRow, readRows, removeFailedRows } from "./results.js";
+import { isLeft } from "fp-ts/lib/Either.js";
+import { decodeExperiment } from "../dsl/codecs.js";
+import { fingerprint } from "../train/fingerprint.js";
+import { appendRow, failedRow, okRow, readRows, removeRows } from "./results.js";
 import type { Job, JobInfo } from "./sweep.js";
 
 /** What a generated script directory records about each job, so its results can be gathered into rows. */
@@ -14,14 +17,35 @@ export interface Manifest {
 export const manifestOf = (sweep: string, jobs: readonly Job[]): Manifest => ({ sweep, jobs: jobs.map(({ experiment: _, ...rest }) => rest) });
 
 /** Where a job of a script directory stands. */
-export type JobState = "ok" | "failed" | "running" | "stopped" | "not started";
+export type JobState = "ok" | "failed" | "stale" | "running" | "stopped" | "not started";
+
+/**
+ * The fingerprint of an experiment as JSON (a job's file, a result's record), null when it does
+ * not decode. An image folder's classes are left out: a run records them, the job's file need not.
+ */
+const printOf = (json: unknown): string | null => {
+  const decoded = decodeExperiment(json);
+  if (isLeft(decoded)) return null;
+  const e = decoded.right;
+  const data = e.data._tag === "ImageFolder" || e.data._tag === "ImageList" ? { ...e.data, classes: undefined } : e.data;
+  return fingerprint({ ...e, data });
+};
+
+const readJsonOrNull = (path: string): unknown => {
+  try {
+    return JSON.parse(readFileSync(path, "utf8"));
+  } catch {
+    return null;
+  }
+};
 
 /**
  * Append a row for every job of the manifest whose run has finished (`runs/<name>/result.json`)
  * and that has no ok row yet (a success supersedes an earlier failed row, which is removed). A job
  * without a result is running (its run directory is locked by a live process, or by one on
  * another host), stopped (it started and ended without a result: failed, killed or timed out;
- * its log says why) or not started (it may still be queued).
+ * its log says why) or not started (it may still be queued). A result of another experiment than
+ * the job's file holds now (edited since) is stale: never reported, its rows removed.
  */
 export const gatherRows = (dir: string, manifest: Manifest): { added: number; states: readonly { readonly name: string; readonly state: JobState; readonly detail?: string }[] } => {
   const results = join(dir, "results.jsonl");
@@ -29,9 +53,17 @@ export const gatherRows = (dir: string, manifest: Manifest): { added: number; st
   const ok = new Set(rows.filter((r) => r.status === "ok").map((r) => r.id));
   let added = 0;
   const states = manifest.jobs.map((job): { name: string; state: JobState; detail?: string } => {
-    if (ok.has(job.id)) return { name: job.name, state: "ok" };
     const runDir = join("runs", job.name);
     const result = join(dir, runDir, "result.json");
+    const file = join(dir, "experiments", `${job.name}.json`);
+    if (existsSync(result) && existsSync(file)) {
+      const [now, ran] = [printOf(readJsonOrNull(file)), printOf((readJsonOrNull(result) as { experiment?: unknown } | null)?.experiment)];
+      if (ran !== null && now !== ran) {
+        removeRows(results, job.id);
+        return { name: job.name, state: "stale", detail: `the result is of an earlier experiments/${job.name}.json; delete ${runDir} and resubmit` };
+      }
+    }
+    if (ok.has(job.id)) return { name: job.name, state: "ok" };
     if (!existsSync(result)) {
       if (!existsSync(join(dir, runDir))) return { name: job.name, state: "not started" };
       const holder = runDirectoryHolder(join(dir, runDir));
@@ -48,7 +80,7 @@ export const gatherRows = (dir: string, manifest: Manifest): { added: number; st
       }
       return { name: job.name, state: "failed", detail: "unreadable result.json" };
     }
-    removeFailedRows(results, job.id);
+    removeRows(results, job.id, "failed");
     appendRow(results, okRow(job, manifest.sweep, runDir, parsed));
     added += 1;
     return { name: job.name, state: "ok" };

@@ -95,14 +95,14 @@ export const appendRow = (path: string, row: Row): void => {
   appendFileSync(path, `${JSON.stringify(row)}\n`);
 };
 
-/** Drop a job's failed rows (rewritten atomically): its later success supersedes them. */
-export const removeFailedRows = (path: string, id: string): void => {
+/** Drop a job's rows, or only those of one status (rewritten atomically): a later success supersedes its failures; a stale result all. */
+export const removeRows = (path: string, id: string, status?: "ok" | "failed"): void => {
   if (!existsSync(path)) return;
   const lines = readFileSync(path, "utf8").split("\n").filter((l) => l.trim() !== "");
   const kept = lines.filter((l) => {
     try {
       const r = JSON.parse(l) as { id?: unknown; status?: unknown };
-      return !(r.id === id && r.status === "failed");
+      return !(r.id === id && (status === undefined || r.status === status));
     } catch {
       return false;
     }

@@ -6,7 +6,7 @@ import { ExperimentCodec } from "../dsl/codecs.js";
 import { writeFileAtomic } from "../util/atomicWrite.js";
 import { packageRoot } from "../util/packageRoot.js";
 import type { RunResult } from "../train/runExperiment.js";
-import { appendRow, failedRow, okRow, readRows, removeFailedRows } from "./results.js";
+import { appendRow, failedRow, okRow, readRows, removeRows } from "./results.js";
 import type { Job } from "./sweep.js";
 
 export interface SweepOptions {
@@ -66,7 +66,7 @@ export const runSweep = async (sweepName: string, jobs: readonly Job[], o: Sweep
       const ok = code === 0 && existsSync(result);
       const row = ok ? okRow(job, sweepName, rel, JSON.parse(readFileSync(result, "utf8")) as RunResult)
         : failedRow(job, sweepName, rel, `exit ${code ?? signal}: ${tail(logFile, 4)}`);
-      if (ok) removeFailedRows(files.results, job.id);
+      if (ok) removeRows(files.results, job.id, "failed");
       appendRow(files.results, row);
       finished += 1;
       if (!ok) failed += 1;

@@ -135,15 +135,24 @@ describe("peft sweep", () => {
     expect(gathered.status).toBe(1);
     expect(gathered.stdout).toContain(`stopped     ${jobs[1]!.name}`);
     expect(gathered.stdout).toContain(`not started ${jobs[2]!.name}`);
-    expect(gathered.stdout).toContain("1 of 8 job(s) done, 1 failed or stopped, 6 running or not started");
+    expect(gathered.stdout).toContain("1 of 8 job(s) done, 1 failed, stopped or stale, 6 running or not started");
     expect(rows(slurm).map((r) => [r.name, r.status])).toEqual([[jobs[0]!.name, "ok"]]);
     // Fixed and resubmitted (sbatch --array=1): the run directory holds no result, so it reruns.
     writeFileSync(exp1, original);
     rmSync(join(slurm, "runs", jobs[1]!.name), { recursive: true });
     expect(task(1).status).toBe(0);
     const again = spawnSync(join(slurm, "gather.sh"), [], { encoding: "utf8" });
-    expect(again.stdout).toContain("2 of 8 job(s) done, 0 failed or stopped");
+    expect(again.stdout).toContain("2 of 8 job(s) done, 0 failed, stopped or stale");
     expect(again.status).toBe(0);
+    // Job 0's experiment edited after its run: its old result is never reported again.
+    const exp0 = join(slurm, "experiments", `${jobs[0]!.name}.json`);
+    writeFileSync(exp0, JSON.stringify({ ...JSON.parse(readFileSync(exp0, "utf8")), optimizer: { _tag: "AdamW", lr: 0.5 } }));
+    const stale = spawnSync(join(slurm, "gather.sh"), [], { encoding: "utf8" });
+    expect(stale.status).toBe(1);
+    expect(stale.stdout).toContain(`stale       ${jobs[0]!.name}`);
+    expect(rows(slurm).map((r) => r.name)).toEqual([jobs[1]!.name]);
+    // And its task, resubmitted, refuses to reuse the run (exit 2) instead of reporting it.
+    expect(task(0).status).toBe(2);
     rmSync(spool, { recursive: true, force: true });
     expect(peft("script", grid, "--target", "slurm", "--out", join(work, "s2"), "--slurm-time", "two hours").stderr).toContain("--slurm-time: expected a Slurm time");
     expect(peft("script", grid, "--target", "local", "--out", join(work, "l2"), "--slurm-mem", "8G").stderr).toContain("--slurm-* flags are for --target slurm");

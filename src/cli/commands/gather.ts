@@ -18,8 +18,8 @@ export const gather = (argv: readonly string[]): Promise<number> =>
       const r = gatherRows(dir, manifest);
       const open = r.states.filter((s) => s.state !== "ok");
       for (const s of open) process.stdout.write(`  ${s.state.padEnd(11)} ${s.name}${s.detail === undefined ? "" : ` (${s.detail})`}\n`);
-      const failed = open.filter((s) => s.state === "failed" || s.state === "stopped").length;
-      process.stdout.write(`${manifest.sweep}: ${r.added} new row(s) in ${join(dir, "results.jsonl")}; ${r.states.length - open.length} of ${r.states.length} job(s) done, ${failed} failed or stopped, ${open.length - failed} running or not started\n`);
+      const failed = open.filter((s) => s.state === "failed" || s.state === "stopped" || s.state === "stale").length;
+      process.stdout.write(`${manifest.sweep}: ${r.added} new row(s) in ${join(dir, "results.jsonl")}; ${r.states.length - open.length} of ${r.states.length} job(s) done, ${failed} failed, stopped or stale, ${open.length - failed} running or not started\n`);
       // Failed jobs are an error a script must see; pending ones are not.
       return failed > 0 ? 1 : 0;
     },
