@@ -2,9 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RunResult } from "../train/runExperiment.js";
 import { runDirectoryHolder } from "../train/runDirectory.js";
-import { isLeft } from "fp-ts/lib/Either.js";
-import { decodeExperiment } from "../dsl/codecs.js";
-import { fingerprint } from "../train/fingerprint.js";
+import { recordedFingerprint } from "../train/fingerprint.js";
 import { appendRow, failedRow, okRow, readRows, removeRows } from "./results.js";
 import type { Job, JobInfo } from "./sweep.js";
 
@@ -19,23 +17,19 @@ export const manifestOf = (sweep: string, jobs: readonly Job[]): Manifest => ({ 
 /** Where a job of a script directory stands. */
 export type JobState = "ok" | "failed" | "stale" | "running" | "stopped" | "not started";
 
-/**
- * The fingerprint of an experiment as JSON (a job's file, a result's record), null when it does
- * not decode. An image folder's classes are left out: a run records them, the job's file need not.
- */
-const printOf = (json: unknown): string | null => {
-  const decoded = decodeExperiment(json);
-  if (isLeft(decoded)) return null;
-  const e = decoded.right;
-  const data = e.data._tag === "ImageFolder" || e.data._tag === "ImageList" ? { ...e.data, classes: undefined } : e.data;
-  return fingerprint({ ...e, data });
+/** An experiment's fingerprint without an image folder's classes: a run records them, the job's file need not. */
+const printOf = (experiment: unknown): string | null => {
+  const e = experiment as { data?: { _tag?: unknown } } | null;
+  const images = e?.data?._tag === "ImageFolder" || e?.data?._tag === "ImageList";
+  return recordedFingerprint(images ? { ...e, data: { ...e.data, classes: undefined } } : e);
 };
 
-const readJsonOrNull = (path: string): unknown => {
+/** A JSON file's value, or why it could not be read. */
+const readJsonFile = (path: string): { readonly value: unknown } | { readonly error: string } => {
   try {
-    return JSON.parse(readFileSync(path, "utf8"));
-  } catch {
-    return null;
+    return { value: JSON.parse(readFileSync(path, "utf8")) };
+  } catch (e) {
+    return { error: (e as Error).message };
   }
 };
 
@@ -55,31 +49,29 @@ export const gatherRows = (dir: string, manifest: Manifest): { added: number; st
   const states = manifest.jobs.map((job): { name: string; state: JobState; detail?: string } => {
     const runDir = join("runs", job.name);
     const result = join(dir, runDir, "result.json");
-    const file = join(dir, "experiments", `${job.name}.json`);
-    if (existsSync(result) && existsSync(file)) {
-      const [now, ran] = [printOf(readJsonOrNull(file)), printOf((readJsonOrNull(result) as { experiment?: unknown } | null)?.experiment)];
-      if (ran !== null && now !== ran) {
-        removeRows(results, job.id);
-        return { name: job.name, state: "stale", detail: `the result is of an earlier experiments/${job.name}.json; delete ${runDir} and resubmit` };
-      }
-    }
-    if (ok.has(job.id)) return { name: job.name, state: "ok" };
     if (!existsSync(result)) {
+      if (ok.has(job.id)) return { name: job.name, state: "ok" };
       if (!existsSync(join(dir, runDir))) return { name: job.name, state: "not started" };
       const holder = runDirectoryHolder(join(dir, runDir));
       if (holder !== null) return { name: job.name, state: "running", detail: `pid ${holder.pid} on ${holder.host}` };
       return { name: job.name, state: "stopped", detail: existsSync(join(dir, runDir, "checkpoint.safetensors")) ? "a checkpoint is kept; resubmit to resume" : "no checkpoint" };
     }
-    let parsed: RunResult;
-    try {
-      parsed = JSON.parse(readFileSync(result, "utf8")) as RunResult;
-    } catch (e) {
+    const read = readJsonFile(result);
+    if ("error" in read) {
       if (!rows.some((r) => r.id === job.id)) {
-        appendRow(results, failedRow(job, manifest.sweep, runDir, `unreadable result.json: ${(e as Error).message}`));
+        appendRow(results, failedRow(job, manifest.sweep, runDir, `unreadable result.json: ${read.error}`));
         added += 1;
       }
       return { name: job.name, state: "failed", detail: "unreadable result.json" };
     }
+    const parsed = read.value as RunResult;
+    const file = readJsonFile(join(dir, "experiments", `${job.name}.json`));
+    const ran = printOf(parsed.experiment);
+    if ("value" in file && ran !== null && printOf(file.value) !== ran) {
+      removeRows(results, job.id);
+      return { name: job.name, state: "stale", detail: `the result is of an earlier experiments/${job.name}.json; delete ${runDir} and resubmit` };
+    }
+    if (ok.has(job.id)) return { name: job.name, state: "ok" };
     removeRows(results, job.id, "failed");
     appendRow(results, okRow(job, manifest.sweep, runDir, parsed));
     added += 1;

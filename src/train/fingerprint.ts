@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { ExperimentCodec } from "../dsl/codecs.js";
+import { isLeft } from "fp-ts/lib/Either.js";
+import { decodeExperiment, ExperimentCodec } from "../dsl/codecs.js";
 import type { Experiment } from "../dsl/experiment.js";
 
 /**
@@ -14,4 +15,10 @@ export const fingerprint = (e: Experiment): string => {
       v !== null && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v))
     .digest("hex")
     .slice(0, 16);
+};
+
+/** The fingerprint of an experiment recorded as JSON (a result's `experiment`, a job's file); null when it does not decode. */
+export const recordedFingerprint = (json: unknown): string | null => {
+  const decoded = decodeExperiment(json);
+  return isLeft(decoded) ? null : fingerprint(decoded.right);
 };

@@ -9,8 +9,7 @@ import { join } from "node:path";
 import { Effect } from "effect";
 import type { Experiment } from "../dsl/experiment.js";
 import { taskClasses } from "../dsl/experiment.js";
-import { decodeExperiment, ExperimentCodec } from "../dsl/codecs.js";
-import { isLeft } from "fp-ts/lib/Either.js";
+import { ExperimentCodec } from "../dsl/codecs.js";
 import { compile, type Program } from "../interpreters/compile/program.js";
 import { trainer } from "../interpreters/compile/trainer.js";
 import { countMethod } from "../interpreters/count.js";
@@ -28,7 +27,7 @@ import { readLog } from "./runLog.js";
 import { loadCheckpoint, saveCheckpoint, type EpochRecord } from "./checkpoint.js";
 import { learningRate } from "./learningRate.js";
 import { accuracy } from "./evaluate.js";
-import { fingerprint } from "./fingerprint.js";
+import { fingerprint, recordedFingerprint } from "./fingerprint.js";
 import { backbonePath, loadBackbone, readOptions } from "./loadBackbone.js";
 import type { Progress } from "./progress.js";
 import { TfBackend, wasmHeapBytes } from "./backend.js";
@@ -202,8 +201,7 @@ export const runExperiment = (given: Experiment, o: RunOptions) =>
           return null;
         }
       });
-      const decoded = finished === null ? null : decodeExperiment(finished.experiment);
-      const was = decoded === null || isLeft(decoded) ? null : fingerprint(decoded.right);
+      const was = finished === null ? null : recordedFingerprint(finished.experiment);
       if (was !== print) {
         return yield* new BadInput({ lines: [`${o.outDir} holds a finished run of a different experiment (fingerprint ${was ?? "unreadable"}, this one is ${print}); choose another --out, or delete the directory to rerun`] });
       }
