@@ -1,8 +1,8 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { writeFileAtomic } from "../util/atomicWrite.js";
+import { besidePath, writeFileAtomic } from "../util/atomicWrite.js";
 
 /**
  * A folder's decoded images on disk: `<key>.u8` holds one fixed-size uint8 slot per file, in file
@@ -61,7 +61,7 @@ export interface SlotWriter {
 export const writeSlots = (dirs: readonly string[], key: string, count: number, pixels: number): SlotWriter => {
   for (const dir of dirs) {
     const path = join(dir, `${key}.u8`);
-    const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+    const tmp = besidePath(path);
     let fd: number;
     try {
       mkdirSync(dir, { recursive: true });

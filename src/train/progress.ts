@@ -19,17 +19,17 @@ const clock = (s: number): string => {
 
 const barStyle = { barCompleteChar: "█", barIncompleteChar: " ", barsize: 24, hideCursor: null, clearOnComplete: true };
 
-/**
- * On a terminal, live bars (cli-progress) with ETA: steps with loss and learning rate, counted
- * work with its rate. Otherwise plain lines at every tenth of an epoch's steps and of counted
- * work, and one per epoch.
- */
 /** Where progress is written: a terminal's stream or any other (structural, so the published types need no @types/node). */
 export interface ProgressStream {
   readonly isTTY?: boolean;
   readonly write: (text: string) => unknown;
 }
 
+/**
+ * On a terminal, live bars (cli-progress) with ETA: steps with loss and learning rate, counted
+ * work with its rate. Otherwise plain lines at every tenth of an epoch's steps and of counted
+ * work, and one per epoch.
+ */
 export const streamProgress = (stream: ProgressStream = process.stderr): Progress => {
   const tty = stream.isTTY === true;
   let bar: { readonly kind: string; readonly bar: cliProgress.SingleBar } | null = null;

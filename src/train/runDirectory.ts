@@ -1,7 +1,7 @@
-import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { besidePath } from "../util/atomicWrite.js";
 import { BadInput } from "./errors.js";
 
 /** Who holds a run directory. */
@@ -58,7 +58,7 @@ export const lockRunDirectory = (dir: string): (() => void) => {
     if (holder !== null && alive(holder.pid)) {
       throw new BadInput({ lines: [`--out ${dir} is in use by another peft process (pid ${holder.pid}); wait for it, or choose another directory`] });
     }
-    const stale = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.stale`;
+    const stale = besidePath(path, "stale");
     try {
       renameSync(path, stale);
       rmSync(stale, { force: true });
@@ -77,7 +77,7 @@ export const runDirectoryHolder = (dir: string): { readonly pid: number; readonl
   return alive(holder.pid) ? { ...holder, alive: true } : null;
 };
 
-/** Temporary files of atomic writes (`<file>.<pid>.<hex>.tmp`) and taken-over locks. */
+/** Names made by besidePath: temporary files of atomic writes and taken-over locks. */
 const leftover = /\.(\d+)\.[0-9a-f]{8}\.(tmp|stale)$/;
 
 /**

@@ -1,9 +1,12 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 
+/** A unique name beside `path` for a write in progress: `<path>.<pid>.<8 hex>.<suffix>` (what removeDeadWriters recognises). */
+export const besidePath = (path: string, suffix = "tmp"): string => `${path}.${process.pid}.${randomBytes(4).toString("hex")}.${suffix}`;
+
 /** Write to a temporary file beside the target, flush it, then rename: readers never see half a file. */
 export const writeFileAtomic = (path: string, data: Uint8Array | string): void => {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  const tmp = besidePath(path);
   try {
     const fd = openSync(tmp, "w");
     try {
@@ -23,7 +26,7 @@ export const writeFileAtomic = (path: string, data: Uint8Array | string): void =
 
 /** A directory filled inside a fresh folder beside `out`, then renamed into place: no half-written directory. */
 export const writeDirectoryAtomic = async (out: string, fill: (dir: string) => void | Promise<void>): Promise<void> => {
-  const tmp = `${out}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  const tmp = besidePath(out);
   mkdirSync(tmp, { recursive: true });
   try {
     await fill(tmp);

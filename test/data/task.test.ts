@@ -3,7 +3,6 @@ import { createHash } from "node:crypto";
 import { buildTask, type InMemoryTask } from "../../src/data/task.js";
 import { mnist } from "../../src/data/mnist.js";
 import { epochBatches } from "../../src/data/dataset.js";
-import type { Task } from "../../src/dsl/experiment.js";
 import { demoConfig } from "../../src/cli/commands/pretrain.js";
 
 const config = demoConfig(3);
