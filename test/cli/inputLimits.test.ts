@@ -50,7 +50,7 @@ describe("input limits", () => {
     refused(["forward", "--weights", "deep.safetensors", "--input", "x.safetensors", "--out", "y.safetensors"], "integer in [1, 256] at depth");
   });
 
-  it("thousands of duplicate targets are checked in near-linear time; past 4,096 targets an error", () => {
+  it("4,000 duplicate targets are checked within seconds; past 4,096 targets an error", () => {
     const head = { select: { _tag: "Role", role: "head" }, transform: { _tag: "Full" } };
     const started = performance.now();
     const many = peft("count", withMethod("dup.json", { method: { targets: Array.from({ length: 4000 }, () => head) } }));
