@@ -1,4 +1,4 @@
-import { Cause, Effect, Exit, Option, type Scope } from "effect";
+import { Cause, Data, Effect, Exit, Option, type Scope } from "effect";
 import { BackendUnavailable, tfBackendLayer, type BackendName, type TfBackend } from "../train/backend.js";
 import { BadInput, IoFailure, NanLoss } from "../train/errors.js";
 import { MethodError } from "../interpreters/methodError.js";
@@ -59,3 +59,10 @@ export const withInput = async <I>(prepare: () => I, run: (input: I) => Promise<
   const failure = Cause.findErrorOption(input.cause);
   return report(Option.isSome(failure) ? failure.value : Cause.squash(input.cause));
 };
+
+/** A command's exit code other than 0, carried out of effect/cli's runner to the process. */
+export class CommandExit extends Data.TaggedError("CommandExit")<{ readonly code: number }> {}
+
+/** An effect/cli handler from a command's code, which reports its own errors and returns the exit code. */
+export const exitCode = <I>(run: (input: I) => Promise<number>) => (input: I): Effect.Effect<void, CommandExit> =>
+  Effect.promise(() => run(input)).pipe(Effect.flatMap((code) => (code === 0 ? Effect.void : Effect.fail(new CommandExit({ code })))));

@@ -60,7 +60,7 @@ describe("peft CLI", () => {
     const typo = peft("train", experimentFile("typo.json", { ...smallLora, optimiser: {} }), "--out", out);
     expect([typo.code, typo.stderr.includes('unknown field "optimiser"')]).toEqual([2, true]);
     expect(peft("train", lora, "--out", out, "--epochs", "two").code).toBe(2);
-    expect(peft("train", lora, "--out", out, "--backend", "tpu").stderr).toContain("--backend: expected one of auto, gpu, node, webgpu, wasm, cpu");
+    expect(peft("train", lora, "--out", out, "--backend", "tpu").stderr).toContain('Invalid value for flag --backend: "tpu". Expected: "auto" | "gpu" | "node" | "webgpu" | "wasm" | "cpu"');
     const gpuLaws = peft("laws", lora, "--backend", "webgpu");
     expect([gpuLaws.code, gpuLaws.stderr.includes("the laws read tensors synchronously")]).toEqual([2, true]);
     expect(peft("train", join(work, "missing.json"), "--out", out).stderr).toContain("no such file");

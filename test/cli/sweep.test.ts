@@ -102,7 +102,7 @@ describe("peft sweep", () => {
     const text = readFileSync(sbatch, "utf8");
     expect(text).toContain("#SBATCH --array=0-7");
     expect(text.split("JOBS=(")[1]!.split(")")[0]!.trim().split("\n")).toHaveLength(8);
-    expect(peft("script", grid, "--target", "pbs", "--out", join(work, "pbs")).stderr).toContain("--target: expected local or slurm");
+    expect(peft("script", grid, "--target", "pbs", "--out", join(work, "pbs")).stderr).toContain('--target: "pbs". Expected: "local" | "slurm"');
   });
 
   it("a Slurm array runs from any directory, with the cluster's settings; gather names every job's state, fails on a stopped one, and a success supersedes a failure", () => {
@@ -154,7 +154,7 @@ describe("peft sweep", () => {
     // And its task, resubmitted, refuses to reuse the run (exit 2) instead of reporting it.
     expect(task(0).status).toBe(2);
     rmSync(spool, { recursive: true, force: true });
-    expect(peft("script", grid, "--target", "slurm", "--out", join(work, "s2"), "--slurm-time", "two hours").stderr).toContain("--slurm-time: expected a Slurm time");
+    expect(peft("script", grid, "--target", "slurm", "--out", join(work, "s2"), "--slurm-time", "two hours").stderr).toContain('--slurm-time: "two hours". Expected: a Slurm time');
     expect(peft("script", grid, "--target", "local", "--out", join(work, "l2"), "--slurm-mem", "8G").stderr).toContain("--slurm-* flags are for --target slurm");
   });
 });

@@ -60,7 +60,7 @@ describe("peft export-images", () => {
     expect(unknown.stderr).toContain("TASK: expected a mini-VTAB name");
     const layout = peft("export-images", "digits", "y", "--layout", "zip");
     expect(layout.code).toBe(2);
-    expect(layout.stderr).toContain('--layout: expected "folder" or "vtab1k"');
+    expect(layout.stderr).toContain('--layout: "zip". Expected: "folder" | "vtab1k"');
     const exists = peft("export-images", "digits", "vtab1k");
     expect(exists.code).toBe(2);
     expect(exists.stderr).toContain("already exists");

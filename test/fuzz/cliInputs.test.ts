@@ -3,8 +3,7 @@ import fc from "fast-check";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { count } from "../../src/cli/commands/inspect.js";
-import { forward } from "../../src/cli/commands/forward.js";
+import { runCli } from "../../src/cli/program.js";
 import { writeSafetensors } from "../../src/models/safetensors.js";
 import { projectRoot } from "../support/peftCli.js";
 
@@ -22,8 +21,8 @@ const timeout = 60_000 + 100 * runs;
 const work = mkdtempSync(join(tmpdir(), "peft-fuzz-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** Run a command in process, with stderr captured. */
-const call = async (command: (argv: readonly string[]) => Promise<number>, argv: string[]) => {
+/** Run `peft ARGV…` in process, with stderr captured. */
+const call = async (argv: string[]) => {
   const write = process.stderr.write.bind(process.stderr);
   let stderr = "";
   process.stderr.write = ((chunk: string | Uint8Array) => {
@@ -34,7 +33,7 @@ const call = async (command: (argv: readonly string[]) => Promise<number>, argv:
   process.stdout.write = (() => true) as typeof process.stdout.write;
   const started = performance.now();
   try {
-    return { code: await command(argv), stderr, ms: performance.now() - started };
+    return { code: await runCli(argv), stderr, ms: performance.now() - started };
   } finally {
     process.stderr.write = write;
     process.stdout.write = stdoutWrite;
@@ -128,7 +127,7 @@ describe("fuzzing the CLI's inputs", () => {
         const out = join(work, `y${i++}.safetensors`);
         writeFileSync(file, corrupt(base));
         const args = asAdapter ? ["--weights", join(projectRoot, "assets/vit-mnist04.safetensors"), "--adapter", file] : ["--weights", file];
-        const r = await call(forward, [...args, "--input", join(work, "x.safetensors"), "--out", out, "--backend", "cpu"]);
+        const r = await call(["forward", ...args, "--input", join(work, "x.safetensors"), "--out", out, "--backend", "cpu"]);
         expectHandled(r, file);
         if (r.code !== 0) expect(existsSync(out)).toBe(false);
         rmSync(file);
@@ -145,7 +144,7 @@ describe("fuzzing the CLI's inputs", () => {
         const mutated = changes.reduce<unknown>((e, c) => setAt(e, c.path, c.value), experiment);
         const file = join(work, "e.json");
         writeFileSync(file, JSON.stringify(mutated) ?? "null");
-        expectHandled(await call(count, [file]), JSON.stringify(changes).slice(0, 300));
+        expectHandled(await call(["count", file]), JSON.stringify(changes).slice(0, 300));
       }),
       { numRuns: runs, seed },
     );

@@ -2,9 +2,10 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Effect } from "effect";
-import { backendFlag, intFlag, parse } from "../args.js";
+import { Command } from "effect/cli";
+import { backend, integer, optional, text } from "../flags.js";
 import { readExperiment } from "../readInput.js";
-import { runCommand, withInput } from "../runCommand.js";
+import { exitCode, runCommand, withInput } from "../runCommand.js";
 import { table } from "../table.js";
 import { runExperiment, type RunResult } from "../../train/runExperiment.js";
 import { streamProgress } from "../../train/progress.js";
@@ -12,8 +13,6 @@ import { taskName } from "../../dsl/experiment.js";
 import { BadInput } from "../../train/errors.js";
 import { packageRoot } from "../../util/packageRoot.js";
 import { readBackboneFile, backbonePath } from "../../train/loadBackbone.js";
-
-export const demoUsage = "peft demo [--out DIR] [--epochs N] [--backend B]";
 
 /** The three example experiments the demo compares, in the order of the table. */
 const demoMethods = [
@@ -39,21 +38,26 @@ const report = (runs: readonly { label: string; result: RunResult }[]): string =
  * Fine-tune the embedded backbone (pretrained on MNIST digits 0–4) on digits 5–9 with 800
  * training images, with linear probe, full fine-tuning and LoRA, and print a comparison.
  */
-export const demo = (argv: readonly string[]): Promise<number> =>
+const flags = {
+  out: optional(text("out", "DIR"), "where the three runs go (default: a new folder under the system's temp directory)"),
+  epochs: optional(integer("epochs", 1), "epochs for each method (default: the example experiments')"),
+  backend: backend(),
+};
+
+export const demo = Command.make("demo", flags, exitCode((args: Command.Command.Config.Infer<typeof flags>) =>
   withInput(
     () => {
-      const { values } = parse(argv, { out: { type: "string" }, epochs: { type: "string" }, backend: { type: "string" } });
-      const epochs = intFlag("epochs", values.epochs, 1);
+      const epochs = args.epochs;
       const experiments = demoMethods.map(({ label, file }) => {
         const { experiment, baseDir } = readExperiment(join(packageRoot(), "examples", "experiments", file));
         return { label, file, baseDir, experiment: { ...experiment, schedule: { ...experiment.schedule, epochs: epochs ?? experiment.schedule.epochs } } };
       });
       readBackboneFile(backbonePath("default", packageRoot()));
-      const out = values.out === undefined ? mkdtempSync(join(tmpdir(), "peft-demo-")) : resolve(values.out as string);
+      const out = args.out === undefined ? mkdtempSync(join(tmpdir(), "peft-demo-")) : resolve(args.out);
       for (const e of experiments) {
         if (existsSync(join(out, runName(e.file)))) throw new BadInput({ lines: [`--out ${out} already holds ${runName(e.file)}/; choose another directory`] });
       }
-      return { experiments, out, backend: backendFlag(values.backend) };
+      return { experiments, out, backend: args.backend };
     },
     (input) =>
       runCommand(
@@ -71,4 +75,7 @@ export const demo = (argv: readonly string[]): Promise<number> =>
         }),
         input.backend,
       ),
-  );
+  ))).pipe(
+  Command.withDescription("fine-tune the default backbone on a new task with linear probe, full and LoRA; print a table"),
+  Command.withExamples([{ command: "peft demo --epochs 1", description: "a quick look: one epoch per method" }]),
+);

@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { isLeft } from "fp-ts/lib/Either.js";
-import { parse } from "../args.js";
-import { withInput } from "../runCommand.js";
+import { Command, Flag } from "effect/cli";
+import { defaulted, positional } from "../flags.js";
+import { exitCode, withInput } from "../runCommand.js";
 import { readJson } from "../readInput.js";
 import { decodeWith, TaskCodec } from "../../dsl/codecs.js";
 import { miniVtabNames } from "../../dsl/miniVtab.js";
@@ -12,8 +13,6 @@ import { taskClasses } from "../../dsl/experiment.js";
 import { BadInput } from "../../train/errors.js";
 import { streamProgress } from "../../train/progress.js";
 import { writeDirectoryAtomic } from "../../util/atomicWrite.js";
-
-export const exportImagesUsage = `peft export-images TASK DIR --layout folder|vtab1k   (TASK: a mini-VTAB name — ${miniVtabNames.join(", ")} — or an experiment / task JSON file whose data is MNIST or mini-VTAB)`;
 
 /** A mini-VTAB name (the codec's defaults) or a JSON file holding an experiment or a bare task. */
 const readTask = (arg: string): InMemoryTask => {
@@ -29,19 +28,21 @@ const readTask = (arg: string): InMemoryTask => {
 };
 
 /** An in-memory task (mini-VTAB or MNIST digits) written as PNG files in the ImageFolder or VTAB-1k layout. */
-export const exportImages = (argv: readonly string[]): Promise<number> =>
+const flags = {
+  task: positional("TASK", `a mini-VTAB name (${miniVtabNames.join(", ")}) or an experiment / task JSON file whose data is MNIST or mini-VTAB`),
+  dir: positional("DIR", "a new directory for the images"),
+  layout: defaulted(Flag.Literals("layout", ["folder", "vtab1k"]), "folder", "folder: train/val/test/<class>/*.png (ImageFolder); vtab1k: images/ with the lists train800.txt, val200.txt, train800val200.txt, test.txt (ImageList)"),
+};
+
+export const exportImages = Command.make("export-images", flags, exitCode(({ task: taskArg, dir, layout }: Command.Command.Config.Infer<typeof flags>) =>
   withInput(
     () => {
-      const { values, positionals } = parse(argv, { layout: { type: "string" } });
-      if (positionals.length !== 2) throw new BadInput({ lines: [`expected TASK and DIR, got ${positionals.length === 0 ? "none" : positionals.join(" ")} (${exportImagesUsage})`] });
-      const layout = values.layout ?? "folder";
-      if (layout !== "folder" && layout !== "vtab1k") throw new BadInput({ lines: [`--layout: expected "folder" or "vtab1k", got ${JSON.stringify(layout)}`] });
-      const out = resolve(positionals[1]!);
+      const out = resolve(dir);
       if (existsSync(out)) throw new BadInput({ lines: [`DIR: ${out} already exists; choose a new directory`] });
       if (!existsSync(dirname(out))) throw new BadInput({ lines: [`DIR: the parent folder ${dirname(out)} does not exist`] });
-      const task = readTask(positionals[0]!);
+      const task = readTask(taskArg);
       try {
-        return { splits: taskImages(task), classes: taskClasses(task), out, layout: layout as ImageLayout };
+        return { splits: taskImages(task), classes: taskClasses(task), out, layout: layout satisfies ImageLayout };
       } catch (e) {
         throw e instanceof TaskError ? new BadInput({ lines: [e.message] }) : e;
       }
@@ -56,4 +57,7 @@ export const exportImages = (argv: readonly string[]): Promise<number> =>
       process.stdout.write(`wrote ${count} images to ${out}\ntrain on them with "data": ${data}\n`);
       return 0;
     },
-  );
+  ))).pipe(
+  Command.withDescription("an MNIST or mini-VTAB task as PNG files, in the image-folder or the VTAB-1k list layout, to train on as files"),
+  Command.withExamples([{ command: "peft export-images examples/experiments/lora.json digits --layout vtab1k", description: "the demo's task as a VTAB-1k folder" }]),
+);

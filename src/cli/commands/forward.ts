@@ -1,8 +1,11 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { resolve } from "node:path";
 import { Effect } from "effect";
-import { backendFlag, intFlag, newFileFlag, parse, requireFlag } from "../args.js";
-import { attempt, runCommand, withInput } from "../runCommand.js";
+import { Command } from "effect/cli";
+import { newFilePath } from "../newFilePath.js";
+import { arch, backend, integer, optional, text, required, toggle } from "../flags.js";
+import { archOption } from "../backboneConfig.js";
+import { attempt, exitCode, runCommand, withInput } from "../runCommand.js";
 import { compile } from "../../interpreters/compile/program.js";
 import { readAdapter } from "../../interpreters/adapterFile.js";
 import { empty } from "../../dsl/method.js";
@@ -14,8 +17,6 @@ import { readInputFile } from "../../train/readInputFile.js";
 import { TfBackend } from "../../train/backend.js";
 import { writeFileAtomic } from "../../util/atomicWrite.js";
 import { downloadHost } from "../../util/hostRead.js";
-
-export const forwardUsage = "peft forward --weights CHECKPOINT [--arch TIMM_NAME] [--image N] [--adapter A.safetensors] --input X.safetensors --out Y.safetensors [--strict] [--backend B]";
 
 /** Tensors holding NaN or ±Inf, with their counts: such a forward pass gives NaN logits without a word otherwise. */
 const nonFinite = (tensors: Iterable<readonly [string, ArrayLike<number>]>, where: string): string[] => {
@@ -32,20 +33,28 @@ const nonFinite = (tensors: Iterable<readonly [string, ArrayLike<number>]>, wher
 const sameShape = (a: Backbone["config"], b: Backbone["config"]) =>
   (["image", "channels", "patch", "width", "depth", "heads", "mlpRatio"] as const).every((k) => a[k] === b[k]);
 
+const flags = {
+  weights: required(text("weights", "CHECKPOINT"), "the backbone: our safetensors, a timm safetensors with config.json beside it, or timm's ViT .npz"),
+  arch,
+  image: optional(integer("image", 1), "the image side to run at, resampling the position embeddings (default: the checkpoint's)"),
+  adapter: optional(text("adapter", "A.safetensors"), "an adapter file (a run's adapter.safetensors, or peft import's) applied unmerged"),
+  input: required(text("input", "X.safetensors"), "a tensor named images, [N, H, W, C] float32, normalised as the backbone expects"),
+  out: required(text("out", "Y.safetensors"), "where to write the logits [N, classes] (a new file)"),
+  strict: toggle("strict", "refuse (exit 2) weights, adapter values or images with NaN or ±Inf instead of warning"),
+  backend: backend(),
+};
+
 /** Logits of a backbone (optionally with an unmerged adapter) on `images` from a safetensors file. */
-export const forward = (argv: readonly string[]): Promise<number> =>
+export const forward = Command.make("forward", flags, exitCode((args: Command.Command.Config.Infer<typeof flags>) =>
   withInput(
     () => {
-      const { values } = parse(argv, { weights: { type: "string" }, arch: { type: "string" }, image: { type: "string" }, adapter: { type: "string" }, input: { type: "string" }, out: { type: "string" }, strict: { type: "boolean" }, backend: { type: "string" } });
-      const weightsPath = resolve(requireFlag("weights", values.weights));
-      const image = intFlag("image", values.image, 1);
-      let backbone = readBackboneFile(weightsPath, "--weights", "", { ...(values.arch === undefined ? {} : { arch: values.arch as string }), ...(image === undefined ? {} : { image }) });
-      const adapter = values.adapter === undefined ? undefined : readAdapter(readInputFile(resolve(values.adapter as string), "--adapter"), values.adapter as string);
+      let backbone = readBackboneFile(resolve(args.weights), "--weights", "", { ...archOption(args.arch), ...(args.image === undefined ? {} : { image: args.image }) });
+      const adapter = args.adapter === undefined ? undefined : readAdapter(readInputFile(resolve(args.adapter), "--adapter"), args.adapter);
       if (adapter) {
         if (!sameShape(adapter.config, backbone.config)) throw new BadInput({ lines: [`--adapter was trained on a different backbone shape (${JSON.stringify(adapter.config)})`] });
         if (adapter.head === "reset") backbone = withZeroHead(backbone, adapter.config.classes);
       }
-      const inputPath = resolve(requireFlag("input", values.input));
+      const inputPath = resolve(args.input);
       const file = readSafetensors(readInputFile(inputPath, "--input"), inputPath);
       const images = file.tensors.get("images");
       const c = backbone.config;
@@ -55,15 +64,15 @@ export const forward = (argv: readonly string[]): Promise<number> =>
         throw new BadInput({ lines: [`--input: images must be [N, ${c.image}, ${c.image}, ${c.channels}] (NHWC float32), got ${JSON.stringify(images.shape)}`] });
       }
       const data = toFloat32(images, "images");
-      const out = newFileFlag("out", values.out);
+      const out = newFilePath("--out", args.out);
       const warnings = [
         ...nonFinite([...backbone.weights].map(([k, t]) => [k, t.data] as const), "--weights"),
         ...nonFinite(adapter?.values ?? [], "--adapter"),
         ...nonFinite([["images", data]], "--input"),
       ];
-      if (warnings.length > 0 && values.strict === true) throw new BadInput({ lines: [...warnings, "(--strict: refused; without it the logits would be computed and warned about)"] });
+      if (warnings.length > 0 && args.strict) throw new BadInput({ lines: [...warnings, "(--strict: refused; without it the logits would be computed and warned about)"] });
       for (const w of warnings) process.stderr.write(`peft: warning: ${w}\n`);
-      return { backbone, adapter, data, n: n!, out, backend: backendFlag(values.backend) };
+      return { backbone, adapter, data, n: n!, out, backend: args.backend };
     },
     (input) =>
       runCommand(
@@ -92,4 +101,10 @@ export const forward = (argv: readonly string[]): Promise<number> =>
         }),
         input.backend,
       ),
-  );
+  ))).pipe(
+  Command.withDescription("logits of a checkpoint (optionally with an unmerged adapter) on images"),
+  Command.withExamples([
+    { command: "peft forward --weights runs/lora/merged.safetensors --input x.safetensors --out logits.safetensors", description: "a trained run's merged model on a batch of images" },
+    { command: "peft forward --weights ViT-B_16.npz --adapter lora.safetensors --input x.safetensors --out y.safetensors", description: "timm's checkpoint with an imported adapter applied unmerged" },
+  ]),
+);

@@ -1,17 +1,15 @@
 import { join, resolve } from "node:path";
-import { onePositional, parse } from "../args.js";
+import { Command } from "effect/cli";
+import { positional } from "../flags.js";
 import { readJson } from "../readInput.js";
-import { withInput } from "../runCommand.js";
+import { exitCode, withInput } from "../runCommand.js";
 import { gatherRows, type Manifest } from "../../sweep/manifest.js";
 
-export const gatherUsage = "peft gather SCRIPT_DIR";
-
 /** Turn the finished runs of a generated script directory into rows of SCRIPT_DIR/results.jsonl. */
-export const gather = (argv: readonly string[]): Promise<number> =>
+export const gather = Command.make("gather", { dir: positional("SCRIPT_DIR", "a directory written by peft script") }, exitCode((args: { readonly dir: string }) =>
   withInput(
     () => {
-      const { positionals } = parse(argv, {});
-      const dir = resolve(onePositional(positionals, `directory written by peft script (${gatherUsage})`));
+      const dir = resolve(args.dir);
       return { dir, manifest: readJson(join(dir, "manifest.json")) as Manifest };
     },
     async ({ dir, manifest }) => {
@@ -23,4 +21,7 @@ export const gather = (argv: readonly string[]): Promise<number> =>
       // Failed jobs are an error a script must see; pending ones are not.
       return failed > 0 ? 1 : 0;
     },
-  );
+  ))).pipe(
+  Command.withDescription("collect the finished runs of generated scripts into SCRIPT_DIR/results.jsonl; name each job not done and its state (exit 1 if any failed, stopped or is stale)"),
+  Command.withExamples([{ command: "peft gather scripts/smoke", description: "after the scripts (or the Slurm array) ran" }]),
+);

@@ -1,8 +1,11 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { Effect } from "effect";
-import { backendFlag, newFileFlag, onePositional, parse, requireFlag } from "../args.js";
-import { attempt, runCommand, withInput } from "../runCommand.js";
+import { Command, Flag } from "effect/cli";
+import { newFilePath } from "../newFilePath.js";
+import { arch, backend, text, positional, required } from "../flags.js";
+import { archOption } from "../backboneConfig.js";
+import { attempt, exitCode, runCommand, withInput } from "../runCommand.js";
 import { readAdapter, adapterBytes } from "../../interpreters/adapterFile.js";
 import { toHfPeft } from "../../interpreters/hfPeft/export.js";
 import { fromHfPeft } from "../../interpreters/hfPeft/import.js";
@@ -17,21 +20,20 @@ import { readInputFile } from "../../train/readInputFile.js";
 import { readBackboneFile } from "../../train/loadBackbone.js";
 import { writeDirectoryAtomic, writeFileAtomic } from "../../util/atomicWrite.js";
 
-export const exportUsage = "peft export RUN_DIR --format hf-peft --out DIR";
-export const importUsage = "peft import --format hf-peft DIR --weights CHECKPOINT [--arch TIMM_NAME] --out ADAPTER.safetensors [--backend B]";
+const format = required(Flag.Literals("format", ["hf-peft"]), "the file format: a Hugging Face PEFT adapter directory");
 
-const formatFlag = (raw: unknown): void => {
-  if (raw !== "hf-peft") throw new BadInput({ lines: [`--format: expected "hf-peft", got ${JSON.stringify(raw ?? null)}`] });
+const exportFlags = {
+  run: positional("RUN_DIR", "a directory written by peft train"),
+  format,
+  out: required(text("out", "DIR"), "a new directory for adapter_config.json and adapter_model.safetensors"),
 };
 
 /** A run's adapter as a Hugging Face PEFT adapter directory (adapter_config.json + adapter_model.safetensors). */
-export const exportRun = (argv: readonly string[]): Promise<number> =>
+export const exportRun = Command.make("export", exportFlags, exitCode((args: Command.Command.Config.Infer<typeof exportFlags>) =>
   withInput(
     () => {
-      const { values, positionals } = parse(argv, { format: { type: "string" }, out: { type: "string" } });
-      formatFlag(values.format);
-      const run = resolve(onePositional(positionals, `run directory (${exportUsage})`));
-      const out = resolve(requireFlag("out", values.out));
+      const run = resolve(args.run);
+      const out = resolve(args.out);
       if (existsSync(out)) throw new BadInput({ lines: [`--out: ${out} already exists; choose a new directory`] });
       if (!existsSync(dirname(out))) throw new BadInput({ lines: [`--out: the parent folder ${dirname(out)} does not exist`] });
       const adapter = readAdapter(readInputFile(join(run, "adapter.safetensors"), "RUN_DIR (adapter.safetensors)"), join(run, "adapter.safetensors"));
@@ -54,20 +56,30 @@ export const exportRun = (argv: readonly string[]): Promise<number> =>
       process.stdout.write(`wrote ${type} adapter (${hf.tensors.length} tensors) to ${out}\n`);
       return 0;
     },
-  );
+  ))).pipe(
+  Command.withDescription("a run's adapter as a Hugging Face PEFT directory (adapter_config.json + adapter_model.safetensors): LoRA, FourierFT, full targets and a reset head as modules_to_save"),
+  Command.withExamples([{ command: "peft export runs/lora --format hf-peft --out runs/lora-hf", description: "load it with peft.PeftModel.from_pretrained(timm_model, 'runs/lora-hf')" }]),
+);
+
+const importFlags = {
+  dir: positional("DIR", "a Hugging Face PEFT adapter directory (adapter_config.json, adapter_model.safetensors)"),
+  format,
+  weights: required(text("weights", "CHECKPOINT"), "the timm ViT the adapter was trained on"),
+  arch,
+  out: required(text("out", "ADAPTER.safetensors"), "the adapter file to write (a new file), for peft forward --adapter"),
+  backend: backend(),
+};
 
 /** A Hugging Face PEFT adapter directory (LoRA, FourierFT) for a timm ViT as our adapter file. */
-export const importHf = (argv: readonly string[]): Promise<number> =>
+export const importHf = Command.make("import", importFlags, exitCode((args: Command.Command.Config.Infer<typeof importFlags>) =>
   withInput(
     () => {
-      const { values, positionals } = parse(argv, { format: { type: "string" }, weights: { type: "string" }, arch: { type: "string" }, out: { type: "string" }, backend: { type: "string" } });
-      formatFlag(values.format);
-      const dir = resolve(onePositional(positionals, `HF PEFT adapter directory (${importUsage})`));
-      const out = newFileFlag("out", values.out);
-      const base = readBackboneFile(resolve(requireFlag("weights", values.weights)), "--weights", "", typeof values.arch === "string" ? { arch: values.arch } : {});
+      const dir = resolve(args.dir);
+      const out = newFilePath("--out", args.out);
+      const base = readBackboneFile(resolve(args.weights), "--weights", "", archOption(args.arch));
       const config = readJson(join(dir, "adapter_config.json"), "DIR (adapter_config.json)") as Record<string, unknown>;
       const file = readSafetensors(readInputFile(join(dir, "adapter_model.safetensors"), "DIR (adapter_model.safetensors)"), join(dir, "adapter_model.safetensors"));
-      return { imported: fromHfPeft(config, file, base), out, backend: backendFlag(values.backend) };
+      return { imported: fromHfPeft(config, file, base), out, backend: args.backend };
     },
     ({ imported, out, backend }) =>
       runCommand(
@@ -83,4 +95,7 @@ export const importHf = (argv: readonly string[]): Promise<number> =>
         }),
         backend,
       ),
-  );
+  ))).pipe(
+  Command.withDescription("a Hugging Face PEFT adapter directory (LoRA, FourierFT) for a timm ViT as our adapter file"),
+  Command.withExamples([{ command: "peft import --format hf-peft lora-hf --weights ViT-B_16.npz --out lora.safetensors", description: "then peft forward --weights ViT-B_16.npz --adapter lora.safetensors …" }]),
+);

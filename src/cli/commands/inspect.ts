@@ -1,6 +1,7 @@
-import { parse, onePositional } from "../args.js";
+import { Command } from "effect/cli";
+import { arch, backbone, positional, toggle } from "../flags.js";
 import { readMethodOrExperiment } from "../readInput.js";
-import { withInput } from "../runCommand.js";
+import { exitCode, withInput } from "../runCommand.js";
 import { countMethod } from "../../interpreters/count.js";
 import { describeMethod, totals } from "../../interpreters/describe.js";
 import type { VitConfig } from "../../models/vitConfig.js";
@@ -18,13 +19,19 @@ const inMethod = <A>(fromExperiment: boolean, f: () => A): A => {
   }
 };
 
-const inspect = (argv: readonly string[], render: (m: Method, c: VitConfig, json: boolean) => string): Promise<number> =>
+const inspectFlags = {
+  file: positional("FILE", "a method or an experiment file (see examples/methods/, examples/experiments/)"),
+  backbone,
+  arch,
+};
+type InspectArgs = Command.Command.Config.Infer<typeof inspectFlags>;
+
+const inspect = (args: InspectArgs, render: (m: Method, c: VitConfig) => string): Promise<number> =>
   withInput(
     () => {
-      const { values, positionals } = parse(argv, { backbone: { type: "string" }, arch: { type: "string" }, json: { type: "boolean" } });
-      const file = readMethodOrExperiment(onePositional(positionals, "method or experiment file"));
-      const config = configFor(values.backbone as string | undefined, file, archOption(values.arch));
-      return inMethod(file.experiment !== undefined, () => render(file.method, config, values.json === true));
+      const file = readMethodOrExperiment(args.file);
+      const config = configFor(args.backbone, file, archOption(args.arch));
+      return inMethod(file.experiment !== undefined, () => render(file.method, config));
     },
     async (text) => {
       process.stdout.write(`${text}\n`);
@@ -32,14 +39,23 @@ const inspect = (argv: readonly string[], render: (m: Method, c: VitConfig, json
     },
   );
 
-export const countUsage = "peft count FILE [--backbone vit-b16|CHECKPOINT [--arch TIMM_NAME]] [--json]";
-export const count = (argv: readonly string[]) =>
-  inspect(argv, (m, c, json) => {
+const countFlags = { ...inspectFlags, json: toggle("json", "print the counts as JSON") };
+
+export const count = Command.make("count", countFlags, exitCode((args: Command.Command.Config.Infer<typeof countFlags>) =>
+  inspect(args, (m, c) => {
     const r = countMethod(m, c);
-    if (json) return JSON.stringify(r, null, 2);
+    if (args.json) return JSON.stringify(r, null, 2);
     const rows = r.targets.map((t) => `  [${t.target}] ${t.description}: ${t.sites} site(s), ${t.trainable.toLocaleString("en-US")}`);
     return [...rows, totals(r)].join("\n");
-  });
+  }))).pipe(
+  Command.withDescription("trainable parameters of a method, per target, without building tensors"),
+  Command.withExamples([
+    { command: "peft count examples/methods/lora.json --backbone vit-b16", description: "LoRA's parameters on ViT-B/16" },
+    { command: "peft count examples/experiments/fourierft.json --json", description: "against the experiment's own backbone, as JSON" },
+  ]),
+);
 
-export const describeUsage = "peft describe FILE [--backbone vit-b16|CHECKPOINT [--arch TIMM_NAME]]";
-export const describe = (argv: readonly string[]) => inspect(argv, (m, c) => describeMethod(m, c));
+export const describe = Command.make("describe", inspectFlags, exitCode((args: InspectArgs) => inspect(args, (m, c) => describeMethod(m, c)))).pipe(
+  Command.withDescription("a method's targets, formulas and sites, with totals"),
+  Command.withExamples([{ command: "peft describe examples/methods/daf.json --backbone vit-b16", description: "what DAF adapts in ViT-B/16, and how" }]),
+);

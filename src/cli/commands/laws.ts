@@ -1,27 +1,33 @@
 import { Effect } from "effect";
-import { backendFlag, intFlag, onePositional, parse } from "../args.js";
+import { Command } from "effect/cli";
+import { arch, backbone, backend, defaulted, integer, positional } from "../flags.js";
 import { readMethodOrExperiment } from "../readInput.js";
 import { archOption, configFor } from "../backboneConfig.js";
-import { runCommand, withInput } from "../runCommand.js";
+import { exitCode, runCommand, withInput } from "../runCommand.js";
 import { checkLaws, lawConfigs } from "../../../laws/index.js";
 import { resolveMethod } from "../../interpreters/resolve.js";
 import { TfBackend } from "../../train/backend.js";
 import { BadInput, IoFailure } from "../../train/errors.js";
 
-export const lawsUsage = "peft laws FILE [--runs N] [--seed N] [--backbone vit-b16|CHECKPOINT [--arch TIMM_NAME]] [--backend B]";
+const flags = {
+  file: positional("FILE", "a method or an experiment file"),
+  runs: defaulted(integer("runs", 1), 10, "random cases per law"),
+  seed: defaulted(integer("seed", 0), 1, "fast-check's seed, to replay a failure"),
+  backbone,
+  arch,
+  backend: backend("wasm"),
+};
 
 /** Check every law on the file's method, over random small ViTs as deep as its backbone. */
-export const laws = (argv: readonly string[]): Promise<number> =>
+export const laws = Command.make("laws", flags, exitCode((args: Command.Command.Config.Infer<typeof flags>) =>
   withInput(
     () => {
-      const { values, positionals } = parse(argv, { runs: { type: "string" }, seed: { type: "string" }, backbone: { type: "string" }, arch: { type: "string" }, backend: { type: "string" } });
-      const file = readMethodOrExperiment(onePositional(positionals, `method or experiment file (${lawsUsage})`));
-      const config = configFor(values.backbone as string | undefined, file, archOption(values.arch));
+      const file = readMethodOrExperiment(args.file);
+      const config = configFor(args.backbone, file, archOption(args.arch));
       resolveMethod(file.method, config);
-      const backend = backendFlag(values.backend ?? "wasm");
       // The laws compare host copies inside fast-check properties, read synchronously.
-      if (backend === "webgpu") throw new BadInput({ lines: ["--backend: the laws read tensors synchronously, which WebGPU cannot; expected wasm, cpu, node or gpu"] });
-      return { method: file.method, config, runs: intFlag("runs", values.runs, 1) ?? 10, seed: intFlag("seed", values.seed, 0) ?? 1, backend };
+      if (args.backend === "webgpu") throw new BadInput({ lines: ["--backend: the laws read tensors synchronously, which WebGPU cannot; expected wasm, cpu, node or gpu"] });
+      return { method: file.method, config, runs: args.runs, seed: args.seed, backend: args.backend };
     },
     (input) =>
       runCommand(
@@ -42,4 +48,7 @@ export const laws = (argv: readonly string[]): Promise<number> =>
         }),
         input.backend,
       ),
-  );
+  ))).pipe(
+  Command.withDescription("check the property-based laws on a method (exit 1 if one fails, with the counterexample)"),
+  Command.withExamples([{ command: "peft laws examples/methods/lora.json --runs 20", description: "LoRA's laws, 20 random cases each" }]),
+);

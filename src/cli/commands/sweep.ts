@@ -1,25 +1,27 @@
 import { dirname, resolve } from "node:path";
-import { backendFlag, intFlag, onePositional, parse, requireFlag } from "../args.js";
+import { Command } from "effect/cli";
+import { backend, integer, optional, text, positional, required, toggle } from "../flags.js";
 import { readJson } from "../readInput.js";
-import { withInput } from "../runCommand.js";
+import { exitCode, withInput } from "../runCommand.js";
 import { decodeSweep, expandSweep } from "../../sweep/sweep.js";
 import { runSweep } from "../../sweep/runSweep.js";
 
-export const sweepUsage = "peft sweep FILE.json --out DIR [--workers N] [--backend B] [--retry-failed] [--dry-run]";
+const flags = {
+  file: positional("FILE.json", "the sweep: methods × parameters × tasks × seeds (see examples/sweeps/)"),
+  out: required(text("out", "DIR"), "where the runs and DIR/results.jsonl go; a sweep run again there skips finished jobs"),
+  workers: optional(integer("workers", 1), "worker processes (default: the sweep file's workers)"),
+  backend: backend(),
+  retryFailed: toggle("retry-failed", "run again the jobs whose last row failed"),
+  dryRun: toggle("dry-run", "list the jobs and stop"),
+};
 
 /** Expand a sweep, then run its missing jobs in worker processes; rows go to DIR/results.jsonl. */
-export const sweep = (argv: readonly string[]): Promise<number> =>
+export const sweep = Command.make("sweep", flags, exitCode((args: Command.Command.Config.Infer<typeof flags>) =>
   withInput(
     () => {
-      const { values, positionals } = parse(argv, {
-        out: { type: "string" }, workers: { type: "string" }, backend: { type: "string" }, "retry-failed": { type: "boolean" }, "dry-run": { type: "boolean" },
-      });
-      const file = onePositional(positionals, `sweep file (${sweepUsage})`);
-      const out = resolve(requireFlag("out", values.out));
-      const spec = decodeSweep(readJson(file), file);
-      const jobs = expandSweep(spec, dirname(resolve(file)), readJson);
-      const workers = intFlag("workers", values.workers, 1) ?? spec.workers;
-      return { spec, jobs, out, workers, backend: backendFlag(values.backend), retryFailed: values["retry-failed"] === true, dryRun: values["dry-run"] === true };
+      const spec = decodeSweep(readJson(args.file), args.file);
+      const jobs = expandSweep(spec, dirname(resolve(args.file)), readJson);
+      return { spec, jobs, out: resolve(args.out), workers: args.workers ?? spec.workers, backend: args.backend, retryFailed: args.retryFailed, dryRun: args.dryRun };
     },
     async (input) => {
       if (input.dryRun) {
@@ -33,4 +35,10 @@ export const sweep = (argv: readonly string[]): Promise<number> =>
       process.stdout.write(`${input.spec.name}: ran ${r.ran} job(s), ${r.failed} failed, ${r.skipped} already done; rows in ${input.out}/results.jsonl\n`);
       return r.failed > 0 ? 1 : 0;
     },
-  );
+  ))).pipe(
+  Command.withDescription("run methods × parameters × tasks × seeds in worker processes; resumable, one JSONL row per job"),
+  Command.withExamples([
+    { command: "peft sweep examples/sweeps/smoke.json --out runs/smoke --dry-run", description: "the jobs it would run" },
+    { command: "peft sweep examples/sweeps/mini-vtab.json --out runs/mini-vtab --workers 2", description: "run them, two at a time" },
+  ]),
+);

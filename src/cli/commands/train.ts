@@ -1,28 +1,30 @@
 import { Effect } from "effect";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { backendFlag, intFlag, onePositional, parse, requireFlag } from "../args.js";
+import { Command } from "effect/cli";
+import { backend, epochs, text, positional, required, seed, toggle } from "../flags.js";
 import { readExperiment } from "../readInput.js";
-import { runCommand, withInput } from "../runCommand.js";
+import { exitCode, runCommand, withInput } from "../runCommand.js";
 import { runExperiment } from "../../train/runExperiment.js";
 import { streamProgress } from "../../train/progress.js";
 
-export const trainUsage = "peft train FILE.json --out DIR [--epochs N] [--seed N] [--backend B] [--resume]";
+const flags = {
+  file: positional("FILE.json", "the experiment: backbone, data, method, optimizer, schedule (see examples/experiments/)"),
+  out: required(text("out", "DIR"), "the run directory: result.json, adapter.safetensors, merged.safetensors, config.json, log.jsonl, checkpoints"),
+  epochs,
+  seed: seed("the run's seed: data order, initialisation, drop-path (default: the experiment's)"),
+  backend: backend(),
+  resume: toggle("resume", "continue the run in --out from its last checkpoint (refused if the experiment changed)"),
+};
 
-export const train = (argv: readonly string[]): Promise<number> =>
+/** Fine-tune a backbone with a method as one experiment file describes. */
+export const train = Command.make("train", flags, exitCode((args: Command.Command.Config.Infer<typeof flags>) =>
   withInput(
     () => {
-      const { values, positionals } = parse(argv, {
-        out: { type: "string" }, epochs: { type: "string" }, seed: { type: "string" }, backend: { type: "string" }, resume: { type: "boolean" },
-      });
-      const file = onePositional(positionals, `experiment file (${trainUsage})`);
-      const out = resolve(requireFlag("out", values.out));
-      const { experiment, baseDir } = readExperiment(file);
-      const epochs = intFlag("epochs", values.epochs, 1);
-      const seed = intFlag("seed", values.seed, 0);
+      const { experiment, baseDir } = readExperiment(args.file);
       return {
-        experiment: { ...experiment, seed: seed ?? experiment.seed, schedule: { ...experiment.schedule, epochs: epochs ?? experiment.schedule.epochs } },
-        baseDir, out, resume: values.resume === true, backend: backendFlag(values.backend),
+        experiment: { ...experiment, seed: args.seed ?? experiment.seed, schedule: { ...experiment.schedule, epochs: args.epochs ?? experiment.schedule.epochs } },
+        baseDir, out: resolve(args.out), resume: args.resume, backend: args.backend,
       };
     },
     (input) =>
@@ -39,4 +41,10 @@ export const train = (argv: readonly string[]): Promise<number> =>
         }),
         input.backend,
       ),
-  );
+  ))).pipe(
+  Command.withDescription("fine-tune a backbone with a method; writes result.json, adapter/merged safetensors, log.jsonl"),
+  Command.withExamples([
+    { command: "peft train examples/experiments/lora.json --out runs/lora", description: "LoRA r8 on q,v of the demo ViT" },
+    { command: "peft train examples/experiments/lora.json --out runs/lora --resume", description: "continue it after a crash or kill" },
+  ]),
+);
