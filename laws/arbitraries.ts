@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import type { Selector } from "../src/dsl/selector.js";
-import { roles } from "../src/dsl/selector.js";
+import { roles } from "../src/models/vitParams.js";
 import type { PermutationInit, WeightTransform } from "../src/dsl/transform.js";
 import type { Method, Target } from "../src/dsl/method.js";
 import type { Layers, LossTerm } from "../src/dsl/loss.js";

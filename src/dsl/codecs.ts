@@ -1,6 +1,7 @@
 import * as t from "io-ts";
 import { isLeft, left, right, type Either } from "fp-ts/lib/Either.js";
-import { roles, type Selector } from "./selector.js";
+import type { Selector } from "./selector.js";
+import { roles } from "../models/vitParams.js";
 import { defaultSpectralPositions, type PermutationInit, type SpectralPositions, type WeightTransform } from "./transform.js";
 import type { Method, Target } from "./method.js";
 import type { Layers, LossTerm } from "./loss.js";
@@ -8,9 +9,9 @@ import { dafCandidates, reconfigure, type Category, type Rule } from "./rule.js"
 import { miniVtabNames, type MiniVtabName } from "./miniVtab.js";
 import { defaultMetrics, type AdamW, type Augment, type Backbone, type Experiment, type LrShape, type Metrics, type Schedule, type Split, type Task } from "./experiment.js";
 import {
-  finite, intAtLeast, intIn, integer, literalOf, maxJsonDepth, nonNegative, nullable, numberIn, optional, positive, struct, taggedUnion, tooDeep, unitInterval, withDefault,
-} from "./codecKit.js";
-import { formatErrors } from "./decodeError.js";
+  decodeWith, finite, intAtLeast, intIn, integer, literalOf, maxJsonDepth, nonNegative, nullable, numberIn, optional, positive, struct, taggedUnion, tooDeep, unitInterval, withDefault,
+} from "../util/codecKit.js";
+import { formatErrors } from "../util/decodeError.js";
 
 const tag = <L extends string>(l: L) => t.literal(l);
 
@@ -253,13 +254,6 @@ export const ExperimentCodec: t.Type<Experiment> = struct("experiment", {
 }) as t.Type<Experiment>;
 
 /** Decode with readable, path-naming error lines. */
-export const decodeWith = <A>(codec: t.Type<A>, u: unknown): Either<readonly string[], A> => {
-  const deep = tooDeep(u);
-  if (deep !== null) return left([`nested deeper than ${maxJsonDepth} levels at ${deep.length > 120 ? `${deep.slice(0, 117)}...` : deep}`]);
-  const r = codec.decode(u);
-  return isLeft(r) ? left(formatErrors(r.left)) : right(r.right);
-};
-
 export const decodeMethod = (u: unknown) => decodeWith(MethodCodec, u);
 export const decodeExperiment = (u: unknown) => decodeWith(ExperimentCodec, u);
 export { finite };

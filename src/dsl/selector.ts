@@ -3,15 +3,9 @@
  * (penzai-style selections). A selector is plain JSON; `resolveSites` interprets it.
  */
 
-/**
- * Roles a site can play. `q`, `k`, `v` are the row thirds of the fused `qkv` weight; `mlp` is
- * both MLP linears; `adapter` the linears of a parallel adapter kept in a merged backbone; `reg` the
- * register tokens; `scale` the layer-scale vectors `ls1.gamma`, `ls2.gamma`.
- */
-export const roles = [
-  "qkv", "q", "k", "v", "proj", "fc1", "fc2", "mlp", "norm", "bias", "head", "patch", "cls", "reg", "pos", "scale", "adapter",
-] as const;
-export type Role = (typeof roles)[number];
+import type { Role } from "../models/vitParams.js";
+
+export { roles, type Role } from "../models/vitParams.js";
 
 export type Selector =
   | { readonly _tag: "All" }

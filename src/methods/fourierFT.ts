@@ -1,5 +1,6 @@
 import { method, type Method, target } from "../dsl/method.js";
-import { role, type Role } from "../dsl/selector.js";
+import { role } from "../dsl/selector.js";
+import { type Role } from "../models/vitParams.js";
 import { spectral, type SpectralPositions } from "../dsl/transform.js";
 
 export interface FourierFTOptions {

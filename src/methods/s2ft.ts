@@ -1,6 +1,7 @@
 import { method, type Method, target } from "../dsl/method.js";
 import { gradientEstimate, once } from "../dsl/rule.js";
-import { role, type Role } from "../dsl/selector.js";
+import { role } from "../dsl/selector.js";
+import { type Role } from "../models/vitParams.js";
 import { permuted, spectral } from "../dsl/transform.js";
 
 export interface S2FTOptions {

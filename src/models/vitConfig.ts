@@ -1,6 +1,6 @@
+import { decodeWith } from "../util/codecKit.js";
 import * as t from "io-ts";
-import { intIn, literalOf, numberIn, optional, positive, struct, withDefault } from "../dsl/codecKit.js";
-import { decodeWith } from "../dsl/codecs.js";
+import { intIn, literalOf, numberIn, optional, positive, struct, withDefault } from "../util/codecKit.js";
 
 /** A ViT's shape, in the form stored under the safetensors metadata key `config`. */
 export interface VitConfig {

@@ -1,5 +1,14 @@
-import type { Role } from "../dsl/selector.js";
 import { mlpAdapterWidth, mlpHidden, positionRows, usesFcNorm, type VitConfig } from "./vitConfig.js";
+
+/**
+ * Roles a site can play. `q`, `k`, `v` are the row thirds of the fused `qkv` weight; `mlp` is
+ * both MLP linears; `adapter` the linears of a parallel adapter kept in a merged backbone; `reg` the
+ * register tokens; `scale` the layer-scale vectors `ls1.gamma`, `ls2.gamma`.
+ */
+export const roles = [
+  "qkv", "q", "k", "v", "proj", "fc1", "fc2", "mlp", "norm", "bias", "head", "patch", "cls", "reg", "pos", "scale", "adapter",
+] as const;
+export type Role = (typeof roles)[number];
 
 /** One tensor of the backbone, under timm's name and in timm's shape. */
 export interface ParamSpec {

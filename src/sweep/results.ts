@@ -1,7 +1,8 @@
+import { decodeWith } from "../util/codecKit.js";
 import { appendFileSync, existsSync, readFileSync, truncateSync } from "node:fs";
 import * as t from "io-ts";
 import { isLeft } from "fp-ts/lib/Either.js";
-import { decodeWith } from "../dsl/codecs.js";
+
 import { BadInput } from "../train/errors.js";
 import { writeFileAtomic } from "../util/atomicWrite.js";
 import type { RunResult } from "../train/runExperiment.js";

@@ -1,9 +1,10 @@
+import { decodeWith } from "../util/codecKit.js";
 import * as t from "io-ts";
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import { isLeft } from "fp-ts/lib/Either.js";
-import { decodeExperiment, decodeWith, ExperimentCodec } from "../dsl/codecs.js";
-import { intAtLeast, integer, struct, withDefault } from "../dsl/codecKit.js";
+import { decodeExperiment, ExperimentCodec } from "../dsl/codecs.js";
+import { intAtLeast, integer, struct, withDefault } from "../util/codecKit.js";
 import { taskName, type Experiment } from "../dsl/experiment.js";
 import { miniVtabTasks } from "../dsl/miniVtab.js";
 import { BadInput } from "../train/errors.js";

@@ -1,8 +1,9 @@
+import { decodeWith } from "../util/codecKit.js";
 import { readFileSync } from "node:fs";
 import * as t from "io-ts";
 import { isLeft } from "fp-ts/lib/Either.js";
-import { numberIn } from "../dsl/codecKit.js";
-import { decodeWith } from "../dsl/codecs.js";
+import { numberIn } from "../util/codecKit.js";
+
 import { readSafetensors, SafetensorsError, toFloat32, toTensorData, writeSafetensors } from "../models/safetensors.js";
 import type { AdapterValue } from "../interpreters/adapterParams.js";
 import { writeFileAtomic } from "../util/atomicWrite.js";

@@ -1,3 +1,4 @@
+import { decodeWith } from "../../util/codecKit.js";
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { isLeft } from "fp-ts/lib/Either.js";
@@ -5,7 +6,7 @@ import { Command, Flag } from "effect/cli";
 import { defaulted, positional } from "../flags.js";
 import { exitCode, withInput } from "../runCommand.js";
 import { readJson } from "../readInput.js";
-import { decodeWith, TaskCodec } from "../../dsl/codecs.js";
+import { TaskCodec } from "../../dsl/codecs.js";
 import { miniVtabNames } from "../../dsl/miniVtab.js";
 import { exportTaskImages, type ImageLayout } from "../../data/exportImages.js";
 import { taskImages, TaskError, type InMemoryTask } from "../../data/task.js";

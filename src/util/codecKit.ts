@@ -1,5 +1,6 @@
 import * as t from "io-ts";
-import { formatPath, showValue } from "./decodeError.js";
+import { isLeft, left, right, type Either } from "fp-ts/lib/Either.js";
+import { formatErrors, formatPath, showValue } from "./decodeError.js";
 
 /** Numbers in a range, named so errors read "expected integer ≥ 1". */
 export const numberIn = (name: string, ok: (n: number) => boolean): t.Type<number> =>
@@ -114,3 +115,11 @@ export const nullable = <A>(codec: t.Type<A>): t.Type<A | null> =>
     (u, c) => (u === null ? t.success(null) : codec.is(u) ? t.success(u) : t.failure(u, c)),
     t.identity,
   );
+
+/** Decode with readable errors ("expected number at method.targets[2].transform.rank, got "8""), refusing JSON nested deeper than `maxJsonDepth` first. */
+export const decodeWith = <A>(codec: t.Type<A>, u: unknown): Either<readonly string[], A> => {
+  const deep = tooDeep(u);
+  if (deep !== null) return left([`nested deeper than ${maxJsonDepth} levels at ${deep.length > 120 ? `${deep.slice(0, 117)}...` : deep}`]);
+  const r = codec.decode(u);
+  return isLeft(r) ? left(formatErrors(r.left)) : right(r.right);
+};
