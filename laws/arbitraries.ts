@@ -1,3 +1,4 @@
+import { primitives } from "../src/primitives/registry.js";
 import fc from "fast-check";
 import type { Selector } from "../src/dsl/selector.js";
 import { roles } from "../src/models/vitParams.js";
@@ -69,22 +70,16 @@ export const arbSelector: fc.Arbitrary<Selector> = fc.letrec<{ selector: Selecto
   ),
 })).selector;
 
+/** The library's own primitives that change a weight, and those that add a module (only ever a target's whole transform); users' enter through the methods they check. */
+const weightPrimitives = Object.values(primitives).filter((p) => p.composition.kind !== "module" && p.tag !== "Custom");
+const modulePrimitives = Object.values(primitives).filter((p) => p.composition.kind === "module");
+
 export const arbTransform: fc.Arbitrary<WeightTransform> = fc.letrec<{ transform: WeightTransform }>((tie) => ({
   transform: fc.oneof(
     { depthSize: "small", withCrossShrink: true },
-    { arbitrary: fc.record({ rank: fc.integer({ min: 1, max: 3 }), alpha: fc.constantFrom(1, 2, 8), scaling: fc.constantFrom("alpha/rank" as const, "alpha" as const) })
-        .map((x): WeightTransform => ({ _tag: "LowRank", ...x })), weight: 4 },
-    { arbitrary: fc.constant<WeightTransform>({ _tag: "Full" }), weight: 1 },
+    ...weightPrimitives.map((p) => ({ arbitrary: p.arbitrary as fc.Arbitrary<WeightTransform>, weight: 2 })),
     { arbitrary: fc.constant<WeightTransform>({ _tag: "Frozen" }), weight: 1 },
     { arbitrary: fc.array(tie("transform"), { minLength: 1, maxLength: 3 }).map((terms): WeightTransform => ({ _tag: "Sum", terms })), weight: 2 },
-    {
-      arbitrary: fc.record({
-        coefficients: fc.integer({ min: 1, max: 6 }), scale: fc.constantFrom(0.5, 2, 8), seed: fc.integer({ min: 0, max: 9 }),
-        share: fc.constantFrom("shape" as const, "site" as const), init: fc.constantFrom("normal" as const, "zeros" as const),
-        torch: fc.boolean(),
-      }).map(({ seed, share, torch, ...x }): WeightTransform => ({ _tag: "Spectral", ...x, positions: torch ? { _tag: "TorchRandperm", seed } : { _tag: "Uniform", seed, share } })),
-      weight: 2,
-    },
     {
       arbitrary: fc.record({
         rows: fc.oneof(fc.constant<PermutationInit>({ _tag: "Identity" }), fc.integer({ min: 0, max: 99 }).map((seed): PermutationInit => ({ _tag: "Random", seed }))),
@@ -94,15 +89,12 @@ export const arbTransform: fc.Arbitrary<WeightTransform> = fc.letrec<{ transform
       weight: 2,
     },
     { arbitrary: tie("transform").map((inner): WeightTransform => ({ _tag: "Quantized", bits: 1, inner })), weight: 1 },
-    { arbitrary: fc.constantFrom("kaiming" as const, "zeros" as const).map((init): WeightTransform => ({ _tag: "Rescale", init })), weight: 2 },
-    { arbitrary: fc.constantFrom("normal" as const, "identity" as const).map((init): WeightTransform => ({ _tag: "ScaleShift", init })), weight: 2 },
   ),
 })).transform;
 
-/** AdaptFormer's module, plain or at 1 bit: only ever a target's whole transform. */
+/** AdaptFormer's module, plain or at 1 bit. */
 const arbModule: fc.Arbitrary<WeightTransform> = fc.record({
-  module: fc.record({ bottleneck: fc.integer({ min: 1, max: 3 }), scale: fc.constantFrom(0.1, 1, 2), bias: fc.boolean() })
-    .map((x): WeightTransform => ({ _tag: "ParallelAdapter", ...x })),
+  module: fc.oneof(...modulePrimitives.map((p) => p.arbitrary as fc.Arbitrary<WeightTransform>)),
   bits: fc.boolean(),
 }).map(({ module, bits }): WeightTransform => (bits ? { _tag: "Quantized", bits: 1, inner: module } : module));
 

@@ -1,12 +1,15 @@
 import { empty } from "../src/dsl/method.js";
 import { compile } from "../src/interpreters/compile/program.js";
 import { mergedBackbone } from "../src/interpreters/merge.js";
-import { isModule, leaves } from "../src/interpreters/leaves.js";
+import { leaves, type Leaf } from "../src/interpreters/leaves.js";
 import { mlpAdapterWidth } from "../src/models/vitConfig.js";
 import type { Law } from "./law.js";
 import { logitsOf, withProgram } from "./harness.js";
 import { mustBeClose, randomAdapterValues, weightChange } from "./setting.js";
 import { holds } from "./violation.js";
+
+/** A leaf's width in its block's merged adapter: a module's bottleneck, else 0. */
+const moduleWidth = (l: Leaf): number => (l.primitive.composition.kind === "module" ? l.primitive.composition.width(l.node) : 0);
 
 export const mergeEquivalence: Law = {
   name: "merge equivalence",
@@ -17,7 +20,7 @@ export const mergeEquivalence: Law = {
       const adapted = logitsOf(program, images);
       // Expected kept modules, from the placements alone: each block's kept width plus its adapters' bottlenecks.
       const widths = Array.from({ length: config.depth }, (_, i) => mlpAdapterWidth(config, i) + program.placements
-        .filter((p) => p.site.block === i).flatMap((p) => leaves(p.transform)).reduce((n, l) => n + (isModule(l) ? l.bottleneck : 0), 0));
+        .filter((p) => p.site.block === i).flatMap((p) => leaves(p.transform)).reduce((n, l) => n + moduleWidth(l), 0));
       const mergedModel = await mergedBackbone(program);
       holds(JSON.stringify(mergedModel.config.mlpAdapters ?? widths.map(() => 0)) === JSON.stringify(widths),
         () => `merged backbone keeps adapters of widths ${JSON.stringify(mergedModel.config.mlpAdapters ?? [])}, expected ${JSON.stringify(widths)}`);

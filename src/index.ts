@@ -4,6 +4,10 @@
  */
 export * from "./dsl/selector.js";
 export * from "./dsl/transform.js";
+export { customPrimitive, CustomPrimitiveError, type Custom, type CustomPrimitive, type CustomPrimitiveSpec } from "./primitives/custom.js";
+export { primitives } from "./primitives/registry.js";
+export type { Primitive, Composition, TensorSpec, Tensors, Values, Init } from "./primitives/primitive.js";
+export { struct, intIn, positive, finite, withDefault, literalOf } from "./util/codecKit.js";
 export * from "./dsl/method.js";
 export * from "./dsl/loss.js";
 export * from "./dsl/rule.js";

@@ -1,4 +1,5 @@
 import { dirname, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { isLeft } from "fp-ts/lib/Either.js";
 import { decodeExperiment, decodeMethod } from "../dsl/codecs.js";
 import type { Experiment } from "../dsl/experiment.js";
@@ -41,11 +42,37 @@ const withClasses = (e: Experiment, baseDir: string, path: string): Experiment =
   }
 };
 
-export const readExperiment = (path: string): { experiment: Experiment; baseDir: string } => {
-  const baseDir = dirname(resolve(path));
-  const decoded = decodeExperiment(withMethodFile(readJson(path), baseDir));
+const decodedExperiment = (json: unknown, path: string, baseDir: string): { experiment: Experiment; baseDir: string } => {
+  const decoded = decodeExperiment(json);
   if (isLeft(decoded)) throw failed(path, decoded.left);
   return { experiment: withClasses(decoded.right, baseDir, path), baseDir };
+};
+
+export const readExperiment = (path: string): { experiment: Experiment; baseDir: string } => {
+  const baseDir = dirname(resolve(path));
+  return decodedExperiment(withMethodFile(readJson(path), baseDir), path, baseDir);
+};
+
+/**
+ * An experiment from a JSON file, or the default export of a JavaScript module (a TypeScript
+ * experiment, compiled) — the way to train a method with a user's own primitives, which the module
+ * registers as it loads. The module is imported first; what it exports is checked when the reader runs.
+ */
+export const experimentReader = async (path: string): Promise<() => { experiment: Experiment; baseDir: string }> => {
+  if (!/\.m?js$/.test(path)) return () => readExperiment(path);
+  const baseDir = dirname(resolve(path));
+  let loaded: { readonly exported: unknown } | { readonly failure: string };
+  try {
+    loaded = { exported: ((await import(pathToFileURL(resolve(path)).href)) as { default?: unknown }).default };
+  } catch (e) {
+    loaded = { failure: `cannot load the module: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  return () => {
+    if ("failure" in loaded) throw failed(path, [loaded.failure]);
+    if (typeof loaded.exported !== "object" || loaded.exported === null) throw failed(path, ["expected a default export holding the experiment"]);
+    // As data: what a JSON file would hold, decoded with the same codec (defaults, readable errors).
+    return decodedExperiment(JSON.parse(JSON.stringify(loaded.exported)), path, baseDir);
+  };
 };
 
 /** A file holding an experiment (its `method` is used) or a bare method. */

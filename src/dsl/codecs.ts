@@ -2,7 +2,8 @@ import * as t from "io-ts";
 import { isLeft, left, right, type Either } from "fp-ts/lib/Either.js";
 import type { Selector } from "./selector.js";
 import { roles } from "../models/vitParams.js";
-import { defaultSpectralPositions, type PermutationInit, type SpectralPositions, type WeightTransform } from "./transform.js";
+import type { PermutationInit, WeightTransform } from "./transform.js";
+import { primitives } from "../primitives/registry.js";
 import type { Method, Target } from "./method.js";
 import type { Layers, LossTerm } from "./loss.js";
 import { dafCandidates, reconfigure, type Category, type Rule } from "./rule.js";
@@ -46,37 +47,12 @@ const decodingFields = {
   onBadImage: withDefault(literalOf("onBadImage", ["error", "skip"]), "error"),
 };
 
-const PositionsCodec: t.Type<SpectralPositions> = taggedUnion<SpectralPositions>("positions", () => ({
-  Uniform: struct("Uniform", {
-    _tag: tag("Uniform"), seed: withDefault(integer, defaultSpectralPositions.seed), share: withDefault(literalOf("share", ["shape", "site"]), "shape"),
-  }),
-  Weighted: struct("Weighted", { _tag: tag("Weighted"), gamma: withDefault(positive, 1.5), seed: withDefault(integer, 0) }),
-  TorchRandperm: struct("TorchRandperm", { _tag: tag("TorchRandperm"), seed: withDefault(intAtLeast(0), 777) }),
-}));
-
+/** The primitives' own codecs (in the registry's order), then the combinators. */
 export const TransformCodec: t.Type<WeightTransform> = taggedUnion<WeightTransform>("transform", () => ({
-  LowRank: struct("LowRank", {
-    _tag: tag("LowRank"),
-    rank: intIn(1, 65536),
-    alpha: positive,
-    scaling: withDefault(literalOf("scaling", ["alpha/rank", "alpha"]), "alpha/rank"),
-  }),
-  Full: struct("Full", { _tag: tag("Full") }),
+  ...Object.fromEntries(Object.entries(primitives).map(([tagName, p]) => [tagName, p.codec])),
   Frozen: struct("Frozen", { _tag: tag("Frozen") }),
   Sum: struct("Sum", { _tag: tag("Sum"), terms: t.array(TransformCodec) }),
-  Spectral: struct("Spectral", {
-    _tag: tag("Spectral"),
-    coefficients: intIn(1, 1 << 28),
-    scale: finite,
-    positions: withDefault(PositionsCodec, defaultSpectralPositions),
-    init: withDefault(literalOf("init", ["normal", "zeros"]), "normal"),
-  }),
   Permuted: struct("Permuted", { _tag: tag("Permuted"), rows: PermutationCodec, cols: PermutationCodec, inner: TransformCodec }),
-  Rescale: struct("Rescale", { _tag: tag("Rescale"), init: withDefault(literalOf("init", ["kaiming", "zeros"]), "kaiming") }),
-  ScaleShift: struct("ScaleShift", { _tag: tag("ScaleShift"), init: withDefault(literalOf("init", ["normal", "identity"]), "normal") }),
-  ParallelAdapter: struct("ParallelAdapter", {
-    _tag: tag("ParallelAdapter"), bottleneck: intIn(1, 65536), scale: withDefault(finite, 0.1), bias: withDefault(t.boolean, true),
-  }),
   Quantized: struct("Quantized", { _tag: tag("Quantized"), bits: numberIn("bits (1)", (b) => b === 1) as unknown as t.Type<1>, inner: TransformCodec }),
 }));
 

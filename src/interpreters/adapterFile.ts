@@ -37,7 +37,8 @@ export const adapterBytes = async (program: Program, head: "reset" | "keep", pro
   const layout: Record<string, TensorLayout> = {};
   for (const p of program.params) {
     const { site } = p.placement;
-    layout[p.name] = { param: site.param, rows: site.rows, role: p.role, ...(p.leaf && "scale" in p.leaf ? { scale: p.leaf.scale } : {}) };
+    const scale = p.leaf?.primitive.layoutScale?.(p.leaf.node);
+    layout[p.name] = { param: site.param, rows: site.rows, role: p.role, ...(scale === undefined ? {} : { scale }) };
   }
   return writeSafetensors(
     program.params.map((p) => ({ name: p.name, shape: p.shape, data: values.get(p.name)! })),

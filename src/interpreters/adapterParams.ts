@@ -4,25 +4,11 @@ import type { Weights } from "../models/backbone.js";
 import { rng, shuffled } from "../util/random.js";
 import type { TensorData } from "../models/safetensors.js";
 import { leaves, wrapperNodes, type Leaf, type Wrapper } from "./leaves.js";
-import type { PermutationInit } from "../dsl/transform.js";
+
+export type { Init } from "../primitives/primitive.js";
+import type { Init, TensorSpec } from "../primitives/primitive.js";
 import type { Placement } from "./resolve.js";
 import { torchRandperm } from "../util/torchRandperm.js";
-
-export type Init =
-  | { readonly _tag: "Zeros" }
-  /** U(−1/√fanIn, 1/√fanIn): PyTorch's kaiming_uniform_(a=√5), LoRA's A. */
-  | { readonly _tag: "KaimingUniform"; readonly fanIn: number }
-  /** The first `count` of torch's CPU randperm(size) from manual_seed(seed) (HF PEFT's FourierFT positions). */
-  | { readonly _tag: "TorchRandperm"; readonly count: number; readonly size: number; readonly seed: number }
-  /** The pretrained value of the site. */
-  | { readonly _tag: "CopyOfSite" }
-  /** N(mean, std²): FourierFT's spectral coefficients N(0, 1), SSF's γ ~ N(1, 0.02). */
-  | { readonly _tag: "Normal"; readonly mean: number; readonly std: number }
-  | { readonly _tag: "Ones" }
-  /** `count` distinct flat indices below `size`, uniform without replacement, from (seed, label), ascending. */
-  | { readonly _tag: "DistinctIndices"; readonly count: number; readonly size: number; readonly seed: number; readonly label: string }
-  /** An order of 0..size−1: identity, or uniformly shuffled from (seed, label). */
-  | { readonly _tag: "Order"; readonly size: number; readonly order: PermutationInit; readonly label: string };
 
 /** One tensor a placed transform owns. */
 export interface AdapterParam {
@@ -31,71 +17,24 @@ export interface AdapterParam {
   readonly placement: Placement;
   /** The leaf that owns the tensor; null for a wrapper node's state (a permutation). */
   readonly leaf: Leaf | null;
-  /** What the tensor is to its owner. */
-  readonly role: "lora_A" | "lora_B" | "value" | "spectrum" | "positions" | "perm_rows" | "perm_cols" | "scale_left" | "scale_right" | "ssf_scale" | "ssf_shift"
-    | "down_weight" | "down_bias" | "up_weight" | "up_bias";
+  /** What the tensor is to its owner (`lora_A`, `perm_rows`…). */
+  readonly role: string;
   readonly shape: readonly number[];
   readonly init: Init;
   /** False for state that defines ΔW but is not optimised (spectral positions, stored as int32). */
   readonly trainable: boolean;
+  /** Whether AdamW's weight decay applies. */
+  readonly decay: boolean;
 }
 
 export const adapterName = (p: Placement, path: string): string => `${p.site.name}/${p.target}/${path}`;
 
-const leafParams = (p: Placement, leaf: Leaf): AdapterParam[] => {
-  const base = { placement: p, leaf, trainable: true };
-  switch (leaf._tag) {
-    case "LowRank": {
-      const [dout, din] = p.site.shape as [number, number];
-      return [
-        { ...base, name: adapterName(p, `${leaf.prefix}lora_A`), role: "lora_A", shape: [leaf.rank, din], init: { _tag: "KaimingUniform", fanIn: din } },
-        { ...base, name: adapterName(p, `${leaf.prefix}lora_B`), role: "lora_B", shape: [dout, leaf.rank], init: { _tag: "Zeros" } },
-      ];
-    }
-    case "Full":
-      return [{ ...base, name: adapterName(p, `${leaf.prefix}value`), role: "value", shape: p.site.shape, init: { _tag: "CopyOfSite" } }];
-    case "ScaleShift": {
-      const dout = p.site.shape[0]!;
-      return [
-        { ...base, name: adapterName(p, `${leaf.prefix}ssf_scale`), role: "ssf_scale", shape: [dout], init: leaf.init === "normal" ? { _tag: "Normal", mean: 1, std: 0.02 } : { _tag: "Ones" } },
-        { ...base, name: adapterName(p, `${leaf.prefix}ssf_shift`), role: "ssf_shift", shape: [dout], init: leaf.init === "normal" ? { _tag: "Normal", mean: 0, std: 0.02 } : { _tag: "Zeros" } },
-      ];
-    }
-    case "ParallelAdapter": {
-      // Placed on mlp.fc1.weight [hidden, width]: the adapter maps width → bottleneck → width.
-      const width = p.site.shape[1]!;
-      const b = leaf.bottleneck;
-      const param = (role: AdapterParam["role"], path: string, shape: number[], init: Init): AdapterParam => ({ ...base, name: adapterName(p, `${leaf.prefix}${path}`), role, shape, init });
-      return [
-        param("down_weight", "down_proj.weight", [b, width], { _tag: "KaimingUniform", fanIn: width }),
-        ...(leaf.bias ? [param("down_bias", "down_proj.bias", [b], { _tag: "Zeros" })] : []),
-        param("up_weight", "up_proj.weight", [width, b], { _tag: "Zeros" }),
-        ...(leaf.bias ? [param("up_bias", "up_proj.bias", [width], { _tag: "Zeros" })] : []),
-      ];
-    }
-    case "Rescale": {
-      const [dout, din] = p.site.shape as [number, number];
-      return [
-        { ...base, name: adapterName(p, `${leaf.prefix}scale_left`), role: "scale_left", shape: [dout], init: leaf.init === "zeros" ? { _tag: "Zeros" } : { _tag: "KaimingUniform", fanIn: dout } },
-        { ...base, name: adapterName(p, `${leaf.prefix}scale_right`), role: "scale_right", shape: [din], init: { _tag: "KaimingUniform", fanIn: din } },
-      ];
-    }
-    case "Spectral": {
-      const n = leaf.coefficients;
-      const [dout, din] = p.site.shape as [number, number];
-      // Weighted positions are drawn by the estimate rule; until then, uniform per site.
-      const label = leaf.positions._tag === "Uniform" && leaf.positions.share === "shape" ? `spectral-positions:${dout}x${din}` : `spectral-positions:${p.site.name}`;
-      return [
-        { ...base, name: adapterName(p, `${leaf.prefix}spectrum`), role: "spectrum", shape: [n], init: leaf.init === "normal" ? { _tag: "Normal", mean: 0, std: 1 } : { _tag: "Zeros" } },
-        {
-          ...base, trainable: false, name: adapterName(p, `${leaf.prefix}positions`), role: "positions", shape: [n],
-          init: leaf.positions._tag === "TorchRandperm" ? { _tag: "TorchRandperm", count: n, size: dout * din, seed: leaf.positions.seed }
-            : { _tag: "DistinctIndices", count: n, size: dout * din, seed: leaf.positions.seed, label },
-        },
-      ];
-    }
-  }
-};
+/** A leaf's tensors at its placement, named under the leaf's prefix. */
+const leafParams = (p: Placement, leaf: Leaf): AdapterParam[] =>
+  leaf.primitive.tensors(leaf.node, p.site).map((spec: TensorSpec): AdapterParam => ({
+    name: adapterName(p, `${leaf.prefix}${spec.path}`), placement: p, leaf, role: spec.role, shape: spec.shape, init: spec.init, trainable: spec.trainable,
+    decay: spec.decay ?? spec.shape.length >= 2,
+  }));
 
 /** A permutation node's state: the row and column orders, int32, not trained. */
 const wrapperParams = (p: Placement, w: Wrapper): AdapterParam[] => {
@@ -103,7 +42,7 @@ const wrapperParams = (p: Placement, w: Wrapper): AdapterParam[] => {
   return (["rows", "cols"] as const).map((axis): AdapterParam => {
     const name = adapterName(p, `${w.prefix}perm_${axis}`);
     return {
-      name, placement: p, leaf: null, role: `perm_${axis}`, shape: [axis === "rows" ? dout : din], trainable: false,
+      name, placement: p, leaf: null, role: `perm_${axis}`, shape: [axis === "rows" ? dout : din], trainable: false, decay: false,
       init: { _tag: "Order", size: axis === "rows" ? dout : din, order: w[axis], label: name },
     };
   });

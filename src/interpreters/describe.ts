@@ -8,6 +8,7 @@ import { countMethod, countTransform, type CountReport } from "./count.js";
 import { layerIndices, showLoss, type LossTerm } from "../dsl/loss.js";
 import { hasFastPath, isModule, leaves } from "./leaves.js";
 import { resolveMethod } from "./resolve.js";
+import { isPrimitive, primitiveOf } from "../primitives/registry.js";
 
 const n = (x: number) => x.toLocaleString("en-US");
 
@@ -16,22 +17,12 @@ const order = (p: PermutationInit): string =>
 
 /** ΔW of a transform written as math, in timm's [dout, din] layout. */
 const formula = (t: WeightTransform): string => {
+  if (isPrimitive(t)) return primitiveOf(t).formula(t);
   switch (t._tag) {
-    case "LowRank": return `ΔW = ${t.scaling === "alpha/rank" ? `(${t.alpha}/${t.rank})` : `${t.alpha}`}·B A, A ∈ ℝ^{${t.rank}×din}, B ∈ ℝ^{dout×${t.rank}}`;
-    case "Full": return "W' = V (V trainable, starts at W)";
     case "Frozen": return "ΔW = 0";
     case "Sum": return t.terms.map(formula).join("  +  ");
-    case "ScaleShift": return `y ← γ ⊙ y + β on the module's output (merged: W' = γ ⊙ W, b' = γ ⊙ b + β), γ, β ∈ ℝ^{dout}, ${t.init === "normal" ? "γ ~ N(1, 0.02), β ~ N(0, 0.02)" : "γ = 1, β = 0"} at init`;
-    case "ParallelAdapter": return `x ← x + MLP(LN2(x)) + ${t.scale}·(up ReLU(down x${t.bias ? " + b_d" : ""})${t.bias ? " + b_u" : ""}), down ∈ ℝ^{${t.bottleneck}×width} kaiming, up ∈ ℝ^{width×${t.bottleneck}} zeros (a module: merge keeps it beside the MLP)`;
-    case "Rescale": return `ΔW = (s_l s_rᵀ) ⊙ W, s_l ∈ ℝ^{dout}, s_r ∈ ℝ^{din} (${t.init === "zeros" ? "s_l = 0 at init" : "both kaiming-uniform at init"})`;
     case "Quantized": return `${formula(t.inner)}, every trainable tensor T used as Q(T) = mean + std·0.6745·sign(T − mean) (1 bit, straight-through gradient)`;
     case "Permuted": return `ΔW = Prᵀ·ΔW̄·Pc (rows ${order(t.rows)}, columns ${order(t.cols)}), where ${formula(t.inner).replace(/ΔW/g, "ΔW̄")}`;
-    case "Spectral": {
-      const where = t.positions._tag === "Weighted" ? `positions drawn ∝ |DFT2(T⁻¹ΔŴ)|^${t.positions.gamma} from the gradient pre-estimate`
-        : t.positions._tag === "TorchRandperm" ? `positions torch.randperm(dout·din)[:${t.coefficients}] from seed ${t.positions.seed} (HF PEFT's FourierFT)`
-        : `${t.positions.share === "shape" ? "positions shared per shape" : "positions per site"} (seed ${t.positions.seed})`;
-      return `ΔW = ${t.scale}·Re(IDFT2(S)), S zero but at ${t.coefficients} ${where}`;
-    }
   }
 };
 

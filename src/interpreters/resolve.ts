@@ -8,7 +8,8 @@ import type { Rule } from "../dsl/rule.js";
 import { sizeOf, vitParams, vitSites, type Site } from "../models/vitParams.js";
 import type { VitConfig } from "../models/vitConfig.js";
 import { MethodError } from "./methodError.js";
-import { leaves } from "./leaves.js";
+import { kindOf, leaves, wrapperNodes } from "./leaves.js";
+import { isPrimitive, primitiveOf } from "../primitives/registry.js";
 
 /** One transform placed on one site by one target. */
 export interface Placement {
@@ -79,16 +80,8 @@ export const resolveSelector = (s: Selector, config: VitConfig, path = "select")
 
 /** Whether a transform has a meaning on a site (low-rank updates need a matrix). */
 export const appliesTo = (t: WeightTransform, site: Site): boolean => {
+  if (isPrimitive(t)) return primitiveOf(t).appliesTo(t, site);
   switch (t._tag) {
-    case "LowRank":
-    case "Rescale": return site.matrix;
-    // A module's weight: a linear (or a q/k/v third) or a LayerNorm; its bias takes the shift.
-    case "ScaleShift": return site.param.endsWith(".weight") && !site.roles.includes("cls") && !site.roles.includes("pos");
-    // A spectrum needs a matrix with room for its coefficients.
-    case "Spectral": return site.matrix && t.coefficients <= sizeOf(site.shape);
-    // A module beside the MLP, placed on the MLP's entry site.
-    case "ParallelAdapter": return site.param.endsWith(".mlp.fc1.weight") && site.rows === null;
-    case "Full":
     case "Frozen": return true;
     case "Sum": return t.terms.every((x) => appliesTo(x, site));
     case "Permuted": return site.matrix && appliesTo(t.inner, site);
@@ -96,49 +89,43 @@ export const appliesTo = (t: WeightTransform, site: Site): boolean => {
   }
 };
 
-/** A low-rank update's rank is at most min(out, in) of every site it is placed on (checked before its factors are allocated). */
-const checkRanks = (t: WeightTransform, sites: readonly Site[], path: string): void => {
-  const ranks = leaves(t).flatMap((l) => (l._tag === "LowRank" ? [l.rank] : []));
-  if (ranks.length === 0) return;
-  const rank = Math.max(...ranks);
-  for (const site of sites) {
-    const limit = Math.min(site.shape[0]!, sizeOf(site.shape) / site.shape[0]!);
-    if (rank > limit) throw new MethodError(`${path}.transform`, `rank ${rank} exceeds min(out, in) = ${limit} of ${site.name}`);
+/** The first reason a leaf of the expression cannot sit on these sites of this backbone (a rank above min(out, in), SSF without a bias…). */
+const leafProblem = (t: WeightTransform, sites: readonly Site[], config: VitConfig): string | null => {
+  for (const leaf of leaves(t)) {
+    const problem = leaf.primitive.check?.(leaf.node, sites, config) ?? null;
+    if (problem !== null) return problem;
   }
+  return null;
 };
 
-const countFull = (t: WeightTransform): number =>
-  t._tag === "Full" ? 1 : t._tag === "Sum" ? t.terms.reduce((n, x) => n + countFull(x), 0) : t._tag === "Permuted" || t._tag === "Quantized" ? countFull(t.inner) : 0;
+/** How many leaves of the expression replace their site (`full`). */
+const countReplacing = (t: WeightTransform): number => leaves(t).filter((l) => kindOf(l) === "replace").length;
 
 /**
- * A module-level transform inside an expression that combines ΔWs: `scaleShift` anywhere below
- * the top, `parallelAdapter` below anything but `quantized` (Bi-AdaptFormer).
+ * A module-level transform inside an expression that combines ΔWs: an output scale (SSF)
+ * anywhere below the top, a module (AdaptFormer) below anything but `quantized` (Bi-AdaptFormer).
  */
 const misplacedModule = (t: WeightTransform, under: "top" | "quantized" | "delta" = "top"): string | null => {
+  if (isPrimitive(t)) {
+    const { kind } = primitiveOf(t).composition;
+    if (kind === "outputScale" && under !== "top") return `\`${primitiveOf(t).show(t).replace(/\(.*$/, "")}\` acts on a module's output after its other transforms: use it as a target's whole transform, not inside sum/permuted/quantized`;
+    if (kind === "module" && under === "delta") return `\`${primitiveOf(t).show(t).replace(/\(.*$/, "")}\` adds a module, not a ΔW: use it as a target's whole transform or inside \`quantized\`, not inside sum/permuted`;
+    return null;
+  }
   switch (t._tag) {
-    case "ScaleShift": return under === "top" ? null : "`scaleShift` acts on a module's output after its other transforms: use it as a target's whole transform, not inside sum/permuted/quantized";
-    case "ParallelAdapter": return under === "delta" ? "`parallelAdapter` adds a module, not a ΔW: use it as a target's whole transform or inside `quantized`, not inside sum/permuted" : null;
     case "Sum": return t.terms.map((x) => misplacedModule(x, "delta")).find((x) => x !== null) ?? null;
     case "Permuted": return misplacedModule(t.inner, "delta");
     case "Quantized": return misplacedModule(t.inner, under === "top" ? "quantized" : "delta");
-    default: return null;
+    case "Frozen": return null;
   }
 };
 
-/** `full` replaces a weight; it has no ΔW for an enclosing `permuted` to act on. */
-const fullUnderWrapper = (t: WeightTransform, wrapped = false): boolean =>
-  t._tag === "Full" ? wrapped : t._tag === "Sum" ? t.terms.some((x) => fullUnderWrapper(x, wrapped)) : t._tag === "Permuted" ? fullUnderWrapper(t.inner, true) : t._tag === "Quantized" ? fullUnderWrapper(t.inner, wrapped) : false;
+/** A replacing leaf (`full`) has no ΔW for an enclosing `permuted` to act on. */
+const replacingUnderWrapper = (t: WeightTransform): boolean => leaves(t).some((l) => kindOf(l) === "replace" && l.wrappers.length > 0);
 
 /** Whether an expression holds state that only a gradient estimate sets (S²FT's tours and weighted positions). */
-export const needsEstimate = (t: WeightTransform): boolean => {
-  switch (t._tag) {
-    case "Sum": return t.terms.some(needsEstimate);
-    case "Permuted": return t.rows._tag === "Tour" || t.cols._tag === "Tour" || needsEstimate(t.inner);
-    case "Quantized": return needsEstimate(t.inner);
-    case "Spectral": return t.positions._tag === "Weighted";
-    default: return false;
-  }
-};
+export const needsEstimate = (t: WeightTransform): boolean =>
+  wrapperNodes(t).some((w) => w.rows._tag === "Tour" || w.cols._tag === "Tour") || leaves(t).some((l) => l.primitive.needsEstimate?.(l.node) ?? false);
 
 /**
  * A `once` rule and the state it sets come together: state without its rule, or the rule with
@@ -161,13 +148,6 @@ const checkLayers = (m: Method, config: VitConfig): void => {
     if (bad !== undefined) throw new MethodError(`losses[${i}].layers`, `block ${bad} does not exist: the backbone has blocks 0..${config.depth - 1}`);
     if (layers.length === 0) throw new MethodError(`losses[${i}].layers`, "expected at least one block");
   });
-};
-
-/** SSF's shift β lands in the module's bias (b' = γ ⊙ b + β): a module without one (qkv_bias=False, CLIP's patch projection) cannot take it. */
-const checkShiftHasBias = (sites: readonly Site[], config: VitConfig, path: string): void => {
-  const params = new Set(vitParams(config).map((p) => p.name));
-  const bare = sites.find((site) => site.param.endsWith(".weight") && !params.has(site.param.replace(/\.weight$/, ".bias")));
-  if (bare) throw new MethodError(path, `scaleShift on ${bare.name}: its module has no bias in this backbone for the shift β; select around it`);
 };
 
 /** Two sites share entries: the same parameter and overlapping rows. */
@@ -193,15 +173,15 @@ export const resolveMethod = (m: Method, config: VitConfig): Placement[] => {
     const path = `targets[${i}]`;
     const misplaced = misplacedModule(tg.transform);
     if (misplaced !== null) throw new MethodError(`${path}.transform`, misplaced);
-    if (fullUnderWrapper(tg.transform)) throw new MethodError(`${path}.transform`, "`full` cannot sit inside `permuted`: it replaces the weight and has no ΔW to permute");
+    if (replacingUnderWrapper(tg.transform)) throw new MethodError(`${path}.transform`, "`full` cannot sit inside `permuted`: it replaces the weight and has no ΔW to permute");
     const selected = resolveSelector(tg.select, config, `${path}.select`);
     const applied = selected.filter((site) => appliesTo(tg.transform, site));
     if (applied.length === 0) {
       const why = selected.length === 0 ? "the selection is empty" : `none of its ${selected.length} sites (${selected.slice(0, 3).map((x) => x.name).join(", ")}${selected.length > 3 ? ", ..." : ""}) suits the transform`;
       throw new MethodError(path, `${showTransform(tg.transform)} on ${showSelector(tg.select)} applies to no site: ${why}`);
     }
-    if (tg.transform._tag === "ScaleShift") checkShiftHasBias(applied, config, path);
-    checkRanks(tg.transform, applied, path);
+    const problem = leafProblem(tg.transform, applied, config);
+    if (problem !== null) throw new MethodError(`${path}.transform`, problem);
     if (tg.transform._tag !== "Full") return applied.map((site) => ({ target: i, site, transform: tg.transform }));
     const fresh = applied.filter((site) => !wholeFull.has(site.name));
     for (const site of fresh) wholeFull.add(site.name);
@@ -210,7 +190,7 @@ export const resolveMethod = (m: Method, config: VitConfig): Placement[] => {
   // Per parameter, the full placements seen so far: they do not overlap, so each list stays short and the check is linear.
   const fullOn = new Map<string, Placement[]>();
   for (const b of placements) {
-    for (let k = 0; k < countFull(b.transform); k++) {
+    for (let k = 0; k < countReplacing(b.transform); k++) {
       const seen = fullOn.get(b.site.param) ?? [];
       const a = seen.find((x) => overlaps(x.site, b.site));
       if (a) throw new MethodError(`targets[${b.target}]`, `${b.site.name} is made trainable (full) again; targets[${a.target}] already trains ${a.site.name}`);

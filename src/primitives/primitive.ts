@@ -31,7 +31,11 @@ export interface TensorSpec {
   readonly init: Init;
   /** False for state that defines ΔW but is not optimised (spectral positions, stored as int32). */
   readonly trainable: boolean;
-  /** Whether AdamW's weight decay applies (default: a tensor of rank ≥ 2). */
+  /**
+   * Whether AdamW's weight decay applies; by default, as timm's rule, a tensor of rank ≥ 2 (linear
+   * weights, LoRA factors), never a vector — biases, norms, SSF's γ (which would be pulled to 0,
+   * not to 1), spectra, scales — nor the cls token and position embedding (ViT's no_weight_decay).
+   */
   readonly decay?: boolean;
 }
 
@@ -110,12 +114,11 @@ export interface Primitive<T extends { readonly _tag: string }> {
   readonly startsAtIdentity: (t: T, quantized: boolean) => boolean;
   /** State a gradient pre-estimate must set before training (S²FT's weighted positions). */
   readonly needsEstimate?: (t: T) => boolean;
-  /** The scalar the adapter file's layout records beside its tensors (LoRA's s, the spectral α). */
+  /** The scalar the adapter file's layout records beside its tensors (LoRA's s, the spectral α, the module's s). */
   readonly layoutScale?: (t: T) => number;
   /** Random instances for the laws, small enough for the laws' small ViTs. */
   readonly arbitrary: fc.Arbitrary<T>;
 }
 
 /** Any primitive, whatever its transform's type. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyPrimitive = Primitive<any>;

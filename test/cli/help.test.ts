@@ -53,7 +53,7 @@ describe("peft --help", () => {
     expect(flag.code).toBe(2);
     expect(flag.stdout).toBe("");
     expect(flag.stderr).toMatch(/^peft: Unrecognized flag: --epoch in command peft train\n\nDid you mean this\?\n {2}--epochs\n/);
-    expect(flag.stderr).toContain("usage: peft train [flags] <FILE.json>");
+    expect(flag.stderr).toContain("usage: peft train [flags] <FILE>");
     expect(flag.stderr).toContain("peft train --help lists every flag");
     const command = peft("trian", "x.json");
     expect(command.code).toBe(2);
@@ -62,7 +62,7 @@ describe("peft --help", () => {
 
   it("a missing or malformed value names the flag and what it expects (exit 2, no stack trace)", () => {
     for (const [argv, message] of [
-      [["train", "--out", "d"], "Missing required argument: FILE.json"],
+      [["train", "--out", "d"], "Missing required argument: FILE"],
       [["train", "x.json"], "Missing required flag: --out"],
       [["train", "x.json", "--out", "d", "--epochs", "0"], 'Invalid value for flag --epochs: "0". Expected: an integer ≥ 1'],
       [["train", "x.json", "--out", "d", "--seed", "one"], "Invalid value for flag --seed"],

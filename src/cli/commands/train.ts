@@ -3,13 +3,13 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command } from "effect/cli";
 import { backend, epochs, text, positional, required, seed, toggle } from "../flags.js";
-import { readExperiment } from "../readInput.js";
+import { experimentReader } from "../readInput.js";
 import { exitCode, runCommand, withInput } from "../runCommand.js";
 import { runExperiment } from "../../train/runExperiment.js";
 import { streamProgress } from "../../train/progress.js";
 
 const flags = {
-  file: positional("FILE.json", "the experiment: backbone, data, method, optimizer, schedule (see examples/experiments/)"),
+  file: positional("FILE", "the experiment: a JSON file (see examples/experiments/), or a JavaScript module whose default export is one (a method with your own primitives)"),
   out: required(text("out", "DIR"), "the run directory: result.json, adapter.safetensors, merged.safetensors, config.json, log.jsonl, checkpoints"),
   epochs,
   seed: seed("the run's seed: data order, initialisation, drop-path (default: the experiment's)"),
@@ -18,10 +18,11 @@ const flags = {
 };
 
 /** Fine-tune a backbone with a method as one experiment file describes. */
-export const train = Command.make("train", flags, exitCode((args: Command.Command.Config.Infer<typeof flags>) =>
-  withInput(
+export const train = Command.make("train", flags, exitCode(async (args: Command.Command.Config.Infer<typeof flags>) => {
+  const read = await experimentReader(args.file);
+  return withInput(
     () => {
-      const { experiment, baseDir } = readExperiment(args.file);
+      const { experiment, baseDir } = read();
       return {
         experiment: { ...experiment, seed: args.seed ?? experiment.seed, schedule: { ...experiment.schedule, epochs: args.epochs ?? experiment.schedule.epochs } },
         baseDir, out: resolve(args.out), resume: args.resume, backend: args.backend,
@@ -41,10 +42,12 @@ export const train = Command.make("train", flags, exitCode((args: Command.Comman
         }),
         input.backend,
       ),
-  ))).pipe(
+  );
+})).pipe(
   Command.withDescription("fine-tune a backbone with a method; writes result.json, adapter/merged safetensors, log.jsonl"),
   Command.withExamples([
     { command: "peft train examples/experiments/lora.json --out runs/lora", description: "LoRA r8 on q,v of the demo ViT" },
     { command: "peft train examples/experiments/lora.json --out runs/lora --resume", description: "continue it after a crash or kill" },
+    { command: "peft train dist/examples/custom-primitive.js --out runs/loha", description: "an experiment written in TypeScript, with a primitive of its own" },
   ]),
 );

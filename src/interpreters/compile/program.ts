@@ -11,7 +11,7 @@ import { resolveMethod, type Placement } from "../resolve.js";
 import type { Mask } from "../partition.js";
 import { MethodError } from "../methodError.js";
 import { besideOutput, delta, fastApply, foldedModule, placeLeaves, replacement, scaleShiftColumns, type FoldedModule, type Lookup, type PlacedLeaf } from "./placedLeaf.js";
-import { hasFastPath, isModule } from "../leaves.js";
+import { hasFastPath, isModule, kindOf } from "../leaves.js";
 import { placeBlocks } from "../../ops/placeBlocks.js";
 import { lossParams, lossTermValue, readLossTermsAhead, type LossParam } from "./lossTerms.js";
 
@@ -137,7 +137,7 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
   const finalValue = (name: string): tf.Tensor => {
     let t = leavesByParam.has(name) ? assemble(name) : base.get(name)!;
     const module = name.replace(/\.(weight|bias)$/, "");
-    const ssf = (leavesByParam.get(`${module}.weight`) ?? []).filter((pl) => pl.leaf._tag === "ScaleShift");
+    const ssf = (leavesByParam.get(`${module}.weight`) ?? []).filter((pl) => kindOf(pl.leaf) === "outputScale");
     if (ssf.length === 0 || module === name) return t;
     const shape = t.shape;
     const total = base.get(`${module}.weight`)!.shape[0]!;
@@ -183,7 +183,7 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
 
   /** Backbone tensors whose value a method changes: every parameter with weight leaves, and the bias an SSF rescales. */
   const adaptedNames = [...new Set([...leavesByParam.entries()].flatMap(([name, pls]) =>
-    pls.some((pl) => pl.leaf._tag === "ScaleShift") ? [name, name.replace(/\.weight$/, ".bias")] : [name]))];
+    pls.some((pl) => kindOf(pl.leaf) === "outputScale") ? [name, name.replace(/\.weight$/, ".bias")] : [name]))];
 
   const access = (): VitAccess => {
     const memo = new Map<string, tf.Tensor>();

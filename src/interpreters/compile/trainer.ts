@@ -28,12 +28,6 @@ export interface Trainer {
   readonly dispose: () => void;
 }
 
-/**
- * timm's rule: weight decay only for matrices (linear weights, LoRA factors), never for vectors —
- * biases, norms, SSF's γ (which would be pulled to 0, not to 1), spectra, scales — nor for the
- * cls token and position embedding (ViT's no_weight_decay).
- */
-const decays = (p: AdapterParam): boolean => p.shape.length >= 2 && (p.role !== "value" || p.placement.site.matrix);
 
 export interface TrainerSettings extends AdamWSettings {
   /** ε of the cross-entropy's label smoothing. */
@@ -54,7 +48,7 @@ export const trainer = (program: Program, settings: TrainerSettings): Trainer =>
   const [trainable] = partition(program.variables, program.mask);
   const vars = [...trainable.entries()];
   // Loss-term tensors (RIFT's rotation) are not in `params` and never decay: decay would pull Q to I.
-  const decay = new Map(program.params.map((p) => [p.name, decays(p)]));
+  const decay = new Map(program.params.map((p) => [p.name, p.decay]));
   const optimizer = adamW(vars, vars.map(([name]) => decay.get(name) ?? false), settings);
   let count = 0;
   return {

@@ -1,3 +1,4 @@
+import { lowRankScale } from "../../primitives/lowRank.js";
 import type { Backbone } from "../../models/backbone.js";
 import type { NamedTensor } from "../../models/safetensors.js";
 import { vitParams } from "../../models/vitParams.js";
@@ -58,26 +59,27 @@ export const toHfPeft = (adapter: AdapterFile, merged: Backbone, architecture: s
     if (mine.some((p) => p.leaf === null)) throw new MethodError(at, `a permuted ΔW on ${site.name} has no HF PEFT tuner; use merged.safetensors`);
     const byLeaf = (leaf: Leaf, role: AdapterParam["role"]) => value(mine.find((p) => p.leaf?.prefix === leaf.prefix && p.role === role)!);
     for (const leaf of leaves(placement.transform)) {
+      const node = leaf.node;
       if (leaf.quantized) throw new MethodError(at, `a quantized (1-bit) transform on ${site.name} has no HF PEFT tuner; use merged.safetensors`);
       const module = moduleOf(site.param);
-      if (leaf._tag === "Full") {
+      if (node._tag === "Full") {
         if (module === null) throw new MethodError(at, `${site.param} is a parameter of the VisionTransformer itself, not of a module: HF PEFT's modules_to_save holds modules; use merged.safetensors`);
         fullModules.add(module);
         continue;
       }
-      if (leaf._tag !== "LowRank" && leaf._tag !== "Spectral") throw new MethodError(at, `${reasons[leaf._tag]} (on ${site.name}); use merged.safetensors`);
+      if (node._tag !== "LowRank" && node._tag !== "Spectral") throw new MethodError(at, `${reasons[node._tag] ?? `${node._tag} has no HF PEFT tuner`} (on ${site.name}); use merged.safetensors`);
       ownerOf.set(module!, placement.target);
-      if (leaf._tag === "LowRank") {
-        lora.set(module!, [...(lora.get(module!) ?? []), { rows: site.rows, rank: leaf.rank, scale: leaf.scale, a: byLeaf(leaf, "lora_A"), b: byLeaf(leaf, "lora_B") }]);
+      if (node._tag === "LowRank") {
+        lora.set(module!, [...(lora.get(module!) ?? []), { rows: site.rows, rank: node.rank, scale: lowRankScale(node), a: byLeaf(leaf, "lora_A"), b: byLeaf(leaf, "lora_B") }]);
         continue;
       }
       if (site.rows !== null) throw new MethodError(at, `FourierFT on ${site.name}, a third of the fused qkv: HF PEFT's FourierFT spans a whole nn.Linear (its spectrum covers all of qkv); use merged.safetensors`);
       if (site.param.startsWith("patch_embed.")) throw new MethodError(at, "FourierFT on the patch embedding, a Conv2d: HF PEFT's FourierFT takes nn.Linear only; use merged.safetensors");
-      if (leaf.positions._tag !== "TorchRandperm") {
-        throw new MethodError(at, `FourierFT positions ${JSON.stringify(leaf.positions)} on ${site.name}: HF PEFT stores no positions and redraws them with torch.randperm, so only spectra drawn that way export; train with positions {"_tag": "TorchRandperm", "seed": S}`);
+      if (node.positions._tag !== "TorchRandperm") {
+        throw new MethodError(at, `FourierFT positions ${JSON.stringify(node.positions)} on ${site.name}: HF PEFT stores no positions and redraws them with torch.randperm, so only spectra drawn that way export; train with positions {"_tag": "TorchRandperm", "seed": S}`);
       }
       if (fourier.has(module!)) throw new MethodError(at, `two spectra on ${module}: HF PEFT's FourierFT holds one per module`);
-      fourier.set(module!, { n: leaf.coefficients, scale: leaf.scale, seed: leaf.positions.seed, spectrum: byLeaf(leaf, "spectrum") });
+      fourier.set(module!, { n: node.coefficients, scale: node.scale, seed: node.positions.seed, spectrum: byLeaf(leaf, "spectrum") });
     }
   }
   if (lora.size > 0 && fourier.size > 0) throw new MethodError("targets", "LoRA and FourierFT together: an HF PEFT adapter holds one tuner type; use merged.safetensors");

@@ -3,9 +3,10 @@ import type { Weights } from "../../models/backbone.js";
 import type { VitConfig } from "../../models/vitConfig.js";
 import { vitParams } from "../../models/vitParams.js";
 import { adapterName, type AdapterValue } from "../adapterParams.js";
-import { leaves, type Leaf } from "../leaves.js";
+import { leaves } from "../leaves.js";
+import type { Composition, Module64 } from "../../primitives/primitive.js";
 import { resolveMethod } from "../resolve.js";
-import type { Module64, Weights64 } from "./vit64.js";
+import type { Weights64 } from "./vit64.js";
 
 type Value = (path: string) => ArrayLike<number>;
 
@@ -20,40 +21,6 @@ const binarize64 = (w: ArrayLike<number>): Float64Array => {
   return Float64Array.from({ length: n }, (_, i) => mean + std * ((w[i]! - mean) / (std + 1e-5) >= 0 ? 0.6745 : -0.6745));
 };
 
-/** A leaf's own ΔW [dout, din] in float64, straight from its definition. */
-const ownDelta64 = (leaf: Exclude<Leaf, { _tag: "Full" | "ScaleShift" | "ParallelAdapter" }>, dout: number, din: number, value: Value, pretrained: ArrayLike<number>): Float64Array => {
-  const d = new Float64Array(dout * din);
-  if (leaf._tag === "Rescale") {
-    // ΔW[i,j] = s_l[i]·s_r[j]·W[i,j], W pretrained.
-    const left = value("scale_left");
-    const right = value("scale_right");
-    for (let i = 0; i < dout; i++) for (let j = 0; j < din; j++) d[i * din + j] = left[i]! * right[j]! * pretrained[i * din + j]!;
-  } else if (leaf._tag === "LowRank") {
-    // ΔW = s · B A
-    const A = value("lora_A");
-    const B = value("lora_B");
-    for (let o = 0; o < dout; o++) {
-      for (let i = 0; i < din; i++) {
-        let s = 0;
-        for (let k = 0; k < leaf.rank; k++) s += B[o * leaf.rank + k]! * A[k * din + i]!;
-        d[o * din + i] = leaf.scale * s;
-      }
-    }
-  } else {
-    // ΔW[j,k] = α/(m·n) Σ_i c_i cos(2π(u_i j/m + v_i k/n)), position p_i = u_i·n + v_i: term by term.
-    const c = value("spectrum");
-    const positions = value("positions");
-    for (let i = 0; i < positions.length; i++) {
-      const u = Math.floor(positions[i]! / din);
-      const v = positions[i]! % din;
-      for (let j = 0; j < dout; j++) {
-        for (let k = 0; k < din; k++) d[j * din + k]! += (leaf.scale * c[i]! * Math.cos(2 * Math.PI * ((u * j) / dout + (v * k) / din))) / (dout * din);
-      }
-    }
-  }
-  return d;
-};
-
 /**
  * The denotation of a method in float64: W' = W + Σ ΔW for every placed leaf, written
  * directly from the definitions (no fast paths, no FFT, no shared code with `compile`).
@@ -66,8 +33,7 @@ export const adaptedWeights64 = (
   const placements = resolveMethod(method, config);
   // Replacements first (a `full` leaf sets its region), then every additive ΔW on top, then
   // SSF on the module's output: weight rows times γ, bias b ← γ·b + β.
-  const passOf = (leaf: Leaf) => (leaf._tag === "Full" ? "Full" : leaf._tag === "ScaleShift" ? "ScaleShift" : "Additive");
-  for (const pass of ["Full", "Additive", "ScaleShift"] as const) {
+  for (const pass of ["replace", "additive", "outputScale"] as const) {
     for (const pl of placements) {
       const target = out.get(pl.site.param)!;
       const dout = pl.site.shape[0]!;
@@ -81,8 +47,9 @@ export const adaptedWeights64 = (
         return v;
       };
       for (const leaf of leaves(pl.transform)) {
-        if (leaf._tag === "ParallelAdapter" || passOf(leaf) !== pass) continue;
-        if (leaf._tag === "ScaleShift") {
+        const composition = leaf.primitive.composition as Composition<unknown>;
+        if (composition.kind !== pass) continue;
+        if (composition.kind === "outputScale") {
           const gamma = value(`${leaf.prefix}ssf_scale`);
           const beta = value(`${leaf.prefix}ssf_shift`);
           const bias = out.get(pl.site.param.replace(/\.weight$/, ".bias"))!;
@@ -93,13 +60,20 @@ export const adaptedWeights64 = (
           continue;
         }
         // Trainable tensors at 1 bit under `quantized`; positions and orders are used as stored.
-        const trained = (path: string) => (leaf.quantized ? binarize64(value(`${leaf.prefix}${path}`)) : value(`${leaf.prefix}${path}`));
-        if (leaf._tag === "Full") {
-          target.set(Float64Array.from(trained("value")), offset);
+        const specs = new Map(leaf.primitive.tensors(leaf.node, pl.site).map((spec) => [spec.role, spec]));
+        const values = (role: string) => {
+          const spec = specs.get(role);
+          if (!spec) throw new Error(`reference: ${leaf.primitive.tag} has no tensor ${role}`);
+          const v = value(`${leaf.prefix}${spec.path}`);
+          return leaf.quantized && spec.trainable ? binarize64(v) : v;
+        };
+        if (composition.kind === "replace") {
+          target.set(Float64Array.from(values("value")), offset);
           continue;
         }
+        if (composition.kind !== "additive") continue;
         const pretrained = base.get(pl.site.param)!.data.subarray(offset, offset + dout * din);
-        let d = ownDelta64(leaf, dout, din, (path) => (path === "positions" ? value(`${leaf.prefix}${path}`) : trained(path)), pretrained);
+        let d = composition.delta64(leaf.node, values, dout, din, pretrained);
         // Wrappers, innermost first: permuted sends entry (i, j) to (rows[i], cols[j]).
         for (const w of [...leaf.wrappers].reverse()) {
           const rows = value(`${w.prefix}perm_rows`);
@@ -118,12 +92,15 @@ export const adaptedWeights64 = (
 /** The modules a method adds beside each block's MLP, from the adapter values (1 bit under `quantized`). */
 export const addedModules64 = (method: Method, config: VitConfig, adapter: ReadonlyMap<string, AdapterValue>): (block: number) => Module64[] => {
   const modules = resolveMethod(method, config).flatMap((pl) => leaves(pl.transform).flatMap((leaf) => {
-    if (leaf._tag !== "ParallelAdapter") return [];
-    const value = (path: string): ArrayLike<number> | null => {
-      const v = adapter.get(adapterName(pl, `${leaf.prefix}${path}`));
+    const composition = leaf.primitive.composition as Composition<unknown>;
+    if (composition.kind !== "module") return [];
+    const paths = new Map(leaf.primitive.tensors(leaf.node, pl.site).map((spec) => [spec.role, spec.path]));
+    const values = (role: string): ArrayLike<number> | null => {
+      const path = paths.get(role);
+      const v = path === undefined ? undefined : adapter.get(adapterName(pl, `${leaf.prefix}${path}`));
       return v === undefined ? null : leaf.quantized ? binarize64(v) : v;
     };
-    const m: Module64 = { bottleneck: leaf.bottleneck, scale: leaf.scale, down: value("down_proj.weight")!, downBias: value("down_proj.bias"), up: value("up_proj.weight")!, upBias: value("up_proj.bias") };
+    const m: Module64 = composition.module64(leaf.node, values);
     return [{ block: pl.site.block!, m }];
   }));
   return (block) => modules.filter((x) => x.block === block).map((x) => x.m);

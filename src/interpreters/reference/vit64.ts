@@ -1,3 +1,4 @@
+import type { Module64 } from "../../primitives/primitive.js";
 import type { Activation, VitConfig } from "../../models/vitConfig.js";
 import { mlpAdapterWidth, mlpHidden, patchesPerSide, poolOf, prefixTokens, tokens, usesFcNorm } from "../../models/vitConfig.js";
 import { erf64 } from "./erf64.js";
@@ -13,14 +14,6 @@ export interface Output64 {
 }
 
 /** A module beside a block's MLP: x ↦ scale·(up ReLU(down x + downBias) + upBias). */
-export interface Module64 {
-  readonly bottleneck: number;
-  readonly scale: number;
-  readonly down: ArrayLike<number>;
-  readonly downBias: ArrayLike<number> | null;
-  readonly up: ArrayLike<number>;
-  readonly upBias: ArrayLike<number> | null;
-}
 
 /** rows × din → rows × dout: y = x Wᵀ + b (b undefined: none), written out as loops. */
 const linear64 = (x: Float64Array, rows: number, din: number, w: Float64Array, b: Float64Array | undefined, dout: number): Float64Array => {

@@ -84,16 +84,17 @@ export const gradientEstimate = async (program: Program, backbone: Backbone, act
       }
     }
     for (const leaf of leaves(p.transform)) {
-      if (leaf._tag !== "Spectral" || leaf.positions._tag !== "Weighted") continue;
+      const node = leaf.node;
+      if (node._tag !== "Spectral" || node.positions._tag !== "Weighted") continue;
       const magnitude = dft2MagnitudeHost(inside(leaf.wrappers), m, n);
-      const gamma = leaf.positions.gamma;
-      const positions = weightedDistinct(magnitude.map((a) => a ** gamma), leaf.coefficients, rng(leaf.positions.seed, adapterName(p, `${leaf.prefix}positions`)));
+      const gamma = node.positions.gamma;
+      const positions = weightedDistinct(magnitude.map((a) => a ** gamma), node.coefficients, rng(node.positions.seed, adapterName(p, `${leaf.prefix}positions`)));
       values.set(adapterName(p, `${leaf.prefix}positions`), positions);
       const energy = magnitude.reduce((s, a) => s + a * a, 0);
       const captured = [...positions].reduce((s, i) => s + magnitude[i]! ** 2, 0);
       record = {
         ...record,
-        positions: { count: leaf.coefficients, energyShare: energy > 0 ? captured / energy : 0, uniformShare: leaf.coefficients / (m * n) },
+        positions: { count: node.coefficients, energyShare: energy > 0 ? captured / energy : 0, uniformShare: node.coefficients / (m * n) },
         spectrum: { identity: radialEnergy(dft2MagnitudeHost(estimate, m, n), m, n), permuted: radialEnergy(magnitude, m, n) },
       };
     }

@@ -4,7 +4,7 @@ import type { Method } from "../../dsl/method.js";
 import type { VitConfig } from "../../models/vitConfig.js";
 import { sizeOf, vitSites, type Site } from "../../models/vitParams.js";
 import { countTransform } from "../countTransform.js";
-import { leaves, startsAtIdentity } from "../leaves.js";
+import { kindOf, leaves, startsAtIdentity } from "../leaves.js";
 import { MethodError } from "../methodError.js";
 import { appliesTo, overlaps, resolveSelector, type Placement } from "../resolve.js";
 import type { Unit } from "./decide.js";
@@ -58,7 +58,7 @@ export const checkRules = (m: Method, config: VitConfig, placements: readonly Pl
   if (m.rules.filter((r) => r.action._tag === "Reconfigure").length > 1) throw new MethodError(`rules[${index}]`, "a method has at most one reconfigure rule");
   const a = rule.action;
   const t = a.module;
-  if (t._tag === "Full" || leaves(t).some((l) => l._tag === "Full")) throw new MethodError(`${path}.module`, "`full` has no ΔW to add to a frozen matrix; use a low-rank or other additive module");
+  if (leaves(t).some((l) => kindOf(l) === "replace")) throw new MethodError(`${path}.module`, "`full` has no ΔW to add to a frozen matrix; use a low-rank or other additive module");
   if (!leaves(t).every(startsAtIdentity)) throw new MethodError(`${path}.module`, `${showTransform(t)} does not start at the identity (use zero init), so adding it would change the model`);
   const ratioSum = categories.reduce((s, c) => s + a.ratios[c], 0);
   if (ratioSum > 1 + 1e-9) throw new MethodError(`${path}.ratios`, `the ratios sum to ${ratioSum}; they split τ and must sum to at most 1`);
