@@ -1,4 +1,3 @@
-import type { VitConfig } from "../models/vitConfig.js";
 import { rng, shuffled } from "../util/random.js";
 
 /** Model-ready examples: integer labels, and NHWC float32 images read on demand. */
@@ -65,6 +64,3 @@ export function* inOrder(ds: Dataset, batchSize: number): Generator<Batch> {
 
 export const batchesPerEpoch = (count: number, batchSize: number): number => Math.ceil(count / batchSize);
 
-/** Check that a dataset's images fit a backbone. */
-export const fitsConfig = (ds: Dataset, c: VitConfig): boolean =>
-  ds.shape[0] === c.image && ds.shape[1] === c.image && ds.shape[2] === c.channels;

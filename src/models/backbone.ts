@@ -4,7 +4,7 @@ import { resamplePosEmbed } from "./resamplePosEmbed.js";
 import { readSafetensors, toFloat32, writeSafetensors, SafetensorsError, type SafetensorsFile } from "./safetensors.js";
 import { architectureConfig, baseName, fitToWeights, hubConfig, inferArchitecture, pretrainedCfgOf, type PretrainedCfg } from "./timmConfig.js";
 import { decodeVitConfig, prefixTokens, type VitConfig } from "./vitConfig.js";
-import { sizeOf, vitParams } from "./vitParams.js";
+import { vitParams } from "./vitParams.js";
 
 /** A float32 tensor on the host. */
 export interface HostTensor {
@@ -131,4 +131,3 @@ export const withZeroHead = (b: Backbone, classes: number): Backbone => {
   return { ...b, config, weights };
 };
 
-export const parameterCount = (b: Backbone): number => [...b.weights.values()].reduce((n, t) => n + sizeOf(t.shape), 0);

@@ -10,9 +10,6 @@ import { gram } from "./gram.js";
 export const rowNormalise = <T extends tf.Tensor>(x: T): T =>
   tf.div(x, tf.sqrt(tf.maximum(tf.sum(tf.square(x), -1, true), 1e-24)));
 
-/** S(i, j) = cos(x_i, x_j): the Gram matrix of the row-normalised batch. */
-export const cosineGram = (x: tf.Tensor2D): tf.Tensor2D => gram(rowNormalise(x));
-
 /** ‖A Aᵀ − B Bᵀ‖²_F (BAFT's sum form; its gradient in A is 4 (AAᵀ − BBᵀ) A). */
 export const gramDistance = (a: tf.Tensor2D, b: tf.Tensor2D): tf.Scalar => tf.sum(tf.square(tf.sub(gram(a), gram(b))));
 

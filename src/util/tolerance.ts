@@ -1,16 +1,8 @@
-/**
- * The one tolerance rule of the project: |a − b| ≤ atol + rtol·|b|, with both bounds grown by
- * √k for a value that sums k float32 products (rounding errors of a dot product grow like √k).
- */
+/** The one tolerance rule of the project: |a − b| ≤ atol + rtol·|b|. */
 export interface Tolerance {
   readonly atol: number;
   readonly rtol: number;
 }
-
-export const float32Tolerance = (contracted = 1, base: Tolerance = { atol: 1e-6, rtol: 1e-5 }): Tolerance => {
-  const g = Math.sqrt(Math.max(1, contracted));
-  return { atol: base.atol * g, rtol: base.rtol * g };
-};
 
 export interface Mismatch {
   readonly index: number;
