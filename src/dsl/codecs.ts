@@ -1,5 +1,4 @@
 import * as t from "io-ts";
-import { isLeft, left, right, type Either } from "fp-ts/lib/Either.js";
 import type { Selector } from "./selector.js";
 import { roles } from "../models/vitParams.js";
 import type { PermutationInit, WeightTransform } from "./transform.js";
@@ -10,9 +9,8 @@ import { dafCandidates, reconfigure, type Category, type Rule } from "./rule.js"
 import { miniVtabNames, type MiniVtabName } from "./miniVtab.js";
 import { defaultMetrics, type AdamW, type Augment, type Backbone, type Experiment, type LrShape, type Metrics, type Schedule, type Split, type Task } from "./experiment.js";
 import {
-  decodeWith, finite, intAtLeast, intIn, integer, literalOf, maxJsonDepth, nonNegative, nullable, numberIn, optional, positive, struct, taggedUnion, tooDeep, unitInterval, withDefault,
+  decodeWith, finite, intAtLeast, intIn, integer, literalOf, nonNegative, nullable, numberIn, optional, positive, struct, taggedUnion, unitInterval, withDefault,
 } from "../util/codecKit.js";
-import { formatErrors } from "../util/decodeError.js";
 
 const tag = <L extends string>(l: L) => t.literal(l);
 

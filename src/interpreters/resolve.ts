@@ -5,7 +5,7 @@ import { showTransform } from "../dsl/transform.js";
 import type { Method } from "../dsl/method.js";
 import { layerIndices } from "../dsl/loss.js";
 import type { Rule } from "../dsl/rule.js";
-import { sizeOf, vitParams, vitSites, type Site } from "../models/vitParams.js";
+import { vitSites, type Site } from "../models/vitParams.js";
 import type { VitConfig } from "../models/vitConfig.js";
 import { MethodError } from "./methodError.js";
 import { kindOf, leaves, wrapperNodes } from "./leaves.js";

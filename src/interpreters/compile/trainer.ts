@@ -1,7 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "../../ops/gradients.js";
 import { adamW, flatten, type AdamWSettings } from "../../ops/adamw.js";
-import type { AdapterParam } from "../adapterParams.js";
 import { partition } from "../partition.js";
 import { programLoss } from "./loss.js";
 import type { Program } from "./program.js";

@@ -8,8 +8,6 @@ import type { Composition, Module64 } from "../../primitives/primitive.js";
 import { resolveMethod } from "../resolve.js";
 import type { Weights64 } from "./vit64.js";
 
-type Value = (path: string) => ArrayLike<number>;
-
 /** The 1-bit quantiser in float64 (see ops/binarize.ts): mean + std·0.6745·sign(w − mean), z ≥ 0 positive. */
 const binarize64 = (w: ArrayLike<number>): Float64Array => {
   const n = w.length;
