@@ -21,28 +21,13 @@ describe("a user's own primitive (LoHa's core, examples/custom-primitive.ts)", (
     expect(describeMethod(lohaMethod, config)).toContain("hada_w2_b 64×4  (materialised)");
   }, 120_000);
 
-  it("a wrong float64 ΔW (B₂A₂ transposed in the reference) makes the reference law fail", async () => {
+  it("a wrong float64 ΔW (its scale α/r read as 1) makes the reference law fail", async () => {
     const wrong = customPrimitive<LohaFields>({
       ...lohaSpec,
       name: "loha-wrong-reference",
-      delta64: (f, value, dout, din) => {
-        const [a1, b1, a2, b2] = [value("hada_w1_a"), value("hada_w1_b"), value("hada_w2_a"), value("hada_w2_b")];
-        const d = new Float64Array(dout * din);
-        for (let o = 0; o < dout; o++) {
-          for (let i = 0; i < din; i++) {
-            let p1 = 0;
-            let p2 = 0;
-            for (let k = 0; k < f.rank; k++) {
-              p1 += b1[o * f.rank + k]! * a1[k * din + i]!;
-              p2 += b2[i * f.rank + k]! * a2[k * din + o]!;
-            }
-            d[o * din + i] = (f.alpha / f.rank) * p1 * p2;
-          }
-        }
-        return d;
-      },
+      delta64: (f, value, dout, din, pretrained) => lohaSpec.delta64({ ...f, alpha: f.rank }, value, dout, din, pretrained),
     });
-    const m = combine(method({ targets: [target(role("q", "v"), wrong.transform({ rank: 2, alpha: 2 }))] }), linearProbe());
+    const m = combine(method({ targets: [target(role("q", "v"), wrong.transform({ rank: 2, alpha: 4 }))] }), linearProbe());
     const failed = (await checkLaws(m, { config, runs: 3 })).filter((r) => !r.ok).map((r) => r.law);
     expect(failed).toContain("compiled ≈ float64 reference");
   }, 120_000);
