@@ -10,7 +10,7 @@ import { imagesTensor, mustBeClose, randomAdapterValues, randomImages } from "./
 import { holds } from "./violation.js";
 
 /**
- * DAF's laws (paper 002, §3.4) for a method with a reconfigure rule; others hold vacuously.
+ * DAF's laws (the DAF paper's §3.4) for a method with a reconfigure rule; others hold vacuously.
  * Two cycles with random scores, random (non-identity) values in between: the model function
  * does not move across the rebuild, and what trains stays within the budget.
  */

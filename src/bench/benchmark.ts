@@ -13,7 +13,7 @@ import type { VitConfig } from "../models/vitConfig.js";
 import { inMemory, type InMemoryDataset } from "../data/dataset.js";
 import { rng } from "../util/random.js";
 
-/** The benchmark configuration of issue #7: batch 16, 32×32×3, patch 4 (64 tokens + CLS), width 192, depth 2, 3 heads, MLP 768, 10 classes. */
+/** The benchmark configuration: batch 16, 32×32×3, patch 4 (64 tokens + CLS), width 192, depth 2, 3 heads, MLP 768, 10 classes. */
 export const benchConfig: VitConfig = { image: 32, channels: 3, patch: 4, width: 192, depth: 2, heads: 3, mlpRatio: 4, classes: 10, layerNormEps: 1e-6, gelu: "erf" };
 export const benchBatch = 16;
 const warmupSteps = 10;

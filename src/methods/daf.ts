@@ -7,7 +7,7 @@ export interface DafOptions extends Partial<Omit<Reconfigure, "_tag">> {
 }
 
 /**
- * DAF (paper 002, Alg. 1): analyse before training and every `interval` epochs, select units
+ * DAF (the DAF paper's Alg. 1): analyse before training and every `interval` epochs, select units
  * within the budget, rebuild and refocus. The variants are options of the one rule:
  * Static DAF `interval: null`, DAF-Naive `analysis: "pristine"`, DAF-Accumulate `retain: "accumulate"`.
  * Add the head yourself (`target(role("head"), full)`), as with every other method.

@@ -41,7 +41,7 @@ const scalar = (f: () => tf.Tensor) => readHost(f)[0]!;
 
 const shape = fc.record({ n: fc.integer({ min: 3, max: 9 }), d: fc.integer({ min: 2, max: 7 }), k: fc.integer({ min: 2, max: 6 }), seed: fc.integer({ min: 0, max: 2 ** 30 }) });
 
-describe("BAFT's Gram distance, linear CKA and RIFT's distance (laws from METHODS.md)", () => {
+describe("BAFT's Gram distance, linear CKA and RIFT's distance (laws from the papers' definitions)", () => {
   useBackend();
 
   prop.prop([shape], { numRuns: 40 })("BAFT ≥ 0 and equals ‖cos(Z) − cos(P)‖²_F in float64; = 0 when P's rows are Z's rotated and rescaled", ({ n, d, k, seed }) => {

@@ -4,7 +4,7 @@ import type { Output64 } from "./vit64.js";
 
 /*
  * The loss terms and representation metrics in float64, written out as loops from their
- * definitions (METHODS.md), independent of the tfjs ops: the laws compare the compiled terms
+ * definitions (the papers' equations), independent of the tfjs ops: the laws compare the compiled terms
  * with these, and the Sim metric is computed with `linearCka64` on host copies.
  */
 
