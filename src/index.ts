@@ -43,4 +43,4 @@ export { decide, budgets, trainingUnits, emptyConfiguration, type Unit, type Con
 export { candidateUnits } from "./interpreters/rules/units.js";
 export { configuredMethod, compileConfiguration, migrate } from "./interpreters/rules/configuration.js";
 export { reconfigureCycle, type ReconfigurationRecord } from "./interpreters/rules/reconfigure.js";
-export { configurationHeatmap } from "./report/configurationHeatmap.js";
+export { configurationHeatmap } from "./interpreters/rules/configurationHeatmap.js";

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Row } from "../sweep/results.js";
-import type { RunResult } from "../train/runExperiment.js";
+import type { RunResult } from "../train/runResult.js";
 import { chart, type Series } from "./charts.js";
 import { stat, summarise, variantOf, type Summary } from "./summary.js";
 

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { RunResult } from "../train/runExperiment.js";
+import type { RunResult } from "../train/runResult.js";
 import { runDirectoryHolder } from "../train/runDirectory.js";
 import { recordedFingerprint } from "../train/fingerprint.js";
 import { appendRow, failedRow, okRow, readRows, removeRows } from "./results.js";

@@ -5,7 +5,7 @@ import { isLeft } from "fp-ts/lib/Either.js";
 
 import { BadInput } from "../train/errors.js";
 import { writeFileAtomic } from "../util/atomicWrite.js";
-import type { RunResult } from "../train/runExperiment.js";
+import type { RunResult } from "../train/runResult.js";
 import type { JobInfo } from "./sweep.js";
 
 /** One finished job, one line of a results file. */

@@ -5,7 +5,7 @@ import { availableParallelism } from "node:os";
 import { ExperimentCodec } from "../dsl/codecs.js";
 import { writeFileAtomic } from "../util/atomicWrite.js";
 import { packageRoot } from "../util/packageRoot.js";
-import type { RunResult } from "../train/runExperiment.js";
+import type { RunResult } from "../train/runResult.js";
 import { appendRow, failedRow, okRow, readRows, removeRows } from "./results.js";
 import type { Job } from "./sweep.js";
 

@@ -7,25 +7,8 @@ import { numberIn } from "../util/codecKit.js";
 import { readSafetensors, SafetensorsError, toFloat32, toTensorData, writeSafetensors } from "../models/safetensors.js";
 import type { AdapterValue } from "../interpreters/adapterParams.js";
 import { writeFileAtomic } from "../util/atomicWrite.js";
-import type { RepresentationMetrics } from "../interpreters/representation.js";
 
-/** One finished epoch, as logged and as kept in checkpoints. */
-export interface EpochRecord {
-  readonly epoch: number;
-  /** Training steps completed by the end of this epoch. */
-  readonly steps: number;
-  readonly trainLoss: number;
-  /** Epoch means of every loss term's unweighted value (cross-entropy as `ce`). */
-  readonly terms: Readonly<Record<string, number>>;
-  readonly valAccuracy: number;
-  readonly lr: number;
-  /** Training time, reconfiguration excluded. */
-  readonly seconds: number;
-  /** Time spent reconfiguring (DAF's perceive, decide, execute) in this epoch. */
-  readonly reconfigureSeconds?: number;
-  /** Representation metrics after this epoch, when the experiment asks for them every epoch. */
-  readonly representation?: RepresentationMetrics;
-}
+import type { EpochRecord } from "./runResult.js";
 
 /** Everything a run needs to continue exactly where it stopped. */
 export interface Checkpoint {

@@ -5,7 +5,6 @@ import { loadImageTask, resolveTask } from "../data/imageTask.js";
 import { timmHubConfig } from "../models/timmConfig.js";
 import * as tf from "@tensorflow/tfjs-core";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
 import { Effect } from "effect";
 import type { Experiment } from "../dsl/experiment.js";
 import { taskClasses } from "../dsl/experiment.js";
@@ -24,7 +23,10 @@ import { BadInput, IoFailure, NanLoss } from "./errors.js";
 import { SafetensorsError } from "../models/safetensors.js";
 import { lockRunDirectory, removeDeadWriters } from "./runDirectory.js";
 import { readLog } from "./runLog.js";
-import { loadCheckpoint, saveCheckpoint, type EpochRecord } from "./checkpoint.js";
+import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
+import { outputFiles, type EpochRecord, type RunResult } from "./runResult.js";
+
+export { outputFiles, type RunResult } from "./runResult.js";
 import { learningRate } from "./learningRate.js";
 import { accuracy } from "./evaluate.js";
 import { fingerprint, recordedFingerprint } from "./fingerprint.js";
@@ -33,13 +35,13 @@ import type { Progress } from "./progress.js";
 import { TfBackend, wasmHeapBytes } from "./backend.js";
 import { dropPathKeep } from "./dropPath.js";
 import { describePrelude, runPrelude, type PreludeRecord } from "../interpreters/rules/prelude.js";
-import { representationMetrics, type RepresentationMetrics } from "../interpreters/representation.js";
+import { representationMetrics } from "../interpreters/representation.js";
 import { showLoss, termNames } from "../dsl/loss.js";
 import { firesBefore } from "../dsl/rule.js";
 import { candidateUnits, reconfigureRule } from "../interpreters/rules/units.js";
 import { compileConfiguration } from "../interpreters/rules/configuration.js";
 import { configurationOf, describeReconfiguration, reconfigureCycle, type Cycle, type ReconfigurationRecord } from "../interpreters/rules/reconfigure.js";
-import { configurationHeatmap } from "../report/configurationHeatmap.js";
+import { configurationHeatmap } from "../interpreters/rules/configurationHeatmap.js";
 
 export interface RunOptions {
   readonly outDir: string;
@@ -50,42 +52,6 @@ export interface RunOptions {
   /** A backbone built in memory (pretraining from scratch) instead of `experiment.backbone.weights`. */
   readonly backbone?: Backbone;
 }
-
-export interface RunResult {
-  readonly name: string;
-  readonly backend: string;
-  readonly trainable: number;
-  readonly backboneParams: number;
-  readonly trainablePercent: number;
-  readonly metrics: { readonly trainLoss: number; readonly valAccuracy: number; readonly testAccuracy: number };
-  /** The method's loss terms, each with its weight and its last-epoch mean (unweighted); `ce` first. */
-  readonly losses: readonly { readonly name: string; readonly term: string; readonly weight: number; readonly lastEpochMean: number }[];
-  /** Sim, token cosine and attention entropy on held-out test images (absent when metrics.examples is 0). */
-  readonly representation: RepresentationMetrics | null;
-  /** `reconfigureSeconds`: DAF's perceive + decide + execute, not part of `trainSeconds`; `trainImagesPerSecond`: images over the time in train steps, in this process. */
-  readonly timings: { readonly trainSeconds: number; readonly medianStepMs: number; readonly trainImagesPerSecond: number; readonly testSeconds: number; readonly reconfigureSeconds: number };
-  /** The process's peak resident memory and, on wasm, the size its heap grew to (bytes). */
-  readonly memory: { readonly peakRssBytes: number; readonly wasmHeapBytes: number | null };
-  readonly plans: Readonly<Record<string, string>>;
-  /** What the method's `once` rules set before training (S²FT's pre-estimate, RIFT's statistics), with provenance. */
-  readonly preludes: readonly PreludeRecord[];
-  /** Every reconfiguration (DAF): scores, selection, budgets, trainable count, time per phase. */
-  readonly reconfigurations: readonly ReconfigurationRecord[];
-  readonly history: readonly EpochRecord[];
-  /** An image folder's loading: decode time and the images left out (onBadImage "skip"); its class names are in experiment.data.classes. */
-  readonly images?: { readonly decodeSeconds: number; readonly cache: "hit" | "written"; readonly skipped: readonly string[] };
-  readonly experiment: unknown;
-}
-
-export const outputFiles = (dir: string) => ({
-  checkpoint: join(dir, "checkpoint.safetensors"),
-  result: join(dir, "result.json"),
-  adapter: join(dir, "adapter.safetensors"),
-  merged: join(dir, "merged.safetensors"),
-  timmConfig: join(dir, "config.json"),
-  log: join(dir, "log.jsonl"),
-  heatmap: join(dir, "configurations.svg"),
-});
 
 const io = <A>(path: string, f: () => A) =>
   Effect.try({ try: f, catch: (e) => new IoFailure({ path, reason: (e as Error).message }) });

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Row } from "../../src/sweep/results.js";
-import { configurationHeatmap } from "../../src/report/configurationHeatmap.js";
+import { configurationHeatmap } from "../../src/interpreters/rules/configurationHeatmap.js";
 import { candidateUnits } from "../../src/interpreters/rules/units.js";
 import { reconfigure } from "../../src/dsl/rule.js";
 import type { ReconfigurationRecord } from "../../src/interpreters/rules/reconfigure.js";

@@ -1,5 +1,5 @@
-import type { ReconfigurationRecord } from "../interpreters/rules/reconfigure.js";
-import { trainingUnits, type Unit } from "../interpreters/rules/decide.js";
+import type { ReconfigurationRecord } from "./reconfigure.js";
+import { trainingUnits, type Unit } from "./decide.js";
 
 const escape = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
