@@ -5,7 +5,8 @@ import { roles } from "../src/models/vitParams.js";
 import type { PermutationInit, WeightTransform } from "../src/dsl/transform.js";
 import type { Method, Target } from "../src/dsl/method.js";
 import type { Layers, LossTerm } from "../src/dsl/loss.js";
-import { featureStatistics, once } from "../src/dsl/rule.js";
+import { featureStatistics, gradientEstimate, once } from "../src/dsl/rule.js";
+import { needsEstimate } from "../src/interpreters/resolve.js";
 import type { VitConfig } from "../src/models/vitConfig.js";
 
 /** The VisionTransformer options of a config (everything but its sizes). */
@@ -74,6 +75,13 @@ export const arbSelector: fc.Arbitrary<Selector> = fc.letrec<{ selector: Selecto
 const weightPrimitives = Object.values(primitives).filter((p) => p.composition.kind !== "module" && p.tag !== "Custom");
 const modulePrimitives = Object.values(primitives).filter((p) => p.composition.kind === "module");
 
+/** Identity, random, or S²FT's tour (set by the gradientEstimate rule the method then carries). */
+const arbPermutation: fc.Arbitrary<PermutationInit> = fc.oneof(
+  fc.constant<PermutationInit>({ _tag: "Identity" }),
+  fc.integer({ min: 0, max: 99 }).map((seed): PermutationInit => ({ _tag: "Random", seed })),
+  fc.integer({ min: 0, max: 9 }).map((seed): PermutationInit => ({ _tag: "Tour", seed })),
+);
+
 export const arbTransform: fc.Arbitrary<WeightTransform> = fc.letrec<{ transform: WeightTransform }>((tie) => ({
   transform: fc.oneof(
     { depthSize: "small", withCrossShrink: true },
@@ -82,8 +90,8 @@ export const arbTransform: fc.Arbitrary<WeightTransform> = fc.letrec<{ transform
     { arbitrary: fc.array(tie("transform"), { minLength: 1, maxLength: 3 }).map((terms): WeightTransform => ({ _tag: "Sum", terms })), weight: 2 },
     {
       arbitrary: fc.record({
-        rows: fc.oneof(fc.constant<PermutationInit>({ _tag: "Identity" }), fc.integer({ min: 0, max: 99 }).map((seed): PermutationInit => ({ _tag: "Random", seed }))),
-        cols: fc.integer({ min: 0, max: 99 }).map((seed): PermutationInit => ({ _tag: "Random", seed })),
+        rows: arbPermutation,
+        cols: arbPermutation,
         inner: tie("transform"),
       }).map((x): WeightTransform => ({ _tag: "Permuted", ...x })),
       weight: 2,
@@ -113,8 +121,14 @@ export const arbLoss: fc.Arbitrary<LossTerm> = fc.oneof(
   fc.record({ _tag: fc.constant("L2SP" as const), weight: fc.constantFrom(0, 0.01) }),
 );
 
-/** Targets, often with loss terms; RIFT brings the rule that sets its statistics. */
+/** Targets, often with loss terms; tours and weighted positions bring the pre-estimate that sets them, RIFT the rule that sets its statistics. */
 export const arbMethod: fc.Arbitrary<Method> = fc.record({
   targets: fc.array(arbTarget, { minLength: 1, maxLength: 3 }),
   losses: fc.oneof(fc.constant<LossTerm[]>([]), fc.array(arbLoss, { minLength: 1, maxLength: 2 })),
-}).map(({ targets, losses }) => ({ targets, losses, rules: losses.some((l) => l._tag === "Rift") ? [once(featureStatistics())] : [] }));
+}).map(({ targets, losses }) => ({
+  targets, losses,
+  rules: [
+    ...(targets.some((t) => needsEstimate(t.transform)) ? [once(gradientEstimate({ batches: 2 }))] : []),
+    ...(losses.some((l) => l._tag === "Rift") ? [once(featureStatistics())] : []),
+  ],
+}));

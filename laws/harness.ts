@@ -6,8 +6,24 @@ import type { VitConfig } from "../src/models/vitConfig.js";
 import { randomVit } from "../src/models/randomVit.js";
 import { readHost } from "../src/util/hostRead.js";
 import { imagesTensor, randomImages } from "./setting.js";
+import { runPrelude } from "../src/interpreters/rules/prelude.js";
+import { inMemory } from "../src/data/dataset.js";
+import { rng } from "../src/util/random.js";
 
-/** A random backbone, the method compiled on it, and random images; disposed after `f`. */
+/**
+ * The state a method's `once` rules set (S²FT's tours and weighted positions, RIFT's statistics),
+ * set as `peft train` sets it — from the rule itself, here over 8 random labelled images — so
+ * every law sees the program a run would train.
+ */
+const runPreludes = async (method: Method, program: Program, backbone: Backbone, config: VitConfig, seed: number): Promise<void> => {
+  const once = method.rules.filter((r) => r.when._tag === "Once" && r.action._tag !== "Reconfigure");
+  if (once.length === 0) return;
+  const r = rng(seed, "law:prelude labels");
+  const train = inMemory(randomImages(config, 8, seed + 1), Int32Array.from({ length: 8 }, () => Math.floor(r.uniform() * config.classes)), [config.image, config.image, config.channels]);
+  for (const rule of once) program.setValues((await runPrelude(rule, program, backbone, train, 4)).values);
+};
+
+/** A random backbone, the method compiled on it with its `once` rules run, and random images; disposed after `f`. */
 export const withProgram = async <A>(method: Method, config: VitConfig, seed: number, f: (s: {
   backbone: Backbone; program: Program; images: tf.Tensor4D; imageData: Float32Array;
 }) => Promise<A>): Promise<A> => {
@@ -16,6 +32,7 @@ export const withProgram = async <A>(method: Method, config: VitConfig, seed: nu
   const images = imagesTensor(config, imageData);
   const program = compile(method, backbone, { seed });
   try {
+    await runPreludes(method, program, backbone, config, seed);
     return await f({ backbone, program, images, imageData });
   } finally {
     program.dispose();

@@ -116,7 +116,12 @@ export const spectralPrimitive: Primitive<Spectral> = {
   needsEstimate: (s) => s.positions._tag === "Weighted",
   layoutScale: (s) => s.scale,
   arbitrary: fc.record({
-    coefficients: fc.integer({ min: 1, max: 6 }), scale: fc.constantFrom(0.5, 2, 8), seed: fc.integer({ min: 0, max: 9 }),
-    share: fc.constantFrom("shape" as const, "site" as const), init: fc.constantFrom("normal" as const, "zeros" as const), torch: fc.boolean(),
-  }).map(({ seed, share, torch, ...x }): Spectral => ({ _tag: "Spectral", ...x, positions: torch ? { _tag: "TorchRandperm", seed } : { _tag: "Uniform", seed, share } })),
+    coefficients: fc.integer({ min: 1, max: 6 }), scale: fc.constantFrom(0.5, 2, 8), init: fc.constantFrom("normal" as const, "zeros" as const),
+    positions: fc.oneof(
+      fc.record({ _tag: fc.constant("Uniform" as const), seed: fc.integer({ min: 0, max: 9 }), share: fc.constantFrom("shape" as const, "site" as const) }),
+      fc.record({ _tag: fc.constant("TorchRandperm" as const), seed: fc.integer({ min: 0, max: 9 }) }),
+      // Drawn by a gradientEstimate rule, which the laws run.
+      fc.record({ _tag: fc.constant("Weighted" as const), gamma: fc.constantFrom(1, 1.5), seed: fc.integer({ min: 0, max: 9 }) }),
+    ),
+  }).map((x): Spectral => ({ _tag: "Spectral", ...x })),
 };

@@ -4,14 +4,14 @@ import type { LoadedImages } from "../data/imageFolder.js";
 import { loadImageTask, resolveTask } from "../data/imageTask.js";
 import { timmHubConfig } from "../models/timmConfig.js";
 import * as tf from "@tensorflow/tfjs-core";
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { Effect } from "effect";
 import type { Experiment } from "../dsl/experiment.js";
 import { taskClasses } from "../dsl/experiment.js";
 import { ExperimentCodec } from "../dsl/codecs.js";
 import { compile, type Program } from "../interpreters/compile/program.js";
-import { trainer } from "../interpreters/compile/trainer.js";
-import { countMethod } from "../interpreters/count.js";
+import { trainer, type Trainer } from "../interpreters/compile/trainer.js";
+import { countMethod, type CountReport } from "../interpreters/count.js";
 import { mergedBackbone } from "../interpreters/merge.js";
 import { adapterBytes } from "../interpreters/adapterFile.js";
 import { MethodError } from "../interpreters/methodError.js";
@@ -22,8 +22,8 @@ import { writeFileAtomic } from "../util/atomicWrite.js";
 import { BadInput, IoFailure, NanLoss } from "./errors.js";
 import { SafetensorsError } from "../models/safetensors.js";
 import { lockRunDirectory, removeDeadWriters } from "./runDirectory.js";
-import { readLog } from "./runLog.js";
-import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
+import { appendLogLine, readLog, type LogLine } from "./runLog.js";
+import { loadCheckpoint, saveCheckpoint, type Checkpoint } from "./checkpoint.js";
 import { outputFiles, type EpochRecord, type RunResult } from "./runResult.js";
 
 export { outputFiles, type RunResult } from "./runResult.js";
@@ -37,7 +37,7 @@ import { dropPathKeep } from "./dropPath.js";
 import { describePrelude, runPrelude, type PreludeRecord } from "../interpreters/rules/prelude.js";
 import { representationMetrics } from "../interpreters/representation.js";
 import { showLoss, termNames } from "../dsl/loss.js";
-import { firesBefore } from "../dsl/rule.js";
+import { firesBefore, type Rule } from "../dsl/rule.js";
 import { candidateUnits, reconfigureRule } from "../interpreters/rules/units.js";
 import { compileConfiguration } from "../interpreters/rules/configuration.js";
 import { configurationOf, describeReconfiguration, reconfigureCycle, type Cycle, type ReconfigurationRecord } from "../interpreters/rules/reconfigure.js";
@@ -99,184 +99,193 @@ const median = (xs: readonly number[]): number => {
   return s[Math.floor(s.length / 2)]!;
 };
 
-/** Train an experiment end to end: checkpoint each epoch, resume on request, write the four outputs. */
-export const runExperiment = (given: Experiment, o: RunOptions) =>
+type Prepared = Effect.Success<ReturnType<typeof prepare>>;
+type Settings = Parameters<typeof trainer>[1];
+type Files = ReturnType<typeof outputFiles>;
+
+/** The program in training and its optimiser; a reconfiguration replaces both. */
+interface Live {
+  program: Program;
+  train: Trainer;
+}
+
+/** What a run accumulates, checkpointed after every epoch. */
+interface Progressed {
+  readonly history: EpochRecord[];
+  readonly preludes: PreludeRecord[];
+  readonly reconfigurations: ReconfigurationRecord[];
+  readonly stepTimes: number[];
+  trainedImages: number;
+}
+
+const log = (files: Files, line: LogLine) => io(files.log, () => appendLogLine(files.log, line));
+
+/** One writer per run directory (released with the scope); what killed writers left behind goes. */
+const ownRunDirectory = (o: RunOptions) =>
   Effect.gen(function* () {
-    const backend = yield* TfBackend;
-    // `exp` is the experiment as run: an image folder's classes read from it.
-    const { backbone, data, files, exp } = yield* prepare(given, o);
-    const print = fingerprint(exp);
-    // One writer per run directory; what killed writers left behind goes.
     yield* Effect.acquireRelease(
       Effect.try({ try: () => lockRunDirectory(o.outDir), catch: (e) => (e instanceof BadInput ? e : new IoFailure({ path: o.outDir, reason: (e as Error).message })) }),
       (release) => Effect.sync(release),
     );
     const removed = removeDeadWriters(o.outDir);
     if (removed > 0) o.progress.info(`removed ${removed} temporary file(s) of an interrupted write in ${o.outDir}`);
-    const opt = exp.optimizer;
-    const settings = {
-      beta1: opt.beta1, beta2: opt.beta2, eps: opt.eps, weightDecay: opt.weightDecay, labelSmoothing: exp.labelSmoothing,
-      ...(exp.schedule.microBatch === undefined ? {} : { microBatch: exp.schedule.microBatch }),
-    };
-    const checkpoint = o.resume && existsSync(files.checkpoint)
-      ? yield* Effect.try({
-        try: () => loadCheckpoint(files.checkpoint),
-        catch: (e) => (e instanceof SafetensorsError ? new BadInput({ lines: [`${e.message}; the run cannot resume from it (delete it to start over)`] }) : new IoFailure({ path: files.checkpoint, reason: (e as Error).message })),
-      })
-      : null;
-    const reconfigurations: ReconfigurationRecord[] = [...((checkpoint?.reconfigurations ?? []) as ReconfigurationRecord[])];
-    // A reconfigure rule (DAF) compiles the configuration in force; the program and its optimiser are rebuilt at each cycle.
-    const dynamic = reconfigureRule(exp.method);
-    const cycle = dynamic === null ? null : {
-      method: exp.method, action: dynamic.rule.action, units: candidateUnits(dynamic.rule.action, backbone.config), backbone, train: data.train, batchSize: exp.schedule.batchSize, seed: exp.seed,
-    };
-    const live = yield* Effect.acquireRelease(
-      Effect.sync(() => {
-        const program = cycle === null ? compile(exp.method, backbone, { seed: exp.seed })
-          : compileConfiguration(cycle.method, cycle.action, cycle.units, configurationOf(reconfigurations.at(-1)), backbone, exp.seed);
-        return { program, train: trainer(program, settings) };
-      }),
-      (l) => Effect.sync(() => {
-        l.train.dispose();
-        l.program.dispose();
-      }),
-    );
-    const history: EpochRecord[] = [];
-    const preludes: PreludeRecord[] = [];
-    if (checkpoint !== null) {
-      const c = checkpoint;
-      if (c.fingerprint !== print) {
-        return yield* new BadInput({ lines: [`${files.checkpoint} was written by a different experiment (fingerprint ${c.fingerprint}, this one is ${print}); resume needs the same file and flags`] });
+  });
+
+/** A finished run's result when `--resume` finds one of this very experiment (of another: refused). */
+const finishedRun = (o: RunOptions, files: Files, print: string) =>
+  Effect.gen(function* () {
+    const finished = yield* io(files.result, () => {
+      try {
+        return JSON.parse(readFileSync(files.result, "utf8")) as RunResult;
+      } catch {
+        return null;
       }
-      const { program, train } = live;
-      program.setValues(c.adapter);
-      train.loadState(c.optimizer, c.steps);
-      history.push(...c.history);
-      preludes.push(...(c.preludes as PreludeRecord[]));
-      yield* io(files.log, () => {
-        const { records, torn } = existsSync(files.log) ? readLog(readFileSync(files.log, "utf8")) : { records: [], torn: 0 };
-        if (torn > 0) o.progress.info(`${files.log}: dropped ${torn} torn line(s) (an interrupted write); the checkpoint is intact`);
-        writeFileAtomic(files.log, records.filter((r) => r.epoch < c.epochs).map((r) => `${r.line}\n`).join(""));
-      });
-      o.progress.info(`resuming after epoch ${c.epochs}`);
-    } else if (o.resume && existsSync(files.result)) {
-      const finished = yield* io(files.result, () => {
-        try {
-          return JSON.parse(readFileSync(files.result, "utf8")) as RunResult;
-        } catch {
-          return null;
-        }
-      });
-      const was = finished === null ? null : recordedFingerprint(finished.experiment);
-      if (was !== print) {
-        return yield* new BadInput({ lines: [`${o.outDir} holds a finished run of a different experiment (fingerprint ${was ?? "unreadable"}, this one is ${print}); choose another --out, or delete the directory to rerun`] });
-      }
-      o.progress.info(`${o.outDir} holds a finished run of this experiment; nothing to resume`);
-      return finished!;
-    } else {
-      yield* io(o.outDir, () => {
-        mkdirSync(o.outDir, { recursive: true });
-        writeFileAtomic(files.log, "");
-      });
-      // `once` rules run before the first step; their state is checkpointed with the adapter.
-      for (const rule of exp.method.rules.filter((r) => r.action._tag !== "Reconfigure")) {
-        const { program } = live;
-        o.progress.info(`rule: ${describePrelude(rule)}`);
-        const { values, record } = yield* Effect.promise(() => runPrelude(rule, program, backbone, data.train, exp.schedule.batchSize, (done, total) => o.progress.counted(rule.action._tag === "GradientEstimate" ? "gradient pre-estimate (batches)" : "feature statistics", done, total)));
-        program.setValues(values);
-        preludes.push(record);
-        yield* io(files.log, () => appendFileSync(files.log, `${JSON.stringify({ type: "rule", epoch: -1, ...record })}\n`));
-        o.progress.info(`rule: set ${values.size} tensor(s) in ${record.seconds.toFixed(1)}s`);
-      }
+    });
+    const was = finished === null ? null : recordedFingerprint(finished.experiment);
+    if (was !== print) {
+      return yield* new BadInput({ lines: [`${o.outDir} holds a finished run of a different experiment (fingerprint ${was ?? "unreadable"}, this one is ${print}); choose another --out, or delete the directory to rerun`] });
     }
-    const counts = countMethod(exp.method, backbone.config);
-    if (counts.reconfigured !== null) {
-      const b = counts.reconfigured.budget;
-      o.progress.info(`reconfigure: ${counts.reconfigured.candidates} candidates of ${counts.reconfigured.total.toLocaleString("en-US")} scalars; budget matrices ${b.matrices}, vectors ${b.vectors}, special ${b.special}`);
+    o.progress.info(`${o.outDir} holds a finished run of this experiment; nothing to resume`);
+    return finished!;
+  });
+
+/** Continue from the checkpoint: the program's values, the optimiser's state, the records; the log cut back to them. */
+const resumeFrom = (c: Checkpoint, live: Live, run: Progressed, o: RunOptions, files: Files, print: string) =>
+  Effect.gen(function* () {
+    if (c.fingerprint !== print) {
+      return yield* new BadInput({ lines: [`${files.checkpoint} was written by a different experiment (fingerprint ${c.fingerprint}, this one is ${print}); resume needs the same file and flags`] });
     }
-    o.progress.info(`backend: ${backend.description}`);
-    o.progress.info(`${exp.name}: ${counts.trainable.toLocaleString("en-US")} trainable of ${counts.backbone.toLocaleString("en-US")} backbone parameters (${counts.percent.toFixed(3)}%), ${data.train.count} train / ${data.val.count} val / ${data.test.count} test`);
+    live.program.setValues(c.adapter);
+    live.train.loadState(c.optimizer, c.steps);
+    run.history.push(...c.history);
+    run.preludes.push(...(c.preludes as PreludeRecord[]));
+    yield* io(files.log, () => {
+      const { records, torn } = existsSync(files.log) ? readLog(readFileSync(files.log, "utf8")) : { records: [], torn: 0 };
+      if (torn > 0) o.progress.info(`${files.log}: dropped ${torn} torn line(s) (an interrupted write); the checkpoint is intact`);
+      writeFileAtomic(files.log, records.filter((r) => r.epoch < c.epochs).map((r) => `${r.line}\n`).join(""));
+    });
+    o.progress.info(`resuming after epoch ${c.epochs}`);
+  });
+
+/** A fresh run: the directory and an empty log, then the `once` rules, whose state is checkpointed with the adapter. */
+const start = (p: Prepared, live: Live, run: Progressed, o: RunOptions) =>
+  Effect.gen(function* () {
+    const { exp, files } = p;
+    yield* io(o.outDir, () => {
+      mkdirSync(o.outDir, { recursive: true });
+      writeFileAtomic(files.log, "");
+    });
+    for (const rule of exp.method.rules.filter((r) => r.action._tag !== "Reconfigure")) {
+      o.progress.info(`rule: ${describePrelude(rule)}`);
+      const counted = (done: number, total: number) => o.progress.counted(rule.action._tag === "GradientEstimate" ? "gradient pre-estimate (batches)" : "feature statistics", done, total);
+      const { values, record } = yield* Effect.promise(() => runPrelude(rule, live.program, p.backbone, p.data.train, exp.schedule.batchSize, counted));
+      live.program.setValues(values);
+      run.preludes.push(record);
+      yield* log(files, { type: "rule", epoch: -1, ...record });
+      o.progress.info(`rule: set ${values.size} tensor(s) in ${record.seconds.toFixed(1)}s`);
+    }
+  });
+
+/** One training step on a batch (augmented, with drop-path keeps when asked); a non-finite loss or gradient stops the run. */
+const trainStep = (p: Prepared, live: Live, run: Progressed, epoch: number, i: number, indices: readonly number[], step: number, lr: number) =>
+  Effect.gen(function* () {
+    const { exp, data, backbone } = p;
+    const t0 = performance.now();
+    const b = gather(data.train, indices);
+    const batch = exp.augment === undefined ? b : augmentBatch(b, data.train.shape, exp.augment, exp.seed, epoch, i);
+    const images = tf.tensor4d(batch.images, [b.count, ...data.train.shape]);
+    const labels = tf.tensor1d(b.labels, "int32");
+    const depth = backbone.config.depth;
+    const keep = exp.dropPath > 0 ? tf.tensor2d(dropPathKeep(exp.dropPath, depth, b.count, exp.seed, step), [b.count, 2 * depth]) : undefined;
+    const r = yield* Effect.promise(() => live.train.step(images, labels, lr, keep));
+    tf.dispose([images, labels, ...(keep === undefined ? [] : [keep])]);
+    run.stepTimes.push(performance.now() - t0);
+    run.trainedImages += b.count;
+    if (!r.applied) {
+      yield* log(p.files, { type: "error", epoch, step: step + 1, lr, terms: r.terms, gradMaxAbs: r.gradMaxAbs });
+      return yield* new NanLoss({ epoch, step: step + 1, lr, terms: r.terms, gradMaxAbs: r.gradMaxAbs, lastCheckpoint: run.history.length > 0 ? String(run.history.length) : null });
+    }
+    yield* log(p.files, { type: "step", epoch, step: step + 1, loss: r.loss, lr, terms: r.terms });
+    return r;
+  });
+
+/** A reconfiguration cycle (DAF) before a step: a new program and optimiser, the record logged. */
+const reconfigureBefore = (p: Prepared, cycle: Cycle, live: Live, run: Progressed, settings: Settings, o: RunOptions, at: { readonly epoch: number; readonly step: number }) =>
+  Effect.gen(function* () {
+    const r0 = performance.now();
+    const { program, record } = yield* Effect.promise(() => reconfigureCycle(cycle, live.program, run.reconfigurations.at(-1), at));
+    live.train.dispose();
+    live.program.dispose();
+    live.program = program;
+    live.train = trainer(program, settings);
+    run.reconfigurations.push(record);
+    yield* log(p.files, { type: "reconfigure", ...record });
+    o.progress.info(describeReconfiguration(record));
+    return (performance.now() - r0) / 1000;
+  });
+
+/** One epoch: its steps (reconfiguring where the rule fires), validation, the epoch's record, a checkpoint. */
+const trainEpoch = (p: Prepared, dynamic: { readonly cycle: Cycle; readonly when: Rule["when"] } | null, live: Live, run: Progressed, settings: Settings, o: RunOptions, epoch: number, print: string) =>
+  Effect.gen(function* () {
+    const { exp, data, files } = p;
     const stepsPerEpoch = batchesPerEpoch(data.train.count, exp.schedule.batchSize);
-    const stepTimes: number[] = [];
-    let trainedImages = 0;
-    const metricsOn = (epochEnd: boolean) => exp.metrics.examples > 0 && (!epochEnd || exp.metrics.everyEpoch);
-    for (let epoch = history.length; epoch < exp.schedule.epochs; epoch++) {
-      const started = performance.now();
-      let reconfigureSeconds = 0;
-      let lossSum = 0;
-      const termSums: Record<string, number> = {};
-      let lastLr = 0;
-      for (const [i, indices] of epochOrder(data.train.count, exp.schedule.batchSize, exp.seed, epoch).entries()) {
-        const step = epoch * stepsPerEpoch + i;
-        if (cycle !== null && firesBefore(dynamic!.rule.when, { epoch, stepInEpoch: i, step })) {
-          const r0 = performance.now();
-          const { program, record: rec } = yield* Effect.promise(() => reconfigureCycle(cycle, live.program, reconfigurations.at(-1), { epoch, step }));
-          live.train.dispose();
-          live.program.dispose();
-          live.program = program;
-          live.train = trainer(program, settings);
-          reconfigurations.push(rec);
-          reconfigureSeconds += (performance.now() - r0) / 1000;
-          yield* io(files.log, () => appendFileSync(files.log, `${JSON.stringify({ type: "reconfigure", ...rec })}\n`));
-          o.progress.info(describeReconfiguration(rec));
-        }
-        const { train } = live;
-        const lr = learningRate(exp.schedule, opt, step, stepsPerEpoch);
-        const t0 = performance.now();
-        const b = gather(data.train, indices);
-        const batch = exp.augment === undefined ? b : augmentBatch(b, data.train.shape, exp.augment, exp.seed, epoch, i);
-        const images = tf.tensor4d(batch.images, [b.count, ...data.train.shape]);
-        const labels = tf.tensor1d(b.labels, "int32");
-        const depth = backbone.config.depth;
-        const keep = exp.dropPath > 0 ? tf.tensor2d(dropPathKeep(exp.dropPath, depth, b.count, exp.seed, step), [b.count, 2 * depth]) : undefined;
-        const r = yield* Effect.promise(() => train.step(images, labels, lr, keep));
-        tf.dispose([images, labels, ...(keep === undefined ? [] : [keep])]);
-        stepTimes.push(performance.now() - t0);
-        trainedImages += b.count;
-        if (!r.applied) {
-          yield* io(files.log, () => appendFileSync(files.log, `${JSON.stringify({ type: "error", epoch, step: step + 1, lr, terms: r.terms, gradMaxAbs: r.gradMaxAbs })}\n`));
-          return yield* new NanLoss({ epoch, step: step + 1, lr, terms: r.terms, gradMaxAbs: r.gradMaxAbs, lastCheckpoint: history.length > 0 ? String(history.length) : null });
-        }
-        lossSum += r.loss;
-        for (const [k, v] of Object.entries(r.terms)) termSums[k] = (termSums[k] ?? 0) + v;
-        lastLr = lr;
-        yield* io(files.log, () => appendFileSync(files.log, `${JSON.stringify({ type: "step", epoch, step: step + 1, loss: r.loss, lr, terms: r.terms })}\n`));
-        const elapsed = (performance.now() - started) / 1000;
-        const remainingSteps = (exp.schedule.epochs - epoch) * stepsPerEpoch - (i + 1);
-        o.progress.step({ epoch, epochs: exp.schedule.epochs, step: i + 1, steps: stepsPerEpoch, loss: r.loss, lr, etaSeconds: (elapsed / (i + 1)) * remainingSteps });
-        yield* Effect.yieldNow;
-      }
-      const { program, train } = live;
-      const valAccuracy = yield* Effect.promise(() => accuracy(program, data.val, exp.schedule.evalBatch, (done, total) => o.progress.counted("validating", done, total)));
-      const seconds = (performance.now() - started) / 1000 - reconfigureSeconds;
-      const record: EpochRecord = {
-        epoch, steps: epoch * stepsPerEpoch + stepsPerEpoch, trainLoss: lossSum / stepsPerEpoch, terms: Object.fromEntries(Object.entries(termSums).map(([k, v]) => [k, v / stepsPerEpoch])),
-        valAccuracy, lr: lastLr, seconds, ...(reconfigureSeconds > 0 ? { reconfigureSeconds } : {}),
-        ...(metricsOn(true) ? { representation: yield* Effect.promise(() => representationMetrics(program, data.test, exp.metrics.examples, exp.schedule.evalBatch)) } : {}),
-      };
-      history.push(record);
-      const [adapter, optimizer] = yield* Effect.promise(() => Promise.all([program.values(), train.state()]));
-      yield* io(files.checkpoint, () => saveCheckpoint(files.checkpoint, {
-        fingerprint: print, epochs: history.length, steps: train.steps(), history, preludes, reconfigurations, adapter, optimizer,
-      }));
-      yield* io(files.log, () => appendFileSync(files.log, `${JSON.stringify({ type: "epoch", ...record })}\n`));
-      o.progress.epoch({ epoch, epochs: exp.schedule.epochs, trainLoss: record.trainLoss, valAccuracy, seconds: record.seconds });
+    const started = performance.now();
+    let reconfigureSeconds = 0;
+    let lossSum = 0;
+    const termSums: Record<string, number> = {};
+    let lastLr = 0;
+    for (const [i, indices] of epochOrder(data.train.count, exp.schedule.batchSize, exp.seed, epoch).entries()) {
+      const step = epoch * stepsPerEpoch + i;
+      if (dynamic !== null && firesBefore(dynamic.when, { epoch, stepInEpoch: i, step })) reconfigureSeconds += yield* reconfigureBefore(p, dynamic.cycle, live, run, settings, o, { epoch, step });
+      const lr = learningRate(exp.schedule, exp.optimizer, step, stepsPerEpoch);
+      const r = yield* trainStep(p, live, run, epoch, i, indices, step, lr);
+      lossSum += r.loss;
+      for (const [k, v] of Object.entries(r.terms)) termSums[k] = (termSums[k] ?? 0) + v;
+      lastLr = lr;
+      const elapsed = (performance.now() - started) / 1000;
+      const remainingSteps = (exp.schedule.epochs - epoch) * stepsPerEpoch - (i + 1);
+      o.progress.step({ epoch, epochs: exp.schedule.epochs, step: i + 1, steps: stepsPerEpoch, loss: r.loss, lr, etaSeconds: (elapsed / (i + 1)) * remainingSteps });
+      yield* Effect.yieldNow;
     }
-    const { program } = live;
+    const { program, train } = live;
+    const valAccuracy = yield* Effect.promise(() => accuracy(program, data.val, exp.schedule.evalBatch, (done, total) => o.progress.counted("validating", done, total)));
+    const seconds = (performance.now() - started) / 1000 - reconfigureSeconds;
+    const record: EpochRecord = {
+      epoch, steps: epoch * stepsPerEpoch + stepsPerEpoch, trainLoss: lossSum / stepsPerEpoch, terms: Object.fromEntries(Object.entries(termSums).map(([k, v]) => [k, v / stepsPerEpoch])),
+      valAccuracy, lr: lastLr, seconds, ...(reconfigureSeconds > 0 ? { reconfigureSeconds } : {}),
+      ...(metricsOn(exp, true) ? { representation: yield* Effect.promise(() => representationMetrics(program, data.test, exp.metrics.examples, exp.schedule.evalBatch)) } : {}),
+    };
+    run.history.push(record);
+    const [adapter, optimizer] = yield* Effect.promise(() => Promise.all([program.values(), train.state()]));
+    yield* io(files.checkpoint, () => saveCheckpoint(files.checkpoint, {
+      fingerprint: print, epochs: run.history.length, steps: train.steps(), history: run.history, preludes: run.preludes, reconfigurations: run.reconfigurations, adapter, optimizer,
+    }));
+    yield* log(files, { type: "epoch", ...record });
+    o.progress.epoch({ epoch, epochs: exp.schedule.epochs, trainLoss: record.trainLoss, valAccuracy, seconds: record.seconds });
+  });
+
+/** Representation metrics on held-out images: after training, and after every epoch with `everyEpoch`. */
+const metricsOn = (exp: Experiment, epochEnd: boolean) => exp.metrics.examples > 0 && (!epochEnd || exp.metrics.everyEpoch);
+
+/** Test accuracy, the representation metrics and the result record of a finished training. */
+const finalResult = (p: Prepared, program: Program, run: Progressed, counts: CountReport, backend: string, o: RunOptions) =>
+  Effect.gen(function* () {
+    const { exp, data } = p;
     const testStarted = performance.now();
     o.progress.info(`evaluating on ${data.test.count} test images…`);
     const testAccuracy = yield* Effect.promise(() => accuracy(program, data.test, exp.schedule.evalBatch, (done, total) => o.progress.counted("testing", done, total)));
     o.progress.info(`test accuracy ${(100 * testAccuracy).toFixed(2)}% (${((performance.now() - testStarted) / 1000).toFixed(1)}s)`);
+    const { history, reconfigurations, stepTimes } = run;
     const last = history[history.length - 1]!;
     // With everyEpoch the last epoch already measured this very state.
-    const representation = metricsOn(false) ? (last.representation ?? (yield* Effect.promise(() => representationMetrics(program, data.test, exp.metrics.examples, exp.schedule.evalBatch)))) : null;
+    const representation = metricsOn(exp, false) ? (last.representation ?? (yield* Effect.promise(() => representationMetrics(program, data.test, exp.metrics.examples, exp.schedule.evalBatch)))) : null;
     if (representation) o.progress.info(`representation on ${representation.examples} test images: Sim (linear CKA to pretrained) ${representation.sim.toFixed(4)}`);
     const names = termNames(exp.method.losses);
     // Under reconfiguration the most that trained at once.
     const trainable = reconfigurations.length === 0 ? counts.trainable : Math.max(...reconfigurations.map((r) => r.trainable));
     const result: RunResult = {
       name: exp.name,
-      backend: backend.description,
+      backend,
       trainable,
       backboneParams: counts.backbone,
       trainablePercent: (100 * trainable) / counts.backbone,
@@ -288,18 +297,71 @@ export const runExperiment = (given: Experiment, o: RunOptions) =>
       representation,
       timings: {
         trainSeconds: history.reduce((s, h) => s + h.seconds, 0), medianStepMs: median(stepTimes), testSeconds: (performance.now() - testStarted) / 1000,
-        trainImagesPerSecond: trainedImages / (stepTimes.reduce((a, b) => a + b, 0) / 1000),
+        trainImagesPerSecond: run.trainedImages / (stepTimes.reduce((a, b) => a + b, 0) / 1000),
         reconfigureSeconds: history.reduce((s, h) => s + (h.reconfigureSeconds ?? 0), 0),
       },
       memory: { peakRssBytes: process.resourceUsage().maxRSS * 1024, wasmHeapBytes: wasmHeapBytes() },
       plans: Object.fromEntries(program.plans),
-      preludes,
+      preludes: run.preludes,
       reconfigurations,
       history,
       ...(data.decodeSeconds === undefined ? {} : { images: { decodeSeconds: data.decodeSeconds, cache: data.cache!, skipped: data.skipped ?? [] } }),
       experiment: ExperimentCodec.encode(exp),
     };
-    yield* writeOutputs(program, exp, result, files, cycle, backbone.timm);
+    return result;
+  });
+
+/** Train an experiment end to end: checkpoint each epoch, resume on request, write the four outputs. */
+export const runExperiment = (given: Experiment, o: RunOptions) =>
+  Effect.gen(function* () {
+    const backend = yield* TfBackend;
+    // `exp` is the experiment as run: an image folder's classes read from it.
+    const prepared = yield* prepare(given, o);
+    const { backbone, data, files, exp } = prepared;
+    const print = fingerprint(exp);
+    yield* ownRunDirectory(o);
+    const opt = exp.optimizer;
+    const settings: Settings = {
+      beta1: opt.beta1, beta2: opt.beta2, eps: opt.eps, weightDecay: opt.weightDecay, labelSmoothing: exp.labelSmoothing,
+      ...(exp.schedule.microBatch === undefined ? {} : { microBatch: exp.schedule.microBatch }),
+    };
+    const checkpoint = o.resume && existsSync(files.checkpoint)
+      ? yield* Effect.try({
+        try: () => loadCheckpoint(files.checkpoint),
+        catch: (e) => (e instanceof SafetensorsError ? new BadInput({ lines: [`${e.message}; the run cannot resume from it (delete it to start over)`] }) : new IoFailure({ path: files.checkpoint, reason: (e as Error).message })),
+      })
+      : null;
+    const run: Progressed = { history: [], preludes: [], reconfigurations: [...((checkpoint?.reconfigurations ?? []) as ReconfigurationRecord[])], stepTimes: [], trainedImages: 0 };
+    // A reconfigure rule (DAF) compiles the configuration in force; the program and its optimiser are rebuilt at each cycle.
+    const rule = reconfigureRule(exp.method);
+    const dynamic = rule === null ? null : {
+      when: rule.rule.when,
+      cycle: { method: exp.method, action: rule.rule.action, units: candidateUnits(rule.rule.action, backbone.config), backbone, train: data.train, batchSize: exp.schedule.batchSize, seed: exp.seed },
+    };
+    const live: Live = yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        const program = dynamic === null ? compile(exp.method, backbone, { seed: exp.seed })
+          : compileConfiguration(dynamic.cycle.method, dynamic.cycle.action, dynamic.cycle.units, configurationOf(run.reconfigurations.at(-1)), backbone, exp.seed);
+        return { program, train: trainer(program, settings) };
+      }),
+      (l) => Effect.sync(() => {
+        l.train.dispose();
+        l.program.dispose();
+      }),
+    );
+    if (checkpoint !== null) yield* resumeFrom(checkpoint, live, run, o, files, print);
+    else if (o.resume && existsSync(files.result)) return yield* finishedRun(o, files, print);
+    else yield* start(prepared, live, run, o);
+    const counts = countMethod(exp.method, backbone.config);
+    if (counts.reconfigured !== null) {
+      const b = counts.reconfigured.budget;
+      o.progress.info(`reconfigure: ${counts.reconfigured.candidates} candidates of ${counts.reconfigured.total.toLocaleString("en-US")} scalars; budget matrices ${b.matrices}, vectors ${b.vectors}, special ${b.special}`);
+    }
+    o.progress.info(`backend: ${backend.description}`);
+    o.progress.info(`${exp.name}: ${counts.trainable.toLocaleString("en-US")} trainable of ${counts.backbone.toLocaleString("en-US")} backbone parameters (${counts.percent.toFixed(3)}%), ${data.train.count} train / ${data.val.count} val / ${data.test.count} test`);
+    for (let epoch = run.history.length; epoch < exp.schedule.epochs; epoch++) yield* trainEpoch(prepared, dynamic, live, run, settings, o, epoch, print);
+    const result = yield* finalResult(prepared, live.program, run, counts, backend.description, o);
+    yield* writeOutputs(live.program, exp, result, files, dynamic?.cycle ?? null, backbone.timm);
     return result;
   });
 

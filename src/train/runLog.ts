@@ -1,3 +1,8 @@
+import { appendFileSync } from "node:fs";
+import type { PreludeRecord } from "../interpreters/rules/prelude.js";
+import type { ReconfigurationRecord } from "../interpreters/rules/reconfigure.js";
+import type { EpochRecord } from "./runResult.js";
+
 /** One line of a run's log.jsonl, with the epoch it belongs to (−1: before training). */
 export interface LogRecord {
   readonly line: string;
@@ -23,3 +28,14 @@ export const readLog = (text: string): { readonly records: readonly LogRecord[];
   }
   return { records, torn };
 };
+
+/** Every kind of line `peft train` writes to log.jsonl. */
+export type LogLine =
+  | { readonly type: "step"; readonly epoch: number; readonly step: number; readonly loss: number; readonly lr: number; readonly terms: Readonly<Record<string, number>> }
+  | ({ readonly type: "epoch" } & EpochRecord)
+  | ({ readonly type: "rule"; readonly epoch: -1 } & PreludeRecord)
+  | ({ readonly type: "reconfigure" } & ReconfigurationRecord)
+  | { readonly type: "error"; readonly epoch: number; readonly step: number; readonly lr: number; readonly terms: Readonly<Record<string, number>>; readonly gradMaxAbs: number };
+
+/** Append one line to a run's log. */
+export const appendLogLine = (path: string, line: LogLine): void => appendFileSync(path, `${JSON.stringify(line)}\n`);

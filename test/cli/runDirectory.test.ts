@@ -46,7 +46,8 @@ describe("run directories", () => {
     const resumed = peft("train", "exp.json", "--out", out, "--resume", "--backend", "wasm");
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain("dropped 1 torn line");
-    expect(resumed.stderr).toContain("removed 1 temporary file");
+    // The planted file, and one of the killed run's own when the kill landed inside an atomic write.
+    expect(resumed.stderr).toMatch(/removed [12] temporary file/);
     expect(readdirSync(out).filter((f) => f.endsWith(".tmp") || f.startsWith(".lock"))).toEqual([]);
     const log = readLog(readFileSync(join(out, "log.jsonl"), "utf8"));
     expect(log.torn).toBe(0);

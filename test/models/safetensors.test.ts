@@ -60,6 +60,7 @@ describe("safetensors reader", () => {
     ["unknown dtype", handMade({ a: { dtype: "F8", shape: [1], data_offsets: [0, 1] } }, new Uint8Array(1)), /unsupported dtype "F8"/],
     ["negative dimension", handMade({ a: { dtype: "F32", shape: [-1], data_offsets: [0, 4] } }, new Uint8Array(4)), /non-negative integers/],
     ["shape/bytes mismatch", handMade({ a: { dtype: "F32", shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8)), /12 bytes.*span 8/],
+    ["a span longer than its shape", handMade({ a: { dtype: "F32", shape: [2], data_offsets: [0, 12] } }, new Uint8Array(12)), /8 bytes.*span 12/],
     ["offsets past the data", handMade({ a: { dtype: "F32", shape: [4], data_offsets: [0, 16] } }, new Uint8Array(8)), /past the 8-byte data section/],
     ["begin > end", handMade({ a: { dtype: "U8", shape: [0], data_offsets: [4, 0] } }, new Uint8Array(4)), /begin 4 > end 0/],
     ["overlap", handMade({ a: { dtype: "F32", shape: [2], data_offsets: [0, 8] }, b: { dtype: "F32", shape: [1], data_offsets: [4, 8] } }, new Uint8Array(8)), /overlaps/],

@@ -65,25 +65,31 @@ export interface CompileOptions {
   readonly frozenSites?: ReadonlySet<string>;
 }
 
-export const compile = (method: Method, backbone: Backbone, options: CompileOptions): Program => {
-  const { config, weights } = backbone;
-  const placements = resolveMethod(method, config);
-  const params = adapterParams(placements);
-  const specs = new Map(vitParams(config).map((p) => [p.name, p]));
+/** The backbone's tensors in their [dout, din] views, kept for the program's life. */
+const baseViews = (backbone: Backbone, specs: ReadonlyMap<string, ParamSpec>): Map<string, tf.Tensor> => {
   const base = new Map<string, tf.Tensor>();
   for (const [name, spec] of specs) {
-    const w = weights.get(name);
+    const w = backbone.weights.get(name);
     if (!w) throw new MethodError("backbone", `missing weight ${name}`);
     base.set(name, tf.keep(tf.tensor(w.data, viewShape(spec))));
   }
-  const lossState = lossParams(method.losses, config);
+  return base;
+};
+
+/** Every adapter and loss-term tensor as a variable at its initial value, and the mask of those that train. */
+const adapterState = (method: Method, params: readonly AdapterParam[], backbone: Backbone, options: CompileOptions) => {
+  const lossState = lossParams(method.losses, backbone.config);
   const trains = (p: AdapterParam) => p.trainable && !(options.frozenSites?.has(p.placement.site.name) ?? false);
   const variables = new Map([
-    ...params.map((p) => [p.name, tf.tidy(() => tf.variable(hostTensor(initialValue(p, weights, options.seed), p.shape), trains(p)))] as const),
+    ...params.map((p) => [p.name, tf.tidy(() => tf.variable(hostTensor(initialValue(p, backbone.weights, options.seed), p.shape), trains(p)))] as const),
     ...lossState.map((p) => [p.name, tf.tidy(() => tf.variable(tf.zeros([...p.shape]), p.trainable))] as const),
   ]);
-  const mask = new Map([...params.map((p) => [p.name, trains(p)] as const), ...lossState.map((p) => [p.name, p.trainable] as const)]);
-  // Weight leaves fold into their parameter; module leaves (adapters) run beside the MLP of their block.
+  const mask: Mask = new Map([...params.map((p) => [p.name, trains(p)] as const), ...lossState.map((p) => [p.name, p.trainable] as const)]);
+  return { lossState, variables, mask };
+};
+
+/** Weight leaves fold into their parameter; module leaves (adapters) run beside the MLP of their block. */
+const wiring = (params: readonly AdapterParam[]) => {
   const leavesByParam = new Map<string, PlacedLeaf[]>();
   const modulesByBlock = new Map<number, PlacedLeaf[]>();
   for (const pl of placeLeaves(params)) {
@@ -91,17 +97,15 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
     if (isModule(pl.leaf)) modulesByBlock.set(block!, [...(modulesByBlock.get(block!) ?? []), pl]);
     else leavesByParam.set(param, [...(leavesByParam.get(param) ?? []), pl]);
   }
-  const lookup: Lookup = (name) => variables.get(name)!;
-  const frozen = new Map<string, FrozenLinear>();
-  const frozenOf = (name: string): FrozenLinear => {
-    let f = frozen.get(name);
-    if (!f) {
-      f = frozenLinear(base.get(name)! as tf.Tensor2D);
-      frozen.set(name, f);
-    }
-    return f;
-  };
+  return { leavesByParam, modulesByBlock };
+};
 
+/**
+ * A parameter's value with every leaf folded in: `full` regions replaced, then Σ ΔW of the
+ * additive leaves, then the module's SSF on top — W' = γ ⊙ W row-wise, b' = γ ⊙ b + β — in
+ * placement order (call inside tf.tidy).
+ */
+const assembler = (base: ReadonlyMap<string, tf.Tensor>, leavesByParam: ReadonlyMap<string, readonly PlacedLeaf[]>, lookup: Lookup) => {
   /** W' = (W with `full` regions replaced) + Σ ΔW of additive leaves, in the [dout, din] view. */
   const assemble = (name: string): tf.Tensor => {
     const view = base.get(name)!;
@@ -130,11 +134,7 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
     return deltas.length === 0 ? w : tf.add(w, placeBlocks(deltas, view.shape[0]!, 0, view.shape[1]!));
   };
 
-  /**
-   * A parameter's final value: assembled, then the module's SSF (on its weight site) applied on
-   * top — W' = γ ⊙ W row-wise, b' = γ ⊙ b + β — in placement order.
-   */
-  const finalValue = (name: string): tf.Tensor => {
+  return (name: string): tf.Tensor => {
     let t = leavesByParam.has(name) ? assemble(name) : base.get(name)!;
     const module = name.replace(/\.(weight|bias)$/, "");
     const ssf = (leavesByParam.get(`${module}.weight`) ?? []).filter((pl) => kindOf(pl.leaf) === "outputScale");
@@ -148,14 +148,19 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
     }
     return tf.reshape(t, shape);
   };
+};
 
+/**
+ * How each adapted linear runs: "fast" when every leaf has a fast path, else "materialised",
+ * whose linear computes a weight gradient only on the rows its leaves touch (merged, in order),
+ * or on the whole weight when one covers it.
+ */
+const linearPlans = (leavesByParam: ReadonlyMap<string, readonly PlacedLeaf[]>, specs: ReadonlyMap<string, ParamSpec>) => {
   const plans = new Map<string, "fast" | "materialised">();
   for (const [param, pls] of leavesByParam) {
     if (!param.endsWith(".weight") || viewShape(specs.get(param)!).length !== 2) continue;
     plans.set(param, pls.every((pl) => hasFastPath(pl.leaf)) ? "fast" : "materialised");
   }
-
-  /** Each materialised weight's linear: a weight gradient on the rows its leaves touch (merged, in order), or whole when one covers it. */
   const materialisedLinear = new Map<string, typeof linear>();
   for (const [param, plan] of plans) {
     if (plan !== "materialised") continue;
@@ -172,6 +177,29 @@ export const compile = (method: Method, backbone: Backbone, options: CompileOpti
     }
     materialisedLinear.set(param, rowsTrainedLinear(merged));
   }
+  return { plans, materialisedLinear };
+};
+
+export const compile = (method: Method, backbone: Backbone, options: CompileOptions): Program => {
+  const { config } = backbone;
+  const placements = resolveMethod(method, config);
+  const params = adapterParams(placements);
+  const specs = new Map(vitParams(config).map((p) => [p.name, p]));
+  const base = baseViews(backbone, specs);
+  const { lossState, variables, mask } = adapterState(method, params, backbone, options);
+  const { leavesByParam, modulesByBlock } = wiring(params);
+  const lookup: Lookup = (name) => variables.get(name)!;
+  const frozen = new Map<string, FrozenLinear>();
+  const frozenOf = (name: string): FrozenLinear => {
+    let f = frozen.get(name);
+    if (!f) {
+      f = frozenLinear(base.get(name)! as tf.Tensor2D);
+      frozen.set(name, f);
+    }
+    return f;
+  };
+  const finalValue = assembler(base, leavesByParam, lookup);
+  const { plans, materialisedLinear } = linearPlans(leavesByParam, specs);
 
   /** The backbone as loaded: every linear frozen, nothing beside the MLP but a merged module it keeps. */
   const pretrainedAccess: VitAccess = {
