@@ -2,9 +2,9 @@ import { isLeft } from "fp-ts/lib/Either.js";
 import { MethodCodec, decodeMethod } from "../dsl/codecs.js";
 import type { Method } from "../dsl/method.js";
 import { readSafetensors, toTensorData, writeSafetensors, SafetensorsError } from "../models/safetensors.js";
-import { adapterParams, type AdapterParam, type AdapterValue } from "./adapterParams.js";
+import type { AdapterParam, AdapterValue } from "./adapterParams.js";
 import { MethodError } from "./methodError.js";
-import { resolveMethod } from "./resolve.js";
+import { resolve } from "./resolved.js";
 import { decodeVitConfig, type VitConfig } from "../models/vitConfig.js";
 import type { Program } from "./compile/program.js";
 
@@ -58,7 +58,7 @@ export const adapterBytes = async (program: Program, head: "reset" | "keep", pro
 const checkTensors = (tensors: ReadonlyMap<string, { readonly shape: readonly number[] }>, method: Method, config: VitConfig, source: string): void => {
   let expected: AdapterParam[];
   try {
-    expected = adapterParams(resolveMethod(method, config));
+    expected = [...resolve(method, config).params];
   } catch (e) {
     if (e instanceof MethodError) throw new SafetensorsError(`${source}: its method does not fit its own config: ${e.message}`);
     throw e;

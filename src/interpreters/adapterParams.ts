@@ -48,12 +48,18 @@ const wrapperParams = (p: Placement, w: Wrapper): AdapterParam[] => {
   });
 };
 
+/** A placement's tensors: its wrapper nodes' state, then each leaf's own (the adapter file's order). */
+export const placementParams = (p: Placement): { readonly wrappers: AdapterParam[]; readonly leaves: { readonly leaf: Leaf; readonly params: AdapterParam[] }[] } => ({
+  wrappers: wrapperNodes(p.transform).flatMap((w) => wrapperParams(p, w)),
+  leaves: leaves(p.transform).map((leaf) => ({ leaf, params: leafParams(p, leaf) })),
+});
+
 /** Every adapter tensor of a resolved method, in placement order. */
 export const adapterParams = (placements: readonly Placement[]): AdapterParam[] =>
-  placements.flatMap((p) => [
-    ...wrapperNodes(p.transform).flatMap((w) => wrapperParams(p, w)),
-    ...leaves(p.transform).flatMap((leaf) => leafParams(p, leaf)),
-  ]);
+  placements.flatMap((p) => {
+    const { wrappers, leaves: own } = placementParams(p);
+    return [...wrappers, ...own.flatMap((l) => l.params)];
+  });
 
 /** The pretrained values of a site (rows of its parameter, flattened row-major). */
 export const siteValues = (site: Site, weights: Weights): Float32Array => {

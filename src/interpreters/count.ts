@@ -4,10 +4,10 @@ import { showSelector } from "../dsl/selector.js";
 import { showTransform } from "../dsl/transform.js";
 import type { VitConfig } from "../models/vitConfig.js";
 import { totalParams } from "../models/vitParams.js";
-import { resolveMethod } from "./resolve.js";
+import { resolve, type Resolved } from "./resolved.js";
 import { countTransform } from "./countTransform.js";
 import { budgets } from "./rules/decide.js";
-import { checkRules, reconfigureRule } from "./rules/units.js";
+import { reconfigureRule } from "./rules/units.js";
 
 export { countTransform };
 
@@ -33,9 +33,9 @@ export interface CountReport {
   readonly reconfigured: { readonly candidates: number; readonly total: number; readonly budget: Readonly<Record<Category, number>> } | null;
 }
 
-export const countMethod = (m: Method, config: VitConfig): CountReport => {
-  const placements = resolveMethod(m, config);
-  const units = checkRules(m, config, placements);
+/** The counts of a resolved method, in closed form. */
+export const countResolved = (r: Resolved): CountReport => {
+  const { method: m, config, placements, units } = r;
   const rule = reconfigureRule(m);
   const targets = m.targets.map((tg, i): TargetCount => {
     const mine = placements.filter((p) => p.target === i);
@@ -56,3 +56,5 @@ export const countMethod = (m: Method, config: VitConfig): CountReport => {
   };
   return { targets, trainable, auxiliary, backbone, percent: (100 * trainable) / backbone, reconfigured };
 };
+
+export const countMethod = (m: Method, config: VitConfig): CountReport => countResolved(resolve(m, config));

@@ -3,11 +3,10 @@ import { showSelector } from "../dsl/selector.js";
 import { showTransform, type PermutationInit, type WeightTransform } from "../dsl/transform.js";
 import { showRule } from "../dsl/rule.js";
 import type { VitConfig } from "../models/vitConfig.js";
-import { adapterParams } from "./adapterParams.js";
-import { countMethod, countTransform, type CountReport } from "./count.js";
+import { countResolved, countTransform, type CountReport } from "./count.js";
 import { layerIndices, showLoss, type LossTerm } from "../dsl/loss.js";
 import { hasFastPath, isModule, leaves } from "./leaves.js";
-import { resolveMethod } from "./resolve.js";
+import { resolve } from "./resolved.js";
 import { isPrimitive, primitiveOf } from "../primitives/registry.js";
 
 const n = (x: number) => x.toLocaleString("en-US");
@@ -47,8 +46,9 @@ export const totals = (r: CountReport): string =>
  * print_trainable_parameters.
  */
 export const describeMethod = (m: Method, config: VitConfig, options: { readonly sites?: boolean } = {}): string => {
-  const placements = resolveMethod(m, config);
-  const report = countMethod(m, config);
+  const resolved = resolve(m, config);
+  const { placements } = resolved;
+  const report = countResolved(resolved);
   const lines = [`method: ${m.targets.length} target(s), ${m.losses.length} loss term(s), ${m.rules.length} rule(s)`];
   m.targets.forEach((tg, i) => {
     const mine = placements.filter((p) => p.target === i);
@@ -56,7 +56,7 @@ export const describeMethod = (m: Method, config: VitConfig, options: { readonly
     lines.push(`      ${formula(tg.transform)}`);
     if (options.sites === false) return;
     for (const p of mine) {
-      const tensors = adapterParams([p]).map((a) => `${a.role} ${a.shape.join("×")}${a.trainable ? "" : " (fixed)"}`).join(", ");
+      const tensors = resolved.params.filter((a) => a.placement === p).map((a) => `${a.role} ${a.shape.join("×")}${a.trainable ? "" : " (fixed)"}`).join(", ");
       const own = leaves(p.transform);
       const path = own.some(isModule) ? "module beside the MLP" : own.every(hasFastPath) && p.site.matrix ? "fast path" : "materialised";
       lines.push(`      ${p.site.name.padEnd(34)} ${p.site.shape.join("×").padEnd(10)} ${n(countTransform(p.transform, p.site)).padStart(9)}  ${tensors || "-"}${leaves(p.transform).length > 0 ? `  (${path})` : ""}`);

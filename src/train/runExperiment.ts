@@ -9,9 +9,10 @@ import { Effect } from "effect";
 import type { Experiment } from "../dsl/experiment.js";
 import { taskClasses } from "../dsl/experiment.js";
 import { ExperimentCodec } from "../dsl/codecs.js";
-import { compile, type Program } from "../interpreters/compile/program.js";
+import { compileResolved, type Program } from "../interpreters/compile/program.js";
+import { resolve } from "../interpreters/resolved.js";
 import { trainer, type Trainer } from "../interpreters/compile/trainer.js";
-import { countMethod, type CountReport } from "../interpreters/count.js";
+import { countResolved, type CountReport } from "../interpreters/count.js";
 import { mergedBackbone } from "../interpreters/merge.js";
 import { adapterBytes } from "../interpreters/adapterFile.js";
 import { MethodError } from "../interpreters/methodError.js";
@@ -38,7 +39,7 @@ import { describePrelude, runPrelude, type PreludeRecord } from "../interpreters
 import { representationMetrics } from "../interpreters/representation.js";
 import { showLoss, termNames } from "../dsl/loss.js";
 import { firesBefore, type Rule } from "../dsl/rule.js";
-import { candidateUnits, reconfigureRule } from "../interpreters/rules/units.js";
+import { reconfigureRule } from "../interpreters/rules/units.js";
 import { compileConfiguration } from "../interpreters/rules/configuration.js";
 import { configurationOf, describeReconfiguration, reconfigureCycle, type Cycle, type ReconfigurationRecord } from "../interpreters/rules/reconfigure.js";
 import { configurationHeatmap } from "../interpreters/rules/configurationHeatmap.js";
@@ -86,11 +87,12 @@ const prepare = (given: Experiment, o: RunOptions) =>
     if (batchStatistic >= 0) {
       return yield* new BadInput({ lines: [`schedule.microBatch: method.losses[${batchStatistic}] (${exp.method.losses[batchStatistic]!._tag}) compares statistics of the whole batch, which micro-batches would change; drop microBatch or the term`] });
     }
-    yield* Effect.try({
-      try: () => countMethod(exp.method, backbone.config),
+    // The one resolution of the method: every check, before anything is written.
+    const resolved = yield* Effect.try({
+      try: () => resolve(exp.method, backbone.config),
       catch: (e) => new BadInput({ lines: [e instanceof MethodError ? `method.${e.message}` : (e as Error).message] }),
     });
-    return { backbone, data, files, exp };
+    return { backbone, data, files, exp, resolved };
   });
 
 const median = (xs: readonly number[]): number => {
@@ -336,11 +338,11 @@ export const runExperiment = (given: Experiment, o: RunOptions) =>
     const rule = reconfigureRule(exp.method);
     const dynamic = rule === null ? null : {
       when: rule.rule.when,
-      cycle: { method: exp.method, action: rule.rule.action, units: candidateUnits(rule.rule.action, backbone.config), backbone, train: data.train, batchSize: exp.schedule.batchSize, seed: exp.seed },
+      cycle: { method: exp.method, action: rule.rule.action, units: prepared.resolved.units, backbone, train: data.train, batchSize: exp.schedule.batchSize, seed: exp.seed },
     };
     const live: Live = yield* Effect.acquireRelease(
       Effect.sync(() => {
-        const program = dynamic === null ? compile(exp.method, backbone, { seed: exp.seed })
+        const program = dynamic === null ? compileResolved(prepared.resolved, backbone, { seed: exp.seed })
           : compileConfiguration(dynamic.cycle.method, dynamic.cycle.action, dynamic.cycle.units, configurationOf(run.reconfigurations.at(-1)), backbone, exp.seed);
         return { program, train: trainer(program, settings) };
       }),
@@ -352,7 +354,7 @@ export const runExperiment = (given: Experiment, o: RunOptions) =>
     if (checkpoint !== null) yield* resumeFrom(checkpoint, live, run, o, files, print);
     else if (o.resume && existsSync(files.result)) return yield* finishedRun(o, files, print);
     else yield* start(prepared, live, run, o);
-    const counts = countMethod(exp.method, backbone.config);
+    const counts = countResolved(prepared.resolved);
     if (counts.reconfigured !== null) {
       const b = counts.reconfigured.budget;
       o.progress.info(`reconfigure: ${counts.reconfigured.candidates} candidates of ${counts.reconfigured.total.toLocaleString("en-US")} scalars; budget matrices ${b.matrices}, vectors ${b.vectors}, special ${b.special}`);

@@ -1,7 +1,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { kindOf, type Leaf } from "../leaves.js";
 import type { FoldedModule, Tensors } from "../../primitives/primitive.js";
-import { adapterName, type AdapterParam } from "../adapterParams.js";
+import { adapterName } from "../adapterParams.js";
+import type { ResolvedLeaf } from "../resolved.js";
 import type { Placement } from "../resolve.js";
 import { permuteMatrix } from "../../ops/permuteMatrix.js";
 import { binarize } from "../../ops/binarize.js";
@@ -28,19 +29,13 @@ const tensorsOf = (pl: PlacedLeaf, lookup: Lookup): Tensors => (role) => {
   return pl.leaf.quantized && pl.trainable.has(role) ? binarize(t) : t;
 };
 
-/** Group adapter tensors by the leaf that owns them. */
-export const placeLeaves = (params: readonly AdapterParam[]): PlacedLeaf[] => {
-  const byLeaf = new Map<string, { placement: Placement; leaf: Leaf; tensors: Partial<Record<string, string>>; trainable: Set<string> }>();
-  for (const p of params) {
-    if (p.leaf === null) continue;
-    const key = `${p.placement.site.name}/${p.placement.target}/${p.leaf.prefix}`;
-    const entry = byLeaf.get(key) ?? { placement: p.placement, leaf: p.leaf, tensors: {}, trainable: new Set() };
-    entry.tensors[p.role] = p.name;
-    if (p.trainable) entry.trainable.add(p.role);
-    byLeaf.set(key, entry);
-  }
-  return [...byLeaf.values()];
-};
+/** A resolved leaf with its tensors by role, for the forward pass. */
+export const placedLeaf = (r: ResolvedLeaf): PlacedLeaf => ({
+  placement: r.placement,
+  leaf: r.leaf,
+  tensors: Object.fromEntries(r.params.map((p) => [p.role, p.name])),
+  trainable: new Set(r.params.filter((p) => p.trainable).map((p) => p.role)),
+});
 
 /** The value that replaces the site (a `full` leaf), or null for additive leaves. */
 export const replacement = (pl: PlacedLeaf, lookup: Lookup): tf.Tensor | null =>

@@ -6,11 +6,12 @@ import type { VitConfig } from "../../models/vitConfig.js";
 import { vitParams, type ParamSpec } from "../../models/vitParams.js";
 import { vitForward, type VitAccess, type VitOutput } from "../../models/vit.js";
 import { frozenLinear, linear, rowsTrainedLinear, type FrozenLinear } from "../../ops/linear.js";
-import { adapterParams, initialValue, type AdapterParam, type AdapterValue } from "../adapterParams.js";
-import { resolveMethod, type Placement } from "../resolve.js";
+import { initialValue, type AdapterParam, type AdapterValue } from "../adapterParams.js";
+import type { Placement } from "../resolve.js";
+import { resolve, type Resolved } from "../resolved.js";
 import type { Mask } from "../partition.js";
 import { MethodError } from "../methodError.js";
-import { besideOutput, delta, fastApply, foldedModule, placeLeaves, replacement, scaleShiftColumns, type FoldedModule, type Lookup, type PlacedLeaf } from "./placedLeaf.js";
+import { besideOutput, delta, fastApply, foldedModule, placedLeaf, replacement, scaleShiftColumns, type FoldedModule, type Lookup, type PlacedLeaf } from "./placedLeaf.js";
 import { hasFastPath, isModule, kindOf } from "../leaves.js";
 import { placeBlocks } from "../../ops/placeBlocks.js";
 import { lossParams, lossTermValue, readLossTermsAhead, type LossParam } from "./lossTerms.js";
@@ -89,10 +90,10 @@ const adapterState = (method: Method, params: readonly AdapterParam[], backbone:
 };
 
 /** Weight leaves fold into their parameter; module leaves (adapters) run beside the MLP of their block. */
-const wiring = (params: readonly AdapterParam[]) => {
+const wiring = (resolved: Resolved) => {
   const leavesByParam = new Map<string, PlacedLeaf[]>();
   const modulesByBlock = new Map<number, PlacedLeaf[]>();
-  for (const pl of placeLeaves(params)) {
+  for (const pl of resolved.leaves.map(placedLeaf)) {
     const { param, block } = pl.placement.site;
     if (isModule(pl.leaf)) modulesByBlock.set(block!, [...(modulesByBlock.get(block!) ?? []), pl]);
     else leavesByParam.set(param, [...(leavesByParam.get(param) ?? []), pl]);
@@ -180,14 +181,18 @@ const linearPlans = (leavesByParam: ReadonlyMap<string, readonly PlacedLeaf[]>, 
   return { plans, materialisedLinear };
 };
 
-export const compile = (method: Method, backbone: Backbone, options: CompileOptions): Program => {
+/** A Method compiled against a backbone (resolved on the way). */
+export const compile = (method: Method, backbone: Backbone, options: CompileOptions): Program => compileResolved(resolve(method, backbone.config), backbone, options);
+
+/** A method already resolved against this backbone's config, compiled. */
+export const compileResolved = (resolved: Resolved, backbone: Backbone, options: CompileOptions): Program => {
   const { config } = backbone;
-  const placements = resolveMethod(method, config);
-  const params = adapterParams(placements);
+  if (JSON.stringify(resolved.config) !== JSON.stringify(config)) throw new Error("compileResolved: the method was resolved against another backbone config");
+  const { method, placements, params } = resolved;
   const specs = new Map(vitParams(config).map((p) => [p.name, p]));
   const base = baseViews(backbone, specs);
   const { lossState, variables, mask } = adapterState(method, params, backbone, options);
-  const { leavesByParam, modulesByBlock } = wiring(params);
+  const { leavesByParam, modulesByBlock } = wiring(resolved);
   const lookup: Lookup = (name) => variables.get(name)!;
   const frozen = new Map<string, FrozenLinear>();
   const frozenOf = (name: string): FrozenLinear => {

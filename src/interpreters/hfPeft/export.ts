@@ -3,10 +3,10 @@ import type { Backbone } from "../../models/backbone.js";
 import type { NamedTensor } from "../../models/safetensors.js";
 import { vitParams } from "../../models/vitParams.js";
 import type { AdapterFile } from "../adapterFile.js";
-import { adapterParams, type AdapterParam } from "../adapterParams.js";
+import type { AdapterParam } from "../adapterParams.js";
 import { leaves, type Leaf } from "../leaves.js";
 import { MethodError } from "../methodError.js";
-import { resolveMethod } from "../resolve.js";
+import { resolve } from "../resolved.js";
 
 /** A Hugging Face PEFT adapter directory: adapter_config.json and adapter_model.safetensors. */
 export interface HfPeftAdapter {
@@ -45,8 +45,7 @@ const reasons: Readonly<Record<string, string>> = {
  * Anything HF PEFT cannot express is a MethodError naming the target.
  */
 export const toHfPeft = (adapter: AdapterFile, merged: Backbone, architecture: string): HfPeftAdapter => {
-  const placements = resolveMethod(adapter.method, adapter.config);
-  const params = adapterParams(placements);
+  const { placements, params } = resolve(adapter.method, adapter.config);
   const value = (p: AdapterParam) => adapter.values.get(p.name) as Float32Array;
   const lora = new Map<string, LoraPiece[]>();
   const fourier = new Map<string, FourierPiece>();
