@@ -17,8 +17,23 @@ import fc from "fast-check";
 import { Effect } from "effect";
 import { checkLaws } from "../laws/index.js";
 import {
-  combine, customPrimitive, defaultMetrics, describeMethod, intIn, linearProbe, loadBackend, method, positive, role, runExperiment, streamProgress, struct,
-  target, tfBackendLayer, type CustomPrimitiveSpec, type Experiment,
+  combine,
+  customPrimitive,
+  defaultMetrics,
+  describeMethod,
+  intIn,
+  linearProbe,
+  loadBackend,
+  method,
+  positive,
+  role,
+  runExperiment,
+  streamProgress,
+  struct,
+  target,
+  tfBackendLayer,
+  type CustomPrimitiveSpec,
+  type Experiment,
 } from "../src/index.js";
 import { demoConfig } from "../src/cli/commands/pretrain.js";
 
@@ -98,8 +113,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const epochs = Number(process.argv[2] ?? experiment.schedule.epochs);
   const outDir = mkdtempSync(join(tmpdir(), "peft-loha-"));
   const result = await Effect.runPromise(
-    Effect.scoped(runExperiment({ ...experiment, schedule: { ...experiment.schedule, epochs } }, { outDir, resume: false, progress: streamProgress(), baseDir: process.cwd() }))
-      .pipe(Effect.provide(tfBackendLayer("wasm"))),
+    Effect.scoped(
+      runExperiment(
+        { ...experiment, schedule: { ...experiment.schedule, epochs } },
+        { outDir, resume: false, progress: streamProgress(), baseDir: process.cwd() },
+      ),
+    ).pipe(Effect.provide(tfBackendLayer("wasm"))),
   );
   console.log(`test accuracy ${(100 * result.metrics.testAccuracy).toFixed(2)}% after ${epochs} epoch(s); outputs in ${outDir}`);
 }

@@ -13,8 +13,15 @@ if (!file) {
   console.error("usage: node examples/mini-vtab-claims.mjs RESULTS.jsonl");
   process.exit(2);
 }
-const rows = readFileSync(file, "utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l)).filter((r) => r.status === "ok");
-const variant = (r) => `${r.method}${Object.values(r.params).map((v) => `@${v}`).join("")}`;
+const rows = readFileSync(file, "utf8")
+  .split("\n")
+  .filter((l) => l.trim())
+  .map((l) => JSON.parse(l))
+  .filter((r) => r.status === "ok");
+const variant = (r) =>
+  `${r.method}${Object.values(r.params)
+    .map((v) => `@${v}`)
+    .join("")}`;
 const byKey = new Map(rows.map((r) => [`${variant(r)}|${r.task}|${r.seed}`, r]));
 
 const claims = [
@@ -30,10 +37,13 @@ const claims = [
   ["LoRA beats the linear probe", "lora", "linear", "testAccuracy"],
 ];
 
-const pairs = (a, b, field) => rows.filter((r) => variant(r) === a).flatMap((ra) => {
-  const rb = byKey.get(`${b}|${ra.task}|${ra.seed}`);
-  return rb && Number.isFinite(ra[field]) && Number.isFinite(rb[field]) ? [{ group: ra.group, task: ra.task, d: ra[field] - rb[field] }] : [];
-});
+const pairs = (a, b, field) =>
+  rows
+    .filter((r) => variant(r) === a)
+    .flatMap((ra) => {
+      const rb = byKey.get(`${b}|${ra.task}|${ra.seed}`);
+      return rb && Number.isFinite(ra[field]) && Number.isFinite(rb[field]) ? [{ group: ra.group, task: ra.task, d: ra[field] - rb[field] }] : [];
+    });
 const scale = (field) => (field === "sim" ? 1 : 100);
 const summary = (ps, field) => {
   const mean = ps.reduce((s, p) => s + p.d, 0) / ps.length;
@@ -58,15 +68,21 @@ for (const [claim, a, b, field] of claims) {
 }
 
 // S²FT: the tour permutation moves ΔŴ's spectral energy to low frequencies (the lowest quarter of the radial bands).
-const spectra = rows.filter((r) => r.method === "s2ft").flatMap((r) => {
-  const path = join(dirname(file), r.runDir, "result.json");
-  if (!existsSync(path)) return [];
-  return JSON.parse(readFileSync(path, "utf8")).preludes.flatMap((p) => p.sites ?? []).flatMap((s) => (s.spectrum ? [s.spectrum] : []));
-});
+const spectra = rows
+  .filter((r) => r.method === "s2ft")
+  .flatMap((r) => {
+    const path = join(dirname(file), r.runDir, "result.json");
+    if (!existsSync(path)) return [];
+    return JSON.parse(readFileSync(path, "utf8"))
+      .preludes.flatMap((p) => p.sites ?? [])
+      .flatMap((s) => (s.spectrum ? [s.spectrum] : []));
+  });
 if (spectra.length > 0) {
   const low = (bands) => bands.slice(0, Math.ceil(bands.length / 4)).reduce((a, b) => a + b, 0) / bands.reduce((a, b) => a + b, 0);
   const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const before = spectra.map((s) => low(s.identity));
   const after = spectra.map((s) => low(s.permuted));
-  console.log(`\nS²FT, ${spectra.length} site pre-estimates: share of ΔŴ's spectral energy in the lowest quarter of the radial bands, ${(100 * mean(before)).toFixed(1)}% in the stored order, ${(100 * mean(after)).toFixed(1)}% after the tour permutation (higher after in ${after.filter((a, i) => a > before[i]).length} of ${spectra.length}).`);
+  console.log(
+    `\nS²FT, ${spectra.length} site pre-estimates: share of ΔŴ's spectral energy in the lowest quarter of the radial bands, ${(100 * mean(before)).toFixed(1)}% in the stored order, ${(100 * mean(after)).toFixed(1)}% after the tour permutation (higher after in ${after.filter((a, i) => a > before[i]).length} of ${spectra.length}).`,
+  );
 }

@@ -10,17 +10,38 @@ import { join } from "node:path";
 import { Effect } from "effect";
 import { checkLaws } from "../laws/index.js";
 import {
-  combine, countMethod, defaultMetrics, describeMethod, linearProbe, loadBackend, lowRank, method, permuted, quantized, role, runExperiment, spectral, streamProgress, sum,
-  target, tfBackendLayer, type Experiment,
+  combine,
+  countMethod,
+  defaultMetrics,
+  describeMethod,
+  linearProbe,
+  loadBackend,
+  lowRank,
+  method,
+  permuted,
+  quantized,
+  role,
+  runExperiment,
+  spectral,
+  streamProgress,
+  sum,
+  target,
+  tfBackendLayer,
+  type Experiment,
 } from "../src/index.js";
 import { demoConfig } from "../src/cli/commands/pretrain.js";
 
 const variant = combine(
   method({
-    targets: [target(role("q", "v"), permuted(
-      { rows: { _tag: "Random", seed: 1 }, cols: { _tag: "Random", seed: 2 } },
-      sum(quantized({ bits: 1 }, lowRank({ rank: 4, alpha: 1, scaling: "alpha" })), spectral({ coefficients: 128, scale: 300, init: "zeros" })),
-    ))],
+    targets: [
+      target(
+        role("q", "v"),
+        permuted(
+          { rows: { _tag: "Random", seed: 1 }, cols: { _tag: "Random", seed: 2 } },
+          sum(quantized({ bits: 1 }, lowRank({ rank: 4, alpha: 1, scaling: "alpha" })), spectral({ coefficients: 128, scale: 300, init: "zeros" })),
+        ),
+      ),
+    ],
   }),
   linearProbe(),
 );
@@ -47,6 +68,8 @@ const experiment: Experiment = {
 };
 const outDir = mkdtempSync(join(tmpdir(), "peft-variant-"));
 const result = await Effect.runPromise(
-  Effect.scoped(runExperiment(experiment, { outDir, resume: false, progress: streamProgress(), baseDir: process.cwd() })).pipe(Effect.provide(tfBackendLayer("wasm"))),
+  Effect.scoped(runExperiment(experiment, { outDir, resume: false, progress: streamProgress(), baseDir: process.cwd() })).pipe(
+    Effect.provide(tfBackendLayer("wasm")),
+  ),
 );
 console.log(`${countMethod(variant, config).trainable} trainable; test accuracy ${(100 * result.metrics.testAccuracy).toFixed(2)}%; outputs in ${outDir}`);

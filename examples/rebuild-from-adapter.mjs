@@ -47,9 +47,21 @@ const pretrained = new Map([...weights].map(([k, t]) => [k, t.data.slice()]));
 
 // Group tensors by the leaf that owns them: the name minus its last component(s).
 const suffix = {
-  lora_A: "lora_A", lora_B: "lora_B", value: "value", spectrum: "spectrum", positions: "positions", scale_left: "scale_left",
-  scale_right: "scale_right", ssf_scale: "ssf_scale", ssf_shift: "ssf_shift", perm_rows: "perm_rows", perm_cols: "perm_cols",
-  down_weight: "down_proj.weight", down_bias: "down_proj.bias", up_weight: "up_proj.weight", up_bias: "up_proj.bias",
+  lora_A: "lora_A",
+  lora_B: "lora_B",
+  value: "value",
+  spectrum: "spectrum",
+  positions: "positions",
+  scale_left: "scale_left",
+  scale_right: "scale_right",
+  ssf_scale: "ssf_scale",
+  ssf_shift: "ssf_shift",
+  perm_rows: "perm_rows",
+  perm_cols: "perm_cols",
+  down_weight: "down_proj.weight",
+  down_bias: "down_proj.bias",
+  up_weight: "up_proj.weight",
+  up_bias: "up_proj.bias",
 };
 const leaves = new Map();
 for (const [name, t] of adapter.tensors) {
@@ -93,18 +105,20 @@ for (const leaf of ordered.filter((l) => roles(l).some((r) => ["lora_A", "spectr
     const A = trained(leaf, "lora_A");
     const B = trained(leaf, "lora_B");
     const r = A.length / cols;
-    for (let o = 0; o < rows; o++) for (let i = 0; i < cols; i++) {
-      let s = 0;
-      for (let k = 0; k < r; k++) s += B[o * r + k] * A[k * cols + i];
-      d[o * cols + i] = leaf.scale * s;
-    }
+    for (let o = 0; o < rows; o++)
+      for (let i = 0; i < cols; i++) {
+        let s = 0;
+        for (let k = 0; k < r; k++) s += B[o * r + k] * A[k * cols + i];
+        d[o * cols + i] = leaf.scale * s;
+      }
   } else if (leaf.tensors.spectrum) {
     const c = trained(leaf, "spectrum");
     const p = leaf.tensors.positions;
     for (let i = 0; i < p.length; i++) {
       const u = Math.floor(p[i] / cols);
       const v = p[i] % cols;
-      for (let j = 0; j < rows; j++) for (let k = 0; k < cols; k++) d[j * cols + k] += (leaf.scale * c[i] * Math.cos(2 * Math.PI * ((u * j) / rows + (v * k) / cols))) / (rows * cols);
+      for (let j = 0; j < rows; j++)
+        for (let k = 0; k < cols; k++) d[j * cols + k] += (leaf.scale * c[i] * Math.cos(2 * Math.PI * ((u * j) / rows + (v * k) / cols))) / (rows * cols);
     }
   } else {
     const l = trained(leaf, "scale_left");
@@ -116,7 +130,8 @@ for (const leaf of ordered.filter((l) => roles(l).some((r) => ["lora_A", "spectr
     const parts = leaf.key.split("/");
     return [parts[0], parts[1], parts.slice(2).join("/")];
   })();
-  const wrappers = ordered.filter((o) => roles(o).includes("perm_rows"))
+  const wrappers = ordered
+    .filter((o) => roles(o).includes("perm_rows"))
     .map((o) => ({ o, prefix: o.key.slice(`${site}/${target}/`.length) }))
     .filter(({ o, prefix }) => o.key.startsWith(`${site}/${target}/`) && path.startsWith(`${prefix}permuted.`))
     .sort((a, b) => b.prefix.length - a.prefix.length);
@@ -148,14 +163,26 @@ for (const leaf of ordered.filter((l) => roles(l).includes("down_weight"))) {
   const width = config.width;
   if (!modules.has(block)) {
     const kept = `blocks.${block}.adaptmlp`;
-    modules.set(block, weights.has(`${kept}.down_proj.weight`) ? [{
-      down: weights.get(`${kept}.down_proj.weight`).data, downBias: weights.get(`${kept}.down_proj.bias`).data,
-      up: weights.get(`${kept}.up_proj.weight`).data, upBias: weights.get(`${kept}.up_proj.bias`).data, scale: 1,
-    }] : []);
+    modules.set(
+      block,
+      weights.has(`${kept}.down_proj.weight`)
+        ? [
+            {
+              down: weights.get(`${kept}.down_proj.weight`).data,
+              downBias: weights.get(`${kept}.down_proj.bias`).data,
+              up: weights.get(`${kept}.up_proj.weight`).data,
+              upBias: weights.get(`${kept}.up_proj.bias`).data,
+              scale: 1,
+            },
+          ]
+        : [],
+    );
   }
   const down = trained(leaf, "down_weight");
   modules.get(block).push({
-    down, up: trained(leaf, "up_weight"), scale: leaf.scale,
+    down,
+    up: trained(leaf, "up_weight"),
+    scale: leaf.scale,
     downBias: leaf.tensors.down_bias ? trained(leaf, "down_bias") : new Float64Array(down.length / width),
     upBias: leaf.tensors.up_bias ? trained(leaf, "up_bias") : new Float64Array(width),
   });
@@ -178,7 +205,8 @@ for (const [block, mods] of modules) {
   weights.set(`${p}.down_proj.bias`, { shape: [b], data: concat(mods.map((m) => m.downBias)) });
   weights.set(`${p}.up_proj.weight`, { shape: [width, b], data: up });
   weights.set(`${p}.up_proj.bias`, { shape: [width], data: upBias });
-  for (const suffix of ["down_proj.weight", "down_proj.bias", "up_proj.weight", "up_proj.bias"]) pretrained.set(`${p}.${suffix}`, new Float64Array(weights.get(`${p}.${suffix}`).data.length));
+  for (const suffix of ["down_proj.weight", "down_proj.bias", "up_proj.weight", "up_proj.bias"])
+    pretrained.set(`${p}.${suffix}`, new Float64Array(weights.get(`${p}.${suffix}`).data.length));
 }
 
 // ‖ΔW_rebuilt − ΔW_merged‖ / ‖ΔW_merged‖ for every parameter that changed.

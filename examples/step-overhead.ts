@@ -19,19 +19,21 @@ if (!baseFile || !variantFile) {
 const steps = Number(stepsArg ?? 30);
 
 console.log(`backend: ${await loadBackend("wasm")}`);
-const runs = await Promise.all([baseFile, variantFile].map(async (file) => {
-  const { experiment: exp, baseDir } = readExperiment(file);
-  const loaded = readBackboneFile(backbonePath(exp.backbone.weights, baseDir));
-  const backbone = exp.backbone.head === "reset" ? withZeroHead(loaded, taskClasses(exp.data)) : loaded;
-  if (exp.data._tag === "ImageFolder" || exp.data._tag === "ImageList") throw new Error(`${file}: step-overhead measures in-memory tasks (MNIST, mini-VTAB)`);
-  const data = buildTask(exp.data, backbone.config);
-  const program = compile(exp.method, backbone, { seed: exp.seed });
-  for (const rule of exp.method.rules) program.setValues((await runPrelude(rule, program, backbone, data.train, exp.schedule.batchSize)).values);
-  const o = exp.optimizer;
-  const t = trainer(program, { beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, labelSmoothing: exp.labelSmoothing });
-  const batches = epochBatches(data.train, exp.schedule.batchSize, exp.seed, 0).filter((b) => b.count === exp.schedule.batchSize);
-  return { file, exp, program, t, batches, shape: data.train.shape, times: [] as number[] };
-}));
+const runs = await Promise.all(
+  [baseFile, variantFile].map(async (file) => {
+    const { experiment: exp, baseDir } = readExperiment(file);
+    const loaded = readBackboneFile(backbonePath(exp.backbone.weights, baseDir));
+    const backbone = exp.backbone.head === "reset" ? withZeroHead(loaded, taskClasses(exp.data)) : loaded;
+    if (exp.data._tag === "ImageFolder" || exp.data._tag === "ImageList") throw new Error(`${file}: step-overhead measures in-memory tasks (MNIST, mini-VTAB)`);
+    const data = buildTask(exp.data, backbone.config);
+    const program = compile(exp.method, backbone, { seed: exp.seed });
+    for (const rule of exp.method.rules) program.setValues((await runPrelude(rule, program, backbone, data.train, exp.schedule.batchSize)).values);
+    const o = exp.optimizer;
+    const t = trainer(program, { beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, labelSmoothing: exp.labelSmoothing });
+    const batches = epochBatches(data.train, exp.schedule.batchSize, exp.seed, 0).filter((b) => b.count === exp.schedule.batchSize);
+    return { file, exp, program, t, batches, shape: data.train.shape, times: [] as number[] };
+  }),
+);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 // Two warm-up steps each, then `steps` interleaved timed steps; the order alternates so neither always runs first.
 for (let i = 0; i < steps + 2; i++) {

@@ -5,7 +5,8 @@ import { holds } from "./violation.js";
 /** JSON with object keys sorted: equal data, equal text (prototypes and key order aside). */
 const canonical = (x: unknown): string =>
   JSON.stringify(x, (_, v: unknown) =>
-    v !== null && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v);
+    v !== null && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
+  );
 
 export const codecRoundTrip: Law = {
   name: "codec round trip",

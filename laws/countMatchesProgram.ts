@@ -5,7 +5,8 @@ import { holds } from "./violation.js";
 
 export const countMatchesProgram: Law = {
   name: "count = compiled trainable scalars",
-  statement: "the analytic count equals the number of trainable adapter scalars in the compiled program, and its auxiliary count the free values of the loss terms' trained generators",
+  statement:
+    "the analytic count equals the number of trainable adapter scalars in the compiled program, and its auxiliary count the free values of the loss terms' trained generators",
   check: async (method, config, seed) =>
     withProgram(method, config, seed, async ({ program }) => {
       const report = countMethod(method, config);

@@ -20,12 +20,13 @@ const probes = 4;
  */
 export const gradientAgreement: Law = {
   name: "gradient ≈ float64 finite differences",
-  statement: "the compiled gradient of a random linear function of the logits and the loss terms matches central differences of the float64 reference (straight-through tensors and stop-gradients excepted)",
+  statement:
+    "the compiled gradient of a random linear function of the logits and the loss terms matches central differences of the float64 reference (straight-through tensors and stop-gradients excepted)",
   check: async (method, config, seed) =>
     withProgram(method, config, seed, async ({ backbone, program, images, imageData }) => {
       const probed = [...program.params.filter((p) => p.trainable && !p.leaf?.quantized), ...program.lossParams.filter((p) => p.trainable)];
       if (probed.length === 0) return;
-      const values = new Map([...await randomAdapterValues(program, backbone.weights, seed), ...randomLossValues(program, seed)]);
+      const values = new Map([...(await randomAdapterValues(program, backbone.weights, seed)), ...randomLossValues(program, seed)]);
       program.setValues(values);
       const r = rng(seed, "gradient-law");
       const n = images.shape[0];
@@ -43,8 +44,8 @@ export const gradientAgreement: Law = {
       });
       const images64 = Float64Array.from(imageData);
       const loss64 = (adapter: ReadonlyMap<string, AdapterValue>): number =>
-        referenceForward(method, backbone, adapter, images64, n).logits.reduce((s, v, i) => s + v * weights[i]!, 0)
-        + referenceLossTerms(method, backbone, adapter, images64, n).reduce((s, v, i) => s + termWeights[i]! * v, 0);
+        referenceForward(method, backbone, adapter, images64, n).logits.reduce((s, v, i) => s + v * weights[i]!, 0) +
+        referenceLossTerms(method, backbone, adapter, images64, n).reduce((s, v, i) => s + termWeights[i]! * v, 0);
       try {
         for (let k = 0; k < probes; k++) {
           const which = Math.floor(r.uniform() * probed.length);
@@ -55,10 +56,17 @@ export const gradientAgreement: Law = {
           // The perturbed values are float32: use the steps that were actually taken.
           const up = Math.fround(base[at]! + step);
           const down = Math.fround(base[at]! - step);
-          const moved = (v: number) => new Map(values).set(p.name, Float32Array.from(base, (x, i) => (i === at ? v : x)));
+          const moved = (v: number) =>
+            new Map(values).set(
+              p.name,
+              Float32Array.from(base, (x, i) => (i === at ? v : x)),
+            );
           const fd = (loss64(moved(up)) - loss64(moved(down))) / (up - down);
           const compiled = (grads[which]!.dataSync() as Float32Array)[at]!;
-          holds(Math.abs(compiled - fd) <= 2e-3 * Math.max(1, Math.abs(fd)), () => `∂L/∂${p.name}[${at}]: compiled ${compiled}, float64 central difference ${fd}`);
+          holds(
+            Math.abs(compiled - fd) <= 2e-3 * Math.max(1, Math.abs(fd)),
+            () => `∂L/∂${p.name}[${at}]: compiled ${compiled}, float64 central difference ${fd}`,
+          );
         }
       } finally {
         for (const g of grads) g.dispose();

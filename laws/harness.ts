@@ -19,14 +19,21 @@ const runPreludes = async (method: Method, program: Program, backbone: Backbone,
   const once = method.rules.filter((r) => r.when._tag === "Once" && r.action._tag !== "Reconfigure");
   if (once.length === 0) return;
   const r = rng(seed, "law:prelude labels");
-  const train = inMemory(randomImages(config, 8, seed + 1), Int32Array.from({ length: 8 }, () => Math.floor(r.uniform() * config.classes)), [config.image, config.image, config.channels]);
+  const train = inMemory(
+    randomImages(config, 8, seed + 1),
+    Int32Array.from({ length: 8 }, () => Math.floor(r.uniform() * config.classes)),
+    [config.image, config.image, config.channels],
+  );
   for (const rule of once) program.setValues((await runPrelude(rule, program, backbone, train, 4)).values);
 };
 
 /** A random backbone, the method compiled on it with its `once` rules run, and random images; disposed after `f`. */
-export const withProgram = async <A>(method: Method, config: VitConfig, seed: number, f: (s: {
-  backbone: Backbone; program: Program; images: tf.Tensor4D; imageData: Float32Array;
-}) => Promise<A>): Promise<A> => {
+export const withProgram = async <A>(
+  method: Method,
+  config: VitConfig,
+  seed: number,
+  f: (s: { backbone: Backbone; program: Program; images: tf.Tensor4D; imageData: Float32Array }) => Promise<A>,
+): Promise<A> => {
   const backbone = randomVit(config, seed);
   const imageData = randomImages(config, 2, seed);
   const images = imagesTensor(config, imageData);

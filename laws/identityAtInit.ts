@@ -18,7 +18,10 @@ export const identityAtInit: Law = {
   check: async (method, config, seed) =>
     withProgram(method, config, seed, async ({ backbone, program, images }) => {
       if (!program.placements.every((p) => leaves(p.transform).every(startsAtIdentity))) {
-        holds(weightChange((await mergedBackbone(program)).weights, backbone.weights) > 1e-6, () => "a transform with a non-zero initial ΔW left the weights unchanged");
+        holds(
+          weightChange((await mergedBackbone(program)).weights, backbone.weights) > 1e-6,
+          () => "a transform with a non-zero initial ΔW left the weights unchanged",
+        );
         return;
       }
       const base = compile(empty, backbone, { seed });

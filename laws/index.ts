@@ -22,7 +22,16 @@ export * from "./arbitraries.js";
 
 /** Every law, in the order `peft laws` reports them. */
 export const allLaws: readonly Law[] = [
-  codecRoundTrip, countMatchesProgram, identityAtInit, mergeEquivalence, referenceAgreement, lossAgreement, gradientAgreement, partitionCombine, noTensorLeak, reconfigurationContinuity,
+  codecRoundTrip,
+  countMatchesProgram,
+  identityAtInit,
+  mergeEquivalence,
+  referenceAgreement,
+  lossAgreement,
+  gradientAgreement,
+  partitionCombine,
+  noTensorLeak,
+  reconfigurationContinuity,
 ];
 
 export interface LawReport {
@@ -58,7 +67,10 @@ export const lawConfigs = (method: Method, config?: VitConfig): { readonly confi
 };
 
 /** Check every law for one method over random ViTs (see lawConfigs), with random weights and values. */
-export const checkLaws = async (method: Method, options: { readonly config?: VitConfig; readonly runs?: number; readonly seed?: number } = {}): Promise<LawReport[]> => {
+export const checkLaws = async (
+  method: Method,
+  options: { readonly config?: VitConfig; readonly runs?: number; readonly seed?: number } = {},
+): Promise<LawReport[]> => {
   const { configs } = lawConfigs(method, options.config);
   const reports: LawReport[] = [];
   for (const law of allLaws) {
@@ -66,7 +78,9 @@ export const checkLaws = async (method: Method, options: { readonly config?: Vit
       fc.asyncProperty(configs, fc.integer({ min: 0, max: 2 ** 30 }), (config, seed) => law.check(method, config, seed)),
       { numRuns: options.runs ?? 10, seed: options.seed ?? 1 },
     );
-    const failure = result.failed ? `${result.errorInstance instanceof Error ? result.errorInstance.message : String(result.errorInstance)} (counterexample: ${JSON.stringify(result.counterexample)})` : undefined;
+    const failure = result.failed
+      ? `${result.errorInstance instanceof Error ? result.errorInstance.message : String(result.errorInstance)} (counterexample: ${JSON.stringify(result.counterexample)})`
+      : undefined;
     reports.push({ law: law.name, statement: law.statement, ok: !result.failed, runs: result.numRuns, ...(failure ? { failure } : {}) });
   }
   return reports;

@@ -6,11 +6,12 @@ import { imagesTensor, mustBeClose, randomAdapterValues, randomImages } from "./
 
 export const lossAgreement: Law = {
   name: "loss terms ≈ float64 definitions",
-  statement: "every loss term of the compiled program (BAFT, RIFT/RIFT*, RSC, L2-SP) equals its float64 definition on the reference forward, with random adapter values and random RIFT state",
+  statement:
+    "every loss term of the compiled program (BAFT, RIFT/RIFT*, RSC, L2-SP) equals its float64 definition on the reference forward, with random adapter values and random RIFT state",
   check: async (m, config, seed) =>
     withProgram(m, config, seed, async ({ backbone, program }) => {
       if (m.losses.length === 0) return;
-      const values = new Map([...await randomAdapterValues(program, backbone.weights, seed), ...randomLossValues(program, seed)]);
+      const values = new Map([...(await randomAdapterValues(program, backbone.weights, seed)), ...randomLossValues(program, seed)]);
       program.setValues(values);
       // Six images: linear CKA of two centred samples is 1 whatever the features, so RSC needs more.
       const n = 6;

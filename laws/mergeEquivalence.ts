@@ -13,17 +13,27 @@ const moduleWidth = (l: Leaf): number => (l.primitive.composition.kind === "modu
 
 export const mergeEquivalence: Law = {
   name: "merge equivalence",
-  statement: "with random (non-identity) adapter values, forward(adapted) ≈ forward(merged backbone), and the merged backbone differs from the base (a non-mergeable module is kept as a module)",
+  statement:
+    "with random (non-identity) adapter values, forward(adapted) ≈ forward(merged backbone), and the merged backbone differs from the base (a non-mergeable module is kept as a module)",
   check: async (method, config, seed) =>
     withProgram(method, config, seed, async ({ backbone, program, images }) => {
       program.setValues(await randomAdapterValues(program, backbone.weights, seed));
       const adapted = logitsOf(program, images);
       // Expected kept modules, from the placements alone: each block's kept width plus its adapters' bottlenecks.
-      const widths = Array.from({ length: config.depth }, (_, i) => mlpAdapterWidth(config, i) + program.placements
-        .filter((p) => p.site.block === i).flatMap((p) => leaves(p.transform)).reduce((n, l) => n + moduleWidth(l), 0));
+      const widths = Array.from(
+        { length: config.depth },
+        (_, i) =>
+          mlpAdapterWidth(config, i) +
+          program.placements
+            .filter((p) => p.site.block === i)
+            .flatMap((p) => leaves(p.transform))
+            .reduce((n, l) => n + moduleWidth(l), 0),
+      );
       const mergedModel = await mergedBackbone(program);
-      holds(JSON.stringify(mergedModel.config.mlpAdapters ?? widths.map(() => 0)) === JSON.stringify(widths),
-        () => `merged backbone keeps adapters of widths ${JSON.stringify(mergedModel.config.mlpAdapters ?? [])}, expected ${JSON.stringify(widths)}`);
+      holds(
+        JSON.stringify(mergedModel.config.mlpAdapters ?? widths.map(() => 0)) === JSON.stringify(widths),
+        () => `merged backbone keeps adapters of widths ${JSON.stringify(mergedModel.config.mlpAdapters ?? [])}, expected ${JSON.stringify(widths)}`,
+      );
       const merged = compile(empty, mergedModel, { seed });
       try {
         mustBeClose("merged logits", logitsOf(merged, images), adapted, { atol: 1e-4, rtol: 1e-4 });
@@ -31,7 +41,10 @@ export const mergeEquivalence: Law = {
         merged.dispose();
       }
       if (program.params.some((p) => p.trainable)) {
-        holds(weightChange(mergedModel.weights, backbone.weights) > 1e-4, () => "random adapter values left the weights unchanged: the law would pass trivially");
+        holds(
+          weightChange(mergedModel.weights, backbone.weights) > 1e-4,
+          () => "random adapter values left the weights unchanged: the law would pass trivially",
+        );
       }
     }),
 };

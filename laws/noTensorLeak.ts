@@ -12,7 +12,10 @@ export const noTensorLeak: Law = {
     const start = tf.memory().numTensors;
     await withProgram(method, config, seed, async ({ program, images }) => {
       const r = rng(seed, "labels");
-      const labels = tf.tensor1d(Array.from({ length: images.shape[0] }, () => r.int(config.classes)), "int32");
+      const labels = tf.tensor1d(
+        Array.from({ length: images.shape[0] }, () => r.int(config.classes)),
+        "int32",
+      );
       const t = trainer(program, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 });
       try {
         await t.step(images, labels, 1e-3);

@@ -12,17 +12,24 @@ const bits = (v: ArrayLike<number>): string => Buffer.from(new Float64Array(Arra
 
 export const partitionCombine: Law = {
   name: "partition/combine inverse",
-  statement: "the program's own mask partitions its tensors and combine gives them back; after a train step every tensor the mask leaves out is bit-identical and only masked-in tensors changed",
+  statement:
+    "the program's own mask partitions its tensors and combine gives them back; after a train step every tensor the mask leaves out is bit-identical and only masked-in tensors changed",
   check: async (method, config, seed) =>
     withProgram(method, config, seed, async ({ backbone, program, images }) => {
       const [on, off] = partition(program.variables, program.mask);
       const back = combine(on, off);
       holds(back.size === program.variables.size && [...program.variables].every(([k, v]) => back.get(k) === v), () => "combine(partition(p, mask)) ≠ p");
-      holds([...on.keys()].every((k) => program.mask.get(k) === true && !off.has(k)), () => "the trainable part holds a masked-out or shared key");
+      holds(
+        [...on.keys()].every((k) => program.mask.get(k) === true && !off.has(k)),
+        () => "the trainable part holds a masked-out or shared key",
+      );
       program.setValues(await randomAdapterValues(program, backbone.weights, seed));
       const before = new Map([...(await program.values())].map(([k, v]) => [k, bits(v)]));
       const r = rng(seed, "labels");
-      const labels = tf.tensor1d(Array.from({ length: images.shape[0] }, () => r.int(config.classes)), "int32");
+      const labels = tf.tensor1d(
+        Array.from({ length: images.shape[0] }, () => r.int(config.classes)),
+        "int32",
+      );
       const t = trainer(program, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 });
       try {
         await t.step(images, labels, 1e-2);

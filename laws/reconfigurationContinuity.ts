@@ -16,7 +16,8 @@ import { holds } from "./violation.js";
  */
 export const reconfigurationContinuity: Law = {
   name: "reconfiguration continuity",
-  statement: "across a rebuild-and-refocus with random scores and random non-identity values, forward(before) ≈ forward(after); the modules trained under refocus never exceed the budget",
+  statement:
+    "across a rebuild-and-refocus with random scores and random non-identity values, forward(before) ≈ forward(after); the modules trained under refocus never exceed the budget",
   check: async (method, config, seed) => {
     const found = reconfigureRule(method);
     if (found === null) return;

@@ -13,8 +13,25 @@ export const referenceAgreement: Law = {
       program.setValues(values);
       const ref = referenceForward(method, backbone, values, Float64Array.from(imageData), images.shape[0]);
       const tol = { atol: 1e-4, rtol: 1e-4 };
-      mustBeClose("logits", readHost(() => program.forward(images).logits), ref.logits, tol);
-      mustBeClose("pre-logits", readHost(() => program.forward(images).preLogits), ref.preLogits, tol);
-      ref.blocks.forEach((b, i) => mustBeClose(`block ${i}`, readHost(() => program.forward(images).blocks[i]!), b, tol));
+      mustBeClose(
+        "logits",
+        readHost(() => program.forward(images).logits),
+        ref.logits,
+        tol,
+      );
+      mustBeClose(
+        "pre-logits",
+        readHost(() => program.forward(images).preLogits),
+        ref.preLogits,
+        tol,
+      );
+      ref.blocks.forEach((b, i) =>
+        mustBeClose(
+          `block ${i}`,
+          readHost(() => program.forward(images).blocks[i]!),
+          b,
+          tol,
+        ),
+      );
     }),
 };

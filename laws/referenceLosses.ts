@@ -14,18 +14,23 @@ import { rng } from "../src/util/random.js";
  * with a random mean and a random positive-definite covariance C Cᵀ/d + I/10.
  */
 export const randomLossValues = (program: Program, seed: number): Map<string, AdapterValue> =>
-  new Map(program.lossParams.map((p): [string, AdapterValue] => {
-    const r = rng(seed, `law:${p.name}`);
-    const d = p.shape[1]!;
-    if (!p.name.endsWith(".covariance")) return [p.name, Float32Array.from({ length: p.shape[0]! * d }, () => 0.4 * r.normal())];
-    const c = Array.from({ length: d * d }, () => r.normal());
-    return [p.name, Float32Array.from({ length: d * d }, (_, k) => {
-      const [i, j] = [Math.floor(k / d), k % d];
-      let s = 0;
-      for (let a = 0; a < d; a++) s += c[i * d + a]! * c[j * d + a]!;
-      return s / d + (i === j ? 0.1 : 0);
-    })];
-  }));
+  new Map(
+    program.lossParams.map((p): [string, AdapterValue] => {
+      const r = rng(seed, `law:${p.name}`);
+      const d = p.shape[1]!;
+      if (!p.name.endsWith(".covariance")) return [p.name, Float32Array.from({ length: p.shape[0]! * d }, () => 0.4 * r.normal())];
+      const c = Array.from({ length: d * d }, () => r.normal());
+      return [
+        p.name,
+        Float32Array.from({ length: d * d }, (_, k) => {
+          const [i, j] = [Math.floor(k / d), k % d];
+          let s = 0;
+          for (let a = 0; a < d; a++) s += c[i * d + a]! * c[j * d + a]!;
+          return s / d + (i === j ? 0.1 : 0);
+        }),
+      ];
+    }),
+  );
 
 /** Every loss term of `m` in float64, from the reference forward and the definitions in losses64. */
 export const referenceLossTerms = (m: Method, backbone: Backbone, values: ReadonlyMap<string, AdapterValue>, images: Float64Array, n: number): number[] => {
@@ -34,12 +39,24 @@ export const referenceLossTerms = (m: Method, backbone: Backbone, values: Readon
   const ref = referenceForward(m, backbone, values, images, n);
   return m.losses.map((term, i) => {
     switch (term._tag) {
-      case "Baft": return baft64(term, ref, n, config, tokens(config));
+      case "Baft":
+        return baft64(term, ref, n, config, tokens(config));
       case "Rift": {
-        const q = term.rotation === "learned" ? expSkew64(values.get(lossParamName(i, "rotation"))!, d) : Float64Array.from({ length: d * d }, (_, k) => (k % (d + 1) === 0 ? 1 : 0));
-        return rift64(moments64(ref.preLogits, n, d), { mean: values.get(lossParamName(i, "mean"))!, covariance: values.get(lossParamName(i, "covariance"))! }, q, d, term.mean, term.normalised);
+        const q =
+          term.rotation === "learned"
+            ? expSkew64(values.get(lossParamName(i, "rotation"))!, d)
+            : Float64Array.from({ length: d * d }, (_, k) => (k % (d + 1) === 0 ? 1 : 0));
+        return rift64(
+          moments64(ref.preLogits, n, d),
+          { mean: values.get(lossParamName(i, "mean"))!, covariance: values.get(lossParamName(i, "covariance"))! },
+          q,
+          d,
+          term.mean,
+          term.normalised,
+        );
       }
-      case "Rsc": return 1 - linearCka64(ref.preLogits, referenceForward(method({}), backbone, new Map(), images, n).preLogits, n, d, d);
+      case "Rsc":
+        return 1 - linearCka64(ref.preLogits, referenceForward(method({}), backbone, new Map(), images, n).preLogits, n, d, d);
       case "L2SP": {
         let s = 0;
         for (const [name, w] of adaptedWeights64(m, config, backbone.weights, values)) {

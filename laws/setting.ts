@@ -24,19 +24,24 @@ export const imagesTensor = (config: VitConfig, data: Float32Array): tf.Tensor4D
  */
 export const randomAdapterValues = async (program: Program, weights: Weights, seed: number): Promise<Map<string, AdapterValue>> => {
   const state = await program.values();
-  return new Map(program.params.map((p): [string, AdapterValue] => {
-    if (!p.trainable) return [p.name, state.get(p.name)!];
-    const r = rng(seed, `law:${p.name}`);
-    const std = 0.5 / Math.sqrt(p.shape[p.shape.length - 1] ?? 1);
-    const base = p.role === "value" ? siteValues(p.placement.site, weights) : undefined;
-    return [p.name, Float32Array.from({ length: p.shape.reduce((a, b) => a * b, 1) }, (_, i) => (base ? base[i]! : 0) + std * r.normal())];
-  }));
+  return new Map(
+    program.params.map((p): [string, AdapterValue] => {
+      if (!p.trainable) return [p.name, state.get(p.name)!];
+      const r = rng(seed, `law:${p.name}`);
+      const std = 0.5 / Math.sqrt(p.shape[p.shape.length - 1] ?? 1);
+      const base = p.role === "value" ? siteValues(p.placement.site, weights) : undefined;
+      return [p.name, Float32Array.from({ length: p.shape.reduce((a, b) => a * b, 1) }, (_, i) => (base ? base[i]! : 0) + std * r.normal())];
+    }),
+  );
 };
 
 /** Throw a LawViolation naming the worst element unless |a − b| ≤ atol + rtol·|b| everywhere. */
 export const mustBeClose = (what: string, actual: ArrayLike<number>, expected: ArrayLike<number>, tol: Tolerance): void => {
   const worst = worstMismatch(actual, expected, tol);
-  holds(worst === null, () => `${what}: element ${worst!.index} is ${worst!.actual}, expected ${worst!.expected} (allowed error ${worst!.allowed.toExponential(2)})`);
+  holds(
+    worst === null,
+    () => `${what}: element ${worst!.index} is ${worst!.actual}, expected ${worst!.expected} (allowed error ${worst!.allowed.toExponential(2)})`,
+  );
 };
 
 /** `t` placed at the leading corner of a (larger) [rows, cols] shape, zeros elsewhere: how merge widens a kept module. */

@@ -13,20 +13,37 @@ import { fileURLToPath } from "node:url";
 const kills = Number(process.argv[2] ?? 20);
 let state = Number(process.argv[3] ?? 1);
 // A small LCG: the kill moments are reproducible from the seed.
-const uniform = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+const uniform = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 
 const main = fileURLToPath(new URL("../dist/src/cli/main.js", import.meta.url));
 const work = mkdtempSync(join(tmpdir(), "peft-kill-"));
 const experiment = join(work, "experiment.json");
-writeFileSync(experiment, JSON.stringify({
-  name: "kill and resume",
-  data: { _tag: "Mnist", digits: [5, 6, 7, 8, 9], split: { _tag: "Vtab1k", train: 160, val: 32 }, seed: 0, testLimit: 100 },
-  method: { targets: [{ select: { _tag: "Or", of: [{ _tag: "Role", role: "q" }, { _tag: "Role", role: "v" }] }, transform: { _tag: "LowRank", rank: 4, alpha: 8 } }, { select: { _tag: "Role", role: "head" }, transform: { _tag: "Full" } }] },
-  optimizer: { _tag: "AdamW", lr: 0.005 },
-  schedule: { epochs: 6, batchSize: 16, warmupEpochs: 1 },
-  metrics: { examples: 0 },
-  seed: 3,
-}));
+writeFileSync(
+  experiment,
+  JSON.stringify({
+    name: "kill and resume",
+    data: { _tag: "Mnist", digits: [5, 6, 7, 8, 9], split: { _tag: "Vtab1k", train: 160, val: 32 }, seed: 0, testLimit: 100 },
+    method: {
+      targets: [
+        {
+          select: {
+            _tag: "Or",
+            of: [
+              { _tag: "Role", role: "q" },
+              { _tag: "Role", role: "v" },
+            ],
+          },
+          transform: { _tag: "LowRank", rank: 4, alpha: 8 },
+        },
+        { select: { _tag: "Role", role: "head" }, transform: { _tag: "Full" } },
+      ],
+    },
+    optimizer: { _tag: "AdamW", lr: 0.005 },
+    schedule: { epochs: 6, batchSize: 16, warmupEpochs: 1 },
+    metrics: { examples: 0 },
+    seed: 3,
+  }),
+);
 const train = (out, resume) => [main, "train", experiment, "--out", out, "--backend", "wasm", ...(resume ? ["--resume"] : [])];
 
 const reference = join(work, "reference");

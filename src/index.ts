@@ -17,7 +17,17 @@ export { decodeExperiment, decodeMethod, ExperimentCodec, MethodCodec, SelectorC
 export * from "./methods/index.js";
 export { presets, vitB16, type VitConfig } from "./models/vitConfig.js";
 export { vitForward, clsFeature, meanFeature, type VitAccess, type VitOutput } from "./models/vit.js";
-export { readBackbone, readNpzBackbone, atImageSize, backboneBytes, withZeroHead, type Backbone, type Weights, type HostTensor, type ArchitectureSource } from "./models/backbone.js";
+export {
+  readBackbone,
+  readNpzBackbone,
+  atImageSize,
+  backboneBytes,
+  withZeroHead,
+  type Backbone,
+  type Weights,
+  type HostTensor,
+  type ArchitectureSource,
+} from "./models/backbone.js";
 export { hubConfig, timmHubConfig, inferArchitecture, architectureConfig, type PretrainedCfg } from "./models/timmConfig.js";
 export { timmArchitectures } from "./models/timmArchitectures.js";
 export { readBackboneFile, type ReadOptions } from "./train/loadBackbone.js";

@@ -17,10 +17,25 @@ describe.each(["wasm", "cpu"] as const)("timm's own outputs, on %s", (backend) =
     const images = io.get("images")!;
     const input = tf.tensor4d(images.data, images.shape as [number, number, number, number]);
     const tol = { atol: 1e-5, rtol: 1e-6 };
-    expectClose(readHost(() => program.forward(input).logits), io.get("logits")!.data, tol, "logits");
-    expectClose(readHost(() => program.forward(input).preLogits), io.get("pre_logits")!.data, tol, "pre_logits");
+    expectClose(
+      readHost(() => program.forward(input).logits),
+      io.get("logits")!.data,
+      tol,
+      "logits",
+    );
+    expectClose(
+      readHost(() => program.forward(input).preLogits),
+      io.get("pre_logits")!.data,
+      tol,
+      "pre_logits",
+    );
     for (const i of [0, 1]) {
-      expectClose(readHost(() => program.forward(input).blocks[i]!), io.get(`blocks.${i}.output`)!.data, tol, `blocks.${i}.output`);
+      expectClose(
+        readHost(() => program.forward(input).blocks[i]!),
+        io.get(`blocks.${i}.output`)!.data,
+        tol,
+        `blocks.${i}.output`,
+      );
     }
     input.dispose();
     program.dispose();

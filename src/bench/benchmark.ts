@@ -14,7 +14,18 @@ import { inMemory, type InMemoryDataset } from "../data/dataset.js";
 import { rng } from "../util/random.js";
 
 /** The benchmark configuration: batch 16, 32×32×3, patch 4 (64 tokens + CLS), width 192, depth 2, 3 heads, MLP 768, 10 classes. */
-export const benchConfig: VitConfig = { image: 32, channels: 3, patch: 4, width: 192, depth: 2, heads: 3, mlpRatio: 4, classes: 10, layerNormEps: 1e-6, gelu: "erf" };
+export const benchConfig: VitConfig = {
+  image: 32,
+  channels: 3,
+  patch: 4,
+  width: 192,
+  depth: 2,
+  heads: 3,
+  mlpRatio: 4,
+  classes: 10,
+  layerNormEps: 1e-6,
+  gelu: "erf",
+};
 export const benchBatch = 16;
 const warmupSteps = 10;
 /** DAF's cycle is amortised over 10 epochs of 800 images at the benchmark batch. */
@@ -53,7 +64,11 @@ const randomData = (count: number, seed: number): InMemoryDataset => {
   const r = rng(seed, "bench");
   const c = benchConfig;
   const images = Float32Array.from({ length: count * c.image * c.image * c.channels }, () => r.normal());
-  return inMemory(images, Int32Array.from({ length: count }, () => r.int(c.classes)), [c.image, c.image, c.channels]);
+  return inMemory(
+    images,
+    Int32Array.from({ length: count }, () => r.int(c.classes)),
+    [c.image, c.image, c.channels],
+  );
 };
 
 /** GFLOP/s of a plain 2-D matmul of `n`² by `n`² on the current backend. */
@@ -73,13 +88,15 @@ export const matmulGflops = async (n = 1024, reps = 8): Promise<number> => {
 };
 
 const matmulFlops = (kernels: readonly { name: string; inputShapes: number[][]; outputShapes: number[][] }[]): number =>
-  kernels.filter((k) => k.name === "MatMul" || k.name === "BatchMatMul" || k.name === "_FusedMatMul").reduce((sum, k) => {
-    const [a] = k.inputShapes;
-    const out = k.outputShapes[0]!;
-    const inner = a![a!.length - 1]!;
-    // No transpose flags are used (explicit transposes), so the inner dimension is a's last.
-    return sum + 2 * out.reduce((p, d) => p * d, 1) * inner;
-  }, 0);
+  kernels
+    .filter((k) => k.name === "MatMul" || k.name === "BatchMatMul" || k.name === "_FusedMatMul")
+    .reduce((sum, k) => {
+      const [a] = k.inputShapes;
+      const out = k.outputShapes[0]!;
+      const inner = a![a!.length - 1]!;
+      // No transpose flags are used (explicit transposes), so the inner dimension is a's last.
+      return sum + 2 * out.reduce((p, d) => p * d, 1) * inner;
+    }, 0);
 
 /** A method ready to step: its program (after its preludes, or one DAF cycle) on a fixed random batch. */
 const prepare = async (name: string, m: Method) => {
@@ -127,7 +144,11 @@ const prepare = async (name: string, m: Method) => {
  * roofline and to LoRA. The methods' steps are interleaved round by round, so the machine's
  * drift over minutes falls on all of them alike and the ratios to LoRA hold within one run.
  */
-export const benchmark = async (steps = 20, log: (line: string) => void = () => {}, only: readonly string[] = []): Promise<{ matmulGflops: number; methods: MethodTiming[]; unsupported: { method: string; reason: string }[] }> => {
+export const benchmark = async (
+  steps = 20,
+  log: (line: string) => void = () => {},
+  only: readonly string[] = [],
+): Promise<{ matmulGflops: number; methods: MethodTiming[]; unsupported: { method: string; reason: string }[] }> => {
   const roof = await matmulGflops();
   log(`2-D matmul: ${roof.toFixed(1)} GFLOP/s`);
   // LoRA is always timed: every ratio is to it.
@@ -161,7 +182,15 @@ export const benchmark = async (steps = 20, log: (line: string) => void = () => 
     const medianMs = median(r.times) + (r.amortised ? (r.oneOff * 1000) / dafStepsPerCycle : 0);
     const flops = matmulFlops(profile.kernels as never);
     log(`${r.name}: ${medianMs.toFixed(1)} ms/step`);
-    timings.push({ method: r.name, medianMs, flops, gflops: flops / (medianMs * 1e6), peakBytes: profile.peakBytes, tensorsFlat, ...(r.oneOff > 0 ? { oneOffSeconds: r.oneOff } : {}) });
+    timings.push({
+      method: r.name,
+      medianMs,
+      flops,
+      gflops: flops / (medianMs * 1e6),
+      peakBytes: profile.peakBytes,
+      tensorsFlat,
+      ...(r.oneOff > 0 ? { oneOffSeconds: r.oneOff } : {}),
+    });
   }
   const lora = timings.find((t) => t.method === "LoRA")!.medianMs;
   return { matmulGflops: roof, methods: timings.map((t) => ({ ...t, roofline: t.gflops / roof, vsLora: t.medianMs / lora })), unsupported };

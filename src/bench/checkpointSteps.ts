@@ -32,8 +32,14 @@ const program = compile(combine(lora(), linearProbe()), backbone, { seed: 0 });
 const microBatch = microArg === undefined ? batch : Math.min(Number(microArg), batch);
 const train = trainer(program, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-4, microBatch });
 const r = rng(0, "checkpoint steps");
-const images = tf.tensor4d(Float32Array.from({ length: batch * c.image * c.image * c.channels }, () => r.normal()), [batch, c.image, c.image, c.channels]);
-const labels = tf.tensor1d(Int32Array.from({ length: batch }, () => r.int(10)), "int32");
+const images = tf.tensor4d(
+  Float32Array.from({ length: batch * c.image * c.image * c.channels }, () => r.normal()),
+  [batch, c.image, c.image, c.channels],
+);
+const labels = tf.tensor1d(
+  Int32Array.from({ length: batch }, () => r.int(10)),
+  "int32",
+);
 const f0 = performance.now();
 // The forward pass alone, on one micro-batch (a whole large batch need not fit at once).
 await tf.tidy(() => program.forward(tf.slice(images, [0, 0, 0, 0], [microBatch, -1, -1, -1])).logits).data();
@@ -47,11 +53,23 @@ for (let i = 0; i < steps; i++) {
   losses.push(result.loss);
   process.stderr.write(`step ${i + 1}/${steps}: ${stepSeconds.at(-1)!.toFixed(2)} s, loss ${result.loss.toFixed(4)}\n`);
 }
-process.stdout.write(`${JSON.stringify({
-  checkpoint: path, architecture: backbone.timm?.architecture ?? null, image: c.image, batch, microBatch, backend: description,
-  threads: backend === "wasm" ? wasmThreads() : null, loadSeconds, forwardSeconds, stepSeconds, losses,
-  peakRssBytes: process.resourceUsage().maxRSS * 1024, wasmHeapBytes: wasmHeapBytes(),
-})}\n`);
+process.stdout.write(
+  `${JSON.stringify({
+    checkpoint: path,
+    architecture: backbone.timm?.architecture ?? null,
+    image: c.image,
+    batch,
+    microBatch,
+    backend: description,
+    threads: backend === "wasm" ? wasmThreads() : null,
+    loadSeconds,
+    forwardSeconds,
+    stepSeconds,
+    losses,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    wasmHeapBytes: wasmHeapBytes(),
+  })}\n`,
+);
 tf.dispose([images, labels]);
 train.dispose();
 program.dispose();

@@ -14,8 +14,9 @@ export const archOption = (raw: unknown): ReadOptions => (typeof raw === "string
 export const configFor = (flag: string | undefined, file: ReturnType<typeof readMethodOrExperiment>, options: ReadOptions = {}): VitConfig => {
   const exp = file.experiment;
   const hint = ` (or a preset: ${Object.keys(presets).join(", ")})`;
-  const config = flag === undefined
-    ? readBackboneFile(backbonePath(exp?.backbone.weights ?? "default", file.baseDir), "backbone.weights", "", exp ? readOptions(exp.backbone) : {}).config
-    : presets[flag] ?? readBackboneFile(resolve(flag), "--backbone", hint, options).config;
+  const config =
+    flag === undefined
+      ? readBackboneFile(backbonePath(exp?.backbone.weights ?? "default", file.baseDir), "backbone.weights", "", exp ? readOptions(exp.backbone) : {}).config
+      : (presets[flag] ?? readBackboneFile(resolve(flag), "--backbone", hint, options).config);
   return exp && exp.backbone.head === "reset" ? { ...config, classes: taskClasses(exp.data) } : config;
 };

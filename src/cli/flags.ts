@@ -15,7 +15,12 @@ export const required = <A>(flag: Flag.Flag<A>, description: string): Flag.Flag<
 
 /** An integer flag no smaller than `min`. */
 export const integer = (name: string, min: number): Flag.Flag<number> =>
-  Flag.Int(name).pipe(Flag.filter((v) => v >= min, () => `an integer ≥ ${min}`));
+  Flag.Int(name).pipe(
+    Flag.filter(
+      (v) => v >= min,
+      () => `an integer ≥ ${min}`,
+    ),
+  );
 
 /** A switch: off unless given. */
 export const toggle = (name: string, description: string): Flag.Flag<boolean> =>
@@ -24,8 +29,7 @@ export const toggle = (name: string, description: string): Flag.Flag<boolean> =>
 /** A string flag, its value named in the help (DIR, CHECKPOINT, TIME…). */
 export const text = (name: string, metavar: string): Flag.Flag<string> => Flag.String(name).pipe(Flag.withMetavar(metavar));
 
-export const positional = (name: string, description: string): Argument.Argument<string> =>
-  Argument.String(name).pipe(Argument.withDescription(description));
+export const positional = (name: string, description: string): Argument.Argument<string> => Argument.String(name).pipe(Argument.withDescription(description));
 
 export const backend = (fallback: BackendName = "auto"): Flag.Flag<BackendName> =>
   defaulted(Flag.Literals("backend", backendNames), fallback, "tfjs backend; auto takes the first that loads of gpu, node, wasm, cpu");
@@ -36,4 +40,7 @@ export const epochs = optional(integer("epochs", 1), "epochs to train (default: 
 
 export const arch = optional(text("arch", "TIMM_NAME"), "the timm architecture of a bare checkpoint without config.json, such as vit_base_patch16_224");
 
-export const backbone = optional(text("backbone", "vit-b16|CHECKPOINT"), "count against a preset or a checkpoint (default: the experiment's backbone, else the demo ViT)");
+export const backbone = optional(
+  text("backbone", "vit-b16|CHECKPOINT"),
+  "count against a preset or a checkpoint (default: the experiment's backbone, else the demo ViT)",
+);

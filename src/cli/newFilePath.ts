@@ -7,6 +7,7 @@ export const newFilePath = (field: string, raw: string, replace = false): string
   const path = resolve(raw);
   if (existsSync(path) && statSync(path).isDirectory()) throw new BadInput({ lines: [`${field}: ${path} is a directory; name a file`] });
   if (existsSync(path) && !replace) throw new BadInput({ lines: [`${field}: ${path} already exists; name a new file`] });
-  if (!existsSync(dirname(path)) || !statSync(dirname(path)).isDirectory()) throw new BadInput({ lines: [`${field}: the folder ${dirname(path)} does not exist`] });
+  if (!existsSync(dirname(path)) || !statSync(dirname(path)).isDirectory())
+    throw new BadInput({ lines: [`${field}: the folder ${dirname(path)} does not exist`] });
   return path;
 };

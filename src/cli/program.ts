@@ -33,14 +33,20 @@ const formatter = CliOutput.defaultFormatter({ colors: false, globalFlags: "summ
 
 /** Help on stdout; a command line that does not parse on stderr, with its usage and where the help is. */
 const presenter: CliOutput.Presenter = {
-  present: (event) => Effect.sync(() => {
-    if (event._tag === "Help") process.stdout.write(`${formatter.formatHelpDoc(event.helpDoc)}\n`);
-    else if (event._tag === "Version") process.stdout.write(`${formatter.formatVersion(event.name, event.version)}\n`);
-    else {
-      const errors = formatter.formatErrors(event.errors).replace(/^\s*ERRORS?\n/, "").replace(/^ {2}/gm, "");
-      process.stderr.write(`peft: ${errors.trim()}\n\nusage: ${event.helpDoc.usage}\n(${event.commandPath.join(" ")} --help lists every flag, its default and examples)\n`);
-    }
-  }),
+  present: (event) =>
+    Effect.sync(() => {
+      if (event._tag === "Help") process.stdout.write(`${formatter.formatHelpDoc(event.helpDoc)}\n`);
+      else if (event._tag === "Version") process.stdout.write(`${formatter.formatVersion(event.name, event.version)}\n`);
+      else {
+        const errors = formatter
+          .formatErrors(event.errors)
+          .replace(/^\s*ERRORS?\n/, "")
+          .replace(/^ {2}/gm, "");
+        process.stderr.write(
+          `peft: ${errors.trim()}\n\nusage: ${event.helpDoc.usage}\n(${event.commandPath.join(" ")} --help lists every flag, its default and examples)\n`,
+        );
+      }
+    }),
 };
 
 const services = Layer.mergeAll(

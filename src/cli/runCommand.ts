@@ -20,9 +20,7 @@ const report = (e: unknown): number => {
 };
 
 /** Run a command's Effect with the chosen tfjs backend; print errors; return the exit code. */
-export const runCommand = async <A>(
-  effect: Effect.Effect<A, CliError, TfBackend | Scope.Scope>, backend: BackendName,
-): Promise<number> => {
+export const runCommand = async <A>(effect: Effect.Effect<A, CliError, TfBackend | Scope.Scope>, backend: BackendName): Promise<number> => {
   const exit = await Effect.runPromiseExit(Effect.scoped(effect).pipe(Effect.provide(tfBackendLayer(backend))));
   if (Exit.isSuccess(exit)) return 0;
   const failure = Cause.findErrorOption(exit.cause);
@@ -34,8 +32,7 @@ export const runCommand = async <A>(
   return report(Cause.squash(exit.cause));
 };
 
-const isCliError = (e: unknown): e is CliError =>
-  e instanceof BadInput || e instanceof NanLoss || e instanceof IoFailure || e instanceof BackendUnavailable;
+const isCliError = (e: unknown): e is CliError => e instanceof BadInput || e instanceof NanLoss || e instanceof IoFailure || e instanceof BackendUnavailable;
 
 /**
  * Run synchronous command code: its typed errors fail the Effect, input errors from the
@@ -64,5 +61,7 @@ export const withInput = async <I>(prepare: () => I, run: (input: I) => Promise<
 export class CommandExit extends Data.TaggedError("CommandExit")<{ readonly code: number }> {}
 
 /** An effect/cli handler from a command's code, which reports its own errors and returns the exit code. */
-export const exitCode = <I>(run: (input: I) => Promise<number>) => (input: I): Effect.Effect<void, CommandExit> =>
-  Effect.promise(() => run(input)).pipe(Effect.flatMap((code) => (code === 0 ? Effect.void : Effect.fail(new CommandExit({ code })))));
+export const exitCode =
+  <I>(run: (input: I) => Promise<number>) =>
+  (input: I): Effect.Effect<void, CommandExit> =>
+    Effect.promise(() => run(input)).pipe(Effect.flatMap((code) => (code === 0 ? Effect.void : Effect.fail(new CommandExit({ code })))));

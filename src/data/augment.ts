@@ -31,7 +31,8 @@ export const resizedCrop = (img: Float32Array, h: number, w: number, c: number, 
       const x0 = Math.floor(sx);
       const fx = sx - x0;
       for (let k = 0; k < c; k++) {
-        out[(y * w + x) * c + k] = (1 - fy) * ((1 - fx) * at(y0, x0, k) + fx * at(y0, x0 + 1, k)) + fy * ((1 - fx) * at(y0 + 1, x0, k) + fx * at(y0 + 1, x0 + 1, k));
+        out[(y * w + x) * c + k] =
+          (1 - fy) * ((1 - fx) * at(y0, x0, k) + fx * at(y0, x0 + 1, k)) + fy * ((1 - fx) * at(y0 + 1, x0, k) + fx * at(y0 + 1, x0 + 1, k));
       }
     }
   }

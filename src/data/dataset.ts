@@ -45,7 +45,10 @@ export const gather = (ds: Dataset, indices: readonly number[]): Batch => ({
 
 /** One epoch's mini-batches as example indices, in a seeded order (seed, epoch): a resumed run replays the same order. */
 export const epochOrder = (count: number, batchSize: number, seed: number, epoch: number): number[][] => {
-  const order = shuffled(Array.from({ length: count }, (_, i) => i), rng(seed, `epoch:${epoch}`));
+  const order = shuffled(
+    Array.from({ length: count }, (_, i) => i),
+    rng(seed, `epoch:${epoch}`),
+  );
   const out: number[][] = [];
   for (let at = 0; at < order.length; at += batchSize) out.push(order.slice(at, at + batchSize));
   return out;
@@ -53,14 +56,18 @@ export const epochOrder = (count: number, batchSize: number, seed: number, epoch
 
 /** The first `limit` mini-batches of an epoch's order, read. */
 export const epochBatches = (ds: Dataset, batchSize: number, seed: number, epoch: number, limit?: number): Batch[] =>
-  epochOrder(ds.count, batchSize, seed, epoch).slice(0, limit).map((indices) => gather(ds, indices));
+  epochOrder(ds.count, batchSize, seed, epoch)
+    .slice(0, limit)
+    .map((indices) => gather(ds, indices));
 
 /** Consecutive batches in dataset order, for evaluation; each read when it is reached. */
 export function* inOrder(ds: Dataset, batchSize: number): Generator<Batch> {
   for (let at = 0; at < ds.count; at += batchSize) {
-    yield gather(ds, Array.from({ length: Math.min(batchSize, ds.count - at) }, (_, i) => at + i));
+    yield gather(
+      ds,
+      Array.from({ length: Math.min(batchSize, ds.count - at) }, (_, i) => at + i),
+    );
   }
 }
 
 export const batchesPerEpoch = (count: number, batchSize: number): number => Math.ceil(count / batchSize);
-

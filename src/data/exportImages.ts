@@ -10,7 +10,9 @@ export type ImageLayout = "folder" | "vtab1k";
 /** One grey 28×28 image in [0, 1] as an 8-bit PNG (v·255 rounded: MNIST's own bytes exactly). */
 const png = (image: ArrayLike<number>): Promise<Buffer> => {
   const bytes = Uint8Array.from({ length: mnistSide * mnistSide }, (_, i) => Math.round(Math.min(1, Math.max(0, image[i]!)) * 255));
-  return sharp(bytes, { raw: { width: mnistSide, height: mnistSide, channels: 1 } }).png().toBuffer();
+  return sharp(bytes, { raw: { width: mnistSide, height: mnistSide, channels: 1 } })
+    .png()
+    .toBuffer();
 };
 
 /**
@@ -22,7 +24,13 @@ const png = (image: ArrayLike<number>): Promise<Buffer> => {
  *   example order — `ImageList`.
  * Returns the number of images written.
  */
-export const exportTaskImages = async (splits: { readonly [split in "train" | "val" | "test"]: RawSplit }, classes: number, dir: string, layout: ImageLayout, progress?: Counter): Promise<number> => {
+export const exportTaskImages = async (
+  splits: { readonly [split in "train" | "val" | "test"]: RawSplit },
+  classes: number,
+  dir: string,
+  layout: ImageLayout,
+  progress?: Counter,
+): Promise<number> => {
   const width = String(classes - 1).length;
   const className = (label: number) => String(label).padStart(width, "0");
   const total = splits.train.images.length + splits.val.images.length + splits.test.images.length;
@@ -43,7 +51,13 @@ export const exportTaskImages = async (splits: { readonly [split in "train" | "v
   };
   const [train, val, test] = [await write("train", splits.train), await write("val", splits.val), await write("test", splits.test)];
   if (layout === "vtab1k") {
-    for (const [file, lines] of [["train800.txt", train], ["val200.txt", val], ["train800val200.txt", [...train, ...val]], ["test.txt", test]] as const) writeFileSync(join(dir, file), lines.join(""));
+    for (const [file, lines] of [
+      ["train800.txt", train],
+      ["val200.txt", val],
+      ["train800val200.txt", [...train, ...val]],
+      ["test.txt", test],
+    ] as const)
+      writeFileSync(join(dir, file), lines.join(""));
   }
   return total;
 };

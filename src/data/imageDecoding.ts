@@ -25,7 +25,10 @@ const decode = async (file: string, task: ImageDecoding, c: VitConfig): Promise<
   const { data, info } = await image.resize(side, side, { fit: "outside", kernel: "cubic" }).raw().toBuffer({ resolveWithObject: true });
   const left = Math.round((info.width - size) / 2);
   const top = Math.round((info.height - size) / 2);
-  const out = await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } }).extract({ left, top, width: size, height: size }).raw().toBuffer();
+  const out = await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
+    .extract({ left, top, width: size, height: size })
+    .raw()
+    .toBuffer();
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 };
 
@@ -47,12 +50,23 @@ export interface Decoded {
 export const decodeImages = async (root: string, files: readonly string[], task: ImageDecoding, c: VitConfig, progress?: Counter): Promise<Decoded> => {
   const started = performance.now();
   const pixels = c.image * c.image * c.channels;
-  const { dirs, key } = cacheKey(root, files, { image: c.image, channels: c.channels, resize: task.resize, cropPct: task.resize === "crop" ? task.cropPct : null });
+  const { dirs, key } = cacheKey(root, files, {
+    image: c.image,
+    channels: c.channels,
+    resize: task.resize,
+    cropPct: task.resize === "crop" ? task.cropPct : null,
+  });
   const found = openSlots(dirs, key, files.length, pixels);
   if (found !== null) {
     // Only a cache written by a run that skipped failures can name one.
-    if (found.bad.size > 0 && task.onBadImage === "error") throw new ImageDataError(`data: ${files[Math.min(...found.bad)]!} is not a readable image; fix or remove it, or set data.onBadImage to "skip"`);
-    return { slots: found, skipped: [...found.bad].sort((a, b) => a - b).map((i) => files[i]!), decodeSeconds: (performance.now() - started) / 1000, cache: "hit" };
+    if (found.bad.size > 0 && task.onBadImage === "error")
+      throw new ImageDataError(`data: ${files[Math.min(...found.bad)]!} is not a readable image; fix or remove it, or set data.onBadImage to "skip"`);
+    return {
+      slots: found,
+      skipped: [...found.bad].sort((a, b) => a - b).map((i) => files[i]!),
+      decodeSeconds: (performance.now() - started) / 1000,
+      cache: "hit",
+    };
   }
   const writer = writeSlots(dirs, key, files.length, pixels);
   const bad: number[] = [];
@@ -93,11 +107,21 @@ export const decodeImages = async (root: string, files: readonly string[], task:
  * Cached images as a model-ready dataset, read from disk a batch at a time and normalised as
  * read: (v/255 − mean)/std per channel (the checkpoint's pretrained_cfg, else 0.5 and 0.5).
  */
-export const cachedDataset = (slots: ImageSlots, examples: readonly { readonly slot: number; readonly label: number }[], task: ImageDecoding, c: VitConfig, pretrained?: PretrainedCfg): Dataset => {
+export const cachedDataset = (
+  slots: ImageSlots,
+  examples: readonly { readonly slot: number; readonly label: number }[],
+  task: ImageDecoding,
+  c: VitConfig,
+  pretrained?: PretrainedCfg,
+): Dataset => {
   const mean = task.mean ?? pretrained?.mean ?? [0.5];
   const std = task.std ?? pretrained?.std ?? [0.5];
-  for (const [field, v] of [["mean", mean], ["std", std]] as const) {
-    if (v.length !== 1 && v.length !== c.channels) throw new ImageDataError(`data.${field}: expected 1 or ${c.channels} values (the model's channels), got ${v.length}`);
+  for (const [field, v] of [
+    ["mean", mean],
+    ["std", std],
+  ] as const) {
+    if (v.length !== 1 && v.length !== c.channels)
+      throw new ImageDataError(`data.${field}: expected 1 or ${c.channels} values (the model's channels), got ${v.length}`);
   }
   const scale = Array.from({ length: c.channels }, (_, ch) => 1 / 255 / std[ch % std.length]!);
   const shift = Array.from({ length: c.channels }, (_, ch) => -mean[ch % mean.length]! / std[ch % std.length]!);
@@ -106,7 +130,10 @@ export const cachedDataset = (slots: ImageSlots, examples: readonly { readonly s
     count: examples.length,
     shape: [c.image, c.image, c.channels],
     read: (indices) => {
-      const raw = readSlots(slots, indices.map((i) => examples[i]!.slot));
+      const raw = readSlots(
+        slots,
+        indices.map((i) => examples[i]!.slot),
+      );
       const images = new Float32Array(raw.length);
       for (let j = 0; j < raw.length; j++) images[j] = raw[j]! * scale[j % c.channels]! + shift[j % c.channels]!;
       return images;

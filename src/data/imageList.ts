@@ -26,7 +26,8 @@ const readList = (root: string, name: string): { readonly file: string; readonly
   return text.split("\n").flatMap((line, i) => {
     if (line.trim() === "") return [];
     const m = /^(.+?)\s+(\d+)\s*$/.exec(line.trim());
-    if (!m) throw new ImageDataError(`data: ${path}:${i + 1}: expected "relative/path label" (a non-negative integer label), got ${JSON.stringify(line.trim())}`);
+    if (!m)
+      throw new ImageDataError(`data: ${path}:${i + 1}: expected "relative/path label" (a non-negative integer label), got ${JSON.stringify(line.trim())}`);
     return [{ file: join(root, m[1]!), label: Number(m[2]) }];
   });
 };
@@ -45,8 +46,16 @@ export const loadImageList = async (task: ImageList, baseDir: string, c: VitConf
   const root = resolve(baseDir, task.root);
   const classes = task.classes ?? listClasses(task, root);
   const { train, val, test } = lists(task);
-  const [trainList, valList, testList] = [readList(root, train), val === null ? [] : readList(root, val), readList(root, test).slice(0, task.testLimit ?? undefined)];
-  for (const [name, list] of [[train, trainList], [val, valList], [test, testList]] as const) {
+  const [trainList, valList, testList] = [
+    readList(root, train),
+    val === null ? [] : readList(root, val),
+    readList(root, test).slice(0, task.testLimit ?? undefined),
+  ];
+  for (const [name, list] of [
+    [train, trainList],
+    [val, valList],
+    [test, testList],
+  ] as const) {
     const bad = list.find((e) => e.label >= classes.length);
     if (bad) throw new ImageDataError(`data: ${join(root, name!)}: label ${bad.label} of ${bad.file} is out of range (${classes.length} classes)`);
   }
@@ -54,6 +63,12 @@ export const loadImageList = async (task: ImageList, baseDir: string, c: VitConf
   const { slots, ...how } = await decodeImages(root, files, task, c, progress);
   const slotOf = new Map(files.map((f, slot) => [f, slot] as const));
   const dataset = (list: readonly { file: string; label: number }[]) =>
-    cachedDataset(slots, list.flatMap((e) => (slots.bad.has(slotOf.get(e.file)!) ? [] : [{ slot: slotOf.get(e.file)!, label: e.label }])), task, c, pretrained);
+    cachedDataset(
+      slots,
+      list.flatMap((e) => (slots.bad.has(slotOf.get(e.file)!) ? [] : [{ slot: slotOf.get(e.file)!, label: e.label }])),
+      task,
+      c,
+      pretrained,
+    );
   return { train: dataset(trainList), val: dataset(valList), test: dataset(testList), classes: classes.length, ...how };
 };

@@ -100,14 +100,21 @@ export const taskImages = (task: InMemoryTask): { readonly train: RawSplit; read
   const wanted = task.split._tag === "Vtab1k" ? task.split.train + task.split.val : task.split.shots * task.digits.length + task.split.val;
   if (need < wanted) throw new TaskError(`data.split asks for ${wanted} examples of digits ${task.digits.join(",")}, MNIST's train split has ${pool.length}`);
   const testAll = indicesOf(test, task.digits);
-  const testPicks = task.testLimit === null ? testAll : shuffled(testAll, rng(task.seed, "test")).slice(0, task.testLimit).sort((a, b) => a - b);
+  const testPicks =
+    task.testLimit === null
+      ? testAll
+      : shuffled(testAll, rng(task.seed, "test"))
+          .slice(0, task.testLimit)
+          .sort((a, b) => a - b);
   return { train: digitExamples(train, trainPicks, labelOf), val: digitExamples(train, valPicks, labelOf), test: digitExamples(test, testPicks, labelOf) };
 };
 
 /** An in-memory task's train, val and test data, normalised and fitted to the backbone. */
 export const buildTask = (task: InMemoryTask, c: VitConfig): TaskData<InMemoryDataset> => {
   if ((c.image !== mnistSide || c.channels !== 1) && task.fit !== "pad") {
-    throw new TaskError(`data: the images are ${mnistSide}×${mnistSide}×1 but the backbone takes ${c.image}×${c.image}×${c.channels}; set data.fit to "pad" to centre-pad (or crop) them and repeat the grey channel, or use a backbone of that size`);
+    throw new TaskError(
+      `data: the images are ${mnistSide}×${mnistSide}×1 but the backbone takes ${c.image}×${c.image}×${c.channels}; set data.fit to "pad" to centre-pad (or crop) them and repeat the grey channel, or use a backbone of that size`,
+    );
   }
   const splits = taskImages(task);
   const data = (x: RawSplit) => toDataset(x.labels, (k, i) => x.images[k]![i]!, c);

@@ -7,9 +7,34 @@ import type { Method, Target } from "./method.js";
 import type { Layers, LossTerm } from "./loss.js";
 import { dafCandidates, reconfigure, type Category, type Rule } from "./rule.js";
 import { miniVtabNames, type MiniVtabName } from "./miniVtab.js";
-import { defaultMetrics, type AdamW, type Augment, type Backbone, type Experiment, type LrShape, type Metrics, type Schedule, type Split, type Task } from "./experiment.js";
 import {
-  decodeWith, finite, intAtLeast, intIn, integer, literalOf, nonNegative, nullable, numberIn, optional, positive, struct, taggedUnion, unitInterval, withDefault,
+  defaultMetrics,
+  type AdamW,
+  type Augment,
+  type Backbone,
+  type Experiment,
+  type LrShape,
+  type Metrics,
+  type Schedule,
+  type Split,
+  type Task,
+} from "./experiment.js";
+import {
+  decodeWith,
+  finite,
+  intAtLeast,
+  intIn,
+  integer,
+  literalOf,
+  nonNegative,
+  nullable,
+  numberIn,
+  optional,
+  positive,
+  struct,
+  taggedUnion,
+  unitInterval,
+  withDefault,
 } from "../util/codecKit.js";
 
 const tag = <L extends string>(l: L) => t.literal(l);
@@ -39,7 +64,10 @@ const PermutationCodec: t.Type<PermutationInit> = taggedUnion<PermutationInit>("
 /** The fields of ImageDecoding, shared by the image data sources. */
 const decodingFields = {
   resize: withDefault(literalOf("resize", ["squash", "crop"]), "squash"),
-  cropPct: withDefault(numberIn("number in (0, 1]", (n) => n > 0 && n <= 1), 0.875),
+  cropPct: withDefault(
+    numberIn("number in (0, 1]", (n) => n > 0 && n <= 1),
+    0.875,
+  ),
   mean: optional(t.array(finite)),
   std: optional(t.array(positive)),
   onBadImage: withDefault(literalOf("onBadImage", ["error", "skip"]), "error"),
@@ -59,7 +87,8 @@ export const TargetCodec: t.Type<Target> = struct("target", { select: SelectorCo
 const layerChoices = ["all", "early", "late"] as const;
 const LayersCodec: t.Type<Layers> = new t.Type<Layers>(
   'layers ("all" | "early" | "late" | block indices)',
-  (u): u is Layers => (typeof u === "string" && (layerChoices as readonly string[]).includes(u)) || (Array.isArray(u) && u.every((b) => Number.isInteger(b) && b >= 0)),
+  (u): u is Layers =>
+    (typeof u === "string" && (layerChoices as readonly string[]).includes(u)) || (Array.isArray(u) && u.every((b) => Number.isInteger(b) && b >= 0)),
   (u, c) => (LayersCodec.is(u) ? t.success(u) : t.failure(u, c)),
   t.identity,
 );
@@ -74,7 +103,11 @@ export const LossTermCodec: t.Type<LossTerm> = taggedUnion<LossTerm>("loss term"
     detachPredictions: withDefault(t.boolean, false),
   }),
   Rift: struct("Rift", {
-    _tag: tag("Rift"), weight: weight(1), rotation: withDefault(literalOf("rotation", ["learned", "identity"]), "learned"), mean: withDefault(t.boolean, false), normalised: withDefault(t.boolean, true),
+    _tag: tag("Rift"),
+    weight: weight(1),
+    rotation: withDefault(literalOf("rotation", ["learned", "identity"]), "learned"),
+    mean: withDefault(t.boolean, false),
+    normalised: withDefault(t.boolean, true),
   }),
   Rsc: struct("Rsc", { _tag: tag("Rsc"), weight: weight(1) }),
   L2SP: struct("L2SP", { _tag: tag("L2SP"), weight: weight(0.01) }),
@@ -82,7 +115,11 @@ export const LossTermCodec: t.Type<LossTerm> = taggedUnion<LossTerm>("loss term"
 
 const dafDefaults = reconfigure();
 const perCategory = <A>(codec: t.Type<A>, fallback: Readonly<Record<Category, A>>) =>
-  struct("per category", { matrices: withDefault(codec, fallback.matrices), vectors: withDefault(codec, fallback.vectors), special: withDefault(codec, fallback.special) });
+  struct("per category", {
+    matrices: withDefault(codec, fallback.matrices),
+    vectors: withDefault(codec, fallback.vectors),
+    special: withDefault(codec, fallback.special),
+  });
 const fraction = numberIn("number in [0, 1]", (n) => n >= 0 && n <= 1);
 
 export const RuleCodec: t.Type<Rule> = struct("rule", {
@@ -95,7 +132,10 @@ export const RuleCodec: t.Type<Rule> = struct("rule", {
     FeatureStatistics: struct("FeatureStatistics", { _tag: tag("FeatureStatistics") }),
     Reconfigure: struct("Reconfigure", {
       _tag: tag("Reconfigure"),
-      budget: withDefault(numberIn("number in (0, 1]", (n) => n > 0 && n <= 1), dafDefaults.budget),
+      budget: withDefault(
+        numberIn("number in (0, 1]", (n) => n > 0 && n <= 1),
+        dafDefaults.budget,
+      ),
       ratios: withDefault(perCategory(fraction, dafDefaults.ratios), dafDefaults.ratios),
       candidates: withDefault(perCategory(SelectorCodec, dafCandidates), dafCandidates),
       module: withDefault(TransformCodec, dafDefaults.module),
@@ -116,8 +156,12 @@ export const MethodCodec = struct("method", {
 
 const digit = numberDigit();
 function numberDigit() {
-  return new t.Type<number>("digit 0-9", (u): u is number => typeof u === "number" && Number.isInteger(u) && u >= 0 && u <= 9,
-    (u, c) => (typeof u === "number" && Number.isInteger(u) && u >= 0 && u <= 9 ? t.success(u) : t.failure(u, c)), t.identity);
+  return new t.Type<number>(
+    "digit 0-9",
+    (u): u is number => typeof u === "number" && Number.isInteger(u) && u >= 0 && u <= 9,
+    (u, c) => (typeof u === "number" && Number.isInteger(u) && u >= 0 && u <= 9 ? t.success(u) : t.failure(u, c)),
+    t.identity,
+  );
 }
 
 export const SplitCodec: t.Type<Split> = taggedUnion<Split>("split", () => ({
@@ -202,10 +246,21 @@ const range = (name: string, ok: (lo: number, hi: number) => boolean) =>
 
 export const AugmentCodec: t.Type<Augment> = struct("augment", {
   flip: withDefault(t.boolean, true),
-  crop: withDefault(nullable(struct("crop", {
-    scale: withDefault(range("[min, max] with 0 < min ≤ max ≤ 1", (lo, hi) => lo <= hi && hi <= 1), [0.08, 1] as const),
-    ratio: withDefault(range("[min, max] with 0 < min ≤ max", (lo, hi) => lo <= hi), [3 / 4, 4 / 3] as const),
-  })), { scale: [0.08, 1], ratio: [3 / 4, 4 / 3] }),
+  crop: withDefault(
+    nullable(
+      struct("crop", {
+        scale: withDefault(
+          range("[min, max] with 0 < min ≤ max ≤ 1", (lo, hi) => lo <= hi && hi <= 1),
+          [0.08, 1] as const,
+        ),
+        ratio: withDefault(
+          range("[min, max] with 0 < min ≤ max", (lo, hi) => lo <= hi),
+          [3 / 4, 4 / 3] as const,
+        ),
+      }),
+    ),
+    { scale: [0.08, 1], ratio: [3 / 4, 4 / 3] },
+  ),
 }) as unknown as t.Type<Augment>;
 
 export const MetricsCodec: t.Type<Metrics> = struct("metrics", {

@@ -3,8 +3,7 @@ import { miniVtabTasks, type MiniVtabName } from "./miniVtab.js";
 
 /** How a class-subset task is split, VTAB-1k style or k-shot per class. */
 export type Split =
-  | { readonly _tag: "Vtab1k"; readonly train: number; readonly val: number }
-  | { readonly _tag: "FewShot"; readonly shots: number; readonly val: number };
+  { readonly _tag: "Vtab1k"; readonly train: number; readonly val: number } | { readonly _tag: "FewShot"; readonly shots: number; readonly val: number };
 
 /**
  * How 28×28 grey images meet a backbone of another size or channel count: "exact" (the
@@ -17,19 +16,20 @@ export type Fit = "exact" | "pad";
  * A classification task. `Mnist`: the chosen digits, labels re-indexed 0..k-1 in `digits` order.
  * `MiniVtab`: a task of the mini-VTAB benchmark (src/dsl/miniVtab.ts), `testSize` test examples.
  */
-export type Task = ({ readonly fit?: Fit }) & (
+export type Task = { readonly fit?: Fit } & (
   | {
-    readonly _tag: "Mnist";
-    readonly digits: readonly number[];
-    readonly split: Split;
-    /** Seed of the train/val sampler: fixed across runs, like VTAB-1k's published splits. */
-    readonly seed: number;
-    /** Cap on test-split size (null: the whole standard test split of those digits). */
-    readonly testLimit: number | null;
-  }
+      readonly _tag: "Mnist";
+      readonly digits: readonly number[];
+      readonly split: Split;
+      /** Seed of the train/val sampler: fixed across runs, like VTAB-1k's published splits. */
+      readonly seed: number;
+      /** Cap on test-split size (null: the whole standard test split of those digits). */
+      readonly testLimit: number | null;
+    }
   | { readonly _tag: "MiniVtab"; readonly name: MiniVtabName; readonly split: Split; readonly seed: number; readonly testSize: number }
   | ImageFolder
-  | ImageList);
+  | ImageList
+);
 
 /**
  * How image files become model inputs: decoded to the model's channels (grey and alpha to RGB,
@@ -100,9 +100,7 @@ export interface AdamW {
  * protocol), constant, or multiplied by `factor` every `everyEpochs` epochs (never below `minLr`).
  */
 export type LrShape =
-  | { readonly _tag: "Cosine" }
-  | { readonly _tag: "Constant" }
-  | { readonly _tag: "Step"; readonly everyEpochs: number; readonly factor: number };
+  { readonly _tag: "Cosine" } | { readonly _tag: "Constant" } | { readonly _tag: "Step"; readonly everyEpochs: number; readonly factor: number };
 
 /** Linear warm-up over `warmupEpochs`, then `shape`, stepped per batch. */
 export interface Schedule {
@@ -180,4 +178,13 @@ export const taskClasses = (task: Task): number => {
 
 /** A short name for tables and logs. */
 export const taskName = (task: Task): string =>
-  task._tag === "Mnist" ? `mnist-${task.digits.join("")}` : task._tag === "MiniVtab" ? task.name : `${task._tag === "ImageFolder" ? "folder" : "list"}-${task.root.split(/[\\/]/).filter((p) => p !== "").at(-1) ?? "root"}`;
+  task._tag === "Mnist"
+    ? `mnist-${task.digits.join("")}`
+    : task._tag === "MiniVtab"
+      ? task.name
+      : `${task._tag === "ImageFolder" ? "folder" : "list"}-${
+          task.root
+            .split(/[\\/]/)
+            .filter((p) => p !== "")
+            .at(-1) ?? "root"
+        }`;

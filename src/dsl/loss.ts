@@ -30,11 +30,13 @@ export type LossTerm =
   /** L2-SP: Σ ‖W' − W₀‖²_F over every adapted backbone tensor (a reset head's W₀ is its zero init: there it is weight decay); added modules have no W₀ and are left out. */
   | { readonly _tag: "L2SP"; readonly weight: number };
 
-export const baftTerm = (o: { readonly weight?: number; readonly pool?: FeaturePool; readonly layers?: Layers; readonly detachPredictions?: boolean } = {}): LossTerm =>
-  ({ _tag: "Baft", weight: o.weight ?? 0.01, pool: o.pool ?? "cls", layers: o.layers ?? "all", detachPredictions: o.detachPredictions ?? false });
+export const baftTerm = (
+  o: { readonly weight?: number; readonly pool?: FeaturePool; readonly layers?: Layers; readonly detachPredictions?: boolean } = {},
+): LossTerm => ({ _tag: "Baft", weight: o.weight ?? 0.01, pool: o.pool ?? "cls", layers: o.layers ?? "all", detachPredictions: o.detachPredictions ?? false });
 
-export const riftTerm = (o: { readonly weight?: number; readonly rotation?: "learned" | "identity"; readonly mean?: boolean; readonly normalised?: boolean } = {}): LossTerm =>
-  ({ _tag: "Rift", weight: o.weight ?? 1, rotation: o.rotation ?? "learned", mean: o.mean ?? false, normalised: o.normalised ?? true });
+export const riftTerm = (
+  o: { readonly weight?: number; readonly rotation?: "learned" | "identity"; readonly mean?: boolean; readonly normalised?: boolean } = {},
+): LossTerm => ({ _tag: "Rift", weight: o.weight ?? 1, rotation: o.rotation ?? "learned", mean: o.mean ?? false, normalised: o.normalised ?? true });
 
 export const rscTerm = (o: { readonly weight?: number } = {}): LossTerm => ({ _tag: "Rsc", weight: o.weight ?? 1 });
 
@@ -62,9 +64,13 @@ export const termNames = (losses: readonly LossTerm[]): string[] => {
 
 export const showLoss = (l: LossTerm): string => {
   switch (l._tag) {
-    case "Baft": return `baft(λ ${l.weight}, ${l.pool} features, layers ${Array.isArray(l.layers) ? `[${l.layers.join(", ")}]` : l.layers}${l.detachPredictions ? ", predictions detached" : ""})`;
-    case "Rift": return `${l.mean ? "rift*" : "rift"}(λ ${l.weight}, Q ${l.rotation}${l.normalised ? "" : ", unnormalised"})`;
-    case "Rsc": return `rsc(λ ${l.weight})`;
-    case "L2SP": return `l2sp(λ ${l.weight})`;
+    case "Baft":
+      return `baft(λ ${l.weight}, ${l.pool} features, layers ${Array.isArray(l.layers) ? `[${l.layers.join(", ")}]` : l.layers}${l.detachPredictions ? ", predictions detached" : ""})`;
+    case "Rift":
+      return `${l.mean ? "rift*" : "rift"}(λ ${l.weight}, Q ${l.rotation}${l.normalised ? "" : ", unnormalised"})`;
+    case "Rsc":
+      return `rsc(λ ${l.weight})`;
+    case "L2SP":
+      return `l2sp(λ ${l.weight})`;
   }
 };

@@ -20,7 +20,11 @@ export const miniVtabTasks = {
   inverted: { group: "specialized", classes: 5, description: "which digit, 5–9, on inverted images (1 − x)" },
   noisy: { group: "specialized", classes: 5, description: "which digit, 5–9, under Gaussian noise σ = 0.4 (pixels in [0, 1], clipped)" },
   blurred: { group: "specialized", classes: 5, description: "which digit, 5–9, under a Gaussian blur σ = 1.5 px" },
-  elastic: { group: "specialized", classes: 5, description: "which digit, 5–9, under an elastic deformation (typical displacement 2 px, smoothing σ = 3 px) over a striped texture" },
+  elastic: {
+    group: "specialized",
+    classes: 5,
+    description: "which digit, 5–9, under an elastic deformation (typical displacement 2 px, smoothing σ = 3 px) over a striped texture",
+  },
   count: { group: "structured", classes: 5, description: "how many discs, 1–5 (Clevr-count-like)" },
   location: { group: "structured", classes: 9, description: "which cell of a 3 × 3 grid holds the square (dSprites-location-like)" },
   orientation: { group: "structured", classes: 8, description: "the angle of a bar, 8 bins over [0°, 180°) (dSprites-orientation-like)" },

@@ -9,9 +9,7 @@ import { lowRank, showTransform } from "./transform.js";
  * `every(n, unit)` before epoch (or step) 0, n, 2n, … — DAF's Alg. 1 analyses before training
  * and then after every E_interval epochs.
  */
-export type When =
-  | { readonly _tag: "Once" }
-  | { readonly _tag: "Every"; readonly n: number; readonly unit: "epochs" | "steps" };
+export type When = { readonly _tag: "Once" } | { readonly _tag: "Every"; readonly n: number; readonly unit: "epochs" | "steps" };
 
 /** DAF's parameter categories (§3.4): whole linear weights, vectors (norms, biases), special tensors (cls, pos). */
 export const categories = ["matrices", "vectors", "special"] as const;
@@ -70,8 +68,11 @@ export const every = (n: number, unit: "epochs" | "steps", action: Action): Rule
 
 export type GradientEstimate = Extract<Action, { readonly _tag: "GradientEstimate" }>;
 
-export const gradientEstimate = (options: { readonly batches?: number; readonly seed?: number } = {}): GradientEstimate =>
-  ({ _tag: "GradientEstimate", batches: options.batches ?? 16, seed: options.seed ?? 0 });
+export const gradientEstimate = (options: { readonly batches?: number; readonly seed?: number } = {}): GradientEstimate => ({
+  _tag: "GradientEstimate",
+  batches: options.batches ?? 16,
+  seed: options.seed ?? 0,
+});
 
 export const featureStatistics = (): Action => ({ _tag: "FeatureStatistics" });
 
@@ -100,10 +101,15 @@ export const showWhen = (w: When): string => (w._tag === "Once" ? "once" : `ever
 
 export const showAction = (a: Action): string => {
   switch (a._tag) {
-    case "GradientEstimate": return `gradientEstimate(${a.batches} batches, seed ${a.seed})`;
-    case "FeatureStatistics": return "featureStatistics(frozen features over the training set)";
-    case "Reconfigure": return `reconfigure(τ=${a.budget}, ratios ${categories.map((c) => a.ratios[c]).join("/")}, ${showTransform(a.module)} on ${showSelector(a.candidates.matrices)}, `
-      + `vectors ${showSelector(a.candidates.vectors)}, special ${showSelector(a.candidates.special)}, ${a.batches} batches, ${a.analysis} analysis${a.ema === null ? "" : `, EMA ${a.ema}`}, ${a.retain})`;
+    case "GradientEstimate":
+      return `gradientEstimate(${a.batches} batches, seed ${a.seed})`;
+    case "FeatureStatistics":
+      return "featureStatistics(frozen features over the training set)";
+    case "Reconfigure":
+      return (
+        `reconfigure(τ=${a.budget}, ratios ${categories.map((c) => a.ratios[c]).join("/")}, ${showTransform(a.module)} on ${showSelector(a.candidates.matrices)}, ` +
+        `vectors ${showSelector(a.candidates.vectors)}, special ${showSelector(a.candidates.special)}, ${a.batches} batches, ${a.analysis} analysis${a.ema === null ? "" : `, EMA ${a.ema}`}, ${a.retain})`
+      );
   }
 };
 

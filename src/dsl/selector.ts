@@ -34,14 +34,23 @@ export const expectCount = (count: number, of: Selector): Selector => ({ _tag: "
 /** A readable one-line rendering, used by `describe` and error messages. */
 export const showSelector = (s: Selector): string => {
   switch (s._tag) {
-    case "All": return "all";
-    case "Glob": return `glob(${JSON.stringify(s.pattern)})`;
-    case "Regex": return `regex(/${s.pattern}/)`;
-    case "Role": return s.role;
-    case "Blocks": return `blocks[${s.from}:${s.to ?? ""}]`;
-    case "And": return s.of.length === 0 ? "all" : s.of.map(showSelector).join(" ∧ ");
-    case "Or": return s.of.length === 0 ? "none" : `(${s.of.map(showSelector).join(" ∨ ")})`;
-    case "Not": return `¬${showSelector(s.of)}`;
-    case "Expect": return `${showSelector(s.of)} (expect ${s.count})`;
+    case "All":
+      return "all";
+    case "Glob":
+      return `glob(${JSON.stringify(s.pattern)})`;
+    case "Regex":
+      return `regex(/${s.pattern}/)`;
+    case "Role":
+      return s.role;
+    case "Blocks":
+      return `blocks[${s.from}:${s.to ?? ""}]`;
+    case "And":
+      return s.of.length === 0 ? "all" : s.of.map(showSelector).join(" ∧ ");
+    case "Or":
+      return s.of.length === 0 ? "none" : `(${s.of.map(showSelector).join(" ∨ ")})`;
+    case "Not":
+      return `¬${showSelector(s.of)}`;
+    case "Expect":
+      return `${showSelector(s.of)} (expect ${s.count})`;
   }
 };

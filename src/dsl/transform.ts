@@ -21,9 +21,7 @@ export type { PrimitiveTransform } from "../primitives/registry.js";
  * pre-estimate ΔŴ, set by a `gradientEstimate` rule before training (the identity until then).
  */
 export type PermutationInit =
-  | { readonly _tag: "Identity" }
-  | { readonly _tag: "Random"; readonly seed: number }
-  | { readonly _tag: "Tour"; readonly seed: number };
+  { readonly _tag: "Identity" } | { readonly _tag: "Random"; readonly seed: number } | { readonly _tag: "Tour"; readonly seed: number };
 
 export type WeightTransform =
   | PrimitiveTransform
@@ -45,8 +43,12 @@ export type WeightTransform =
 
 export const frozen: WeightTransform = { _tag: "Frozen" };
 export const sum = (...terms: readonly WeightTransform[]): WeightTransform => ({ _tag: "Sum", terms });
-export const permuted = (order: { readonly rows: PermutationInit; readonly cols: PermutationInit }, inner: WeightTransform): WeightTransform =>
-  ({ _tag: "Permuted", rows: order.rows, cols: order.cols, inner });
+export const permuted = (order: { readonly rows: PermutationInit; readonly cols: PermutationInit }, inner: WeightTransform): WeightTransform => ({
+  _tag: "Permuted",
+  rows: order.rows,
+  cols: order.cols,
+  inner,
+});
 export const quantized = (options: { readonly bits: 1 }, inner: WeightTransform): WeightTransform => ({ _tag: "Quantized", bits: options.bits, inner });
 
 const showPermutation = (p: PermutationInit): string => (p._tag === "Identity" ? "identity" : p._tag === "Random" ? `random(${p.seed})` : "tour");
@@ -54,9 +56,13 @@ const showPermutation = (p: PermutationInit): string => (p._tag === "Identity" ?
 export const showTransform = (t: WeightTransform): string => {
   if (isPrimitive(t)) return primitiveOf(t).show(t);
   switch (t._tag) {
-    case "Frozen": return "frozen";
-    case "Sum": return `sum(${t.terms.map(showTransform).join(", ")})`;
-    case "Permuted": return `permuted(rows=${showPermutation(t.rows)}, cols=${showPermutation(t.cols)}, ${showTransform(t.inner)})`;
-    case "Quantized": return `quantized(${t.bits} bit, ${showTransform(t.inner)})`;
+    case "Frozen":
+      return "frozen";
+    case "Sum":
+      return `sum(${t.terms.map(showTransform).join(", ")})`;
+    case "Permuted":
+      return `permuted(rows=${showPermutation(t.rows)}, cols=${showPermutation(t.cols)}, ${showTransform(t.inner)})`;
+    case "Quantized":
+      return `quantized(${t.bits} bit, ${showTransform(t.inner)})`;
   }
 };

@@ -66,7 +66,8 @@ const checkTensors = (tensors: ReadonlyMap<string, { readonly shape: readonly nu
   for (const p of expected) {
     const t = tensors.get(p.name);
     if (t === undefined) throw new SafetensorsError(`${source}: tensor ${p.name} is missing (target ${p.placement.target} of its method needs it)`);
-    if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) throw new SafetensorsError(`${source}: tensor ${p.name} has shape ${JSON.stringify(t.shape)}, its method needs ${JSON.stringify(p.shape)}`);
+    if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i]))
+      throw new SafetensorsError(`${source}: tensor ${p.name} has shape ${JSON.stringify(t.shape)}, its method needs ${JSON.stringify(p.shape)}`);
   }
   const names = new Set(expected.map((p) => p.name));
   const extra = [...tensors.keys()].find((k) => !names.has(k));
@@ -76,7 +77,8 @@ const checkTensors = (tensors: ReadonlyMap<string, { readonly shape: readonly nu
 export const readAdapter = (bytes: Uint8Array, source: string): AdapterFile => {
   const file = readSafetensors(bytes, source);
   const m = file.metadata;
-  if (m.format !== adapterFormat) throw new SafetensorsError(`${source}: not a peft-dsl adapter (metadata format is ${JSON.stringify(m.format)}, expected "${adapterFormat}")`);
+  if (m.format !== adapterFormat)
+    throw new SafetensorsError(`${source}: not a peft-dsl adapter (metadata format is ${JSON.stringify(m.format)}, expected "${adapterFormat}")`);
   const parse = (key: string): unknown => {
     try {
       return JSON.parse(m[key] ?? "");

@@ -32,7 +32,13 @@ export const adapterName = (p: Placement, path: string): string => `${p.site.nam
 /** A leaf's tensors at its placement, named under the leaf's prefix. */
 const leafParams = (p: Placement, leaf: Leaf): AdapterParam[] =>
   leaf.primitive.tensors(leaf.node, p.site).map((spec: TensorSpec): AdapterParam => ({
-    name: adapterName(p, `${leaf.prefix}${spec.path}`), placement: p, leaf, role: spec.role, shape: spec.shape, init: spec.init, trainable: spec.trainable,
+    name: adapterName(p, `${leaf.prefix}${spec.path}`),
+    placement: p,
+    leaf,
+    role: spec.role,
+    shape: spec.shape,
+    init: spec.init,
+    trainable: spec.trainable,
     decay: spec.decay ?? spec.shape.length >= 2,
   }));
 
@@ -42,14 +48,22 @@ const wrapperParams = (p: Placement, w: Wrapper): AdapterParam[] => {
   return (["rows", "cols"] as const).map((axis): AdapterParam => {
     const name = adapterName(p, `${w.prefix}perm_${axis}`);
     return {
-      name, placement: p, leaf: null, role: `perm_${axis}`, shape: [axis === "rows" ? dout : din], trainable: false, decay: false,
+      name,
+      placement: p,
+      leaf: null,
+      role: `perm_${axis}`,
+      shape: [axis === "rows" ? dout : din],
+      trainable: false,
+      decay: false,
       init: { _tag: "Order", size: axis === "rows" ? dout : din, order: w[axis], label: name },
     };
   });
 };
 
 /** A placement's tensors: its wrapper nodes' state, then each leaf's own (the adapter file's order). */
-export const placementParams = (p: Placement): { readonly wrappers: AdapterParam[]; readonly leaves: { readonly leaf: Leaf; readonly params: AdapterParam[] }[] } => ({
+export const placementParams = (
+  p: Placement,
+): { readonly wrappers: AdapterParam[]; readonly leaves: { readonly leaf: Leaf; readonly params: AdapterParam[] }[] } => ({
   wrappers: wrapperNodes(p.transform).flatMap((w) => wrapperParams(p, w)),
   leaves: leaves(p.transform).map((leaf) => ({ leaf, params: leafParams(p, leaf) })),
 });
@@ -85,8 +99,10 @@ export type AdapterValue = TensorData;
 export const initialValue = (p: AdapterParam, weights: Weights, seed: number): AdapterValue => {
   const n = sizeOf(p.shape);
   switch (p.init._tag) {
-    case "Zeros": return new Float32Array(n);
-    case "CopyOfSite": return siteValues(p.placement.site, weights).slice();
+    case "Zeros":
+      return new Float32Array(n);
+    case "CopyOfSite":
+      return siteValues(p.placement.site, weights).slice();
     case "KaimingUniform": {
       const r = rng(seed, p.name);
       const bound = 1 / Math.sqrt(p.init.fanIn);
@@ -97,10 +113,13 @@ export const initialValue = (p: AdapterParam, weights: Weights, seed: number): A
       const { mean, std } = p.init;
       return Float32Array.from({ length: n }, () => mean + std * r.normal());
     }
-    case "Ones": return new Float32Array(n).fill(1);
+    case "Ones":
+      return new Float32Array(n).fill(1);
     // Positions come from their own seed, not the run's: FourierFT fixes them independently of training.
-    case "DistinctIndices": return distinctIndices(p.init.count, p.init.size, rng(p.init.seed, p.init.label));
-    case "TorchRandperm": return torchRandperm(p.init.size, p.init.seed, p.init.count).slice();
+    case "DistinctIndices":
+      return distinctIndices(p.init.count, p.init.size, rng(p.init.seed, p.init.label));
+    case "TorchRandperm":
+      return torchRandperm(p.init.size, p.init.seed, p.init.count).slice();
     case "Order": {
       const identity = Int32Array.from({ length: p.init.size }, (_, i) => i);
       return p.init.order._tag !== "Random" ? identity : Int32Array.from(shuffled([...identity], rng(p.init.order.seed, p.init.label)));

@@ -49,11 +49,14 @@ export const countResolved = (r: Resolved): CountReport => {
   const trainable = targets.reduce((n, t) => n + t.trainable, 0);
   const backbone = totalParams(config);
   const auxiliary = m.losses.reduce((n, l) => n + (l._tag === "Rift" && l.rotation === "learned" ? (config.width * (config.width - 1)) / 2 : 0), 0);
-  const reconfigured = rule === null ? null : {
-    candidates: units.length,
-    total: units.reduce((n, u) => n + u.cost, 0),
-    budget: budgets(units, rule.rule.action.budget, rule.rule.action.ratios),
-  };
+  const reconfigured =
+    rule === null
+      ? null
+      : {
+          candidates: units.length,
+          total: units.reduce((n, u) => n + u.cost, 0),
+          budget: budgets(units, rule.rule.action.budget, rule.rule.action.ratios),
+        };
   return { targets, trainable, auxiliary, backbone, percent: (100 * trainable) / backbone, reconfigured };
 };
 

@@ -6,9 +6,12 @@ import type { Site } from "../models/vitParams.js";
 export const countTransform = (t: WeightTransform, site: Site): number => {
   if (isPrimitive(t)) return primitiveOf(t).count(t, site);
   switch (t._tag) {
-    case "Frozen": return 0;
-    case "Sum": return t.terms.reduce((n, x) => n + countTransform(x, site), 0);
+    case "Frozen":
+      return 0;
+    case "Sum":
+      return t.terms.reduce((n, x) => n + countTransform(x, site), 0);
     case "Permuted":
-    case "Quantized": return countTransform(t.inner, site);
+    case "Quantized":
+      return countTransform(t.inner, site);
   }
 };

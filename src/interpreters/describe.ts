@@ -18,27 +18,37 @@ const order = (p: PermutationInit): string =>
 const formula = (t: WeightTransform): string => {
   if (isPrimitive(t)) return primitiveOf(t).formula(t);
   switch (t._tag) {
-    case "Frozen": return "ΔW = 0";
-    case "Sum": return t.terms.map(formula).join("  +  ");
-    case "Quantized": return `${formula(t.inner)}, every trainable tensor T used as Q(T) = mean + std·0.6745·sign(T − mean) (1 bit, straight-through gradient)`;
-    case "Permuted": return `ΔW = Prᵀ·ΔW̄·Pc (rows ${order(t.rows)}, columns ${order(t.cols)}), where ${formula(t.inner).replace(/ΔW/g, "ΔW̄")}`;
+    case "Frozen":
+      return "ΔW = 0";
+    case "Sum":
+      return t.terms.map(formula).join("  +  ");
+    case "Quantized":
+      return `${formula(t.inner)}, every trainable tensor T used as Q(T) = mean + std·0.6745·sign(T − mean) (1 bit, straight-through gradient)`;
+    case "Permuted":
+      return `ΔW = Prᵀ·ΔW̄·Pc (rows ${order(t.rows)}, columns ${order(t.cols)}), where ${formula(t.inner).replace(/ΔW/g, "ΔW̄")}`;
   }
 };
 
 /** The term added to cross-entropy, as math. */
 const lossFormula = (l: LossTerm, config: VitConfig): string => {
   switch (l._tag) {
-    case "Baft": return `+ ${l.weight}·(1/|L|) Σ_{l ∈ L} ‖cos(Z_l) − cos(${l.detachPredictions ? "sg(P)" : "P"})‖²_F, L = blocks [${layerIndices(l.layers, config.depth).join(", ")}], Z_l the ${l.pool === "cls" ? "CLS token" : "patch-token mean"}, P = softmax(logits)`;
-    case "Rift": return `+ ${l.weight}·(‖Σ_z − s² QᵀΣ_p Q‖²_F${l.normalised ? " / (tr Σ_z)²" : ""}${l.mean ? ` + ‖μ_z − s Qᵀμ_p‖²${l.normalised ? " / tr Σ_z" : ""}` : ""}), s² = tr Σ_z / tr Σ_p, ${l.rotation === "learned" ? `Q = exp(M − Mᵀ), M ∈ ℝ^{${config.width}×${config.width}} trained` : "Q = I"}; μ_p, Σ_p from the pretrained model over the training set`;
-    case "Rsc": return `+ ${l.weight}·(1 − CKA_lin(Z, Z_pretrained)) on the batch's head-input features`;
-    case "L2SP": return `+ ${l.weight}·Σ ‖W' − W₀‖²_F over the adapted backbone tensors`;
+    case "Baft":
+      return `+ ${l.weight}·(1/|L|) Σ_{l ∈ L} ‖cos(Z_l) − cos(${l.detachPredictions ? "sg(P)" : "P"})‖²_F, L = blocks [${layerIndices(l.layers, config.depth).join(", ")}], Z_l the ${l.pool === "cls" ? "CLS token" : "patch-token mean"}, P = softmax(logits)`;
+    case "Rift":
+      return `+ ${l.weight}·(‖Σ_z − s² QᵀΣ_p Q‖²_F${l.normalised ? " / (tr Σ_z)²" : ""}${l.mean ? ` + ‖μ_z − s Qᵀμ_p‖²${l.normalised ? " / tr Σ_z" : ""}` : ""}), s² = tr Σ_z / tr Σ_p, ${l.rotation === "learned" ? `Q = exp(M − Mᵀ), M ∈ ℝ^{${config.width}×${config.width}} trained` : "Q = I"}; μ_p, Σ_p from the pretrained model over the training set`;
+    case "Rsc":
+      return `+ ${l.weight}·(1 − CKA_lin(Z, Z_pretrained)) on the batch's head-input features`;
+    case "L2SP":
+      return `+ ${l.weight}·Σ ‖W' − W₀‖²_F over the adapted backbone tensors`;
   }
 };
 
 /** The totals line, like HF PEFT's print_trainable_parameters (auxiliary tensors named when there are any). */
 export const totals = (r: CountReport): string =>
-  `trainable params: ${n(r.trainable)} || backbone params: ${n(r.backbone)} || trainable%: ${r.percent.toFixed(4)}${r.auxiliary > 0 ? ` || auxiliary (training only): ${n(r.auxiliary)}` : ""}`
-  + (r.reconfigured === null ? "" : `\nreconfigured: at most ${n(r.reconfigured.budget.matrices)} + ${n(r.reconfigured.budget.vectors)} + ${n(r.reconfigured.budget.special)} more train at once (matrices + vectors + special budgets) of ${n(r.reconfigured.total)} over ${r.reconfigured.candidates} candidates`);
+  `trainable params: ${n(r.trainable)} || backbone params: ${n(r.backbone)} || trainable%: ${r.percent.toFixed(4)}${r.auxiliary > 0 ? ` || auxiliary (training only): ${n(r.auxiliary)}` : ""}` +
+  (r.reconfigured === null
+    ? ""
+    : `\nreconfigured: at most ${n(r.reconfigured.budget.matrices)} + ${n(r.reconfigured.budget.vectors)} + ${n(r.reconfigured.budget.special)} more train at once (matrices + vectors + special budgets) of ${n(r.reconfigured.total)} over ${r.reconfigured.candidates} candidates`);
 
 /**
  * A readable account of a method on a backbone: each target with its formula and the sites it
@@ -56,10 +66,15 @@ export const describeMethod = (m: Method, config: VitConfig, options: { readonly
     lines.push(`      ${formula(tg.transform)}`);
     if (options.sites === false) return;
     for (const p of mine) {
-      const tensors = resolved.params.filter((a) => a.placement === p).map((a) => `${a.role} ${a.shape.join("×")}${a.trainable ? "" : " (fixed)"}`).join(", ");
+      const tensors = resolved.params
+        .filter((a) => a.placement === p)
+        .map((a) => `${a.role} ${a.shape.join("×")}${a.trainable ? "" : " (fixed)"}`)
+        .join(", ");
       const own = leaves(p.transform);
       const path = own.some(isModule) ? "module beside the MLP" : own.every(hasFastPath) && p.site.matrix ? "fast path" : "materialised";
-      lines.push(`      ${p.site.name.padEnd(34)} ${p.site.shape.join("×").padEnd(10)} ${n(countTransform(p.transform, p.site)).padStart(9)}  ${tensors || "-"}${leaves(p.transform).length > 0 ? `  (${path})` : ""}`);
+      lines.push(
+        `      ${p.site.name.padEnd(34)} ${p.site.shape.join("×").padEnd(10)} ${n(countTransform(p.transform, p.site)).padStart(9)}  ${tensors || "-"}${leaves(p.transform).length > 0 ? `  (${path})` : ""}`,
+      );
     }
   });
   m.losses.forEach((l, i) => lines.push(`  loss [${i}] ${showLoss(l)}: ${lossFormula(l, config)}`));

@@ -35,10 +35,14 @@ export interface Leaf extends Context {
 export const leaves = (t: WeightTransform, prefix = "", ctx: Context = top): Leaf[] => {
   if (isPrimitive(t)) return [{ prefix, ...ctx, node: t, primitive: primitiveOf(t) }];
   switch (t._tag) {
-    case "Frozen": return [];
-    case "Sum": return t.terms.flatMap((x, i) => leaves(x, `${prefix}sum.${i}.`, ctx));
-    case "Permuted": return leaves(t.inner, `${prefix}permuted.`, { ...ctx, wrappers: [...ctx.wrappers, { _tag: "Permuted", prefix, rows: t.rows, cols: t.cols }] });
-    case "Quantized": return leaves(t.inner, `${prefix}quantized.`, { ...ctx, quantized: true });
+    case "Frozen":
+      return [];
+    case "Sum":
+      return t.terms.flatMap((x, i) => leaves(x, `${prefix}sum.${i}.`, ctx));
+    case "Permuted":
+      return leaves(t.inner, `${prefix}permuted.`, { ...ctx, wrappers: [...ctx.wrappers, { _tag: "Permuted", prefix, rows: t.rows, cols: t.cols }] });
+    case "Quantized":
+      return leaves(t.inner, `${prefix}quantized.`, { ...ctx, quantized: true });
   }
 };
 
@@ -46,10 +50,14 @@ export const leaves = (t: WeightTransform, prefix = "", ctx: Context = top): Lea
 export const wrapperNodes = (t: WeightTransform, prefix = ""): Wrapper[] => {
   if (isPrimitive(t)) return [];
   switch (t._tag) {
-    case "Sum": return t.terms.flatMap((x, i) => wrapperNodes(x, `${prefix}sum.${i}.`));
-    case "Permuted": return [{ _tag: "Permuted", prefix, rows: t.rows, cols: t.cols }, ...wrapperNodes(t.inner, `${prefix}permuted.`)];
-    case "Quantized": return wrapperNodes(t.inner, `${prefix}quantized.`);
-    case "Frozen": return [];
+    case "Sum":
+      return t.terms.flatMap((x, i) => wrapperNodes(x, `${prefix}sum.${i}.`));
+    case "Permuted":
+      return [{ _tag: "Permuted", prefix, rows: t.rows, cols: t.cols }, ...wrapperNodes(t.inner, `${prefix}permuted.`)];
+    case "Quantized":
+      return wrapperNodes(t.inner, `${prefix}quantized.`);
+    case "Frozen":
+      return [];
   }
 };
 

@@ -24,16 +24,32 @@ export const mergedBackbone = async (program: Program): Promise<Backbone> => {
     const b = `blocks.${i}.adaptmlp`;
     // One tidy computes the block's modules once; absent biases merge as zeros.
     const merged = tf.tidy(() => {
-      const kept: FoldedModule[] = mlpAdapterWidth(c, i) === 0 ? [] : [{
-        down: program.materialise(`${b}.down_proj.weight`) as tf.Tensor2D, downBias: program.materialise(`${b}.down_proj.bias`) as tf.Tensor1D,
-        up: program.materialise(`${b}.up_proj.weight`) as tf.Tensor2D, upBias: program.materialise(`${b}.up_proj.bias`) as tf.Tensor1D,
-      }];
+      const kept: FoldedModule[] =
+        mlpAdapterWidth(c, i) === 0
+          ? []
+          : [
+              {
+                down: program.materialise(`${b}.down_proj.weight`) as tf.Tensor2D,
+                downBias: program.materialise(`${b}.down_proj.bias`) as tf.Tensor1D,
+                up: program.materialise(`${b}.up_proj.weight`) as tf.Tensor2D,
+                upBias: program.materialise(`${b}.up_proj.bias`) as tf.Tensor1D,
+              },
+            ];
       const parts = [...kept, ...program.modulesBeside(i)];
       if (parts.length === 0) return [];
       return [
-        tf.concat(parts.map((p) => p.down), 0),
-        tf.concat(parts.map((p) => p.downBias ?? tf.zeros([p.down.shape[0]])), 0),
-        tf.concat(parts.map((p) => p.up), 1),
+        tf.concat(
+          parts.map((p) => p.down),
+          0,
+        ),
+        tf.concat(
+          parts.map((p) => p.downBias ?? tf.zeros([p.down.shape[0]])),
+          0,
+        ),
+        tf.concat(
+          parts.map((p) => p.up),
+          1,
+        ),
         tf.addN(parts.map((p) => p.upBias ?? tf.zeros([c.width]))),
       ];
     });

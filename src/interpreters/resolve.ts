@@ -19,7 +19,12 @@ export interface Placement {
 }
 
 const globToRegExp = (pattern: string): RegExp =>
-  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+      .replace(/\*/g, ".*")
+      .replace(/\?/g, ".")}$`,
+  );
 
 const blockIndex = (i: number, depth: number): number => (i < 0 ? Math.max(0, depth + i) : Math.min(i, depth));
 
@@ -31,7 +36,8 @@ const normalise = (sites: readonly Site[]): Site[] => {
 
 const select = (s: Selector, universe: readonly Site[], depth: number, path: string): Site[] => {
   switch (s._tag) {
-    case "All": return [...universe];
+    case "All":
+      return [...universe];
     case "Glob": {
       const re = globToRegExp(s.pattern);
       return universe.filter((x) => re.test(x.name));
@@ -45,16 +51,21 @@ const select = (s: Selector, universe: readonly Site[], depth: number, path: str
       }
       return universe.filter((x) => re.test(x.name));
     }
-    case "Role": return universe.filter((x) => x.roles.includes(s.role));
+    case "Role":
+      return universe.filter((x) => x.roles.includes(s.role));
     case "Blocks": {
       const from = blockIndex(s.from, depth);
       const to = s.to === null ? depth : blockIndex(s.to, depth);
       return universe.filter((x) => x.block !== null && x.block >= from && x.block < to);
     }
-    case "And": return s.of.reduce<Site[]>((acc, sub, i) => {
-      const keep = new Set(select(sub, universe, depth, `${path}.of[${i}]`).map((x) => x.name));
-      return acc.filter((x) => keep.has(x.name));
-    }, [...universe]);
+    case "And":
+      return s.of.reduce<Site[]>(
+        (acc, sub, i) => {
+          const keep = new Set(select(sub, universe, depth, `${path}.of[${i}]`).map((x) => x.name));
+          return acc.filter((x) => keep.has(x.name));
+        },
+        [...universe],
+      );
     case "Or": {
       const keep = new Set(s.of.flatMap((sub, i) => select(sub, universe, depth, `${path}.of[${i}]`)).map((x) => x.name));
       return universe.filter((x) => keep.has(x.name));
@@ -66,8 +77,14 @@ const select = (s: Selector, universe: readonly Site[], depth: number, path: str
     case "Expect": {
       const found = normalise(select(s.of, universe, depth, `${path}.of`));
       if (found.length !== s.count) {
-        const names = found.slice(0, 6).map((x) => x.name).join(", ");
-        throw new MethodError(path, `${showSelector(s.of)} was expected to match ${s.count} sites but matched ${found.length}${found.length > 0 ? ` (${names}${found.length > 6 ? ", ..." : ""})` : ""}`);
+        const names = found
+          .slice(0, 6)
+          .map((x) => x.name)
+          .join(", ");
+        throw new MethodError(
+          path,
+          `${showSelector(s.of)} was expected to match ${s.count} sites but matched ${found.length}${found.length > 0 ? ` (${names}${found.length > 6 ? ", ..." : ""})` : ""}`,
+        );
       }
       return found;
     }
@@ -75,17 +92,20 @@ const select = (s: Selector, universe: readonly Site[], depth: number, path: str
 };
 
 /** The sites a selector picks on a backbone, in the backbone's parameter order. */
-export const resolveSelector = (s: Selector, config: VitConfig, path = "select"): Site[] =>
-  normalise(select(s, vitSites(config), config.depth, path));
+export const resolveSelector = (s: Selector, config: VitConfig, path = "select"): Site[] => normalise(select(s, vitSites(config), config.depth, path));
 
 /** Whether a transform has a meaning on a site (low-rank updates need a matrix). */
 export const appliesTo = (t: WeightTransform, site: Site): boolean => {
   if (isPrimitive(t)) return primitiveOf(t).appliesTo(t, site);
   switch (t._tag) {
-    case "Frozen": return true;
-    case "Sum": return t.terms.every((x) => appliesTo(x, site));
-    case "Permuted": return site.matrix && appliesTo(t.inner, site);
-    case "Quantized": return appliesTo(t.inner, site);
+    case "Frozen":
+      return true;
+    case "Sum":
+      return t.terms.every((x) => appliesTo(x, site));
+    case "Permuted":
+      return site.matrix && appliesTo(t.inner, site);
+    case "Quantized":
+      return appliesTo(t.inner, site);
   }
 };
 
@@ -108,15 +128,21 @@ const countReplacing = (t: WeightTransform): number => leaves(t).filter((l) => k
 const misplacedModule = (t: WeightTransform, under: "top" | "quantized" | "delta" = "top"): string | null => {
   if (isPrimitive(t)) {
     const { kind } = primitiveOf(t).composition;
-    if (kind === "outputScale" && under !== "top") return `\`${primitiveOf(t).show(t).replace(/\(.*$/, "")}\` acts on a module's output after its other transforms: use it as a target's whole transform, not inside sum/permuted/quantized`;
-    if (kind === "module" && under === "delta") return `\`${primitiveOf(t).show(t).replace(/\(.*$/, "")}\` adds a module, not a ΔW: use it as a target's whole transform or inside \`quantized\`, not inside sum/permuted`;
+    if (kind === "outputScale" && under !== "top")
+      return `\`${primitiveOf(t).show(t).replace(/\(.*$/, "")}\` acts on a module's output after its other transforms: use it as a target's whole transform, not inside sum/permuted/quantized`;
+    if (kind === "module" && under === "delta")
+      return `\`${primitiveOf(t).show(t).replace(/\(.*$/, "")}\` adds a module, not a ΔW: use it as a target's whole transform or inside \`quantized\`, not inside sum/permuted`;
     return null;
   }
   switch (t._tag) {
-    case "Sum": return t.terms.map((x) => misplacedModule(x, "delta")).find((x) => x !== null) ?? null;
-    case "Permuted": return misplacedModule(t.inner, "delta");
-    case "Quantized": return misplacedModule(t.inner, under === "top" ? "quantized" : "delta");
-    case "Frozen": return null;
+    case "Sum":
+      return t.terms.map((x) => misplacedModule(x, "delta")).find((x) => x !== null) ?? null;
+    case "Permuted":
+      return misplacedModule(t.inner, "delta");
+    case "Quantized":
+      return misplacedModule(t.inner, under === "top" ? "quantized" : "delta");
+    case "Frozen":
+      return null;
   }
 };
 
@@ -161,23 +187,44 @@ export const overlaps = (a: Site, b: Site): boolean =>
  * region made trainable (`full`) twice.
  */
 export const resolveMethod = (m: Method, config: VitConfig): Placement[] => {
-  checkRulePairing(m, "GradientEstimate", firstPath(m.targets.findIndex((tg) => needsEstimate(tg.transform)), (i) => `targets[${i}].transform`),
+  checkRulePairing(
+    m,
+    "GradientEstimate",
+    firstPath(
+      m.targets.findIndex((tg) => needsEstimate(tg.transform)),
+      (i) => `targets[${i}].transform`,
+    ),
     "tours and weighted spectral positions are set from a gradient pre-estimate: add the rule once(gradientEstimate()) to `rules`",
-    "gradientEstimate has nothing to set: no target uses a tour permutation or weighted spectral positions");
-  checkRulePairing(m, "FeatureStatistics", firstPath(m.losses.findIndex((l) => l._tag === "Rift"), (i) => `losses[${i}]`),
+    "gradientEstimate has nothing to set: no target uses a tour permutation or weighted spectral positions",
+  );
+  checkRulePairing(
+    m,
+    "FeatureStatistics",
+    firstPath(
+      m.losses.findIndex((l) => l._tag === "Rift"),
+      (i) => `losses[${i}]`,
+    ),
     "RIFT compares with the pretrained feature statistics: add the rule once(featureStatistics()) to `rules`",
-    "featureStatistics has nothing to set: no loss term is RIFT");
+    "featureStatistics has nothing to set: no loss term is RIFT",
+  );
   checkLayers(m, config);
   const wholeFull = new Set<string>();
   const placements = m.targets.flatMap((tg, i): Placement[] => {
     const path = `targets[${i}]`;
     const misplaced = misplacedModule(tg.transform);
     if (misplaced !== null) throw new MethodError(`${path}.transform`, misplaced);
-    if (replacingUnderWrapper(tg.transform)) throw new MethodError(`${path}.transform`, "`full` cannot sit inside `permuted`: it replaces the weight and has no ΔW to permute");
+    if (replacingUnderWrapper(tg.transform))
+      throw new MethodError(`${path}.transform`, "`full` cannot sit inside `permuted`: it replaces the weight and has no ΔW to permute");
     const selected = resolveSelector(tg.select, config, `${path}.select`);
     const applied = selected.filter((site) => appliesTo(tg.transform, site));
     if (applied.length === 0) {
-      const why = selected.length === 0 ? "the selection is empty" : `none of its ${selected.length} sites (${selected.slice(0, 3).map((x) => x.name).join(", ")}${selected.length > 3 ? ", ..." : ""}) suits the transform`;
+      const why =
+        selected.length === 0
+          ? "the selection is empty"
+          : `none of its ${selected.length} sites (${selected
+              .slice(0, 3)
+              .map((x) => x.name)
+              .join(", ")}${selected.length > 3 ? ", ..." : ""}) suits the transform`;
       throw new MethodError(path, `${showTransform(tg.transform)} on ${showSelector(tg.select)} applies to no site: ${why}`);
     }
     const problem = leafProblem(tg.transform, applied, config);

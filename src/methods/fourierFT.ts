@@ -16,8 +16,15 @@ export interface FourierFTOptions {
 /** FourierFT (Gao et al. 2024): a sparse trainable spectrum on q and v; ViT defaults (code) n = 3000, α = 300. */
 export const fourierFT = (o: FourierFTOptions = {}): Method =>
   method({
-    targets: [target(role(...(o.roles ?? ["q", "v"])), spectral({
-      coefficients: o.coefficients ?? 3000, scale: o.alpha ?? 300,
-      ...(o.positions ? { positions: o.positions } : {}), ...(o.init ? { init: o.init } : {}),
-    }))],
+    targets: [
+      target(
+        role(...(o.roles ?? ["q", "v"])),
+        spectral({
+          coefficients: o.coefficients ?? 3000,
+          scale: o.alpha ?? 300,
+          ...(o.positions ? { positions: o.positions } : {}),
+          ...(o.init ? { init: o.init } : {}),
+        }),
+      ),
+    ],
   });

@@ -13,4 +13,6 @@ export interface LoraOptions {
 
 /** LoRA (Hu et al. 2021): ΔW = (α/r)·B A on the chosen linears, rank 8 by default. */
 export const lora = (o: LoraOptions = {}): Method =>
-  method({ targets: [target(role(...(o.roles ?? ["q", "v"])), lowRank({ rank: o.rank ?? 8, alpha: o.alpha ?? o.rank ?? 8, scaling: o.scaling ?? "alpha/rank" }))] });
+  method({
+    targets: [target(role(...(o.roles ?? ["q", "v"])), lowRank({ rank: o.rank ?? 8, alpha: o.alpha ?? o.rank ?? 8, scaling: o.scaling ?? "alpha/rank" }))],
+  });

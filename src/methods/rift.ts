@@ -15,12 +15,10 @@ export interface RiftOptions {
  * RIFT: keep the head-input features' covariance an orthogonal rotation (and rescaling) of the
  * pretrained one. The rule computes the pretrained statistics once before training.
  */
-export const rift = (o: RiftOptions = {}): Method =>
-  method({ losses: [riftTerm({ ...o, mean: false })], rules: [once(featureStatistics())] });
+export const rift = (o: RiftOptions = {}): Method => method({ losses: [riftTerm({ ...o, mean: false })], rules: [once(featureStatistics())] });
 
 /** RIFT*: RIFT plus the mean term ‖μ_z − s Qᵀμ_p‖². */
-export const riftStar = (o: RiftOptions = {}): Method =>
-  method({ losses: [riftTerm({ ...o, mean: true })], rules: [once(featureStatistics())] });
+export const riftStar = (o: RiftOptions = {}): Method => method({ losses: [riftTerm({ ...o, mean: true })], rules: [once(featureStatistics())] });
 
 /** RSC, RIFT's baseline: 1 − linear CKA to a frozen pretrained forward pass of the same batch. */
 export const rsc = (o: { readonly weight?: number } = {}): Method => method({ losses: [rscTerm(o)] });

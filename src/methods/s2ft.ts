@@ -25,10 +25,15 @@ export interface S2FTOptions {
 export const s2ft = (o: S2FTOptions = {}): Method => {
   const seed = o.seed ?? 0;
   return method({
-    targets: [target(role(...(o.roles ?? ["q", "v"])), permuted(
-      { rows: { _tag: "Tour", seed }, cols: { _tag: "Tour", seed } },
-      spectral({ coefficients: o.coefficients ?? 3000, scale: o.alpha ?? 300, positions: { _tag: "Weighted", gamma: o.gamma ?? 1.5, seed } }),
-    ))],
+    targets: [
+      target(
+        role(...(o.roles ?? ["q", "v"])),
+        permuted(
+          { rows: { _tag: "Tour", seed }, cols: { _tag: "Tour", seed } },
+          spectral({ coefficients: o.coefficients ?? 3000, scale: o.alpha ?? 300, positions: { _tag: "Weighted", gamma: o.gamma ?? 1.5, seed } }),
+        ),
+      ),
+    ],
     rules: [once(gradientEstimate({ batches: o.batches ?? 16, seed }))],
   });
 };

@@ -30,7 +30,8 @@ export const checkWeights = (config: VitConfig, weights: Weights, source: string
   for (const p of expected) {
     const t = weights.get(p.name);
     if (!t) throw new SafetensorsError(`${source}: missing tensor ${p.name} (shape ${JSON.stringify(p.shape)})`);
-    if (!sameShape(t.shape, p.shape)) throw new SafetensorsError(`${source}: ${p.name} has shape ${JSON.stringify(t.shape)}, expected ${JSON.stringify(p.shape)} for this config`);
+    if (!sameShape(t.shape, p.shape))
+      throw new SafetensorsError(`${source}: ${p.name} has shape ${JSON.stringify(t.shape)}, expected ${JSON.stringify(p.shape)} for this config`);
   }
   const names = new Set(expected.map((p) => p.name));
   const extra = [...weights.keys()].filter((k) => !names.has(k));
@@ -38,9 +39,17 @@ export const checkWeights = (config: VitConfig, weights: Weights, source: string
 };
 
 const describeOptions = (c: VitConfig): string =>
-  [`width ${c.width}`, `depth ${c.depth}`, c.classToken === false ? "no class token" : "class token", `${c.regTokens ?? 0} register tokens`,
-    c.qkvBias === false ? "no qkv bias" : "qkv bias", c.layerScale ? "layer scale" : "no layer scale", c.preNorm ? "pre-norm" : "no pre-norm",
-    `${c.pool ?? "token"} pool`, `${c.classes} classes`].join(", ");
+  [
+    `width ${c.width}`,
+    `depth ${c.depth}`,
+    c.classToken === false ? "no class token" : "class token",
+    `${c.regTokens ?? 0} register tokens`,
+    c.qkvBias === false ? "no qkv bias" : "qkv bias",
+    c.layerScale ? "layer scale" : "no layer scale",
+    c.preNorm ? "pre-norm" : "no pre-norm",
+    `${c.pool ?? "token"} pool`,
+    `${c.classes} classes`,
+  ].join(", ");
 
 /** The file's tensors as float32 (F16, BF16 and F64 are converted). */
 const floatWeights = (file: SafetensorsFile): Map<string, HostTensor> =>
@@ -83,7 +92,8 @@ export const readNpzBackbone = (bytes: Uint8Array, source: string, from: Archite
   const { weights, heads } = googleVitToTimm(readNpz(bytes, source), source);
   const b = timmBackbone(weights, source, from);
   // The .npz states the head count (query kernels [width, heads, dh]): the architecture must agree.
-  if (b.config.heads !== heads) throw new SafetensorsError(`${source}: its attention kernels have ${heads} heads, but ${b.timm!.architecture} has ${b.config.heads}`);
+  if (b.config.heads !== heads)
+    throw new SafetensorsError(`${source}: its attention kernels have ${heads} heads, but ${b.timm!.architecture} has ${b.config.heads}`);
   return b;
 };
 
@@ -91,7 +101,8 @@ export const readNpzBackbone = (bytes: Uint8Array, source: string, from: Archite
 export const atImageSize = (b: Backbone, image: number, field: string): Backbone => {
   const c = b.config;
   if (image === c.image) return b;
-  if (!Number.isInteger(image) || image < c.patch || image % c.patch !== 0) throw new SafetensorsError(`${field}: image size ${image} must be a positive multiple of the patch size ${c.patch}`);
+  if (!Number.isInteger(image) || image < c.patch || image % c.patch !== 0)
+    throw new SafetensorsError(`${field}: image size ${image} must be a positive multiple of the patch size ${c.patch}`);
   const weights = new Map(b.weights);
   weights.set("pos_embed", resamplePosEmbed(b.weights.get("pos_embed")!, c.noEmbedClass ? 0 : prefixTokens(c), image / c.patch));
   return { ...b, config: { ...c, image }, weights };
@@ -130,4 +141,3 @@ export const withZeroHead = (b: Backbone, classes: number): Backbone => {
   weights.set("head.bias", { shape: [classes], data: new Float32Array(classes) });
   return { ...b, config, weights };
 };
-

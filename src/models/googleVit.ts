@@ -35,10 +35,15 @@ const ignored = (name: string) => /(^|\/)pre_logits\//.test(name);
  * `proj` [width, width]; every dense kernel transposed. Also returns the head count, which the
  * attention kernels' shape states. Arrays the loader does not know are an error naming the first.
  */
-export const googleVitToTimm = (arrays: ReadonlyMap<string, HostTensor>, source: string): { readonly weights: Map<string, HostTensor>; readonly heads: number } => {
+export const googleVitToTimm = (
+  arrays: ReadonlyMap<string, HostTensor>,
+  source: string,
+): { readonly weights: Map<string, HostTensor>; readonly heads: number } => {
   const prefix = arrays.has("opt/target/embedding/kernel") ? "opt/target/" : "";
   if (arrays.has("params/embedding/kernel") || arrays.has("params/img/embedding/kernel")) {
-    throw new SafetensorsError(`${source}: a big_vision checkpoint (params/...): only the original ViT / AugReg layout (Transformer/encoderblock_i/...) is supported`);
+    throw new SafetensorsError(
+      `${source}: a big_vision checkpoint (params/...): only the original ViT / AugReg layout (Transformer/encoderblock_i/...) is supported`,
+    );
   }
   const used = new Set<string>();
   const get = (name: string): HostTensor => {
@@ -62,7 +67,15 @@ export const googleVitToTimm = (arrays: ReadonlyMap<string, HostTensor>, source:
     const parts = ["query", "key", "value"].map((n) => n2p(get(`${mha}${n}/kernel`), false));
     heads = parts[0]!.shape[1]!;
     weights.set(`${t}.attn.qkv.weight`, concatRows(parts.map((p) => transpose(flatten1(p), [1, 0]))));
-    weights.set(`${t}.attn.qkv.bias`, concatRows(["query", "key", "value"].map((n) => { const x = n2p(get(`${mha}${n}/bias`), false); return reshape(x, [x.data.length]); })));
+    weights.set(
+      `${t}.attn.qkv.bias`,
+      concatRows(
+        ["query", "key", "value"].map((n) => {
+          const x = n2p(get(`${mha}${n}/bias`), false);
+          return reshape(x, [x.data.length]);
+        }),
+      ),
+    );
     weights.set(`${t}.attn.proj.weight`, flatten1(n2p(get(`${mha}out/kernel`))));
     weights.set(`${t}.attn.proj.bias`, n2p(get(`${mha}out/bias`)));
     weights.set(`${t}.norm2.weight`, n2p(get(`${b}LayerNorm_2/scale`)));

@@ -28,16 +28,24 @@ export const readNpy = (bytes: Uint8Array, name: string): HostTensor => {
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   if (descr === undefined || fortran === undefined || shapeText === undefined) fail(`unreadable .npy header ${JSON.stringify(header.trim())}`);
   const read = readers[descr!] ?? fail(`dtype ${descr} is not supported (expected float32, float64 or float16: ${Object.keys(readers).join(", ")})`);
-  const shape = shapeText!.split(",").map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
+  const shape = shapeText!
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map(Number);
   const count = shape.reduce((a, b) => a * b, 1);
   const data = bytes.subarray(start + headerLength);
-  if (data.byteLength !== count * itemSizes[descr!]!) fail(`${JSON.stringify(shape)} ${descr} needs ${count * itemSizes[descr!]!} bytes, the array has ${data.byteLength}`);
+  if (data.byteLength !== count * itemSizes[descr!]!)
+    fail(`${JSON.stringify(shape)} ${descr} needs ${count * itemSizes[descr!]!} bytes, the array has ${data.byteLength}`);
   const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const out = new Float32Array(count);
   for (let i = 0; i < count; i++) out[i] = read(dv, i);
   if (fortran === "False") return { shape, data: out };
   // Column-major data is the row-major array of the reversed shape, transposed back.
-  return transpose({ shape: [...shape].reverse(), data: out }, shape.map((_, i) => shape.length - 1 - i));
+  return transpose(
+    { shape: [...shape].reverse(), data: out },
+    shape.map((_, i) => shape.length - 1 - i),
+  );
 };
 
 /** The arrays of an .npz file (a zip of .npy files, stored or deflated), by name without ".npy". */

@@ -65,7 +65,8 @@ export const readSafetensors = (input: Uint8Array, source = "safetensors file"):
     if (typeof e !== "object" || e === null) fail(`${source}: entry "${name}" must be an object`);
     const extra = Object.keys(e).filter((k) => k !== "dtype" && k !== "shape" && k !== "data_offsets");
     if (extra.length > 0) fail(`${source}: entry "${name}" has unknown field "${extra[0]}"`);
-    if (typeof e.dtype !== "string" || !(e.dtype in dtypes)) fail(`${source}: entry "${name}" has unsupported dtype ${JSON.stringify(e.dtype)} (supported: ${Object.keys(dtypes).join(", ")})`);
+    if (typeof e.dtype !== "string" || !(e.dtype in dtypes))
+      fail(`${source}: entry "${name}" has unsupported dtype ${JSON.stringify(e.dtype)} (supported: ${Object.keys(dtypes).join(", ")})`);
     if (!Array.isArray(e.shape) || !e.shape.every(isCount)) fail(`${source}: entry "${name}" shape must be an array of non-negative integers`);
     const off = e.data_offsets;
     if (!Array.isArray(off) || off.length !== 2 || !isCount(off[0]) || !isCount(off[1])) fail(`${source}: entry "${name}" data_offsets must be [begin, end]`);
@@ -108,16 +109,20 @@ export const toFloat32 = (t: RawTensor, name = "tensor"): Float32Array => {
   const dv = new DataView(copy.buffer);
   const n = t.shape.reduce((a, b) => a * b, 1);
   switch (t.dtype) {
-    case "F32": return new Float32Array(copy.buffer, 0, n);
-    case "F64": return Float32Array.from({ length: n }, (_, i) => dv.getFloat64(8 * i, true));
-    case "F16": return Float32Array.from({ length: n }, (_, i) => f16ToF32(dv.getUint16(2 * i, true)));
+    case "F32":
+      return new Float32Array(copy.buffer, 0, n);
+    case "F64":
+      return Float32Array.from({ length: n }, (_, i) => dv.getFloat64(8 * i, true));
+    case "F16":
+      return Float32Array.from({ length: n }, (_, i) => f16ToF32(dv.getUint16(2 * i, true)));
     case "BF16": {
       const out = new Float32Array(n);
       const bits = new Uint32Array(out.buffer);
       for (let i = 0; i < n; i++) bits[i] = dv.getUint16(2 * i, true) << 16;
       return out;
     }
-    default: throw new SafetensorsError(`${name}: expected a floating-point tensor, got ${t.dtype}`);
+    default:
+      throw new SafetensorsError(`${name}: expected a floating-point tensor, got ${t.dtype}`);
   }
 };
 
@@ -127,14 +132,18 @@ export const toInt32 = (t: RawTensor, name = "tensor"): Int32Array => {
   const dv = new DataView(copy.buffer);
   const n = t.shape.reduce((a, b) => a * b, 1);
   switch (t.dtype) {
-    case "I32": return new Int32Array(copy.buffer, 0, n);
-    case "U8": return Int32Array.from(copy);
-    case "I64": return Int32Array.from({ length: n }, (_, i) => {
-      const v = dv.getBigInt64(8 * i, true);
-      if (v > 2147483647n || v < -2147483648n) throw new SafetensorsError(`${name}: value ${v} does not fit in int32`);
-      return Number(v);
-    });
-    default: throw new SafetensorsError(`${name}: expected an integer tensor, got ${t.dtype}`);
+    case "I32":
+      return new Int32Array(copy.buffer, 0, n);
+    case "U8":
+      return Int32Array.from(copy);
+    case "I64":
+      return Int32Array.from({ length: n }, (_, i) => {
+        const v = dv.getBigInt64(8 * i, true);
+        if (v > 2147483647n || v < -2147483648n) throw new SafetensorsError(`${name}: value ${v} does not fit in int32`);
+        return Number(v);
+      });
+    default:
+      throw new SafetensorsError(`${name}: expected an integer tensor, got ${t.dtype}`);
   }
 };
 

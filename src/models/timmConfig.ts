@@ -21,7 +21,9 @@ export const architectureConfig = (name: string, field: string): VitConfig => {
   const config = timmArchitectures[arch];
   if (config) return config;
   if (timmUnsupported[arch]) fail(`${field}: ${arch} is a VisionTransformer variant peft-dsl does not compute (${timmUnsupported[arch]})`);
-  const near = Object.keys(timmArchitectures).filter((n) => n.startsWith(arch.split("_").slice(0, 2).join("_"))).slice(0, 8);
+  const near = Object.keys(timmArchitectures)
+    .filter((n) => n.startsWith(arch.split("_").slice(0, 2).join("_")))
+    .slice(0, 8);
   return fail(`${field}: unknown timm architecture ${JSON.stringify(arch)}${near.length > 0 ? ` (similar: ${near.join(", ")})` : ""}`);
 };
 
@@ -31,12 +33,28 @@ export const pretrainedCfgOf = (name: string): PretrainedCfg | undefined => timm
 const activations: Readonly<Record<string, Activation>> = { gelu: "erf", gelu_tanh: "tanh", quick_gelu: "quick" };
 
 /** model_args that only steer training or initialisation in timm: accepted, no effect on the function. */
-const trainingOnly = new Set(["drop_rate", "pos_drop_rate", "patch_drop_rate", "proj_drop_rate", "attn_drop_rate", "drop_path_rate", "weight_init", "fix_init"]);
+const trainingOnly = new Set([
+  "drop_rate",
+  "pos_drop_rate",
+  "patch_drop_rate",
+  "proj_drop_rate",
+  "attn_drop_rate",
+  "drop_path_rate",
+  "weight_init",
+  "fix_init",
+]);
 
 /** model_args timm accepts whose value must be its default here (other values change the structure). */
 const fixedDefaults: Readonly<Record<string, unknown>> = {
-  qk_norm: false, scale_attn_norm: false, scale_mlp_norm: false, proj_bias: true, pos_embed: "learn", final_norm: true,
-  pool_include_prefix: false, dynamic_img_size: false, dynamic_img_pad: false,
+  qk_norm: false,
+  scale_attn_norm: false,
+  scale_mlp_norm: false,
+  proj_bias: true,
+  pos_embed: "learn",
+  final_norm: true,
+  pool_include_prefix: false,
+  dynamic_img_size: false,
+  dynamic_img_pad: false,
 };
 
 type Override = (c: VitConfig, v: unknown, field: string) => VitConfig;
@@ -68,17 +86,34 @@ const overrides: Readonly<Record<string, Override>> = {
   reg_tokens: (c, v, f) => ({ ...c, regTokens: intArg(v, f) }),
   no_embed_class: (c, v, f) => ({ ...c, noEmbedClass: boolArg(v, f) }),
   pre_norm: (c, v, f) => ({ ...c, preNorm: boolArg(v, f) }),
-  init_values: (c, v, f) => ({ ...c, layerScale: v === null ? false : typeof v === "number" ? true : fail(`${f}: expected a number or null, got ${JSON.stringify(v)}`) }),
+  init_values: (c, v, f) => ({
+    ...c,
+    layerScale: v === null ? false : typeof v === "number" ? true : fail(`${f}: expected a number or null, got ${JSON.stringify(v)}`),
+  }),
   global_pool: (c, v, f) => ({ ...c, pool: poolArg(v, f) }),
   fc_norm: (c, v, f) => (v === null ? (({ fcNorm: _, ...rest }) => rest)(c) : { ...c, fcNorm: boolArg(v, f) }),
-  act_layer: (c, v, f) => ({ ...c, gelu: (typeof v === "string" ? activations[v] : undefined) ?? fail(`${f}: activation ${JSON.stringify(v)} is not supported (expected ${Object.keys(activations).map((k) => `"${k}"`).join(", ")})`) }),
+  act_layer: (c, v, f) => ({
+    ...c,
+    gelu:
+      (typeof v === "string" ? activations[v] : undefined) ??
+      fail(
+        `${f}: activation ${JSON.stringify(v)} is not supported (expected ${Object.keys(activations)
+          .map((k) => `"${k}"`)
+          .join(", ")})`,
+      ),
+  }),
 };
 
 const applyArgs = (config: VitConfig, args: Readonly<Record<string, unknown>>, at: string): VitConfig =>
   Object.entries(args).reduce((c, [k, v]) => {
     const field = `${at}.${k}`;
     if (trainingOnly.has(k)) return c;
-    if (k in fixedDefaults) return v === fixedDefaults[k] ? c : fail(`${field}: ${JSON.stringify(v)} changes the VisionTransformer's structure in a way peft-dsl does not compute (only ${JSON.stringify(fixedDefaults[k])})`);
+    if (k in fixedDefaults)
+      return v === fixedDefaults[k]
+        ? c
+        : fail(
+            `${field}: ${JSON.stringify(v)} changes the VisionTransformer's structure in a way peft-dsl does not compute (only ${JSON.stringify(fixedDefaults[k])})`,
+          );
     const apply = overrides[k];
     return apply ? apply(c, v, field) : fail(`${field} is not understood (a timm VisionTransformer argument peft-dsl does not know)`);
   }, config);
@@ -95,7 +130,10 @@ const numbers = (v: unknown, field: string): number[] =>
   Array.isArray(v) && v.every((x) => typeof x === "number") ? v : fail(`${field}: expected a list of numbers, got ${JSON.stringify(v)}`);
 
 /** A timm hub `config.json` (architecture, num_classes, global_pool, model_args, pretrained_cfg) as our config and its preprocessing. */
-export const hubConfig = (json: unknown, source: string): { readonly config: VitConfig; readonly architecture: string; readonly pretrainedCfg?: PretrainedCfg } => {
+export const hubConfig = (
+  json: unknown,
+  source: string,
+): { readonly config: VitConfig; readonly architecture: string; readonly pretrainedCfg?: PretrainedCfg } => {
   if (typeof json !== "object" || json === null || Array.isArray(json)) return fail(`${source}: expected a JSON object`);
   const o = json as Record<string, unknown>;
   const unknown = Object.keys(o).find((k) => !hubFields.has(k));
@@ -107,7 +145,8 @@ export const hubConfig = (json: unknown, source: string): { readonly config: Vit
   if (typeof args !== "object" || args === null || Array.isArray(args)) fail(`${source}: "model_args" must be an object`);
   config = applyArgs(config, args as Record<string, unknown>, `${source}: model_args`);
   config = applyArgs(config, Object.fromEntries((["num_classes", "global_pool"] as const).filter((k) => o[k] !== undefined).map((k) => [k, o[k]])), source);
-  if (o.num_features !== undefined && o.num_features !== config.width) fail(`${source}: num_features ${JSON.stringify(o.num_features)} differs from the architecture's width ${config.width}`);
+  if (o.num_features !== undefined && o.num_features !== config.width)
+    fail(`${source}: num_features ${JSON.stringify(o.num_features)} differs from the architecture's width ${config.width}`);
   const p = o.pretrained_cfg as Record<string, unknown> | undefined;
   if (p === undefined) return { config: checked(config, source), architecture };
   if (typeof p !== "object" || p === null) return fail(`${source}: "pretrained_cfg" must be an object`);
@@ -141,10 +180,12 @@ export const fitToWeights = (arch: VitConfig, weights: Weights): VitConfig | nul
   if (grid === null) return null;
   const config: VitConfig = { ...arch, image: grid * arch.patch, classes: head?.shape[0] ?? 0 };
   const params = vitParams(config);
-  const fits = params.length === weights.size && params.every((p) => {
-    const t: HostTensor | undefined = weights.get(p.name);
-    return t !== undefined && sameShape(t.shape, p.shape);
-  });
+  const fits =
+    params.length === weights.size &&
+    params.every((p) => {
+      const t: HostTensor | undefined = weights.get(p.name);
+      return t !== undefined && sameShape(t.shape, p.shape);
+    });
   return fits ? config : null;
 };
 
@@ -168,18 +209,33 @@ export const inferArchitecture = (weights: Weights, source: string): { readonly 
     const best = group!.find((f) => f.config.image === timmArchitectures[f.name]!.image) ?? group![0]!;
     return { config: best.config, architecture: best.name };
   }
-  if (structures.size === 0) return fail(`${source}: no timm VisionTransformer architecture has exactly these tensors; pass --arch (or backbone.arch) to be told which tensor differs`);
-  return fail(`${source}: the tensors fit ${fits.length} timm architectures that compute differently (${fits.map((f) => f.name).join(", ")}); pass one with --arch (or backbone.arch)`);
+  if (structures.size === 0)
+    return fail(`${source}: no timm VisionTransformer architecture has exactly these tensors; pass --arch (or backbone.arch) to be told which tensor differs`);
+  return fail(
+    `${source}: the tensors fit ${fits.length} timm architectures that compute differently (${fits.map((f) => f.name).join(", ")}); pass one with --arch (or backbone.arch)`,
+  );
 };
 
 /** Our config's fields as timm VisionTransformer keyword arguments (the inverse of `overrides`). */
 const asModelArgs = (c: VitConfig): Record<string, unknown> => ({
-  img_size: c.image, patch_size: c.patch, in_chans: c.channels, num_classes: c.classes, embed_dim: c.width, depth: c.depth, num_heads: c.heads,
-  mlp_ratio: c.mlpRatio, qkv_bias: c.qkvBias !== false, class_token: c.classToken !== false, reg_tokens: c.regTokens ?? 0,
-  no_embed_class: c.noEmbedClass === true, pre_norm: c.preNorm === true, init_values: c.layerScale ? 1e-5 : null,
-  global_pool: c.pool ?? "token", fc_norm: usesFcNorm(c), act_layer: Object.entries(activations).find(([, a]) => a === c.gelu)![0],
+  img_size: c.image,
+  patch_size: c.patch,
+  in_chans: c.channels,
+  num_classes: c.classes,
+  embed_dim: c.width,
+  depth: c.depth,
+  num_heads: c.heads,
+  mlp_ratio: c.mlpRatio,
+  qkv_bias: c.qkvBias !== false,
+  class_token: c.classToken !== false,
+  reg_tokens: c.regTokens ?? 0,
+  no_embed_class: c.noEmbedClass === true,
+  pre_norm: c.preNorm === true,
+  init_values: c.layerScale ? 1e-5 : null,
+  global_pool: c.pool ?? "token",
+  fc_norm: usesFcNorm(c),
+  act_layer: Object.entries(activations).find(([, a]) => a === c.gelu)![0],
 });
-
 
 /** How many model_args an architecture needs to become `c` (fewer: a closer name). */
 const distance = (arch: VitConfig, c: VitConfig): number => {
@@ -196,16 +252,26 @@ const distance = (arch: VitConfig, c: VitConfig): number => {
 export const timmHubConfig = (c: VitConfig, architecture?: string, pretrainedCfg?: PretrainedCfg): Record<string, unknown> => {
   if ((c.mlpAdapters ?? []).some((b) => b > 0)) fail("a backbone that keeps parallel adapter modules is not a timm VisionTransformer");
   const same = Object.entries(timmArchitectures).filter(([, a]) => a.layerNormEps === c.layerNormEps);
-  const name = architecture !== undefined && timmArchitectures[baseName(architecture)]?.layerNormEps === c.layerNormEps
-    ? baseName(architecture)
-    : same.sort(([, a], [, b]) => distance(a, c) - distance(b, c))[0]?.[0] ?? fail(`no timm VisionTransformer architecture has LayerNorm eps ${c.layerNormEps}`);
+  const name =
+    architecture !== undefined && timmArchitectures[baseName(architecture)]?.layerNormEps === c.layerNormEps
+      ? baseName(architecture)
+      : (same.sort(([, a], [, b]) => distance(a, c) - distance(b, c))[0]?.[0] ??
+        fail(`no timm VisionTransformer architecture has LayerNorm eps ${c.layerNormEps}`));
   const [arch, wanted] = [asModelArgs(timmArchitectures[name]!), asModelArgs(c)];
   const modelArgs = Object.fromEntries(Object.entries(wanted).filter(([k, v]) => JSON.stringify(arch[k]) !== JSON.stringify(v)));
   return {
-    architecture: name, num_classes: c.classes, num_features: c.width, global_pool: c.pool ?? "token", model_args: modelArgs,
+    architecture: name,
+    num_classes: c.classes,
+    num_features: c.width,
+    global_pool: c.pool ?? "token",
+    model_args: modelArgs,
     pretrained_cfg: {
-      input_size: [c.channels, c.image, c.image], interpolation: pretrainedCfg?.interpolation ?? "bicubic", crop_pct: pretrainedCfg?.cropPct ?? 0.9,
-      mean: pretrainedCfg?.mean ?? new Array(c.channels).fill(0.5), std: pretrainedCfg?.std ?? new Array(c.channels).fill(0.5), num_classes: c.classes,
+      input_size: [c.channels, c.image, c.image],
+      interpolation: pretrainedCfg?.interpolation ?? "bicubic",
+      crop_pct: pretrainedCfg?.cropPct ?? 0.9,
+      mean: pretrainedCfg?.mean ?? new Array(c.channels).fill(0.5),
+      std: pretrainedCfg?.std ?? new Array(c.channels).fill(0.5),
+      num_classes: c.classes,
     },
   };
 };

@@ -80,7 +80,9 @@ export const vitForward = (config: VitConfig, access: VitAccess, images: tf.Tens
   const layerScaled = (y: tf.Tensor2D, gamma: string) => (config.layerScale ? (tf.mul(y, access.tensor(gamma)) as tf.Tensor2D) : y);
   // Image s's multiplier on each of its t token rows.
   const dropped = (y: tf.Tensor2D, column: number) =>
-    keep === undefined ? y : (tf.mul(y, tf.reshape(tf.broadcastTo(tf.reshape(tf.slice(keep, [0, column], [n, 1]), [n, 1, 1]), [n, t, 1]), [n * t, 1])) as tf.Tensor2D);
+    keep === undefined
+      ? y
+      : (tf.mul(y, tf.reshape(tf.broadcastTo(tf.reshape(tf.slice(keep, [0, column], [n, 1]), [n, 1, 1]), [n, t, 1]), [n * t, 1])) as tf.Tensor2D);
   const scaled = (y: tf.Tensor2D, gamma: string, column: number) => dropped(layerScaled(y, gamma), column);
   const blocks: tf.Tensor3D[] = [];
   const weights: tf.Tensor3D[] = [];

@@ -74,11 +74,14 @@ export const VitConfigCodec: t.Type<VitConfig> = new t.Type<VitConfig>(
     if (r._tag === "Left") return r;
     const v = r.right;
     if (v.image % v.patch !== 0) return t.failure(u, c, `config.image (${v.image}) must be a multiple of config.patch (${v.patch})`);
-    if ((v.image / v.patch) ** 2 > 65536) return t.failure(u, c, `config.image / config.patch gives ${(v.image / v.patch) ** 2} patches; at most 65,536 are supported`);
+    if ((v.image / v.patch) ** 2 > 65536)
+      return t.failure(u, c, `config.image / config.patch gives ${(v.image / v.patch) ** 2} patches; at most 65,536 are supported`);
     if (v.width % v.heads !== 0) return t.failure(u, c, `config.width (${v.width}) must be a multiple of config.heads (${v.heads})`);
     if (!Number.isInteger(v.width * v.mlpRatio)) return t.failure(u, c, `config.width × config.mlpRatio must be an integer`);
-    if (v.classToken === false && (v.pool ?? "token") === "token") return t.failure(u, c, `config.pool "token" needs a class token (config.classToken is false)`);
-    if (v.mlpAdapters !== undefined && v.mlpAdapters.length !== v.depth) return t.failure(u, c, `config.mlpAdapters must list one bottleneck width per block (${v.depth}), got ${v.mlpAdapters.length}`);
+    if (v.classToken === false && (v.pool ?? "token") === "token")
+      return t.failure(u, c, `config.pool "token" needs a class token (config.classToken is false)`);
+    if (v.mlpAdapters !== undefined && v.mlpAdapters.length !== v.depth)
+      return t.failure(u, c, `config.mlpAdapters must list one bottleneck width per block (${v.depth}), got ${v.mlpAdapters.length}`);
     return t.success(v);
   },
   t.identity,
@@ -103,8 +106,16 @@ export const mlpAdapterWidth = (c: VitConfig, block: number): number => c.mlpAda
 
 /** ViT-B/16 as used in all five papers (ImageNet-21k pretrained, 224², VTAB heads vary). */
 export const vitB16: VitConfig = {
-  image: 224, channels: 3, patch: 16, width: 768, depth: 12, heads: 12, mlpRatio: 4, classes: 100,
-  layerNormEps: 1e-6, gelu: "erf",
+  image: 224,
+  channels: 3,
+  patch: 16,
+  width: 768,
+  depth: 12,
+  heads: 12,
+  mlpRatio: 4,
+  classes: 100,
+  layerNormEps: 1e-6,
+  gelu: "erf",
 };
 
 export const presets: Readonly<Record<string, VitConfig>> = { "vit-b16": vitB16 };

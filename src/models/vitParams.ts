@@ -5,9 +5,7 @@ import { mlpAdapterWidth, mlpHidden, positionRows, usesFcNorm, type VitConfig } 
  * both MLP linears; `adapter` the linears of a parallel adapter kept in a merged backbone; `reg` the
  * register tokens; `scale` the layer-scale vectors `ls1.gamma`, `ls2.gamma`.
  */
-export const roles = [
-  "qkv", "q", "k", "v", "proj", "fc1", "fc2", "mlp", "norm", "bias", "head", "patch", "cls", "reg", "pos", "scale", "adapter",
-] as const;
+export const roles = ["qkv", "q", "k", "v", "proj", "fc1", "fc2", "mlp", "norm", "bias", "head", "patch", "cls", "reg", "pos", "scale", "adapter"] as const;
 export type Role = (typeof roles)[number];
 
 /** One tensor of the backbone, under timm's name and in timm's shape. */
@@ -18,15 +16,20 @@ export interface ParamSpec {
 
 /** A kept parallel adapter's linears (AdaptFormer's names), when the block has one. */
 const adapterParams = (b: string, w: number, bottleneck: number): ParamSpec[] =>
-  bottleneck === 0 ? [] : [
-    { name: `${b}.adaptmlp.down_proj.weight`, shape: [bottleneck, w] },
-    { name: `${b}.adaptmlp.down_proj.bias`, shape: [bottleneck] },
-    { name: `${b}.adaptmlp.up_proj.weight`, shape: [w, bottleneck] },
-    { name: `${b}.adaptmlp.up_proj.bias`, shape: [w] },
-  ];
+  bottleneck === 0
+    ? []
+    : [
+        { name: `${b}.adaptmlp.down_proj.weight`, shape: [bottleneck, w] },
+        { name: `${b}.adaptmlp.down_proj.bias`, shape: [bottleneck] },
+        { name: `${b}.adaptmlp.up_proj.weight`, shape: [w, bottleneck] },
+        { name: `${b}.adaptmlp.up_proj.bias`, shape: [w] },
+      ];
 
 const when = (on: boolean, specs: ParamSpec[]): ParamSpec[] => (on ? specs : []);
-const normParams = (name: string, w: number): ParamSpec[] => [{ name: `${name}.weight`, shape: [w] }, { name: `${name}.bias`, shape: [w] }];
+const normParams = (name: string, w: number): ParamSpec[] => [
+  { name: `${name}.weight`, shape: [w] },
+  { name: `${name}.bias`, shape: [w] },
+];
 
 /** Every parameter of a timm VisionTransformer of this config, in timm's order. */
 export const vitParams = (c: VitConfig): ParamSpec[] => {
@@ -62,7 +65,10 @@ export const vitParams = (c: VitConfig): ParamSpec[] => {
     ...blocks.flat(),
     ...when(!fcNorm, normParams("norm", w)),
     ...when(fcNorm, normParams("fc_norm", w)),
-    ...when(c.classes > 0, [{ name: "head.weight", shape: [c.classes, w] }, { name: "head.bias", shape: [c.classes] }]),
+    ...when(c.classes > 0, [
+      { name: "head.weight", shape: [c.classes, w] },
+      { name: "head.bias", shape: [c.classes] },
+    ]),
   ];
 };
 
@@ -119,7 +125,13 @@ export const vitSites = (c: VitConfig): Site[] =>
     if (!p.name.endsWith(".attn.qkv.weight")) return [whole];
     const w = c.width;
     const slices = (["q", "k", "v"] as const).map((r, i): Site => ({
-      name: `${p.name}[${r}]`, param: p.name, rows: [i * w, (i + 1) * w], shape: [w, w], matrix: true, roles: [r], block,
+      name: `${p.name}[${r}]`,
+      param: p.name,
+      rows: [i * w, (i + 1) * w],
+      shape: [w, w],
+      matrix: true,
+      roles: [r],
+      block,
     }));
     return [whole, ...slices];
   });

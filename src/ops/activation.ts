@@ -10,5 +10,4 @@ const tanhGelu = <T extends tf.Tensor>(x: T): T =>
 const quickGelu = <T extends tf.Tensor>(x: T): T => tf.mul(x, tf.sigmoid(tf.mul(x, 1.702)));
 
 /** The MLP activation a ViT config names. */
-export const activation = <T extends tf.Tensor>(kind: Activation, x: T): T =>
-  kind === "erf" ? gelu(x) : kind === "tanh" ? tanhGelu(x) : quickGelu(x);
+export const activation = <T extends tf.Tensor>(kind: Activation, x: T): T => (kind === "erf" ? gelu(x) : kind === "tanh" ? tanhGelu(x) : quickGelu(x));

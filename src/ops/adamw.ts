@@ -19,7 +19,8 @@ export interface AdamW {
 }
 
 /** Tensors as one flat vector, in order. */
-export const flatten = (ts: readonly tf.Tensor[]): tf.Tensor1D => (ts.length === 0 ? tf.zeros([0]) : tf.concat(ts.map((t) => tf.reshape(t, [-1])))) as tf.Tensor1D;
+export const flatten = (ts: readonly tf.Tensor[]): tf.Tensor1D =>
+  (ts.length === 0 ? tf.zeros([0]) : tf.concat(ts.map((t) => tf.reshape(t, [-1])))) as tf.Tensor1D;
 
 /**
  * Decoupled-weight-decay Adam (Loshchilov & Hutter), in place:
@@ -62,7 +63,10 @@ export const adamW = (tensors: readonly (readonly [string, tf.Variable])[], deca
       return out;
     },
     loadState: (state) => {
-      for (const [suffix, target] of [["#m", m], ["#v", v]] as const) {
+      for (const [suffix, target] of [
+        ["#m", m],
+        ["#v", v],
+      ] as const) {
         const parts = tensors.map(([name], i) => {
           const data = state.get(`${name}${suffix}`);
           if (!data || data.length !== sizes[i]) throw new Error(`optimizer state ${name}${suffix} is missing or has the wrong size`);

@@ -72,12 +72,16 @@ export const kernelHelper = (module: WebAssembly.Module, memory: WebAssembly.Mem
       Atomics.notify(state, 0);
       run(...mine);
       for (let posted = Atomics.load(state, 0); posted !== 0; posted = Atomics.load(state, 0)) {
-        if (Atomics.wait(state, 0, posted, answerMs) === "timed-out") throw new Error(`the kernel helper thread did not finish ${name} within ${answerMs / 1000} s`);
+        if (Atomics.wait(state, 0, posted, answerMs) === "timed-out")
+          throw new Error(`the kernel helper thread did not finish ${name} within ${answerMs / 1000} s`);
       }
       if (state[3] === 1) {
         // The halves write disjoint outputs and read only inputs: the main thread can redo the
         // helper's half. Said once, since it costs the parallelism.
-        if (takenBack++ === 0) process.emitWarning(`the kernel helper thread failed in ${name} (${new TextDecoder().decode(message.slice()).replace(/\0+$/, "")}); the main thread ran its half`);
+        if (takenBack++ === 0)
+          process.emitWarning(
+            `the kernel helper thread failed in ${name} (${new TextDecoder().decode(message.slice()).replace(/\0+$/, "")}); the main thread ran its half`,
+          );
         run(...theirs);
         return;
       }

@@ -30,7 +30,14 @@ export const linear = linearWith((dy, x) => tf.matMul(tf.transpose(dy), x));
  * k's third of the weight-gradient product.
  */
 export const rowsTrainedLinear = (rows: readonly (readonly [number, number])[]) =>
-  linearWith((dy, x, w) => placeBlocks(rows.map(([from, to]) => ({ range: [from, to] as const, value: tf.matMul(tf.transpose(tf.slice(dy, [0, from], [-1, to - from])), x) })), w.shape[0], 0, w.shape[1]));
+  linearWith((dy, x, w) =>
+    placeBlocks(
+      rows.map(([from, to]) => ({ range: [from, to] as const, value: tf.matMul(tf.transpose(tf.slice(dy, [0, from], [-1, to - from])), x) })),
+      w.shape[0],
+      0,
+      w.shape[1],
+    ),
+  );
 
 /** A frozen weight: its transpose is computed once, and no weight gradient is ever formed. */
 export interface FrozenLinear {

@@ -5,8 +5,7 @@ import { matMul2d } from "./batchMatMul.js";
 const taylorOrder = 12;
 
 /** Squarings s that bring ‖A‖_F (an upper bound of the spectral norm) to ≤ 1/2. */
-export const squaringsFor = (frobeniusNorm: number): number =>
-  frobeniusNorm <= 0.5 ? 0 : Math.ceil(Math.log2(frobeniusNorm / 0.5));
+export const squaringsFor = (frobeniusNorm: number): number => (frobeniusNorm <= 0.5 ? 0 : Math.ceil(Math.log2(frobeniusNorm / 0.5)));
 
 /**
  * Taylor terms for a scaled ‖A‖_F = a ≤ 1/2: the least k ≥ 1 whose remainder bound a^(k+1)/(k+1)!

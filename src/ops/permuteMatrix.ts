@@ -3,8 +3,7 @@ import { customOp } from "./customOp.js";
 import { gather2Kernel, scatter2Kernel } from "./wasmPermute.js";
 
 /** The inverse of an int32 order: inverse[order[i]] = i. */
-const inverse = (order: tf.Tensor1D): tf.Tensor1D =>
-  tf.scatterND(tf.reshape(order, [-1, 1]), tf.range(0, order.size, 1, "int32"), [order.size]) as tf.Tensor1D;
+const inverse = (order: tf.Tensor1D): tf.Tensor1D => tf.scatterND(tf.reshape(order, [-1, 1]), tf.range(0, order.size, 1, "int32"), [order.size]) as tf.Tensor1D;
 
 const gather2 = (x: tf.Tensor2D, rows: tf.Tensor1D, cols: tf.Tensor1D): tf.Tensor2D => tf.gather(tf.gather(x, rows, 0), cols, 1);
 

@@ -7,8 +7,7 @@ import { gram } from "./gram.js";
  */
 
 /** Vectors along the last axis scaled to unit length (a zero vector stays zero: the squared norm is floored at 1e-24). */
-export const rowNormalise = <T extends tf.Tensor>(x: T): T =>
-  tf.div(x, tf.sqrt(tf.maximum(tf.sum(tf.square(x), -1, true), 1e-24)));
+export const rowNormalise = <T extends tf.Tensor>(x: T): T => tf.div(x, tf.sqrt(tf.maximum(tf.sum(tf.square(x), -1, true), 1e-24)));
 
 /** ‖A Aᵀ − B Bᵀ‖²_F (BAFT's sum form; its gradient in A is 4 (AAᵀ − BBᵀ) A). */
 export const gramDistance = (a: tf.Tensor2D, b: tf.Tensor2D): tf.Scalar => tf.sum(tf.square(tf.sub(gram(a), gram(b))));

@@ -25,8 +25,11 @@ export const installWasmBatchMatMul = (): void => {
       const [stepA, stepB] = [batchA === 1 ? 0 : m * inner, batchB === 1 ? 0 : inner * n];
       if (batch * m * inner * n < splitFrom) return k.exports.bmm!(a!, b!, c!, batch, m, inner, n, stepA, stepB);
       const half = Math.floor(batch / 2);
-      k.split("bmm", [a!, b!, c!, half, m, inner, n, stepA, stepB],
-        [a! + 4 * half * stepA, b! + 4 * half * stepB, c! + 4 * half * m * n, batch - half, m, inner, n, stepA, stepB]);
+      k.split(
+        "bmm",
+        [a!, b!, c!, half, m, inner, n, stepA, stepB],
+        [a! + 4 * half * stepA, b! + 4 * half * stepB, c! + 4 * half * m * n, batch - half, m, inner, n, stepA, stepB],
+      );
     },
   });
   tf.unregisterKernel("BatchMatMul", "wasm");
@@ -40,7 +43,8 @@ export const installWasmBatchMatMul = (): void => {
       const [batchA, batchB] = [batchOf(a.shape), batchOf(b.shape)];
       // Rank-3 operands with equal batches or one broadcast: everything else stays with tfjs.
       const mine = a.shape.length === 3 && b.shape.length === 3 && (batchA === batchB || batchA === 1 || batchB === 1);
-      if (transposeA || transposeB || Math.max(batchA, batchB) <= 1 || !mine || a.dtype !== "float32" || b.dtype !== "float32") return original.kernelFunc(args);
+      if (transposeA || transposeB || Math.max(batchA, batchB) <= 1 || !mine || a.dtype !== "float32" || b.dtype !== "float32")
+        return original.kernelFunc(args);
       return ours(args);
     },
   });

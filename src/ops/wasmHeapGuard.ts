@@ -3,8 +3,13 @@ import type * as tf from "@tensorflow/tfjs-core";
 /** The wasm heap could not grow for an allocation: the batch does not fit in wasm32's 4 GiB. */
 export class WasmHeapFull extends Error {
   override readonly name = "WasmHeapFull";
-  constructor(readonly requested: number, readonly heap: number) {
-    super(`the wasm heap is full: ${(requested / 2 ** 20).toFixed(1)} MB more did not fit beside ${(heap / 2 ** 30).toFixed(2)} GiB (wasm32 holds at most 4 GiB); lower schedule.batchSize`);
+  constructor(
+    readonly requested: number,
+    readonly heap: number,
+  ) {
+    super(
+      `the wasm heap is full: ${(requested / 2 ** 20).toFixed(1)} MB more did not fit beside ${(heap / 2 ** 30).toFixed(2)} GiB (wasm32 holds at most 4 GiB); lower schedule.batchSize`,
+    );
   }
 }
 

@@ -97,29 +97,34 @@ export interface ModuleKernelSpec {
 }
 
 /** A tfjs wasm kernel function that calls into `kernel` as `spec` says. */
-export const moduleKernelFunc = (kernel: ReturnType<typeof kernelModule>, spec: ModuleKernelSpec): tf.KernelFunc => (args) => {
-  const backend = args.backend as unknown as WasmBackend;
-  const ins = spec.inputs(args.inputs as tf.NamedTensorInfoMap);
-  const shapes = ins.map((t) => t.shape) as unknown as Shapes;
-  const outShapes = spec.outputs?.(shapes) ?? [[...shapes[0]]];
-  const outs = outShapes.map((s) => backend.makeOutput(s, "float32"));
-  const extra = spec.scratch?.(shapes) ?? 0;
-  const attrs = args.attrs ?? {};
-  const heap = backend.wasm.wasmMemory;
-  if (heap?.buffer instanceof SharedArrayBuffer) {
-    // Emscripten's malloc returns a signed int32: past 2 GiB of heap the address reads negative (tfjs uses `>>> 0` too).
-    const scratch = extra > 0 ? [backend.wasm._malloc(4 * extra) >>> 0] : [];
-    spec.run(kernel.bind(heap), [...[...ins, ...outs].map((t) => backend.dataIdMap.get(t.dataId).memoryOffset), ...scratch], shapes, attrs);
-    scratch.forEach((at) => backend.wasm._free(at));
-  } else {
-    const sizes = outShapes.map((s) => tf.util.sizeFromShape(s));
-    const offsets = kernel.stage(ins.map((t) => backend.typedArrayFromHeap(t)), extra > 0 ? [...sizes, extra] : sizes);
-    const k = kernel.bind(kernel.ownMemory());
-    spec.run(k, offsets, shapes, attrs);
-    outs.forEach((out, i) => backend.typedArrayFromHeap(out).set(k.read(offsets[ins.length + i]!, sizes[i]!)));
-  }
-  return outs.length === 1 ? outs[0]! : outs;
-};
+export const moduleKernelFunc =
+  (kernel: ReturnType<typeof kernelModule>, spec: ModuleKernelSpec): tf.KernelFunc =>
+  (args) => {
+    const backend = args.backend as unknown as WasmBackend;
+    const ins = spec.inputs(args.inputs as tf.NamedTensorInfoMap);
+    const shapes = ins.map((t) => t.shape) as unknown as Shapes;
+    const outShapes = spec.outputs?.(shapes) ?? [[...shapes[0]]];
+    const outs = outShapes.map((s) => backend.makeOutput(s, "float32"));
+    const extra = spec.scratch?.(shapes) ?? 0;
+    const attrs = args.attrs ?? {};
+    const heap = backend.wasm.wasmMemory;
+    if (heap?.buffer instanceof SharedArrayBuffer) {
+      // Emscripten's malloc returns a signed int32: past 2 GiB of heap the address reads negative (tfjs uses `>>> 0` too).
+      const scratch = extra > 0 ? [backend.wasm._malloc(4 * extra) >>> 0] : [];
+      spec.run(kernel.bind(heap), [...[...ins, ...outs].map((t) => backend.dataIdMap.get(t.dataId).memoryOffset), ...scratch], shapes, attrs);
+      scratch.forEach((at) => backend.wasm._free(at));
+    } else {
+      const sizes = outShapes.map((s) => tf.util.sizeFromShape(s));
+      const offsets = kernel.stage(
+        ins.map((t) => backend.typedArrayFromHeap(t)),
+        extra > 0 ? [...sizes, extra] : sizes,
+      );
+      const k = kernel.bind(kernel.ownMemory());
+      spec.run(k, offsets, shapes, attrs);
+      outs.forEach((out, i) => backend.typedArrayFromHeap(out).set(k.read(offsets[ins.length + i]!, sizes[i]!)));
+    }
+    return outs.length === 1 ? outs[0]! : outs;
+  };
 
 /** Register `name` on the wasm backend as a call into `kernel`. */
 export const registerModuleKernel = (kernel: ReturnType<typeof kernelModule>, name: string, spec: ModuleKernelSpec): void => {

@@ -30,9 +30,15 @@ export const installWasmLayerNorm = (): void => {
     run: (k, [x, gamma, dy, dx, dgamma, dbeta, scratch], [[rows, d]], attrs) => {
       if (rows! * d! < splitFrom) return k.exports.layer_norm_backward!(x!, gamma!, dy!, dx!, dgamma!, dbeta!, rows!, d!, eps(attrs));
       const [half, skip] = [Math.floor(rows! / 2), 4 * Math.floor(rows! / 2) * d!];
-      k.split("layer_norm_backward", [x!, gamma!, dy!, dx!, dgamma!, dbeta!, half, d!, eps(attrs)],
-        [x! + skip, gamma!, dy! + skip, dx! + skip, scratch!, scratch! + 4 * d!, rows! - half, d!, eps(attrs)]);
-      const [ours, theirs] = [[k.read(dgamma!, d!), k.read(scratch!, d!)], [k.read(dbeta!, d!), k.read(scratch! + 4 * d!, d!)]];
+      k.split(
+        "layer_norm_backward",
+        [x!, gamma!, dy!, dx!, dgamma!, dbeta!, half, d!, eps(attrs)],
+        [x! + skip, gamma!, dy! + skip, dx! + skip, scratch!, scratch! + 4 * d!, rows! - half, d!, eps(attrs)],
+      );
+      const [ours, theirs] = [
+        [k.read(dgamma!, d!), k.read(scratch!, d!)],
+        [k.read(dbeta!, d!), k.read(scratch! + 4 * d!, d!)],
+      ];
       for (const [sum, part] of [ours, theirs]) for (let j = 0; j < d!; j++) sum![j]! += part![j]!;
     },
   });

@@ -21,6 +21,9 @@ export const installWasmSharedIdentity = (): void => {
   tf.unregisterKernel("Cast", "wasm");
   tf.registerKernel({
     ...cast,
-    kernelFunc: (args) => (args.inputs.x!.dtype === (args.attrs as { dtype: tf.DataType }).dtype ? share(args.inputs.x!, args.backend as unknown as RefCounting) : cast.kernelFunc(args)),
+    kernelFunc: (args) =>
+      args.inputs.x!.dtype === (args.attrs as { dtype: tf.DataType }).dtype
+        ? share(args.inputs.x!, args.backend as unknown as RefCounting)
+        : cast.kernelFunc(args),
   });
 };

@@ -54,7 +54,12 @@ const sliceInHeap = (backend: WasmBackend, x: tf.TensorInfo, begin: readonly num
   const bytes = tf.util.bytesPerElement(x.dtype);
   const out = backend.makeOutput([...size], x.dtype);
   const heap = heapOf(backend, bytes);
-  copyBlock(heap, { base: offsetOf(backend, x, bytes), shape: x.shape, begin }, { base: offsetOf(backend, out, bytes), shape: size, begin: size.map(() => 0) }, size);
+  copyBlock(
+    heap,
+    { base: offsetOf(backend, x, bytes), shape: x.shape, begin },
+    { base: offsetOf(backend, out, bytes), shape: size, begin: size.map(() => 0) },
+    size,
+  );
   return out;
 };
 
@@ -67,7 +72,12 @@ const padInHeap = (backend: WasmBackend, x: tf.TensorInfo, paddings: readonly (r
   const count = tf.util.sizeFromShape(shape);
   const buffer = backend.wasm.HEAPU8.buffer;
   (x.dtype === "float32" ? new Float32Array(buffer) : x.dtype === "int32" ? new Int32Array(buffer) : new Uint8Array(buffer)).fill(value, start, start + count);
-  copyBlock(heapOf(backend, bytes), { base: offsetOf(backend, x, bytes), shape: x.shape, begin: x.shape.map(() => 0) }, { base: start, shape, begin: paddings.map((p) => p[0]) }, x.shape);
+  copyBlock(
+    heapOf(backend, bytes),
+    { base: offsetOf(backend, x, bytes), shape: x.shape, begin: x.shape.map(() => 0) },
+    { base: start, shape, begin: paddings.map((p) => p[0]) },
+    x.shape,
+  );
   return out;
 };
 
@@ -86,7 +96,8 @@ export const installWasmSlice = (): void => {
     tf.unregisterKernel(name, "wasm");
     tf.registerKernel({
       ...original,
-      kernelFunc: (args) => (inHeap(args.inputs.x!) ? ours(args.inputs.x!, args.backend as unknown as WasmBackend, args.attrs ?? {}) : original.kernelFunc(args)),
+      kernelFunc: (args) =>
+        inHeap(args.inputs.x!) ? ours(args.inputs.x!, args.backend as unknown as WasmBackend, args.attrs ?? {}) : original.kernelFunc(args),
     });
   };
   replace("Slice", (x, backend, attrs) => {
@@ -104,7 +115,12 @@ export const installWasmSlice = (): void => {
     const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, at);
     const begin = x.shape.map(() => 0);
     return sizes.map((part) => {
-      const out = sliceInHeap(backend, x, begin, x.shape.map((d, a) => (a === at ? part : d)));
+      const out = sliceInHeap(
+        backend,
+        x,
+        begin,
+        x.shape.map((d, a) => (a === at ? part : d)),
+      );
       begin[at]! += part;
       return out;
     });

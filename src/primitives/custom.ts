@@ -48,7 +48,10 @@ const registered = new Map<string, Primitive<Custom>>();
 /** The registered primitive a custom node names; an unknown name is an error naming it. */
 const lookup = (name: string): Primitive<Custom> => {
   const p = registered.get(name);
-  if (!p) throw new CustomPrimitiveError(`custom primitive ${JSON.stringify(name)} is not registered in this process (registered: ${[...registered.keys()].join(", ") || "none"}); define it with customPrimitive(...) before use`);
+  if (!p)
+    throw new CustomPrimitiveError(
+      `custom primitive ${JSON.stringify(name)} is not registered in this process (registered: ${[...registered.keys()].join(", ") || "none"}); define it with customPrimitive(...) before use`,
+    );
   return p;
 };
 
@@ -59,7 +62,8 @@ export class CustomPrimitiveError extends Error {}
  * adapter files) and every law then accepts `prim.transform(fields)` wherever a transform goes.
  */
 export const customPrimitive = <F>(spec: CustomPrimitiveSpec<F>): CustomPrimitive<F> => {
-  if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(spec.name)) throw new CustomPrimitiveError(`custom primitive name ${JSON.stringify(spec.name)}: expected a letter, then letters, digits, _ or -`);
+  if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(spec.name))
+    throw new CustomPrimitiveError(`custom primitive name ${JSON.stringify(spec.name)}: expected a letter, then letters, digits, _ or -`);
   if (registered.has(spec.name)) throw new CustomPrimitiveError(`custom primitive ${JSON.stringify(spec.name)} is already registered`);
   const fields = (c: Custom): F => c.fields as F;
   const transform = (f: F): Custom => ({ _tag: "Custom", primitive: spec.name, fields: f });
@@ -96,7 +100,12 @@ const customCodec: t.Type<Custom, unknown> = new t.Type<Custom, unknown>(
     const outer = shape.validate(u, c);
     if (outer._tag === "Left") return outer;
     const codec = fieldCodecs.get(outer.right.primitive);
-    if (!codec) return t.failure(u, c, `custom primitive ${JSON.stringify(outer.right.primitive)} is not registered in this process; define it with customPrimitive(...) in the module that loads this method`);
+    if (!codec)
+      return t.failure(
+        u,
+        c,
+        `custom primitive ${JSON.stringify(outer.right.primitive)} is not registered in this process; define it with customPrimitive(...) in the module that loads this method`,
+      );
     const inner = codec.validate(outer.right.fields, [...c, { key: "fields", type: codec, actual: outer.right.fields }]);
     return inner._tag === "Left" ? inner : t.success({ _tag: "Custom", primitive: outer.right.primitive, fields: inner.right });
   },

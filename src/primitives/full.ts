@@ -20,7 +20,9 @@ export const fullPrimitive: Primitive<Full> = {
   appliesTo: () => true,
   count: (_, site) => sizeOf(site.shape),
   // A full copy of a matrix decays like a weight; of a bias, a norm or a token, like nothing.
-  tensors: (_, site) => [{ path: "value", role: "value", shape: site.shape, init: { _tag: "CopyOfSite" }, trainable: true, decay: site.matrix && site.shape.length >= 2 }],
+  tensors: (_, site) => [
+    { path: "value", role: "value", shape: site.shape, init: { _tag: "CopyOfSite" }, trainable: true, decay: site.matrix && site.shape.length >= 2 },
+  ],
   // W at 1 bit is not W.
   startsAtIdentity: (_, quantized) => !quantized,
   arbitrary: fc.constant(full),

@@ -19,7 +19,10 @@ export interface LowRank {
 }
 
 export const lowRank = (options: { readonly rank: number; readonly alpha?: number; readonly scaling?: LowRankScaling }): LowRank => ({
-  _tag: "LowRank", rank: options.rank, alpha: options.alpha ?? options.rank, scaling: options.scaling ?? "alpha/rank",
+  _tag: "LowRank",
+  rank: options.rank,
+  alpha: options.alpha ?? options.rank,
+  scaling: options.scaling ?? "alpha/rank",
 });
 
 /** The factor s in ΔW = s · B A. */
@@ -28,7 +31,10 @@ export const lowRankScale = (l: LowRank): number => (l.scaling === "alpha/rank" 
 export const lowRankPrimitive: Primitive<LowRank> = {
   tag: "LowRank",
   codec: struct("LowRank", {
-    _tag: t.literal("LowRank"), rank: intIn(1, 65536), alpha: positive, scaling: withDefault(literalOf("scaling", ["alpha/rank", "alpha"]), "alpha/rank"),
+    _tag: t.literal("LowRank"),
+    rank: intIn(1, 65536),
+    alpha: positive,
+    scaling: withDefault(literalOf("scaling", ["alpha/rank", "alpha"]), "alpha/rank"),
   }),
   composition: {
     kind: "additive",
@@ -72,6 +78,7 @@ export const lowRankPrimitive: Primitive<LowRank> = {
   },
   startsAtIdentity: () => true,
   layoutScale: lowRankScale,
-  arbitrary: fc.record({ rank: fc.integer({ min: 1, max: 3 }), alpha: fc.constantFrom(1, 2, 8), scaling: fc.constantFrom("alpha/rank" as const, "alpha" as const) })
+  arbitrary: fc
+    .record({ rank: fc.integer({ min: 1, max: 3 }), alpha: fc.constantFrom(1, 2, 8), scaling: fc.constantFrom("alpha/rank" as const, "alpha" as const) })
     .map((x): LowRank => ({ _tag: "LowRank", ...x })),
 };

@@ -18,13 +18,20 @@ export interface ParallelAdapter {
   readonly bias: boolean;
 }
 
-export const parallelAdapter = (options: { readonly bottleneck: number; readonly scale?: number; readonly bias?: boolean }): ParallelAdapter =>
-  ({ _tag: "ParallelAdapter", bottleneck: options.bottleneck, scale: options.scale ?? 0.1, bias: options.bias ?? true });
+export const parallelAdapter = (options: { readonly bottleneck: number; readonly scale?: number; readonly bias?: boolean }): ParallelAdapter => ({
+  _tag: "ParallelAdapter",
+  bottleneck: options.bottleneck,
+  scale: options.scale ?? 0.1,
+  bias: options.bias ?? true,
+});
 
 export const parallelAdapterPrimitive: Primitive<ParallelAdapter> = {
   tag: "ParallelAdapter",
   codec: struct("ParallelAdapter", {
-    _tag: t.literal("ParallelAdapter"), bottleneck: intIn(1, 65536), scale: withDefault(finite, 0.1), bias: withDefault(t.boolean, true),
+    _tag: t.literal("ParallelAdapter"),
+    bottleneck: intIn(1, 65536),
+    scale: withDefault(finite, 0.1),
+    bias: withDefault(t.boolean, true),
   }),
   composition: {
     kind: "module",
@@ -35,11 +42,19 @@ export const parallelAdapterPrimitive: Primitive<ParallelAdapter> = {
       up: tf.mul(tensors("up_weight"), a.scale) as tf.Tensor2D,
       upBias: has("up_bias") ? (tf.mul(tensors("up_bias"), a.scale) as tf.Tensor1D) : null,
     }),
-    module64: (a, values) => ({ bottleneck: a.bottleneck, scale: a.scale, down: values("down_weight")!, downBias: values("down_bias"), up: values("up_weight")!, upBias: values("up_bias") }),
+    module64: (a, values) => ({
+      bottleneck: a.bottleneck,
+      scale: a.scale,
+      down: values("down_weight")!,
+      downBias: values("down_bias"),
+      up: values("up_weight")!,
+      upBias: values("up_bias"),
+    }),
     width: (a) => a.bottleneck,
   },
   show: (a) => `parallelAdapter(bottleneck=${a.bottleneck}, s=${a.scale}${a.bias ? "" : ", no bias"})`,
-  formula: (a) => `x ← x + MLP(LN2(x)) + ${a.scale}·(up ReLU(down x${a.bias ? " + b_d" : ""})${a.bias ? " + b_u" : ""}), down ∈ ℝ^{${a.bottleneck}×width} kaiming, up ∈ ℝ^{width×${a.bottleneck}} zeros (a module: merge keeps it beside the MLP)`,
+  formula: (a) =>
+    `x ← x + MLP(LN2(x)) + ${a.scale}·(up ReLU(down x${a.bias ? " + b_d" : ""})${a.bias ? " + b_u" : ""}), down ∈ ℝ^{${a.bottleneck}×width} kaiming, up ∈ ℝ^{width×${a.bottleneck}} zeros (a module: merge keeps it beside the MLP)`,
   // A module beside the MLP, placed on the MLP's entry site.
   appliesTo: (_, site) => site.param.endsWith(".mlp.fc1.weight") && site.rows === null,
   // down [b, width] and up [width, b] (+ their biases); the site is mlp.fc1.weight [hidden, width].
@@ -58,6 +73,7 @@ export const parallelAdapterPrimitive: Primitive<ParallelAdapter> = {
   },
   startsAtIdentity: () => true,
   layoutScale: (a) => a.scale,
-  arbitrary: fc.record({ bottleneck: fc.integer({ min: 1, max: 3 }), scale: fc.constantFrom(0.1, 1, 2), bias: fc.boolean() })
+  arbitrary: fc
+    .record({ bottleneck: fc.integer({ min: 1, max: 3 }), scale: fc.constantFrom(0.1, 1, 2), bias: fc.boolean() })
     .map((x): ParallelAdapter => ({ _tag: "ParallelAdapter", ...x })),
 };

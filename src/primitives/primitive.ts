@@ -19,7 +19,12 @@ export type Init =
   /** `count` distinct flat indices below `size`, uniform without replacement, from (seed, label), ascending. */
   | { readonly _tag: "DistinctIndices"; readonly count: number; readonly size: number; readonly seed: number; readonly label: string }
   /** An order of 0..size−1: identity, or uniformly shuffled from (seed, label). */
-  | { readonly _tag: "Order"; readonly size: number; readonly order: { readonly _tag: "Identity" | "Tour" } | { readonly _tag: "Random"; readonly seed: number }; readonly label: string };
+  | {
+      readonly _tag: "Order";
+      readonly size: number;
+      readonly order: { readonly _tag: "Identity" | "Tour" } | { readonly _tag: "Random"; readonly seed: number };
+      readonly label: string;
+    };
 
 /** One tensor a primitive owns at a site. */
 export interface TensorSpec {
@@ -72,21 +77,21 @@ export interface Module64 {
  */
 export type Composition<T> =
   | {
-    readonly kind: "additive";
-    /** ΔW [dout, din] in the site's view; `pretrained` is the site's W (RLRR reads it). */
-    readonly delta: (t: T, tensors: Tensors, site: Site, pretrained: () => tf.Tensor2D) => tf.Tensor2D;
-    readonly fastApply?: (t: T, tensors: Tensors, x: tf.Tensor2D) => tf.Tensor2D;
-    readonly delta64: (t: T, values: Values, dout: number, din: number, pretrained: ArrayLike<number>) => Float64Array;
-  }
+      readonly kind: "additive";
+      /** ΔW [dout, din] in the site's view; `pretrained` is the site's W (RLRR reads it). */
+      readonly delta: (t: T, tensors: Tensors, site: Site, pretrained: () => tf.Tensor2D) => tf.Tensor2D;
+      readonly fastApply?: (t: T, tensors: Tensors, x: tf.Tensor2D) => tf.Tensor2D;
+      readonly delta64: (t: T, values: Values, dout: number, din: number, pretrained: ArrayLike<number>) => Float64Array;
+    }
   | { readonly kind: "replace" }
   | { readonly kind: "outputScale" }
   | {
-    readonly kind: "module";
-    readonly fold: (t: T, tensors: Tensors, has: (role: string) => boolean) => FoldedModule;
-    readonly module64: (t: T, values: (role: string) => ArrayLike<number> | null) => Module64;
-    /** Its width in a merged block's adapter (the bottleneck). */
-    readonly width: (t: T) => number;
-  };
+      readonly kind: "module";
+      readonly fold: (t: T, tensors: Tensors, has: (role: string) => boolean) => FoldedModule;
+      readonly module64: (t: T, values: (role: string) => ArrayLike<number> | null) => Module64;
+      /** Its width in a merged block's adapter (the bottleneck). */
+      readonly width: (t: T) => number;
+    };
 
 /**
  * Everything one weight transform means, in one place: its data (codec), how it composes, where

@@ -42,7 +42,13 @@ export const rescalePrimitive: Primitive<Rescale> = {
   tensors: (r, site) => {
     const [dout, din] = site.shape as [number, number];
     return [
-      { path: "scale_left", role: "scale_left", shape: [dout], init: r.init === "zeros" ? { _tag: "Zeros" } : { _tag: "KaimingUniform", fanIn: dout }, trainable: true },
+      {
+        path: "scale_left",
+        role: "scale_left",
+        shape: [dout],
+        init: r.init === "zeros" ? { _tag: "Zeros" } : { _tag: "KaimingUniform", fanIn: dout },
+        trainable: true,
+      },
       { path: "scale_right", role: "scale_right", shape: [din], init: { _tag: "KaimingUniform", fanIn: din }, trainable: true },
     ];
   },

@@ -23,7 +23,8 @@ export const scaleShiftPrimitive: Primitive<ScaleShift> = {
   codec: struct("ScaleShift", { _tag: t.literal("ScaleShift"), init: withDefault(literalOf("init", ["normal", "identity"]), "normal") }),
   composition: { kind: "outputScale" },
   show: (s) => `scaleShift(${s.init} init)`,
-  formula: (s) => `y ← γ ⊙ y + β on the module's output (merged: W' = γ ⊙ W, b' = γ ⊙ b + β), γ, β ∈ ℝ^{dout}, ${s.init === "normal" ? "γ ~ N(1, 0.02), β ~ N(0, 0.02)" : "γ = 1, β = 0"} at init`,
+  formula: (s) =>
+    `y ← γ ⊙ y + β on the module's output (merged: W' = γ ⊙ W, b' = γ ⊙ b + β), γ, β ∈ ℝ^{dout}, ${s.init === "normal" ? "γ ~ N(1, 0.02), β ~ N(0, 0.02)" : "γ = 1, β = 0"} at init`,
   // A module's weight: a linear (or a q/k/v third) or a LayerNorm; its bias takes the shift.
   appliesTo: (_, site) => site.param.endsWith(".weight") && !site.roles.includes("cls") && !site.roles.includes("pos"),
   // β lands in the module's bias (b' = γ ⊙ b + β): a module without one (qkv_bias=False, CLIP's patch projection) cannot take it.
@@ -36,8 +37,20 @@ export const scaleShiftPrimitive: Primitive<ScaleShift> = {
   tensors: (s, site) => {
     const dout = site.shape[0]!;
     return [
-      { path: "ssf_scale", role: "ssf_scale", shape: [dout], init: s.init === "normal" ? { _tag: "Normal", mean: 1, std: 0.02 } : { _tag: "Ones" }, trainable: true },
-      { path: "ssf_shift", role: "ssf_shift", shape: [dout], init: s.init === "normal" ? { _tag: "Normal", mean: 0, std: 0.02 } : { _tag: "Zeros" }, trainable: true },
+      {
+        path: "ssf_scale",
+        role: "ssf_scale",
+        shape: [dout],
+        init: s.init === "normal" ? { _tag: "Normal", mean: 1, std: 0.02 } : { _tag: "Ones" },
+        trainable: true,
+      },
+      {
+        path: "ssf_shift",
+        role: "ssf_shift",
+        shape: [dout],
+        init: s.init === "normal" ? { _tag: "Normal", mean: 0, std: 0.02 } : { _tag: "Zeros" },
+        trainable: true,
+      },
     ];
   },
   startsAtIdentity: (s) => s.init === "identity",

@@ -44,22 +44,33 @@ export interface Spectral {
 export const defaultSpectralPositions: SpectralPositions = { _tag: "Uniform", seed: 2024, share: "shape" };
 
 export const spectral = (options: {
-  readonly coefficients: number; readonly scale: number; readonly positions?: SpectralPositions; readonly init?: "normal" | "zeros";
+  readonly coefficients: number;
+  readonly scale: number;
+  readonly positions?: SpectralPositions;
+  readonly init?: "normal" | "zeros";
 }): Spectral => ({
-  _tag: "Spectral", coefficients: options.coefficients, scale: options.scale, positions: options.positions ?? defaultSpectralPositions, init: options.init ?? "normal",
+  _tag: "Spectral",
+  coefficients: options.coefficients,
+  scale: options.scale,
+  positions: options.positions ?? defaultSpectralPositions,
+  init: options.init ?? "normal",
 });
 
 const PositionsCodec: t.Type<SpectralPositions> = taggedUnion<SpectralPositions>("positions", () => ({
   Uniform: struct("Uniform", {
-    _tag: t.literal("Uniform"), seed: withDefault(integer, defaultSpectralPositions.seed), share: withDefault(literalOf("share", ["shape", "site"]), "shape"),
+    _tag: t.literal("Uniform"),
+    seed: withDefault(integer, defaultSpectralPositions.seed),
+    share: withDefault(literalOf("share", ["shape", "site"]), "shape"),
   }),
   Weighted: struct("Weighted", { _tag: t.literal("Weighted"), gamma: withDefault(positive, 1.5), seed: withDefault(integer, 0) }),
   TorchRandperm: struct("TorchRandperm", { _tag: t.literal("TorchRandperm"), seed: withDefault(intAtLeast(0), 777) }),
 }));
 
 const where = (s: Spectral): string =>
-  s.positions._tag === "Weighted" ? `positions drawn ∝ |DFT2(T⁻¹ΔŴ)|^${s.positions.gamma} from the gradient pre-estimate`
-    : s.positions._tag === "TorchRandperm" ? `positions torch.randperm(dout·din)[:${s.coefficients}] from seed ${s.positions.seed} (HF PEFT's FourierFT)`
+  s.positions._tag === "Weighted"
+    ? `positions drawn ∝ |DFT2(T⁻¹ΔŴ)|^${s.positions.gamma} from the gradient pre-estimate`
+    : s.positions._tag === "TorchRandperm"
+      ? `positions torch.randperm(dout·din)[:${s.coefficients}] from seed ${s.positions.seed} (HF PEFT's FourierFT)`
       : `${s.positions.share === "shape" ? "positions shared per shape" : "positions per site"} (seed ${s.positions.seed})`;
 
 export const spectralPrimitive: Primitive<Spectral> = {
@@ -106,22 +117,31 @@ export const spectralPrimitive: Primitive<Spectral> = {
     return [
       { path: "spectrum", role: "spectrum", shape: [n], init: s.init === "normal" ? { _tag: "Normal", mean: 0, std: 1 } : { _tag: "Zeros" }, trainable: true },
       {
-        path: "positions", role: "positions", shape: [n], trainable: false,
-        init: s.positions._tag === "TorchRandperm" ? { _tag: "TorchRandperm", count: n, size: dout * din, seed: s.positions.seed }
-          : { _tag: "DistinctIndices", count: n, size: dout * din, seed: s.positions.seed, label },
+        path: "positions",
+        role: "positions",
+        shape: [n],
+        trainable: false,
+        init:
+          s.positions._tag === "TorchRandperm"
+            ? { _tag: "TorchRandperm", count: n, size: dout * din, seed: s.positions.seed }
+            : { _tag: "DistinctIndices", count: n, size: dout * din, seed: s.positions.seed, label },
       },
     ];
   },
   startsAtIdentity: (s) => s.init === "zeros",
   needsEstimate: (s) => s.positions._tag === "Weighted",
   layoutScale: (s) => s.scale,
-  arbitrary: fc.record({
-    coefficients: fc.integer({ min: 1, max: 6 }), scale: fc.constantFrom(0.5, 2, 8), init: fc.constantFrom("normal" as const, "zeros" as const),
-    positions: fc.oneof(
-      fc.record({ _tag: fc.constant("Uniform" as const), seed: fc.integer({ min: 0, max: 9 }), share: fc.constantFrom("shape" as const, "site" as const) }),
-      fc.record({ _tag: fc.constant("TorchRandperm" as const), seed: fc.integer({ min: 0, max: 9 }) }),
-      // Drawn by a gradientEstimate rule, which the laws run.
-      fc.record({ _tag: fc.constant("Weighted" as const), gamma: fc.constantFrom(1, 1.5), seed: fc.integer({ min: 0, max: 9 }) }),
-    ),
-  }).map((x): Spectral => ({ _tag: "Spectral", ...x })),
+  arbitrary: fc
+    .record({
+      coefficients: fc.integer({ min: 1, max: 6 }),
+      scale: fc.constantFrom(0.5, 2, 8),
+      init: fc.constantFrom("normal" as const, "zeros" as const),
+      positions: fc.oneof(
+        fc.record({ _tag: fc.constant("Uniform" as const), seed: fc.integer({ min: 0, max: 9 }), share: fc.constantFrom("shape" as const, "site" as const) }),
+        fc.record({ _tag: fc.constant("TorchRandperm" as const), seed: fc.integer({ min: 0, max: 9 }) }),
+        // Drawn by a gradientEstimate rule, which the laws run.
+        fc.record({ _tag: fc.constant("Weighted" as const), gamma: fc.constantFrom(1, 1.5), seed: fc.integer({ min: 0, max: 9 }) }),
+      ),
+    })
+    .map((x): Spectral => ({ _tag: "Spectral", ...x })),
 };

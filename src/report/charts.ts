@@ -46,17 +46,35 @@ export const chart = (series: readonly Series[], o: ChartOptions): string => {
     `<text x="${m.left}" y="18" font-size="13" font-weight="bold">${escape(o.title)}</text>`,
     `<path d="M${m.left} ${m.top}V${height - m.bottom}H${width - m.right}" fill="none" stroke="#333"/>`,
   ];
-  const xTicks = o.logX ? ticks(Math.ceil(x0), Math.floor(x1)).filter(Number.isInteger).map((e) => 10 ** e) : ticks(x0, x1);
-  for (const t of xTicks) parts.push(`<text x="${px(t)}" y="${height - m.bottom + 15}" text-anchor="middle">${format(t)}</text><path d="M${px(t)} ${height - m.bottom}v4" stroke="#333"/>`);
-  for (const t of ticks(y0, y1)) parts.push(`<text x="${m.left - 6}" y="${py(t) + 4}" text-anchor="end">${format(t)}</text><path d="M${m.left} ${py(t)}H${width - m.right}" stroke="#eee"/>`);
+  const xTicks = o.logX
+    ? ticks(Math.ceil(x0), Math.floor(x1))
+        .filter(Number.isInteger)
+        .map((e) => 10 ** e)
+    : ticks(x0, x1);
+  for (const t of xTicks)
+    parts.push(
+      `<text x="${px(t)}" y="${height - m.bottom + 15}" text-anchor="middle">${format(t)}</text><path d="M${px(t)} ${height - m.bottom}v4" stroke="#333"/>`,
+    );
+  for (const t of ticks(y0, y1))
+    parts.push(
+      `<text x="${m.left - 6}" y="${py(t) + 4}" text-anchor="end">${format(t)}</text><path d="M${m.left} ${py(t)}H${width - m.right}" stroke="#eee"/>`,
+    );
   parts.push(`<text x="${(m.left + width - m.right) / 2}" y="${height - 8}" text-anchor="middle">${escape(o.x)}</text>`);
   parts.push(`<text transform="translate(14 ${(m.top + height - m.bottom) / 2}) rotate(-90)" text-anchor="middle">${escape(o.y)}</text>`);
   series.forEach((s, i) => {
     const colour = palette[i % palette.length]!;
     const pts = [...s.points].sort((a, b) => a[0] - b[0]);
-    if (o.kind === "line" && pts.length > 1) parts.push(`<path d="${pts.map((p, k) => `${k === 0 ? "M" : "L"}${px(p[0]).toFixed(1)} ${py(p[1]).toFixed(1)}`).join("")}" fill="none" stroke="${colour}" stroke-width="1.8"/>`);
-    for (const p of pts) parts.push(`<circle cx="${px(p[0]).toFixed(1)}" cy="${py(p[1]).toFixed(1)}" r="${o.kind === "scatter" ? 4 : 2.5}" fill="${colour}"><title>${escape(s.name)}: (${format(p[0])}, ${format(p[1])})</title></circle>`);
-    parts.push(`<rect x="${width - m.right + 12}" y="${m.top + 16 * i}" width="10" height="10" fill="${colour}"/><text x="${width - m.right + 27}" y="${m.top + 16 * i + 9}">${escape(s.name.length > 30 ? `${s.name.slice(0, 29)}…` : s.name)}</text>`);
+    if (o.kind === "line" && pts.length > 1)
+      parts.push(
+        `<path d="${pts.map((p, k) => `${k === 0 ? "M" : "L"}${px(p[0]).toFixed(1)} ${py(p[1]).toFixed(1)}`).join("")}" fill="none" stroke="${colour}" stroke-width="1.8"/>`,
+      );
+    for (const p of pts)
+      parts.push(
+        `<circle cx="${px(p[0]).toFixed(1)}" cy="${py(p[1]).toFixed(1)}" r="${o.kind === "scatter" ? 4 : 2.5}" fill="${colour}"><title>${escape(s.name)}: (${format(p[0])}, ${format(p[1])})</title></circle>`,
+      );
+    parts.push(
+      `<rect x="${width - m.right + 12}" y="${m.top + 16 * i}" width="10" height="10" fill="${colour}"/><text x="${width - m.right + 27}" y="${m.top + 16 * i + 9}">${escape(s.name.length > 30 ? `${s.name.slice(0, 29)}…` : s.name)}</text>`,
+    );
   });
   parts.push("</svg>");
   return parts.join("\n");

@@ -3,16 +3,22 @@ import { tableCells } from "./report.js";
 
 const escape = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
-const convention = "Cells: test accuracy (%), mean ± sample std over seeds; trainable parameters are the mean over tasks (the head grows with a task's class count); (n=k) marks a cell with fewer seeds than the table's most. Group means average the per-task means of a group; the last column is the mean of the group means (VTAB's convention), shown only when every group has all its tasks.";
+const convention =
+  "Cells: test accuracy (%), mean ± sample std over seeds; trainable parameters are the mean over tasks (the head grows with a task's class count); (n=k) marks a cell with fewer seeds than the table's most. Group means average the per-task means of a group; the last column is the mean of the group means (VTAB's convention), shown only when every group has all its tasks.";
 
 /** The report as Markdown: the table, then each figure as a linked SVG under figures/. */
 export const markdown = (r: Report, title: string): string => {
   const { header, rows } = tableCells(r.summary);
   const line = (cells: readonly string[]) => `| ${cells.map((c) => c.replace(/\|/g, "\\|")).join(" | ")} |`;
   return [
-    `# ${title}`, "",
-    `${r.rows} jobs, ${r.summary.failed.length} failed. ${convention}`, "",
-    line(header), line(header.map(() => "---")), ...rows.map(line), "",
+    `# ${title}`,
+    "",
+    `${r.rows} jobs, ${r.summary.failed.length} failed. ${convention}`,
+    "",
+    line(header),
+    line(header.map(() => "---")),
+    ...rows.map(line),
+    "",
     ...r.figures.flatMap((f) => [`![${f.caption}](figures/${f.file})`, "", `*${f.caption}*`, ""]),
     ...(r.summary.failed.length > 0 ? ["## Failed jobs", "", ...r.summary.failed.map((f) => `- ${f.name}: ${(f.error ?? "").split("\n")[0]}`), ""] : []),
   ].join("\n");

@@ -24,8 +24,11 @@ export const tableCells = (s: Summary): { header: string[]; rows: string[][] } =
   return {
     header: ["method", "trainable", ...s.tasks.map((t) => `${t.task} (${t.group})`), ...s.groups.map((g) => `${g} mean`), "mean of group means"],
     rows: s.variants.map((v) => [
-      v.variant, `${Math.round(v.trainable).toLocaleString("en-US")} (${v.trainablePercent.toFixed(2)}%)`,
-      ...s.tasks.map((t) => cell(v.cells.get(t.task), seeds)), ...s.groups.map((g) => mean(v.groupMeans.get(g) ?? null)), mean(v.mean),
+      v.variant,
+      `${Math.round(v.trainable).toLocaleString("en-US")} (${v.trainablePercent.toFixed(2)}%)`,
+      ...s.tasks.map((t) => cell(v.cells.get(t.task), seeds)),
+      ...s.groups.map((g) => mean(v.groupMeans.get(g) ?? null)),
+      mean(v.mean),
     ]),
   };
 };
@@ -40,9 +43,16 @@ const curves = (ok: readonly Row[]): Figure => {
   const series: Series[] = [...new Set(ok.map(variantOf))].map((name) => {
     const mine = ok.filter((r) => variantOf(r) === name && r.curve);
     const epochs = Math.max(0, ...mine.map((r) => r.curve!.length));
-    return { name, points: Array.from({ length: epochs }, (_, e) => [e + 1, 100 * stat(mine.flatMap((r) => (r.curve![e] ? [r.curve![e]!.valAccuracy] : []))).mean] as const) };
+    return {
+      name,
+      points: Array.from({ length: epochs }, (_, e) => [e + 1, 100 * stat(mine.flatMap((r) => (r.curve![e] ? [r.curve![e]!.valAccuracy] : []))).mean] as const),
+    };
   });
-  return { file: "training-curves.svg", caption: "Validation accuracy after each epoch, mean over each method's tasks and seeds.", svg: chart(series, { title: "Training curves", x: "epoch", y: "val accuracy (%)", kind: "line" }) };
+  return {
+    file: "training-curves.svg",
+    caption: "Validation accuracy after each epoch, mean over each method's tasks and seeds.",
+    svg: chart(series, { title: "Training curves", x: "epoch", y: "val accuracy (%)", kind: "line" }),
+  };
 };
 
 /** Accuracy against each swept parameter (BAFT's λ grid and the like): mean over seeds, per task and overall. */
@@ -54,15 +64,22 @@ const sensitivity = (ok: readonly Row[]): Figure[] =>
       const numeric = mine.filter((r) => typeof r.params[path] === "number");
       if (numeric.length === 0) return [];
       const values = [...new Set(numeric.map((r) => r.params[path] as number))];
-      const at = (rows: readonly Row[]) => values.flatMap((v) => {
-        const xs = rows.filter((r) => r.params[path] === v).map((r) => 100 * r.testAccuracy!);
-        return xs.length === 0 ? [] : [[v, stat(xs).mean] as const];
-      });
+      const at = (rows: readonly Row[]) =>
+        values.flatMap((v) => {
+          const xs = rows.filter((r) => r.params[path] === v).map((r) => 100 * r.testAccuracy!);
+          return xs.length === 0 ? [] : [[v, stat(xs).mean] as const];
+        });
       const tasks = [...new Set(numeric.map((r) => r.task))];
       const series = [{ name: "mean over tasks", points: at(numeric) }, ...tasks.map((t) => ({ name: t, points: at(numeric.filter((r) => r.task === t)) }))];
       const logX = values.every((v) => v > 0) && Math.max(...values) / Math.min(...values) >= 10;
       const slug = `${method}-${path}`.replace(/[^A-Za-z0-9]+/g, "-");
-      return [{ file: `sensitivity-${slug}.svg`, caption: `${method}: test accuracy against ${path} (mean over seeds).`, svg: chart(series, { title: `${method}: sensitivity to ${path}`, x: path, y: "test accuracy (%)", kind: "line", logX }) }];
+      return [
+        {
+          file: `sensitivity-${slug}.svg`,
+          caption: `${method}: test accuracy against ${path} (mean over seeds).`,
+          svg: chart(series, { title: `${method}: sensitivity to ${path}`, x: path, y: "test accuracy (%)", kind: "line", logX }),
+        },
+      ];
     });
   });
 
@@ -70,15 +87,33 @@ const sensitivity = (ok: readonly Row[]): Figure[] =>
 const simVsAccuracy = (ok: readonly Row[]): Figure[] => {
   const withSim = ok.filter((r) => r.sim !== undefined);
   if (withSim.length === 0) return [];
-  const series = [...new Set(withSim.map(variantOf))].map((name) => ({ name, points: withSim.filter((r) => variantOf(r) === name).map((r) => [r.sim!, 100 * r.testAccuracy!] as const) }));
-  return [{ file: "sim-vs-accuracy.svg", caption: "Representation kept (Sim, linear CKA to the pretrained head-input features on held-out images) against test accuracy; RIFT claims up and to the right of full fine-tuning.", svg: chart(series, { title: "Sim vs accuracy", x: "Sim (linear CKA to pretrained)", y: "test accuracy (%)", kind: "scatter" }) }];
+  const series = [...new Set(withSim.map(variantOf))].map((name) => ({
+    name,
+    points: withSim.filter((r) => variantOf(r) === name).map((r) => [r.sim!, 100 * r.testAccuracy!] as const),
+  }));
+  return [
+    {
+      file: "sim-vs-accuracy.svg",
+      caption:
+        "Representation kept (Sim, linear CKA to the pretrained head-input features on held-out images) against test accuracy; RIFT claims up and to the right of full fine-tuning.",
+      svg: chart(series, { title: "Sim vs accuracy", x: "Sim (linear CKA to pretrained)", y: "test accuracy (%)", kind: "scatter" }),
+    },
+  ];
 };
 
 /** DAF's activation map of one run per variant that reconfigured (its configurations.svg). */
 const dafMaps = (base: string, ok: readonly Row[]): Figure[] =>
   [...new Set(ok.filter((r) => r.reconfigureSeconds !== undefined).map(variantOf))].flatMap((name) => {
     const r = ok.find((x) => variantOf(x) === name && existsSync(join(base, x.runDir, "configurations.svg")));
-    return r === undefined ? [] : [{ file: `daf-${name.replace(/[^A-Za-z0-9]+/g, "-")}.svg`, caption: `${name}: which units trained in each epoch (${r.task}, seed ${r.seed}).`, svg: readFileSync(join(base, r.runDir, "configurations.svg"), "utf8") }];
+    return r === undefined
+      ? []
+      : [
+          {
+            file: `daf-${name.replace(/[^A-Za-z0-9]+/g, "-")}.svg`,
+            caption: `${name}: which units trained in each epoch (${r.task}, seed ${r.seed}).`,
+            svg: readFileSync(join(base, r.runDir, "configurations.svg"), "utf8"),
+          },
+        ];
   });
 
 /** S²FT: ΔŴ's spectral energy per frequency band before and after the permutation, averaged over sites, one run per variant. */
@@ -88,8 +123,17 @@ const spectra = (base: string, ok: readonly Row[]): Figure[] =>
       const sites = (runResult(base, r)?.preludes ?? []).flatMap((p) => ("sites" in p ? p.sites : [])).flatMap((s) => (s.spectrum ? [s.spectrum] : []));
       if (sites.length === 0) continue;
       const band = (k: "identity" | "permuted") => sites[0]![k].map((_, b) => [b + 0.5, 100 * stat(sites.map((s) => s[k][b]!)).mean] as const);
-      const series = [{ name: "stored order", points: band("identity") }, { name: "after the tour permutation", points: band("permuted") }];
-      return [{ file: `spectrum-${name.replace(/[^A-Za-z0-9]+/g, "-")}.svg`, caption: `${name}: share of the gradient pre-estimate's spectral energy per radial frequency band (band k covers f ∈ [k/16, (k+1)/16), f = 0.5 is Nyquist), before and after S²FT's permutation (${r.task}, seed ${r.seed}, mean over ${sites.length} sites).`, svg: chart(series, { title: "S²FT: power spectrum of ΔŴ", x: "frequency band", y: "energy share (%)", kind: "line" }) }];
+      const series = [
+        { name: "stored order", points: band("identity") },
+        { name: "after the tour permutation", points: band("permuted") },
+      ];
+      return [
+        {
+          file: `spectrum-${name.replace(/[^A-Za-z0-9]+/g, "-")}.svg`,
+          caption: `${name}: share of the gradient pre-estimate's spectral energy per radial frequency band (band k covers f ∈ [k/16, (k+1)/16), f = 0.5 is Nyquist), before and after S²FT's permutation (${r.task}, seed ${r.seed}, mean over ${sites.length} sites).`,
+          svg: chart(series, { title: "S²FT: power spectrum of ΔŴ", x: "frequency band", y: "energy share (%)", kind: "line" }),
+        },
+      ];
     }
     return [];
   });

@@ -17,7 +17,9 @@ export const stat = (xs: readonly number[]): Stat => {
 
 /** A method with one parameter point: a row of the report's table. */
 export const variantOf = (r: Row): string =>
-  `${r.method}${Object.entries(r.params).map(([k, v]) => ` ${k.split(/\.|\[/).at(-1)?.replace("]", "")}=${typeof v === "string" ? v : JSON.stringify(v)}`).join("")}`;
+  `${r.method}${Object.entries(r.params)
+    .map(([k, v]) => ` ${k.split(/\.|\[/).at(-1)?.replace("]", "")}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+    .join("")}`;
 
 export interface Summary {
   /** Tasks in table order: grouped as VTAB (natural, specialized, structured, then others). */
@@ -47,18 +49,26 @@ export const summarise = (all: readonly Row[]): Summary => {
   const groups = [...new Set(tasks.map((t) => t.group))];
   const variants = [...new Set(ok.map(variantOf))].map((variant) => {
     const mine = ok.filter((r) => variantOf(r) === variant);
-    const cells = new Map(tasks.flatMap(({ task }) => {
-      const xs = mine.filter((r) => r.task === task).map((r) => r.testAccuracy!);
-      return xs.length === 0 ? [] : [[task, stat(xs)] as const];
-    }));
-    const groupMeans = new Map(groups.map((g) => {
-      const inGroup = tasks.filter((t) => t.group === g);
-      return [g, inGroup.every((t) => cells.has(t.task)) ? stat(inGroup.map((t) => cells.get(t.task)!.mean)).mean : null] as const;
-    }));
+    const cells = new Map(
+      tasks.flatMap(({ task }) => {
+        const xs = mine.filter((r) => r.task === task).map((r) => r.testAccuracy!);
+        return xs.length === 0 ? [] : [[task, stat(xs)] as const];
+      }),
+    );
+    const groupMeans = new Map(
+      groups.map((g) => {
+        const inGroup = tasks.filter((t) => t.group === g);
+        return [g, inGroup.every((t) => cells.has(t.task)) ? stat(inGroup.map((t) => cells.get(t.task)!.mean)).mean : null] as const;
+      }),
+    );
     const means = [...groupMeans.values()];
     return {
-      variant, cells, groupMeans, mean: means.every((m) => m !== null) ? stat(means as number[]).mean : null,
-      trainable: stat(mine.map((r) => r.trainable!)).mean, trainablePercent: stat(mine.map((r) => r.trainablePercent!)).mean,
+      variant,
+      cells,
+      groupMeans,
+      mean: means.every((m) => m !== null) ? stat(means as number[]).mean : null,
+      trainable: stat(mine.map((r) => r.trainable!)).mean,
+      trainablePercent: stat(mine.map((r) => r.trainablePercent!)).mean,
     };
   });
   return { tasks, groups, variants, failed: latest.filter((r) => r.status === "failed") };

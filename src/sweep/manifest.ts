@@ -41,7 +41,10 @@ const readJsonFile = (path: string): { readonly value: unknown } | { readonly er
  * its log says why) or not started (it may still be queued). A result of another experiment than
  * the job's file holds now (edited since) is stale: never reported, its rows removed.
  */
-export const gatherRows = (dir: string, manifest: Manifest): { added: number; states: readonly { readonly name: string; readonly state: JobState; readonly detail?: string }[] } => {
+export const gatherRows = (
+  dir: string,
+  manifest: Manifest,
+): { added: number; states: readonly { readonly name: string; readonly state: JobState; readonly detail?: string }[] } => {
   const results = join(dir, "results.jsonl");
   const rows = readRows(results);
   const ok = new Set(rows.filter((r) => r.status === "ok").map((r) => r.id));
@@ -54,7 +57,11 @@ export const gatherRows = (dir: string, manifest: Manifest): { added: number; st
       if (!existsSync(join(dir, runDir))) return { name: job.name, state: "not started" };
       const holder = runDirectoryHolder(join(dir, runDir));
       if (holder !== null) return { name: job.name, state: "running", detail: `pid ${holder.pid} on ${holder.host}` };
-      return { name: job.name, state: "stopped", detail: existsSync(join(dir, runDir, "checkpoint.safetensors")) ? "a checkpoint is kept; resubmit to resume" : "no checkpoint" };
+      return {
+        name: job.name,
+        state: "stopped",
+        detail: existsSync(join(dir, runDir, "checkpoint.safetensors")) ? "a checkpoint is kept; resubmit to resume" : "no checkpoint",
+      };
     }
     const read = readJsonFile(result);
     if ("error" in read) {

@@ -36,16 +36,39 @@ export interface Row {
 }
 
 export const okRow = (job: JobInfo, sweep: string, runDir: string, r: RunResult): Row => ({
-  id: job.id, name: job.name, sweep, method: job.method, params: job.params, task: job.task, group: job.group, seed: job.seed, status: "ok", runDir,
-  testAccuracy: r.metrics.testAccuracy, valAccuracy: r.metrics.valAccuracy, trainable: r.trainable, trainablePercent: r.trainablePercent,
-  trainSeconds: r.timings.trainSeconds, ...(r.timings.reconfigureSeconds > 0 ? { reconfigureSeconds: r.timings.reconfigureSeconds } : {}),
+  id: job.id,
+  name: job.name,
+  sweep,
+  method: job.method,
+  params: job.params,
+  task: job.task,
+  group: job.group,
+  seed: job.seed,
+  status: "ok",
+  runDir,
+  testAccuracy: r.metrics.testAccuracy,
+  valAccuracy: r.metrics.valAccuracy,
+  trainable: r.trainable,
+  trainablePercent: r.trainablePercent,
+  trainSeconds: r.timings.trainSeconds,
+  ...(r.timings.reconfigureSeconds > 0 ? { reconfigureSeconds: r.timings.reconfigureSeconds } : {}),
   ...(r.representation ? { sim: r.representation.sim } : {}),
   curve: r.history.map((h) => ({ epoch: h.epoch, trainLoss: h.trainLoss, valAccuracy: h.valAccuracy })),
   finishedAt: new Date().toISOString(),
 });
 
 export const failedRow = (job: JobInfo, sweep: string, runDir: string, error: string): Row => ({
-  id: job.id, name: job.name, sweep, method: job.method, params: job.params, task: job.task, group: job.group, seed: job.seed, status: "failed", runDir, error,
+  id: job.id,
+  name: job.name,
+  sweep,
+  method: job.method,
+  params: job.params,
+  task: job.task,
+  group: job.group,
+  seed: job.seed,
+  status: "failed",
+  runDir,
+  error,
   finishedAt: new Date().toISOString(),
 });
 
@@ -53,12 +76,28 @@ const number = t.union([t.number, t.null]);
 /** What every row must have to be counted (fields a later version adds are kept). */
 const RowCodec = t.intersection([
   t.type({
-    id: t.string, name: t.string, sweep: t.string, method: t.string, params: t.UnknownRecord, task: t.string, group: t.string, seed: t.number,
-    status: t.union([t.literal("ok"), t.literal("failed")]), runDir: t.string, finishedAt: t.string,
+    id: t.string,
+    name: t.string,
+    sweep: t.string,
+    method: t.string,
+    params: t.UnknownRecord,
+    task: t.string,
+    group: t.string,
+    seed: t.number,
+    status: t.union([t.literal("ok"), t.literal("failed")]),
+    runDir: t.string,
+    finishedAt: t.string,
   }),
   t.partial({
-    testAccuracy: number, valAccuracy: number, trainable: t.number, trainablePercent: t.number, trainSeconds: t.number, reconfigureSeconds: t.number, sim: number,
-    curve: t.array(t.type({ epoch: t.number, trainLoss: number, valAccuracy: number })), error: t.string,
+    testAccuracy: number,
+    valAccuracy: number,
+    trainable: t.number,
+    trainablePercent: t.number,
+    trainSeconds: t.number,
+    reconfigureSeconds: t.number,
+    sim: number,
+    curve: t.array(t.type({ epoch: t.number, trainLoss: number, valAccuracy: number })),
+    error: t.string,
   }),
 ]);
 
@@ -99,7 +138,9 @@ export const appendRow = (path: string, row: Row): void => {
 /** Drop a job's rows, or only those of one status (rewritten atomically): a later success supersedes its failures; a stale result all. */
 export const removeRows = (path: string, id: string, status?: "ok" | "failed"): void => {
   if (!existsSync(path)) return;
-  const lines = readFileSync(path, "utf8").split("\n").filter((l) => l.trim() !== "");
+  const lines = readFileSync(path, "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "");
   const kept = lines.filter((l) => {
     try {
       const r = JSON.parse(l) as { id?: unknown; status?: unknown };

@@ -20,8 +20,7 @@ export interface SweepOptions {
 
 export const sweepFiles = (dir: string) => ({ results: join(dir, "results.jsonl"), jobs: join(dir, "jobs"), runs: join(dir, "runs"), logs: join(dir, "logs") });
 
-const tail = (path: string, lines: number): string =>
-  existsSync(path) ? readFileSync(path, "utf8").trimEnd().split("\n").slice(-lines).join("\n") : "";
+const tail = (path: string, lines: number): string => (existsSync(path) ? readFileSync(path, "utf8").trimEnd().split("\n").slice(-lines).join("\n") : "");
 
 /**
  * Run a sweep's pending jobs, `workers` at a time, each as its own `peft train --resume` process
@@ -33,10 +32,16 @@ const tail = (path: string, lines: number): string =>
 export const runSweep = async (sweepName: string, jobs: readonly Job[], o: SweepOptions): Promise<{ ran: number; skipped: number; failed: number }> => {
   const files = sweepFiles(o.outDir);
   for (const d of [o.outDir, files.jobs, files.runs, files.logs]) mkdirSync(d, { recursive: true });
-  const done = new Set(readRows(files.results).filter((r) => r.status === "ok" || !o.retryFailed).map((r) => r.id));
+  const done = new Set(
+    readRows(files.results)
+      .filter((r) => r.status === "ok" || !o.retryFailed)
+      .map((r) => r.id),
+  );
   const unique = [...new Map(jobs.map((j) => [j.id, j])).values()];
   const pending = unique.filter((j) => !done.has(j.id));
-  o.progress(`${sweepName}: ${unique.length} jobs, ${unique.length - pending.length} already done, ${pending.length} to run on ${Math.min(o.workers, Math.max(1, pending.length))} worker(s)`);
+  o.progress(
+    `${sweepName}: ${unique.length} jobs, ${unique.length - pending.length} already done, ${pending.length} to run on ${Math.min(o.workers, Math.max(1, pending.length))} worker(s)`,
+  );
   const main = join(packageRoot(), "dist", "src", "cli", "main.js");
   const started = performance.now();
   let finished = 0;
@@ -48,38 +53,47 @@ export const runSweep = async (sweepName: string, jobs: readonly Job[], o: Sweep
   };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
-  const runJob = (job: Job): Promise<void> => new Promise((done) => {
-    const jobFile = join(files.jobs, `${job.name}.json`);
-    const runDir = join(files.runs, job.name);
-    const logFile = join(files.logs, `${job.name}.log`);
-    writeFileAtomic(jobFile, `${JSON.stringify(ExperimentCodec.encode(job.experiment), null, 2)}\n`);
-    const log = openSync(logFile, "a");
-    // Workers share the cores: each gets its share of wasm threads.
-    const env = { ...process.env, PEFT_WASM_THREADS: process.env.PEFT_WASM_THREADS ?? String(Math.max(1, Math.floor(availableParallelism() / o.workers))) };
-    const child = spawn(process.execPath, [main, "train", jobFile, "--out", runDir, "--resume", "--backend", o.backend], { stdio: ["ignore", log, log, "ipc"], env });
-    children.add(child);
-    child.on("exit", (code, signal) => {
-      children.delete(child);
-      closeSync(log);
-      const result = join(runDir, "result.json");
-      const rel = relative(o.outDir, runDir);
-      const ok = code === 0 && existsSync(result);
-      const row = ok ? okRow(job, sweepName, rel, JSON.parse(readFileSync(result, "utf8")) as RunResult)
-        : failedRow(job, sweepName, rel, `exit ${code ?? signal}: ${tail(logFile, 4)}`);
-      if (ok) removeRows(files.results, job.id, "failed");
-      appendRow(files.results, row);
-      finished += 1;
-      if (!ok) failed += 1;
-      const elapsed = (performance.now() - started) / 1000;
-      const eta = (elapsed / finished) * (pending.length - finished);
-      o.progress(`[${finished}/${pending.length}] ${ok ? "ok    " : "FAILED"} ${job.name}${ok ? `: test ${(100 * row.testAccuracy!).toFixed(2)}%` : ` (${row.error!.split("\n")[0]}; log ${relative(o.outDir, logFile)})`}; ETA ${Math.round(eta)} s`);
-      done();
+  const runJob = (job: Job): Promise<void> =>
+    new Promise((done) => {
+      const jobFile = join(files.jobs, `${job.name}.json`);
+      const runDir = join(files.runs, job.name);
+      const logFile = join(files.logs, `${job.name}.log`);
+      writeFileAtomic(jobFile, `${JSON.stringify(ExperimentCodec.encode(job.experiment), null, 2)}\n`);
+      const log = openSync(logFile, "a");
+      // Workers share the cores: each gets its share of wasm threads.
+      const env = { ...process.env, PEFT_WASM_THREADS: process.env.PEFT_WASM_THREADS ?? String(Math.max(1, Math.floor(availableParallelism() / o.workers))) };
+      const child = spawn(process.execPath, [main, "train", jobFile, "--out", runDir, "--resume", "--backend", o.backend], {
+        stdio: ["ignore", log, log, "ipc"],
+        env,
+      });
+      children.add(child);
+      child.on("exit", (code, signal) => {
+        children.delete(child);
+        closeSync(log);
+        const result = join(runDir, "result.json");
+        const rel = relative(o.outDir, runDir);
+        const ok = code === 0 && existsSync(result);
+        const row = ok
+          ? okRow(job, sweepName, rel, JSON.parse(readFileSync(result, "utf8")) as RunResult)
+          : failedRow(job, sweepName, rel, `exit ${code ?? signal}: ${tail(logFile, 4)}`);
+        if (ok) removeRows(files.results, job.id, "failed");
+        appendRow(files.results, row);
+        finished += 1;
+        if (!ok) failed += 1;
+        const elapsed = (performance.now() - started) / 1000;
+        const eta = (elapsed / finished) * (pending.length - finished);
+        o.progress(
+          `[${finished}/${pending.length}] ${ok ? "ok    " : "FAILED"} ${job.name}${ok ? `: test ${(100 * row.testAccuracy!).toFixed(2)}%` : ` (${row.error!.split("\n")[0]}; log ${relative(o.outDir, logFile)})`}; ETA ${Math.round(eta)} s`,
+        );
+        done();
+      });
     });
-  });
   const queue = [...pending];
-  await Promise.all(Array.from({ length: Math.min(o.workers, queue.length) }, async () => {
-    for (let job = queue.shift(); job !== undefined; job = queue.shift()) await runJob(job);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(o.workers, queue.length) }, async () => {
+      for (let job = queue.shift(); job !== undefined; job = queue.shift()) await runJob(job);
+    }),
+  );
   process.removeListener("SIGINT", stop);
   process.removeListener("SIGTERM", stop);
   return { ran: pending.length, skipped: unique.length - pending.length, failed };

@@ -27,7 +27,12 @@ const common = (sweep: string, jobs: readonly Job[], peft: string): ScriptFile[]
   { path: "manifest.json", text: `${JSON.stringify(manifestOf(sweep, jobs), null, 2)}\n`, executable: false },
   {
     path: "gather.sh",
-    text: [...header([`Gather the finished runs of ${sweep} into results.jsonl (one row per job; rerun as runs finish).`]), peftLine(peft), 'node "$PEFT_MAIN" gather .', ""].join("\n"),
+    text: [
+      ...header([`Gather the finished runs of ${sweep} into results.jsonl (one row per job; rerun as runs finish).`]),
+      peftLine(peft),
+      'node "$PEFT_MAIN" gather .',
+      "",
+    ].join("\n"),
     executable: true,
   },
 ];
@@ -41,7 +46,10 @@ export const localScripts = (sweep: string, jobs: readonly Job[], peft: string):
   ...jobs.map((j) => ({
     path: `${j.name}.sh`,
     text: [
-      ...header([`${sweep}: ${describe(j)}`, `The experiment, method included, is experiments/${j.name}.json; extra arguments go to peft train (e.g. --backend wasm).`]),
+      ...header([
+        `${sweep}: ${describe(j)}`,
+        `The experiment, method included, is experiments/${j.name}.json; extra arguments go to peft train (e.g. --backend wasm).`,
+      ]),
       peftLine(peft),
       `node "$PEFT_MAIN" train ${quote(`experiments/${j.name}.json`)} --out ${quote(`runs/${j.name}`)} --resume "$@"`,
       "",
@@ -50,7 +58,12 @@ export const localScripts = (sweep: string, jobs: readonly Job[], peft: string):
   })),
   {
     path: "run-all.sh",
-    text: [...header([`Run the ${jobs.length} experiments of ${sweep} one after another, then gather the results.`]), ...jobs.map((j) => `./${quote(`${j.name}.sh`)} "$@"`), "./gather.sh", ""].join("\n"),
+    text: [
+      ...header([`Run the ${jobs.length} experiments of ${sweep} one after another, then gather the results.`]),
+      ...jobs.map((j) => `./${quote(`${j.name}.sh`)} "$@"`),
+      "./gather.sh",
+      "",
+    ].join("\n"),
     executable: true,
   },
 ];

@@ -53,7 +53,10 @@ export interface Job {
 export type JobInfo = Omit<Job, "experiment">;
 
 const pathParts = (path: string): (string | number)[] =>
-  path.split(/\.|\[(\d+)\]/).filter((p) => p !== undefined && p !== "").map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+  path
+    .split(/\.|\[(\d+)\]/)
+    .filter((p) => p !== undefined && p !== "")
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
 
 /** Set `path` inside a JSON value; its parent must exist (a typo is an error, not a new field). */
 const setPath = (root: Record<string, unknown>, path: string, value: unknown, where: string): void => {
@@ -70,17 +73,21 @@ const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "obj
 
 /** `over` on top of `base`, objects merged key by key (arrays and values replaced). */
 const merged = (base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> =>
-  Object.fromEntries([...new Set([...Object.keys(base), ...Object.keys(over)])].map((k) => {
-    const [a, b] = [base[k], over[k]];
-    return [k, b === undefined ? a : isObject(a) && isObject(b) ? merged(a, b) : b];
-  }));
+  Object.fromEntries(
+    [...new Set([...Object.keys(base), ...Object.keys(over)])].map((k) => {
+      const [a, b] = [base[k], over[k]];
+      return [k, b === undefined ? a : isObject(a) && isObject(b) ? merged(a, b) : b];
+    }),
+  );
 
 const cartesian = (grid: Readonly<Record<string, readonly unknown[]>>): Record<string, unknown>[] =>
   Object.entries(grid).reduce<Record<string, unknown>[]>((points, [path, values]) => points.flatMap((p) => values.map((v) => ({ ...p, [path]: v }))), [{}]);
 
 /** `.rank-8.lr-0.001`: safe in file names, shells and Slurm (no brackets, no `=`). */
 const label = (params: Readonly<Record<string, unknown>>): string =>
-  Object.entries(params).map(([k, v]) => `.${pathParts(k).at(-1)}-${typeof v === "string" ? v : JSON.stringify(v)}`).join("");
+  Object.entries(params)
+    .map(([k, v]) => `.${pathParts(k).at(-1)}-${typeof v === "string" ? v : JSON.stringify(v)}`)
+    .join("");
 
 export const decodeSweep = (u: unknown, source: string): Sweep => {
   const r = decodeWith(SweepCodec, u);
@@ -94,7 +101,9 @@ export const decodeSweep = (u: unknown, source: string): Sweep => {
  * on the tasks it reached.
  */
 export const expandSweep = (sweep: Sweep, baseDir: string, readJson: (path: string) => unknown): Job[] =>
-  jobsOf(sweep, baseDir, readJson).sort((a, b) => sweep.seeds.indexOf(a.seed) - sweep.seeds.indexOf(b.seed) || a.taskIndex - b.taskIndex).map(({ taskIndex: _, ...job }) => job);
+  jobsOf(sweep, baseDir, readJson)
+    .sort((a, b) => sweep.seeds.indexOf(a.seed) - sweep.seeds.indexOf(b.seed) || a.taskIndex - b.taskIndex)
+    .map(({ taskIndex: _, ...job }) => job);
 
 const jobsOf = (sweep: Sweep, baseDir: string, readJson: (path: string) => unknown): (Job & { readonly taskIndex: number })[] =>
   Object.entries(sweep.methods).flatMap(([key, entry]) => {
@@ -102,27 +111,49 @@ const jobsOf = (sweep: Sweep, baseDir: string, readJson: (path: string) => unkno
     const raw = typeof entry.method === "string" ? readJson(resolve(baseDir, entry.method)) : entry.method;
     const method = typeof raw === "object" && raw !== null && "method" in raw ? (raw as { method: unknown }).method : raw;
     const points = entry.points.flatMap((p) => cartesian({ ...sweep.grid, ...entry.grid }).map((g) => ({ ...g, ...p })));
-    return points.flatMap((params) => sweep.tasks.flatMap((task, ti) => sweep.seeds.map((seed): Job & { readonly taskIndex: number } => {
-      const at = `${where} × tasks[${ti}] × seed ${seed}`;
-      const decode = (json: unknown) => {
-        const d = decodeExperiment(json);
-        if (isLeft(d)) throw new BadInput({ lines: d.left.map((l) => `${at}: ${l}`) });
-        return d.right;
-      };
-      // Parameters are set on the experiment with its defaults written out, so every field (optimizer.weightDecay) has a path.
-      // A fresh copy per job: decoding and encoding share nested objects, and the next point's parameters must not leak into this job.
-      const json = structuredClone(ExperimentCodec.encode(decode({ ...merged(sweep.experiment, entry.overrides), data: task, method, seed }))) as unknown as Record<string, unknown>;
-      for (const [path, value] of Object.entries(params)) setPath(json, path, value, where);
-      const decoded = decode(json);
-      // A job file lives elsewhere than the sweep: a backbone path is made absolute.
-      const weights = decoded.backbone.weights;
-      const backbone = { ...decoded.backbone, weights: weights === "default" ? weights : resolve(baseDir, weights) };
-      // So is an image source's root.
-      const folder = decoded.data._tag === "ImageFolder" || decoded.data._tag === "ImageList" ? { data: { ...decoded.data, root: resolve(baseDir, decoded.data.root) } } : {};
-      const experiment = { ...decoded, ...folder, backbone, name: `${sweep.name}: ${key}${label(params)} on ${taskName(decoded.data)}, seed ${seed}` };
-      const id = createHash("sha1").update(JSON.stringify(ExperimentCodec.encode({ ...experiment, name: "" }))).digest("hex").slice(0, 12);
-      const data = experiment.data;
-      const group = data._tag === "MiniVtab" ? miniVtabTasks[data.name].group : data._tag === "Mnist" ? "mnist" : "images";
-      return { id, name: `${key}${label(params)}__${taskName(data)}__s${seed}`.replace(/[^A-Za-z0-9_.-]/g, "_"), method: key, params, task: taskName(data), group, seed, experiment, taskIndex: ti };
-    })));
+    return points.flatMap((params) =>
+      sweep.tasks.flatMap((task, ti) =>
+        sweep.seeds.map((seed): Job & { readonly taskIndex: number } => {
+          const at = `${where} × tasks[${ti}] × seed ${seed}`;
+          const decode = (json: unknown) => {
+            const d = decodeExperiment(json);
+            if (isLeft(d)) throw new BadInput({ lines: d.left.map((l) => `${at}: ${l}`) });
+            return d.right;
+          };
+          // Parameters are set on the experiment with its defaults written out, so every field (optimizer.weightDecay) has a path.
+          // A fresh copy per job: decoding and encoding share nested objects, and the next point's parameters must not leak into this job.
+          const json = structuredClone(
+            ExperimentCodec.encode(decode({ ...merged(sweep.experiment, entry.overrides), data: task, method, seed })),
+          ) as unknown as Record<string, unknown>;
+          for (const [path, value] of Object.entries(params)) setPath(json, path, value, where);
+          const decoded = decode(json);
+          // A job file lives elsewhere than the sweep: a backbone path is made absolute.
+          const weights = decoded.backbone.weights;
+          const backbone = { ...decoded.backbone, weights: weights === "default" ? weights : resolve(baseDir, weights) };
+          // So is an image source's root.
+          const folder =
+            decoded.data._tag === "ImageFolder" || decoded.data._tag === "ImageList"
+              ? { data: { ...decoded.data, root: resolve(baseDir, decoded.data.root) } }
+              : {};
+          const experiment = { ...decoded, ...folder, backbone, name: `${sweep.name}: ${key}${label(params)} on ${taskName(decoded.data)}, seed ${seed}` };
+          const id = createHash("sha1")
+            .update(JSON.stringify(ExperimentCodec.encode({ ...experiment, name: "" })))
+            .digest("hex")
+            .slice(0, 12);
+          const data = experiment.data;
+          const group = data._tag === "MiniVtab" ? miniVtabTasks[data.name].group : data._tag === "Mnist" ? "mnist" : "images";
+          return {
+            id,
+            name: `${key}${label(params)}__${taskName(data)}__s${seed}`.replace(/[^A-Za-z0-9_.-]/g, "_"),
+            method: key,
+            params,
+            task: taskName(data),
+            group,
+            seed,
+            experiment,
+            taskIndex: ti,
+          };
+        }),
+      ),
+    );
   });

@@ -35,15 +35,37 @@ export const saveCheckpoint = (path: string, c: Checkpoint): void => {
     ...[...c.adapter].map(([k, data]) => ({ name: `adapter:${k}`, shape: shapeOf(data), data })),
     ...[...c.optimizer].map(([k, data]) => ({ name: `optimizer:${k}`, shape: shapeOf(data), data })),
   ];
-  const meta = { fingerprint: c.fingerprint, epochs: String(c.epochs), steps: String(c.steps), history: JSON.stringify(c.history), preludes: JSON.stringify(c.preludes), reconfigurations: JSON.stringify(c.reconfigurations) };
+  const meta = {
+    fingerprint: c.fingerprint,
+    epochs: String(c.epochs),
+    steps: String(c.steps),
+    history: JSON.stringify(c.history),
+    preludes: JSON.stringify(c.preludes),
+    reconfigurations: JSON.stringify(c.reconfigurations),
+  };
   writeFileAtomic(path, writeSafetensors(tensors, meta));
 };
 
 // NaN (no validation set) is stored as null by JSON.
 const measured = t.union([t.number, t.null]);
-const EpochRecordCodec = t.type({ epoch: t.number, steps: t.number, trainLoss: measured, terms: t.record(t.string, measured), valAccuracy: measured, lr: t.number, seconds: t.number });
+const EpochRecordCodec = t.type({
+  epoch: t.number,
+  steps: t.number,
+  trainLoss: measured,
+  terms: t.record(t.string, measured),
+  valAccuracy: measured,
+  lr: t.number,
+  seconds: t.number,
+});
 const count = numberIn("integer ≥ 0", (n) => Number.isInteger(n) && n >= 0);
-const CheckpointMetadata = t.type({ fingerprint: t.string, epochs: count, steps: count, history: t.array(EpochRecordCodec), preludes: t.array(t.unknown), reconfigurations: t.array(t.unknown) });
+const CheckpointMetadata = t.type({
+  fingerprint: t.string,
+  epochs: count,
+  steps: count,
+  history: t.array(EpochRecordCodec),
+  preludes: t.array(t.unknown),
+  reconfigurations: t.array(t.unknown),
+});
 
 /** The checkpoint's metadata decoded (a damaged field is an error naming it, never "after epoch NaN"). */
 const checkpointMetadata = (m: Readonly<Record<string, string>>, path: string) => {
@@ -55,7 +77,12 @@ const checkpointMetadata = (m: Readonly<Record<string, string>>, path: string) =
     }
   };
   const decoded = decodeWith(CheckpointMetadata, {
-    fingerprint: m.fingerprint, epochs: json("epochs", "null"), steps: json("steps", "null"), history: json("history", "[]"), preludes: json("preludes", "[]"), reconfigurations: json("reconfigurations", "[]"),
+    fingerprint: m.fingerprint,
+    epochs: json("epochs", "null"),
+    steps: json("steps", "null"),
+    history: json("history", "[]"),
+    preludes: json("preludes", "[]"),
+    reconfigurations: json("reconfigurations", "[]"),
   });
   if (isLeft(decoded)) throw new SafetensorsError(`${path}: metadata: ${decoded.left.slice(0, 3).join("; ")}`);
   const c = decoded.right;

@@ -1,8 +1,7 @@
 import { rng } from "../util/random.js";
 
 /** timm's linear rule: block i of `depth` drops its branches with probability rate · i / (depth − 1). */
-export const dropPathRates = (rate: number, depth: number): number[] =>
-  Array.from({ length: depth }, (_, i) => (depth === 1 ? 0 : (rate * i) / (depth - 1)));
+export const dropPathRates = (rate: number, depth: number): number[] => Array.from({ length: depth }, (_, i) => (depth === 1 ? 0 : (rate * i) / (depth - 1)));
 
 /**
  * Stochastic depth's multipliers for a batch of n, [n, 2·depth] row-major: image s keeps block

@@ -17,8 +17,12 @@ export class NanLoss extends Data.TaggedError("NanLoss")<{
   readonly lastCheckpoint: string | null;
 }> {
   override get message() {
-    const terms = Object.entries(this.terms).map(([k, v]) => `${k}=${v}`).join(", ");
-    const kept = this.lastCheckpoint ? `the checkpoint after epoch ${this.lastCheckpoint} is kept; lower the learning rate and start a new run` : "no epoch completed, so no checkpoint was written; lower the learning rate";
+    const terms = Object.entries(this.terms)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(", ");
+    const kept = this.lastCheckpoint
+      ? `the checkpoint after epoch ${this.lastCheckpoint} is kept; lower the learning rate and start a new run`
+      : "no epoch completed, so no checkpoint was written; lower the learning rate";
     const what = Object.values(this.terms).every(Number.isFinite) ? `a gradient is not finite (max |g| = ${this.gradMaxAbs})` : "loss is not finite";
     return `${what} at epoch ${this.epoch + 1}, step ${this.step} (lr ${this.lr.toExponential(2)}; ${terms}); no update was applied; ${kept}`;
   }

@@ -11,8 +11,11 @@ import type { Experiment } from "../dsl/experiment.js";
 export const fingerprint = (e: Experiment): string => {
   const { evalBatch: _, ...schedule } = e.schedule;
   return createHash("sha256")
-    .update(JSON.stringify(ExperimentCodec.encode({ ...e, schedule }), (_, v: unknown) =>
-      v !== null && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v))
+    .update(
+      JSON.stringify(ExperimentCodec.encode({ ...e, schedule }), (_, v: unknown) =>
+        v !== null && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
+      ),
+    )
     .digest("hex")
     .slice(0, 16);
 };

@@ -6,7 +6,8 @@ export const learningRate = (schedule: Schedule, optimizer: AdamW, step: number,
   if (step < warm) return (optimizer.lr * (step + 1)) / warm;
   const shape = schedule.shape;
   switch (shape._tag) {
-    case "Constant": return optimizer.lr;
+    case "Constant":
+      return optimizer.lr;
     case "Step": {
       const drops = Math.floor((step - warm) / Math.max(1, Math.round(shape.everyEpochs * stepsPerEpoch)));
       return Math.max(schedule.minLr, optimizer.lr * shape.factor ** drops);

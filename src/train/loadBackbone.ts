@@ -7,8 +7,7 @@ import { BadInput } from "./errors.js";
 import { readInputFile } from "./readInputFile.js";
 
 /** "default" is the embedded demo backbone; other paths are relative to `baseDir`. */
-export const backbonePath = (weights: string, baseDir: string): string =>
-  weights === "default" ? defaultBackbonePath() : resolve(baseDir, weights);
+export const backbonePath = (weights: string, baseDir: string): string => (weights === "default" ? defaultBackbonePath() : resolve(baseDir, weights));
 
 /** How to read a checkpoint that does not carry our config: its timm architecture, and the image size to fine-tune at. */
 export interface ReadOptions {
@@ -36,13 +35,17 @@ const readCheckpoint = (path: string, field: string, hint: string, arch: string 
   const file = folder ? join(path, "model.safetensors") : path;
   if (folder && !existsSync(file)) {
     const other = ["pytorch_model.bin", "open_clip_pytorch_model.bin"].find((f) => existsSync(join(path, f)));
-    throw new BadInput({ lines: [`${field}: ${path} has no model.safetensors${other ? ` (${other} is a pickle; save the state dict with safetensors)` : ""}`] });
+    throw new BadInput({
+      lines: [`${field}: ${path} has no model.safetensors${other ? ` (${other} is a pickle; save the state dict with safetensors)` : ""}`],
+    });
   }
   const bytes = readInputFile(file, field, hint);
   const configPath = join(dirname(file), "config.json");
   // An explicit --arch wins over a config.json lying beside the file.
-  const from: ArchitectureSource = arch !== undefined ? { arch } : existsSync(configPath) ? { hubConfig: { text: readFileSync(configPath, "utf8"), path: configPath } } : {};
-  if (folder && from.hubConfig === undefined) throw new BadInput({ lines: [`${field}: ${path} has no config.json (a timm hub folder holds config.json and model.safetensors)`] });
+  const from: ArchitectureSource =
+    arch !== undefined ? { arch } : existsSync(configPath) ? { hubConfig: { text: readFileSync(configPath, "utf8"), path: configPath } } : {};
+  if (folder && from.hubConfig === undefined)
+    throw new BadInput({ lines: [`${field}: ${path} has no config.json (a timm hub folder holds config.json and model.safetensors)`] });
   return isZip(bytes) ? readNpzBackbone(bytes, file, from) : readBackbone(bytes, file, from);
 };
 

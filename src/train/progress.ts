@@ -62,7 +62,8 @@ export const streamProgress = (stream: ProgressStream = process.stderr): Progres
     step: (s) => {
       const payload = { epochs: `${s.epoch + 1}/${s.epochs}`, loss: s.loss.toFixed(4), lr: s.lr.toExponential(1), left: clock(s.etaSeconds) };
       if (!tty) {
-        if (atTenth("steps", s.step, s.steps)) stream.write(`epoch ${payload.epochs} step ${s.step}/${s.steps} loss ${payload.loss} lr ${payload.lr} eta ${payload.left}\n`);
+        if (atTenth("steps", s.step, s.steps))
+          stream.write(`epoch ${payload.epochs} step ${s.step}/${s.steps} loss ${payload.loss} lr ${payload.lr} eta ${payload.left}\n`);
         return;
       }
       barFor(`epoch ${s.epoch}`, "epoch {epochs} ▕{bar}▏ {value}/{total} loss {loss} lr {lr} eta {left}", s.steps, payload).update(s.step, payload);

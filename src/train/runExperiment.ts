@@ -54,13 +54,15 @@ export interface RunOptions {
   readonly backbone?: Backbone;
 }
 
-const io = <A>(path: string, f: () => A) =>
-  Effect.try({ try: f, catch: (e) => new IoFailure({ path, reason: (e as Error).message }) });
+const io = <A>(path: string, f: () => A) => Effect.try({ try: f, catch: (e) => new IoFailure({ path, reason: (e as Error).message }) });
 
 /** Everything that can reject the input, done before anything is written. */
 const prepare = (given: Experiment, o: RunOptions) =>
   Effect.gen(function* () {
-    const exp: Experiment = { ...given, data: yield* Effect.try({ try: () => resolveTask(given.data, o.baseDir), catch: (e) => new BadInput({ lines: [(e as Error).message] }) }) };
+    const exp: Experiment = {
+      ...given,
+      data: yield* Effect.try({ try: () => resolveTask(given.data, o.baseDir), catch: (e) => new BadInput({ lines: [(e as Error).message] }) }),
+    };
     const files = outputFiles(o.outDir);
     if (!o.resume && (existsSync(files.checkpoint) || existsSync(files.result))) {
       return yield* new BadInput({ lines: [`--out ${o.outDir} already holds a run; pass --resume to continue it, or choose another directory`] });
@@ -68,24 +70,37 @@ const prepare = (given: Experiment, o: RunOptions) =>
     const loaded = o.backbone ?? (yield* loadBackbone(backbonePath(exp.backbone.weights, o.baseDir), "backbone.weights", readOptions(exp.backbone)));
     const classes = taskClasses(exp.data);
     if (exp.backbone.head === "keep" && loaded.config.classes !== classes) {
-      return yield* new BadInput({ lines: [`backbone.head is "keep" but the backbone has ${loaded.config.classes} classes and data has ${classes}; use "reset"`] });
+      return yield* new BadInput({
+        lines: [`backbone.head is "keep" but the backbone has ${loaded.config.classes} classes and data has ${classes}; use "reset"`],
+      });
     }
     const backbone: Backbone = exp.backbone.head === "reset" ? withZeroHead(loaded, classes) : loaded;
     const task = exp.data;
     if (task._tag === "ImageFolder" || task._tag === "ImageList") o.progress.info(`reading images from ${task.root}…`);
-    const data: TaskData & Partial<Pick<LoadedImages, "skipped" | "decodeSeconds" | "cache">> = task._tag === "ImageFolder" || task._tag === "ImageList"
-      ? yield* Effect.tryPromise({
-        try: () => loadImageTask(task, o.baseDir, backbone.config, loaded.timm?.pretrainedCfg, (done, total) => o.progress.counted("decoding images", done, total)),
-        catch: (e) => (e instanceof ImageDataError ? new BadInput({ lines: [e.message] }) : new IoFailure({ path: task.root, reason: (e as Error).message })),
-      })
-      : yield* Effect.try({
-        try: () => buildTask(task, backbone.config),
-        catch: (e) => (e instanceof TaskError ? new BadInput({ lines: [e.message] }) : new IoFailure({ path: "MNIST", reason: (e as Error).message })),
-      });
-    if (data.decodeSeconds !== undefined) o.progress.info(`images: ${data.train.count + data.val.count + data.test.count} at ${backbone.config.image}×${backbone.config.image}×${backbone.config.channels} in ${data.decodeSeconds.toFixed(1)}s (cache ${data.cache})${data.skipped?.length ? `, ${data.skipped.length} unreadable skipped` : ""}`);
-    const batchStatistic = exp.schedule.microBatch === undefined ? -1 : exp.method.losses.findIndex((l) => l._tag === "Baft" || l._tag === "Rift" || l._tag === "Rsc");
+    const data: TaskData & Partial<Pick<LoadedImages, "skipped" | "decodeSeconds" | "cache">> =
+      task._tag === "ImageFolder" || task._tag === "ImageList"
+        ? yield* Effect.tryPromise({
+            try: () =>
+              loadImageTask(task, o.baseDir, backbone.config, loaded.timm?.pretrainedCfg, (done, total) => o.progress.counted("decoding images", done, total)),
+            catch: (e) =>
+              e instanceof ImageDataError ? new BadInput({ lines: [e.message] }) : new IoFailure({ path: task.root, reason: (e as Error).message }),
+          })
+        : yield* Effect.try({
+            try: () => buildTask(task, backbone.config),
+            catch: (e) => (e instanceof TaskError ? new BadInput({ lines: [e.message] }) : new IoFailure({ path: "MNIST", reason: (e as Error).message })),
+          });
+    if (data.decodeSeconds !== undefined)
+      o.progress.info(
+        `images: ${data.train.count + data.val.count + data.test.count} at ${backbone.config.image}×${backbone.config.image}×${backbone.config.channels} in ${data.decodeSeconds.toFixed(1)}s (cache ${data.cache})${data.skipped?.length ? `, ${data.skipped.length} unreadable skipped` : ""}`,
+      );
+    const batchStatistic =
+      exp.schedule.microBatch === undefined ? -1 : exp.method.losses.findIndex((l) => l._tag === "Baft" || l._tag === "Rift" || l._tag === "Rsc");
     if (batchStatistic >= 0) {
-      return yield* new BadInput({ lines: [`schedule.microBatch: method.losses[${batchStatistic}] (${exp.method.losses[batchStatistic]!._tag}) compares statistics of the whole batch, which micro-batches would change; drop microBatch or the term`] });
+      return yield* new BadInput({
+        lines: [
+          `schedule.microBatch: method.losses[${batchStatistic}] (${exp.method.losses[batchStatistic]!._tag}) compares statistics of the whole batch, which micro-batches would change; drop microBatch or the term`,
+        ],
+      });
     }
     // The one resolution of the method: every check, before anything is written.
     const resolved = yield* Effect.try({
@@ -126,7 +141,10 @@ const log = (files: Files, line: LogLine) => io(files.log, () => appendLogLine(f
 const ownRunDirectory = (o: RunOptions) =>
   Effect.gen(function* () {
     yield* Effect.acquireRelease(
-      Effect.try({ try: () => lockRunDirectory(o.outDir), catch: (e) => (e instanceof BadInput ? e : new IoFailure({ path: o.outDir, reason: (e as Error).message })) }),
+      Effect.try({
+        try: () => lockRunDirectory(o.outDir),
+        catch: (e) => (e instanceof BadInput ? e : new IoFailure({ path: o.outDir, reason: (e as Error).message })),
+      }),
       (release) => Effect.sync(release),
     );
     const removed = removeDeadWriters(o.outDir);
@@ -145,7 +163,11 @@ const finishedRun = (o: RunOptions, files: Files, print: string) =>
     });
     const was = finished === null ? null : recordedFingerprint(finished.experiment);
     if (was !== print) {
-      return yield* new BadInput({ lines: [`${o.outDir} holds a finished run of a different experiment (fingerprint ${was ?? "unreadable"}, this one is ${print}); choose another --out, or delete the directory to rerun`] });
+      return yield* new BadInput({
+        lines: [
+          `${o.outDir} holds a finished run of a different experiment (fingerprint ${was ?? "unreadable"}, this one is ${print}); choose another --out, or delete the directory to rerun`,
+        ],
+      });
     }
     o.progress.info(`${o.outDir} holds a finished run of this experiment; nothing to resume`);
     return finished!;
@@ -155,7 +177,11 @@ const finishedRun = (o: RunOptions, files: Files, print: string) =>
 const resumeFrom = (c: Checkpoint, live: Live, run: Progressed, o: RunOptions, files: Files, print: string) =>
   Effect.gen(function* () {
     if (c.fingerprint !== print) {
-      return yield* new BadInput({ lines: [`${files.checkpoint} was written by a different experiment (fingerprint ${c.fingerprint}, this one is ${print}); resume needs the same file and flags`] });
+      return yield* new BadInput({
+        lines: [
+          `${files.checkpoint} was written by a different experiment (fingerprint ${c.fingerprint}, this one is ${print}); resume needs the same file and flags`,
+        ],
+      });
     }
     live.program.setValues(c.adapter);
     live.train.loadState(c.optimizer, c.steps);
@@ -164,7 +190,13 @@ const resumeFrom = (c: Checkpoint, live: Live, run: Progressed, o: RunOptions, f
     yield* io(files.log, () => {
       const { records, torn } = existsSync(files.log) ? readLog(readFileSync(files.log, "utf8")) : { records: [], torn: 0 };
       if (torn > 0) o.progress.info(`${files.log}: dropped ${torn} torn line(s) (an interrupted write); the checkpoint is intact`);
-      writeFileAtomic(files.log, records.filter((r) => r.epoch < c.epochs).map((r) => `${r.line}\n`).join(""));
+      writeFileAtomic(
+        files.log,
+        records
+          .filter((r) => r.epoch < c.epochs)
+          .map((r) => `${r.line}\n`)
+          .join(""),
+      );
     });
     o.progress.info(`resuming after epoch ${c.epochs}`);
   });
@@ -179,7 +211,8 @@ const start = (p: Prepared, live: Live, run: Progressed, o: RunOptions) =>
     });
     for (const rule of exp.method.rules.filter((r) => r.action._tag !== "Reconfigure")) {
       o.progress.info(`rule: ${describePrelude(rule)}`);
-      const counted = (done: number, total: number) => o.progress.counted(rule.action._tag === "GradientEstimate" ? "gradient pre-estimate (batches)" : "feature statistics", done, total);
+      const counted = (done: number, total: number) =>
+        o.progress.counted(rule.action._tag === "GradientEstimate" ? "gradient pre-estimate (batches)" : "feature statistics", done, total);
       const { values, record } = yield* Effect.promise(() => runPrelude(rule, live.program, p.backbone, p.data.train, exp.schedule.batchSize, counted));
       live.program.setValues(values);
       run.preludes.push(record);
@@ -205,14 +238,29 @@ const trainStep = (p: Prepared, live: Live, run: Progressed, epoch: number, i: n
     run.trainedImages += b.count;
     if (!r.applied) {
       yield* log(p.files, { type: "error", epoch, step: step + 1, lr, terms: r.terms, gradMaxAbs: r.gradMaxAbs });
-      return yield* new NanLoss({ epoch, step: step + 1, lr, terms: r.terms, gradMaxAbs: r.gradMaxAbs, lastCheckpoint: run.history.length > 0 ? String(run.history.length) : null });
+      return yield* new NanLoss({
+        epoch,
+        step: step + 1,
+        lr,
+        terms: r.terms,
+        gradMaxAbs: r.gradMaxAbs,
+        lastCheckpoint: run.history.length > 0 ? String(run.history.length) : null,
+      });
     }
     yield* log(p.files, { type: "step", epoch, step: step + 1, loss: r.loss, lr, terms: r.terms });
     return r;
   });
 
 /** A reconfiguration cycle (DAF) before a step: a new program and optimiser, the record logged. */
-const reconfigureBefore = (p: Prepared, cycle: Cycle, live: Live, run: Progressed, settings: Settings, o: RunOptions, at: { readonly epoch: number; readonly step: number }) =>
+const reconfigureBefore = (
+  p: Prepared,
+  cycle: Cycle,
+  live: Live,
+  run: Progressed,
+  settings: Settings,
+  o: RunOptions,
+  at: { readonly epoch: number; readonly step: number },
+) =>
   Effect.gen(function* () {
     const r0 = performance.now();
     const { program, record } = yield* Effect.promise(() => reconfigureCycle(cycle, live.program, run.reconfigurations.at(-1), at));
@@ -227,7 +275,16 @@ const reconfigureBefore = (p: Prepared, cycle: Cycle, live: Live, run: Progresse
   });
 
 /** One epoch: its steps (reconfiguring where the rule fires), validation, the epoch's record, a checkpoint. */
-const trainEpoch = (p: Prepared, dynamic: { readonly cycle: Cycle; readonly when: Rule["when"] } | null, live: Live, run: Progressed, settings: Settings, o: RunOptions, epoch: number, print: string) =>
+const trainEpoch = (
+  p: Prepared,
+  dynamic: { readonly cycle: Cycle; readonly when: Rule["when"] } | null,
+  live: Live,
+  run: Progressed,
+  settings: Settings,
+  o: RunOptions,
+  epoch: number,
+  print: string,
+) =>
   Effect.gen(function* () {
     const { exp, data, files } = p;
     const stepsPerEpoch = batchesPerEpoch(data.train.count, exp.schedule.batchSize);
@@ -238,7 +295,8 @@ const trainEpoch = (p: Prepared, dynamic: { readonly cycle: Cycle; readonly when
     let lastLr = 0;
     for (const [i, indices] of epochOrder(data.train.count, exp.schedule.batchSize, exp.seed, epoch).entries()) {
       const step = epoch * stepsPerEpoch + i;
-      if (dynamic !== null && firesBefore(dynamic.when, { epoch, stepInEpoch: i, step })) reconfigureSeconds += yield* reconfigureBefore(p, dynamic.cycle, live, run, settings, o, { epoch, step });
+      if (dynamic !== null && firesBefore(dynamic.when, { epoch, stepInEpoch: i, step }))
+        reconfigureSeconds += yield* reconfigureBefore(p, dynamic.cycle, live, run, settings, o, { epoch, step });
       const lr = learningRate(exp.schedule, exp.optimizer, step, stepsPerEpoch);
       const r = yield* trainStep(p, live, run, epoch, i, indices, step, lr);
       lossSum += r.loss;
@@ -246,22 +304,49 @@ const trainEpoch = (p: Prepared, dynamic: { readonly cycle: Cycle; readonly when
       lastLr = lr;
       const elapsed = (performance.now() - started) / 1000;
       const remainingSteps = (exp.schedule.epochs - epoch) * stepsPerEpoch - (i + 1);
-      o.progress.step({ epoch, epochs: exp.schedule.epochs, step: i + 1, steps: stepsPerEpoch, loss: r.loss, lr, etaSeconds: (elapsed / (i + 1)) * remainingSteps });
+      o.progress.step({
+        epoch,
+        epochs: exp.schedule.epochs,
+        step: i + 1,
+        steps: stepsPerEpoch,
+        loss: r.loss,
+        lr,
+        etaSeconds: (elapsed / (i + 1)) * remainingSteps,
+      });
       yield* Effect.yieldNow;
     }
     const { program, train } = live;
-    const valAccuracy = yield* Effect.promise(() => accuracy(program, data.val, exp.schedule.evalBatch, (done, total) => o.progress.counted("validating", done, total)));
+    const valAccuracy = yield* Effect.promise(() =>
+      accuracy(program, data.val, exp.schedule.evalBatch, (done, total) => o.progress.counted("validating", done, total)),
+    );
     const seconds = (performance.now() - started) / 1000 - reconfigureSeconds;
     const record: EpochRecord = {
-      epoch, steps: epoch * stepsPerEpoch + stepsPerEpoch, trainLoss: lossSum / stepsPerEpoch, terms: Object.fromEntries(Object.entries(termSums).map(([k, v]) => [k, v / stepsPerEpoch])),
-      valAccuracy, lr: lastLr, seconds, ...(reconfigureSeconds > 0 ? { reconfigureSeconds } : {}),
-      ...(metricsOn(exp, true) ? { representation: yield* Effect.promise(() => representationMetrics(program, data.test, exp.metrics.examples, exp.schedule.evalBatch)) } : {}),
+      epoch,
+      steps: epoch * stepsPerEpoch + stepsPerEpoch,
+      trainLoss: lossSum / stepsPerEpoch,
+      terms: Object.fromEntries(Object.entries(termSums).map(([k, v]) => [k, v / stepsPerEpoch])),
+      valAccuracy,
+      lr: lastLr,
+      seconds,
+      ...(reconfigureSeconds > 0 ? { reconfigureSeconds } : {}),
+      ...(metricsOn(exp, true)
+        ? { representation: yield* Effect.promise(() => representationMetrics(program, data.test, exp.metrics.examples, exp.schedule.evalBatch)) }
+        : {}),
     };
     run.history.push(record);
     const [adapter, optimizer] = yield* Effect.promise(() => Promise.all([program.values(), train.state()]));
-    yield* io(files.checkpoint, () => saveCheckpoint(files.checkpoint, {
-      fingerprint: print, epochs: run.history.length, steps: train.steps(), history: run.history, preludes: run.preludes, reconfigurations: run.reconfigurations, adapter, optimizer,
-    }));
+    yield* io(files.checkpoint, () =>
+      saveCheckpoint(files.checkpoint, {
+        fingerprint: print,
+        epochs: run.history.length,
+        steps: train.steps(),
+        history: run.history,
+        preludes: run.preludes,
+        reconfigurations: run.reconfigurations,
+        adapter,
+        optimizer,
+      }),
+    );
     yield* log(files, { type: "epoch", ...record });
     o.progress.epoch({ epoch, epochs: exp.schedule.epochs, trainLoss: record.trainLoss, valAccuracy, seconds: record.seconds });
   });
@@ -275,13 +360,18 @@ const finalResult = (p: Prepared, program: Program, run: Progressed, counts: Cou
     const { exp, data } = p;
     const testStarted = performance.now();
     o.progress.info(`evaluating on ${data.test.count} test images…`);
-    const testAccuracy = yield* Effect.promise(() => accuracy(program, data.test, exp.schedule.evalBatch, (done, total) => o.progress.counted("testing", done, total)));
+    const testAccuracy = yield* Effect.promise(() =>
+      accuracy(program, data.test, exp.schedule.evalBatch, (done, total) => o.progress.counted("testing", done, total)),
+    );
     o.progress.info(`test accuracy ${(100 * testAccuracy).toFixed(2)}% (${((performance.now() - testStarted) / 1000).toFixed(1)}s)`);
     const { history, reconfigurations, stepTimes } = run;
     const last = history[history.length - 1]!;
     // With everyEpoch the last epoch already measured this very state.
-    const representation = metricsOn(exp, false) ? (last.representation ?? (yield* Effect.promise(() => representationMetrics(program, data.test, exp.metrics.examples, exp.schedule.evalBatch)))) : null;
-    if (representation) o.progress.info(`representation on ${representation.examples} test images: Sim (linear CKA to pretrained) ${representation.sim.toFixed(4)}`);
+    const representation = metricsOn(exp, false)
+      ? (last.representation ?? (yield* Effect.promise(() => representationMetrics(program, data.test, exp.metrics.examples, exp.schedule.evalBatch))))
+      : null;
+    if (representation)
+      o.progress.info(`representation on ${representation.examples} test images: Sim (linear CKA to pretrained) ${representation.sim.toFixed(4)}`);
     const names = termNames(exp.method.losses);
     // Under reconfiguration the most that trained at once.
     const trainable = reconfigurations.length === 0 ? counts.trainable : Math.max(...reconfigurations.map((r) => r.trainable));
@@ -293,12 +383,19 @@ const finalResult = (p: Prepared, program: Program, run: Progressed, counts: Cou
       trainablePercent: (100 * trainable) / counts.backbone,
       metrics: { trainLoss: last.trainLoss, valAccuracy: last.valAccuracy, testAccuracy },
       losses: [
-        { name: "ce", term: exp.labelSmoothing > 0 ? `cross-entropy, label smoothing ${exp.labelSmoothing}` : "cross-entropy", weight: 1, lastEpochMean: last.terms.ce ?? NaN },
+        {
+          name: "ce",
+          term: exp.labelSmoothing > 0 ? `cross-entropy, label smoothing ${exp.labelSmoothing}` : "cross-entropy",
+          weight: 1,
+          lastEpochMean: last.terms.ce ?? NaN,
+        },
         ...exp.method.losses.map((l, i) => ({ name: names[i]!, term: showLoss(l), weight: l.weight, lastEpochMean: last.terms[names[i]!] ?? NaN })),
       ],
       representation,
       timings: {
-        trainSeconds: history.reduce((s, h) => s + h.seconds, 0), medianStepMs: median(stepTimes), testSeconds: (performance.now() - testStarted) / 1000,
+        trainSeconds: history.reduce((s, h) => s + h.seconds, 0),
+        medianStepMs: median(stepTimes),
+        testSeconds: (performance.now() - testStarted) / 1000,
         trainImagesPerSecond: run.trainedImages / (stepTimes.reduce((a, b) => a + b, 0) / 1000),
         reconfigureSeconds: history.reduce((s, h) => s + (h.reconfigureSeconds ?? 0), 0),
       },
@@ -324,32 +421,67 @@ export const runExperiment = (given: Experiment, o: RunOptions) =>
     yield* ownRunDirectory(o);
     const opt = exp.optimizer;
     const settings: Settings = {
-      beta1: opt.beta1, beta2: opt.beta2, eps: opt.eps, weightDecay: opt.weightDecay, labelSmoothing: exp.labelSmoothing,
+      beta1: opt.beta1,
+      beta2: opt.beta2,
+      eps: opt.eps,
+      weightDecay: opt.weightDecay,
+      labelSmoothing: exp.labelSmoothing,
       ...(exp.schedule.microBatch === undefined ? {} : { microBatch: exp.schedule.microBatch }),
     };
-    const checkpoint = o.resume && existsSync(files.checkpoint)
-      ? yield* Effect.try({
-        try: () => loadCheckpoint(files.checkpoint),
-        catch: (e) => (e instanceof SafetensorsError ? new BadInput({ lines: [`${e.message}; the run cannot resume from it (delete it to start over)`] }) : new IoFailure({ path: files.checkpoint, reason: (e as Error).message })),
-      })
-      : null;
-    const run: Progressed = { history: [], preludes: [], reconfigurations: [...((checkpoint?.reconfigurations ?? []) as ReconfigurationRecord[])], stepTimes: [], trainedImages: 0 };
+    const checkpoint =
+      o.resume && existsSync(files.checkpoint)
+        ? yield* Effect.try({
+            try: () => loadCheckpoint(files.checkpoint),
+            catch: (e) =>
+              e instanceof SafetensorsError
+                ? new BadInput({ lines: [`${e.message}; the run cannot resume from it (delete it to start over)`] })
+                : new IoFailure({ path: files.checkpoint, reason: (e as Error).message }),
+          })
+        : null;
+    const run: Progressed = {
+      history: [],
+      preludes: [],
+      reconfigurations: [...((checkpoint?.reconfigurations ?? []) as ReconfigurationRecord[])],
+      stepTimes: [],
+      trainedImages: 0,
+    };
     // A reconfigure rule (DAF) compiles the configuration in force; the program and its optimiser are rebuilt at each cycle.
     const rule = reconfigureRule(exp.method);
-    const dynamic = rule === null ? null : {
-      when: rule.rule.when,
-      cycle: { method: exp.method, action: rule.rule.action, units: prepared.resolved.units, backbone, train: data.train, batchSize: exp.schedule.batchSize, seed: exp.seed },
-    };
+    const dynamic =
+      rule === null
+        ? null
+        : {
+            when: rule.rule.when,
+            cycle: {
+              method: exp.method,
+              action: rule.rule.action,
+              units: prepared.resolved.units,
+              backbone,
+              train: data.train,
+              batchSize: exp.schedule.batchSize,
+              seed: exp.seed,
+            },
+          };
     const live: Live = yield* Effect.acquireRelease(
       Effect.sync(() => {
-        const program = dynamic === null ? compileResolved(prepared.resolved, backbone, { seed: exp.seed })
-          : compileConfiguration(dynamic.cycle.method, dynamic.cycle.action, dynamic.cycle.units, configurationOf(run.reconfigurations.at(-1)), backbone, exp.seed);
+        const program =
+          dynamic === null
+            ? compileResolved(prepared.resolved, backbone, { seed: exp.seed })
+            : compileConfiguration(
+                dynamic.cycle.method,
+                dynamic.cycle.action,
+                dynamic.cycle.units,
+                configurationOf(run.reconfigurations.at(-1)),
+                backbone,
+                exp.seed,
+              );
         return { program, train: trainer(program, settings) };
       }),
-      (l) => Effect.sync(() => {
-        l.train.dispose();
-        l.program.dispose();
-      }),
+      (l) =>
+        Effect.sync(() => {
+          l.train.dispose();
+          l.program.dispose();
+        }),
     );
     if (checkpoint !== null) yield* resumeFrom(checkpoint, live, run, o, files, print);
     else if (o.resume && existsSync(files.result)) return yield* finishedRun(o, files, print);
@@ -357,17 +489,28 @@ export const runExperiment = (given: Experiment, o: RunOptions) =>
     const counts = countResolved(prepared.resolved);
     if (counts.reconfigured !== null) {
       const b = counts.reconfigured.budget;
-      o.progress.info(`reconfigure: ${counts.reconfigured.candidates} candidates of ${counts.reconfigured.total.toLocaleString("en-US")} scalars; budget matrices ${b.matrices}, vectors ${b.vectors}, special ${b.special}`);
+      o.progress.info(
+        `reconfigure: ${counts.reconfigured.candidates} candidates of ${counts.reconfigured.total.toLocaleString("en-US")} scalars; budget matrices ${b.matrices}, vectors ${b.vectors}, special ${b.special}`,
+      );
     }
     o.progress.info(`backend: ${backend.description}`);
-    o.progress.info(`${exp.name}: ${counts.trainable.toLocaleString("en-US")} trainable of ${counts.backbone.toLocaleString("en-US")} backbone parameters (${counts.percent.toFixed(3)}%), ${data.train.count} train / ${data.val.count} val / ${data.test.count} test`);
+    o.progress.info(
+      `${exp.name}: ${counts.trainable.toLocaleString("en-US")} trainable of ${counts.backbone.toLocaleString("en-US")} backbone parameters (${counts.percent.toFixed(3)}%), ${data.train.count} train / ${data.val.count} val / ${data.test.count} test`,
+    );
     for (let epoch = run.history.length; epoch < exp.schedule.epochs; epoch++) yield* trainEpoch(prepared, dynamic, live, run, settings, o, epoch, print);
     const result = yield* finalResult(prepared, live.program, run, counts, backend.description, o);
     yield* writeOutputs(live.program, exp, result, files, dynamic?.cycle ?? null, backbone.timm);
     return result;
   });
 
-const writeOutputs = (program: Program, exp: Experiment, result: RunResult, files: ReturnType<typeof outputFiles>, cycle: Pick<Cycle, "action" | "units"> | null, timm: Backbone["timm"]) =>
+const writeOutputs = (
+  program: Program,
+  exp: Experiment,
+  result: RunResult,
+  files: ReturnType<typeof outputFiles>,
+  cycle: Pick<Cycle, "action" | "units"> | null,
+  timm: Backbone["timm"],
+) =>
   Effect.gen(function* () {
     const adapter = yield* Effect.promise(() => adapterBytes(program, exp.backbone.head, result.preludes));
     const merged = yield* Effect.promise(() => mergedBackbone(program));
@@ -376,14 +519,20 @@ const writeOutputs = (program: Program, exp: Experiment, result: RunResult, file
       writeFileAtomic(files.merged, backboneBytes(merged, { source: `peft-dsl merge of ${exp.name}` }));
       // timm's config beside it: timm.create_model(architecture, pretrained=True, pretrained_cfg_overlay=dict(file=merged.safetensors), **model_args).
       // A merged AdaptFormer keeps modules timm's VisionTransformer does not have: no config.json then.
-      if (!(merged.config.mlpAdapters ?? []).some((b) => b > 0)) writeFileAtomic(files.timmConfig, `${JSON.stringify(timmHubConfig(merged.config, timm?.architecture, timm?.pretrainedCfg), null, 2)}\n`);
+      if (!(merged.config.mlpAdapters ?? []).some((b) => b > 0))
+        writeFileAtomic(files.timmConfig, `${JSON.stringify(timmHubConfig(merged.config, timm?.architecture, timm?.pretrainedCfg), null, 2)}\n`);
       if (cycle !== null && result.reconfigurations.length > 0) {
-        writeFileAtomic(files.heatmap, configurationHeatmap({
-          records: result.reconfigurations, epochEnds: result.history.map((h) => h.steps), units: cycle.units, retain: cycle.action.retain,
-        }));
+        writeFileAtomic(
+          files.heatmap,
+          configurationHeatmap({
+            records: result.reconfigurations,
+            epochEnds: result.history.map((h) => h.steps),
+            units: cycle.units,
+            retain: cycle.action.retain,
+          }),
+        );
       }
       writeFileAtomic(files.result, `${JSON.stringify(result, null, 2)}\n`);
       rmSync(files.checkpoint, { force: true });
     });
   });
-

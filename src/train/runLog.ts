@@ -31,11 +31,25 @@ export const readLog = (text: string): { readonly records: readonly LogRecord[];
 
 /** Every kind of line `peft train` writes to log.jsonl. */
 export type LogLine =
-  | { readonly type: "step"; readonly epoch: number; readonly step: number; readonly loss: number; readonly lr: number; readonly terms: Readonly<Record<string, number>> }
+  | {
+      readonly type: "step";
+      readonly epoch: number;
+      readonly step: number;
+      readonly loss: number;
+      readonly lr: number;
+      readonly terms: Readonly<Record<string, number>>;
+    }
   | ({ readonly type: "epoch" } & EpochRecord)
   | ({ readonly type: "rule"; readonly epoch: -1 } & PreludeRecord)
   | ({ readonly type: "reconfigure" } & ReconfigurationRecord)
-  | { readonly type: "error"; readonly epoch: number; readonly step: number; readonly lr: number; readonly terms: Readonly<Record<string, number>>; readonly gradMaxAbs: number };
+  | {
+      readonly type: "error";
+      readonly epoch: number;
+      readonly step: number;
+      readonly lr: number;
+      readonly terms: Readonly<Record<string, number>>;
+      readonly gradMaxAbs: number;
+    };
 
 /** Append one line to a run's log. */
 export const appendLogLine = (path: string, line: LogLine): void => appendFileSync(path, `${JSON.stringify(line)}\n`);

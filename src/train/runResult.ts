@@ -37,7 +37,13 @@ export interface RunResult {
   /** Sim, token cosine and attention entropy on held-out test images (absent when metrics.examples is 0). */
   readonly representation: RepresentationMetrics | null;
   /** `reconfigureSeconds`: DAF's perceive + decide + execute, not part of `trainSeconds`; `trainImagesPerSecond`: images over the time in train steps, in this process. */
-  readonly timings: { readonly trainSeconds: number; readonly medianStepMs: number; readonly trainImagesPerSecond: number; readonly testSeconds: number; readonly reconfigureSeconds: number };
+  readonly timings: {
+    readonly trainSeconds: number;
+    readonly medianStepMs: number;
+    readonly trainImagesPerSecond: number;
+    readonly testSeconds: number;
+    readonly reconfigureSeconds: number;
+  };
   /** The process's peak resident memory and, on wasm, the size its heap grew to (bytes). */
   readonly memory: { readonly peakRssBytes: number; readonly wasmHeapBytes: number | null };
   readonly plans: Readonly<Record<string, string>>;

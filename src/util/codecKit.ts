@@ -18,7 +18,8 @@ export const integer = numberIn("integer", Number.isInteger);
 export const intAtLeast = (min: number) => numberIn(`integer ≥ ${min}`, (n) => Number.isInteger(n) && n >= min);
 export const unitInterval = numberIn("number in [0, 1)", (n) => n >= 0 && n < 1);
 /** An integer with a stated ceiling: a size a file declares is checked before anything is allocated for it. */
-export const intIn = (min: number, max: number) => numberIn(`integer in [${min}, ${max.toLocaleString("en-US")}]`, (n) => Number.isInteger(n) && n >= min && n <= max);
+export const intIn = (min: number, max: number) =>
+  numberIn(`integer in [${min}, ${max.toLocaleString("en-US")}]`, (n) => Number.isInteger(n) && n >= min && n <= max);
 
 /** How deep JSON may nest (objects and arrays): far above any real experiment, far below a stack overflow. */
 export const maxJsonDepth = 64;
@@ -37,12 +38,7 @@ export const tooDeep = (u: unknown, limit = maxJsonDepth): string | null => {
 
 /** A field that may be left out of the JSON; decoding fills the default. */
 export const withDefault = <A, O>(codec: t.Type<A, O>, fallback: NoInfer<A>): t.Type<A, O> =>
-  new t.Type<A, O>(
-    codec.name,
-    codec.is,
-    (u, c) => (u === undefined ? t.success(fallback) : codec.validate(u, c)),
-    codec.encode,
-  );
+  new t.Type<A, O>(codec.name, codec.is, (u, c) => (u === undefined ? t.success(fallback) : codec.validate(u, c)), codec.encode);
 
 /** A field that may be left out and then stays absent (no default written back). */
 export const optional = <A, O>(codec: t.Type<A, O>): t.Type<A | undefined, O | undefined> =>
@@ -81,8 +77,8 @@ export const taggedUnion = <A, O = A>(name: string, members: () => Record<string
   const get = () => (cache ??= members());
   return new t.Type<A, O>(
     name,
-    (u): u is A => typeof u === "object" && u !== null && typeof (u as { _tag?: unknown })._tag === "string"
-      && (get()[(u as { _tag: string })._tag]?.is(u) ?? false),
+    (u): u is A =>
+      typeof u === "object" && u !== null && typeof (u as { _tag?: unknown })._tag === "string" && (get()[(u as { _tag: string })._tag]?.is(u) ?? false),
     (u, c) => {
       if (typeof u !== "object" || u === null || Array.isArray(u)) return t.failure(u, c);
       const tag = (u as { _tag?: unknown })._tag;

@@ -28,7 +28,10 @@ const hashLabel = (label: string): number => {
 
 export const rng = (seed: number, label = ""): Rng => {
   const mix = splitmix32((seed | 0) ^ hashLabel(label));
-  let a = mix(), b = mix(), c = mix(), d = mix();
+  let a = mix(),
+    b = mix(),
+    c = mix(),
+    d = mix();
   const next = (): number => {
     const t = (((a + b) | 0) + d) | 0;
     d = (d + 1) | 0;

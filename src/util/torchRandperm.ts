@@ -6,7 +6,8 @@
  * (torch keeps this draw for n < 2³²/20; larger n use 64-bit draws there and are refused here.)
  */
 export const torchRandperm = (n: number, seed: number | bigint, count = n): Int32Array => {
-  if (!Number.isSafeInteger(n) || n < 0 || n >= 2 ** 32 / 20) throw new RangeError(`randperm: n must be an integer in [0, ${Math.floor(2 ** 32 / 20)}), got ${n}`);
+  if (!Number.isSafeInteger(n) || n < 0 || n >= 2 ** 32 / 20)
+    throw new RangeError(`randperm: n must be an integer in [0, ${Math.floor(2 ** 32 / 20)}), got ${n}`);
   const draw = mt19937(Number(BigInt(seed) & 0xffffffffn));
   const r = new Int32Array(n);
   for (let i = 0; i < n; i++) r[i] = i;

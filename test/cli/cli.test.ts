@@ -60,7 +60,9 @@ describe("peft CLI", () => {
     const typo = peft("train", experimentFile("typo.json", { ...smallLora, optimiser: {} }), "--out", out);
     expect([typo.code, typo.stderr.includes('unknown field "optimiser"')]).toEqual([2, true]);
     expect(peft("train", lora, "--out", out, "--epochs", "two").code).toBe(2);
-    expect(peft("train", lora, "--out", out, "--backend", "tpu").stderr).toContain('Invalid value for flag --backend: "tpu". Expected: "auto" | "gpu" | "node" | "webgpu" | "wasm" | "cpu"');
+    expect(peft("train", lora, "--out", out, "--backend", "tpu").stderr).toContain(
+      'Invalid value for flag --backend: "tpu". Expected: "auto" | "gpu" | "node" | "webgpu" | "wasm" | "cpu"',
+    );
     const gpuLaws = peft("laws", lora, "--backend", "webgpu");
     expect([gpuLaws.code, gpuLaws.stderr.includes("the laws read tensors synchronously")]).toEqual([2, true]);
     expect(peft("train", join(work, "missing.json"), "--out", out).stderr).toContain("no such file");
@@ -96,7 +98,10 @@ describe("peft CLI", () => {
     const adapter = tensors(join(run, "adapter.safetensors"));
     expect(adapter.tensors.size).toBe(4 * 2 * 2 + 2);
     expect(JSON.parse(adapter.metadata.method!).targets).toHaveLength(3);
-    const log = readFileSync(join(run, "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const log = readFileSync(join(run, "log.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(log.filter((l) => l.type === "step")).toHaveLength(3 * 7);
     expect(log.filter((l) => l.type === "epoch")).toHaveLength(3);
   });
@@ -117,7 +122,13 @@ describe("peft CLI", () => {
     };
     return {
       merged: logits(join(dir, "y-merged.safetensors"), "--weights", join(dir, "merged.safetensors")),
-      adapted: logits(join(dir, "y-adapter.safetensors"), "--weights", join(root, "assets/vit-mnist04.safetensors"), "--adapter", join(dir, "adapter.safetensors")),
+      adapted: logits(
+        join(dir, "y-adapter.safetensors"),
+        "--weights",
+        join(root, "assets/vit-mnist04.safetensors"),
+        "--adapter",
+        join(dir, "adapter.safetensors"),
+      ),
     };
   };
 
@@ -135,11 +146,15 @@ describe("peft CLI", () => {
 
   it("merges AdaptFormer by keeping its modules: the merged backbone declares them and reproduces the logits", () => {
     const adaptformer = experimentFile("adaptformer.json", {
-      ...smallLora, name: "cli test: AdaptFormer", schedule: { epochs: 1, batchSize: 32 },
-      method: { targets: [
-        { select: { _tag: "Role", role: "mlp" }, transform: { _tag: "ParallelAdapter", bottleneck: 4, scale: 1 } },
-        { select: { _tag: "Role", role: "head" }, transform: { _tag: "Full" } },
-      ] },
+      ...smallLora,
+      name: "cli test: AdaptFormer",
+      schedule: { epochs: 1, batchSize: 32 },
+      method: {
+        targets: [
+          { select: { _tag: "Role", role: "mlp" }, transform: { _tag: "ParallelAdapter", bottleneck: 4, scale: 1 } },
+          { select: { _tag: "Role", role: "head" }, transform: { _tag: "Full" } },
+        ],
+      },
     });
     const dir = join(work, "adaptformer");
     const r = peft("train", adaptformer, "--out", dir, "--backend", "wasm");
@@ -151,21 +166,37 @@ describe("peft CLI", () => {
     expectClose(logits.merged, logits.adapted, { atol: 1e-4, rtol: 1e-4 }, "merged vs adapter logits");
     // The documented layout rebuilds both trained runs (reset head included) without this library.
     for (const d of [dir, run]) {
-      const rebuilt = spawnSync(process.execPath, [join(root, "examples/rebuild-from-adapter.mjs"), join(root, "assets/vit-mnist04.safetensors"), join(d, "adapter.safetensors"), join(d, "merged.safetensors")], { encoding: "utf8" });
+      const rebuilt = spawnSync(
+        process.execPath,
+        [
+          join(root, "examples/rebuild-from-adapter.mjs"),
+          join(root, "assets/vit-mnist04.safetensors"),
+          join(d, "adapter.safetensors"),
+          join(d, "merged.safetensors"),
+        ],
+        { encoding: "utf8" },
+      );
       expect(rebuilt.status, rebuilt.stdout + rebuilt.stderr).toBe(0);
     }
   });
 
   it("trains with loss terms: result.json holds every term and the representation metrics, log.jsonl every step's terms", () => {
     const withTerms = {
-      ...smallLora, name: "cli test: LoRA + BAFT + RIFT*", schedule: { epochs: 2, batchSize: 32 }, metrics: { examples: 150, everyEpoch: true },
+      ...smallLora,
+      name: "cli test: LoRA + BAFT + RIFT*",
+      schedule: { epochs: 2, batchSize: 32 },
+      metrics: { examples: 150, everyEpoch: true },
       method: {
         ...smallLora.method,
-        losses: [{ _tag: "Baft", weight: 0.01, pool: "mean", layers: "late" }, { _tag: "Rift", mean: true }],
+        losses: [
+          { _tag: "Baft", weight: 0.01, pool: "mean", layers: "late" },
+          { _tag: "Rift", mean: true },
+        ],
         rules: [{ when: { _tag: "Once" }, action: { _tag: "FeatureStatistics" } }],
       },
     };
-    const bad = (losses: unknown[], rules: unknown[] = []) => peft("train", experimentFile("bad-loss.json", { ...withTerms, method: { ...withTerms.method, losses, rules } }), "--out", join(work, "bad-loss"));
+    const bad = (losses: unknown[], rules: unknown[] = []) =>
+      peft("train", experimentFile("bad-loss.json", { ...withTerms, method: { ...withTerms.method, losses, rules } }), "--out", join(work, "bad-loss"));
     const outOfRange = bad([{ _tag: "Baft", layers: [9] }]);
     expect([outOfRange.code, outOfRange.stderr]).toEqual([2, expect.stringContaining("method.losses[0].layers: block 9 does not exist")]);
     expect(bad([{ _tag: "Rift" }]).stderr).toContain("add the rule once(featureStatistics())");
@@ -183,7 +214,11 @@ describe("peft CLI", () => {
     expect(result.representation.sim).toBeLessThan(1);
     expect(result.representation.tuned.attentionEntropy).toHaveLength(4);
     expect(result.history.map((h: { representation?: unknown }) => h.representation !== undefined)).toEqual([true, true]);
-    const steps = readFileSync(join(dir, "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((l) => l.type === "step");
+    const steps = readFileSync(join(dir, "log.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.type === "step");
     expect(steps.every((s: { terms: Record<string, number> }) => Object.keys(s.terms).join() === "ce,baft,rift")).toBe(true);
     // RIFT's Q and statistics train with the run but are not part of the adapter.
     expect([...tensors(join(dir, "adapter.safetensors")).tensors.keys()].some((k) => k.startsWith("losses"))).toBe(false);
@@ -191,7 +226,9 @@ describe("peft CLI", () => {
 
   it("stops with exit 3 and a diagnostic when the loss stops being finite, keeping the last good checkpoint", () => {
     const exploding = experimentFile("nan.json", {
-      ...smallLora, data: { ...smallLora.data, split: { _tag: "Vtab1k", train: 64, val: 10 }, testLimit: 10 }, optimizer: { _tag: "AdamW", lr: 1e9 },
+      ...smallLora,
+      data: { ...smallLora.data, split: { _tag: "Vtab1k", train: 64, val: 10 }, testLimit: 10 },
+      optimizer: { _tag: "AdamW", lr: 1e9 },
       schedule: { epochs: 3, batchSize: 32, warmupEpochs: 0 },
     });
     const out = join(work, "nan");
@@ -245,13 +282,17 @@ describe("peft CLI", () => {
     const wa = tensors(join(run, "adapter.safetensors"));
     const wb = tensors(join(killed, "adapter.safetensors"));
     for (const [name, t] of wa.tensors) expect(toFloat32(wb.tensors.get(name)!), name).toEqual(toFloat32(t));
-    const steps = readFileSync(join(killed, "log.jsonl"), "utf8").trim().split("\n").filter((l) => l.includes('"type":"step"'));
+    const steps = readFileSync(join(killed, "log.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .filter((l) => l.includes('"type":"step"'));
     expect(steps).toHaveLength(3 * 7);
   });
 
   it("trains DAF (a reconfigure rule): records every cycle within budget, draws the heatmap, and resumes a killed run exactly", async () => {
     const dafRun = experimentFile("daf.json", {
-      ...smallLora, name: "cli test: DAF every epoch",
+      ...smallLora,
+      name: "cli test: DAF every epoch",
       data: { ...smallLora.data, split: { _tag: "Vtab1k", train: 96, val: 30 }, testLimit: 60 },
       method: {
         targets: [{ select: { _tag: "Role", role: "head" }, transform: { _tag: "Full" } }],

@@ -13,22 +13,45 @@ const base = join(projectRoot, "assets/vit-mnist04.safetensors");
 
 let adapter: { tensors: NamedTensor[]; metadata: Record<string, string> };
 beforeAll(() => {
-  writeFileSync(join(work, "exp.json"), JSON.stringify({
-    name: "forward input test",
-    data: { _tag: "Mnist", digits: [5, 6, 7], split: { _tag: "Vtab1k", train: 32, val: 0 }, testLimit: 20 },
-    method: { targets: [{ select: { _tag: "Role", role: "q" }, transform: { _tag: "LowRank", rank: 4, alpha: 4 } }, { select: { _tag: "Role", role: "head" }, transform: { _tag: "Full" } }] },
-    optimizer: { _tag: "AdamW", lr: 0.005 },
-    schedule: { epochs: 1, batchSize: 16 },
-  }));
+  writeFileSync(
+    join(work, "exp.json"),
+    JSON.stringify({
+      name: "forward input test",
+      data: { _tag: "Mnist", digits: [5, 6, 7], split: { _tag: "Vtab1k", train: 32, val: 0 }, testLimit: 20 },
+      method: {
+        targets: [
+          { select: { _tag: "Role", role: "q" }, transform: { _tag: "LowRank", rank: 4, alpha: 4 } },
+          { select: { _tag: "Role", role: "head" }, transform: { _tag: "Full" } },
+        ],
+      },
+      optimizer: { _tag: "AdamW", lr: 0.005 },
+      schedule: { epochs: 1, batchSize: 16 },
+    }),
+  );
   const r = peft("train", "exp.json", "--out", "run", "--backend", "wasm");
   expect(r.code, r.stderr).toBe(0);
   const file = readSafetensors(readFileSync(join(work, "run/adapter.safetensors")));
   adapter = { tensors: [...file.tensors].map(([name, t]) => ({ name, shape: t.shape, data: toTensorData(t, name) })), metadata: file.metadata };
-  writeFileSync(join(work, "x.safetensors"), writeSafetensors([{ name: "images", shape: [2, 28, 28, 1], data: Float32Array.from({ length: 2 * 784 }, (_, i) => Math.sin(i)) }]));
+  writeFileSync(
+    join(work, "x.safetensors"),
+    writeSafetensors([{ name: "images", shape: [2, 28, 28, 1], data: Float32Array.from({ length: 2 * 784 }, (_, i) => Math.sin(i)) }]),
+  );
 });
 
 const forward = (adapterFile: string | null, out: string, ...more: string[]) =>
-  peft("forward", "--weights", base, ...(adapterFile === null ? [] : ["--adapter", adapterFile]), "--input", "x.safetensors", "--out", out, "--backend", "wasm", ...more);
+  peft(
+    "forward",
+    "--weights",
+    base,
+    ...(adapterFile === null ? [] : ["--adapter", adapterFile]),
+    "--input",
+    "x.safetensors",
+    "--out",
+    out,
+    "--backend",
+    "wasm",
+    ...more,
+  );
 
 const withTensors = (name: string, tensors: NamedTensor[]) => {
   writeFileSync(join(work, name), writeSafetensors(tensors, adapter.metadata));
@@ -44,7 +67,11 @@ describe("peft forward input checks", () => {
       ["missing.safetensors", others, `tensor ${loraA.name} is missing`],
       ["relabelled3d.safetensors", [...others, { ...loraA, shape: [64, 4, 1] }], `tensor ${loraA.name} has shape [64,4,1], its method needs [4,64]`],
       ["relabelled.safetensors", [...others, { ...loraA, shape: [128, 2] }], `tensor ${loraA.name} has shape [128,2]`],
-      ["extra.safetensors", [...adapter.tensors, { name: "blocks.0.attn.proj.weight/9/lora_A", shape: [1], data: new Float32Array(1) }], "tensor blocks.0.attn.proj.weight/9/lora_A is not one its method has"],
+      [
+        "extra.safetensors",
+        [...adapter.tensors, { name: "blocks.0.attn.proj.weight/9/lora_A", shape: [1], data: new Float32Array(1) }],
+        "tensor blocks.0.attn.proj.weight/9/lora_A is not one its method has",
+      ],
     ];
     for (const [file, tensors, message] of cases) {
       const r = forward(withTensors(file, tensors), `y-${file}`);
@@ -58,7 +85,11 @@ describe("peft forward input checks", () => {
 
   it("--out naming a directory, a missing folder or an existing file is exit 2 without a stack trace", () => {
     mkdirSync(join(work, "adir"));
-    for (const [out, message] of [["adir", "is a directory"], ["no/such/y.safetensors", "does not exist"], ["y-intact.safetensors", "already exists"]] as const) {
+    for (const [out, message] of [
+      ["adir", "is a directory"],
+      ["no/such/y.safetensors", "does not exist"],
+      ["y-intact.safetensors", "already exists"],
+    ] as const) {
       const r = forward(null, out);
       expect(r.code, out).toBe(2);
       expect(r.stderr).toContain(message);

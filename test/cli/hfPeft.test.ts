@@ -16,11 +16,18 @@ const peft = peftIn(work);
 
 const experiment = (name: string, targets: unknown[]) => {
   const path = join(work, `${name}.json`);
-  writeFileSync(path, JSON.stringify({
-    name, data: { _tag: "Mnist", digits: [5, 6, 7, 8, 9], split: { _tag: "Vtab1k", train: 96, val: 32 }, seed: 0, testLimit: 64 },
-    method: { targets: [...targets, { select: { _tag: "Role", role: "head" }, transform: { _tag: "Full" } }] },
-    optimizer: { _tag: "AdamW", lr: 0.005 }, schedule: { epochs: 1, batchSize: 32, warmupEpochs: 0 }, metrics: { examples: 0 }, seed: 1,
-  }));
+  writeFileSync(
+    path,
+    JSON.stringify({
+      name,
+      data: { _tag: "Mnist", digits: [5, 6, 7, 8, 9], split: { _tag: "Vtab1k", train: 96, val: 32 }, seed: 0, testLimit: 64 },
+      method: { targets: [...targets, { select: { _tag: "Role", role: "head" }, transform: { _tag: "Full" } }] },
+      optimizer: { _tag: "AdamW", lr: 0.005 },
+      schedule: { epochs: 1, batchSize: 32, warmupEpochs: 0 },
+      metrics: { examples: 0 },
+      seed: 1,
+    }),
+  );
   return path;
 };
 
@@ -28,11 +35,34 @@ const logits = (path: string) => toFloat32(readSafetensors(readFileSync(path)).t
 
 describe("peft export / import --format hf-peft", () => {
   const images = join(work, "x.safetensors");
-  writeFileSync(images, writeSafetensors([{ name: "images", shape: [6, 28, 28, 1], data: Float32Array.from({ length: 6 * 28 * 28 }, (_, i) => Math.sin(i * 0.37)) }]));
+  writeFileSync(
+    images,
+    writeSafetensors([{ name: "images", shape: [6, 28, 28, 1], data: Float32Array.from({ length: 6 * 28 * 28 }, (_, i) => Math.sin(i * 0.37)) }]),
+  );
 
   it("a trained LoRA (q, v) + head run exports, imports back and computes the same logits; merged.safetensors has timm's config.json beside it", () => {
     const run = join(work, "lora");
-    expect(peft("train", experiment("lora", [{ select: { _tag: "Or", of: [{ _tag: "Role", role: "q" }, { _tag: "Role", role: "v" }] }, transform: { _tag: "LowRank", rank: 4, alpha: 8 } }]), "--out", run, "--backend", "wasm").code).toBe(0);
+    expect(
+      peft(
+        "train",
+        experiment("lora", [
+          {
+            select: {
+              _tag: "Or",
+              of: [
+                { _tag: "Role", role: "q" },
+                { _tag: "Role", role: "v" },
+              ],
+            },
+            transform: { _tag: "LowRank", rank: 4, alpha: 8 },
+          },
+        ]),
+        "--out",
+        run,
+        "--backend",
+        "wasm",
+      ).code,
+    ).toBe(0);
     const timm = JSON.parse(readFileSync(join(run, "config.json"), "utf8"));
     const decoded = hubConfig(timm, "config.json").config;
     expect(vitParams(decoded)).toEqual(vitParams(readBackbone(readFileSync(join(run, "merged.safetensors")), "merged").config));
@@ -43,11 +73,29 @@ describe("peft export / import --format hf-peft", () => {
     expect(readdirSync(out).sort()).toEqual(["adapter_config.json", "adapter_model.safetensors"]);
     const config = JSON.parse(readFileSync(join(out, "adapter_config.json"), "utf8"));
     expect(config).toMatchObject({ peft_type: "LORA", r: 8, lora_alpha: 16, modules_to_save: ["head"] });
-    expect([...readSafetensors(readFileSync(join(out, "adapter_model.safetensors"))).tensors.keys()]).toContain("base_model.model.blocks.0.attn.qkv.lora_A.weight");
+    expect([...readSafetensors(readFileSync(join(out, "adapter_model.safetensors"))).tensors.keys()]).toContain(
+      "base_model.model.blocks.0.attn.qkv.lora_A.weight",
+    );
     const imported = join(work, "imported.safetensors");
     expect(peft("import", "--format", "hf-peft", out, "--weights", base, "--out", imported, "--backend", "wasm").code).toBe(0);
-    expect(peft("forward", "--weights", base, "--adapter", join(run, "adapter.safetensors"), "--input", images, "--out", join(work, "y.safetensors"), "--backend", "wasm").code).toBe(0);
-    expect(peft("forward", "--weights", base, "--adapter", imported, "--input", images, "--out", join(work, "z.safetensors"), "--backend", "wasm").code).toBe(0);
+    expect(
+      peft(
+        "forward",
+        "--weights",
+        base,
+        "--adapter",
+        join(run, "adapter.safetensors"),
+        "--input",
+        images,
+        "--out",
+        join(work, "y.safetensors"),
+        "--backend",
+        "wasm",
+      ).code,
+    ).toBe(0);
+    expect(peft("forward", "--weights", base, "--adapter", imported, "--input", images, "--out", join(work, "z.safetensors"), "--backend", "wasm").code).toBe(
+      0,
+    );
     const [y, z] = [logits(join(work, "y.safetensors")), logits(join(work, "z.safetensors"))];
     expect(Math.max(...y.map((v, i) => Math.abs(v - z[i]!)))).toBeLessThan(1e-5);
     // The same directory again is refused: nothing is overwritten.
@@ -56,7 +104,9 @@ describe("peft export / import --format hf-peft", () => {
 
   it("a method HF PEFT cannot express exits 2 naming the target and pointing to merged.safetensors, and writes nothing", () => {
     const run = join(work, "rlrr");
-    expect(peft("train", experiment("rlrr", [{ select: { _tag: "Role", role: "fc1" }, transform: { _tag: "Rescale" } }]), "--out", run, "--backend", "wasm").code).toBe(0);
+    expect(
+      peft("train", experiment("rlrr", [{ select: { _tag: "Role", role: "fc1" }, transform: { _tag: "Rescale" } }]), "--out", run, "--backend", "wasm").code,
+    ).toBe(0);
     const out = join(work, "hf-rlrr");
     const r = peft("export", run, "--format", "hf-peft", "--out", out);
     expect(r.code).toBe(2);

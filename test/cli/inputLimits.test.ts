@@ -45,7 +45,13 @@ describe("input limits", () => {
     refused(["count", withMethod("big-test.json", { data: { _tag: "MiniVtab", name: "count", testSize: 1e9 } })], "data.testSize");
     const base = readSafetensors(readFileSync(join(projectRoot, "assets/vit-mnist04.safetensors")));
     const config = { ...JSON.parse(base.metadata.config!), depth: 1e9 };
-    writeFileSync(join(work, "deep.safetensors"), writeSafetensors([...base.tensors].map(([name, t]) => ({ name, shape: t.shape, data: toTensorData(t, name) })), { ...base.metadata, config: JSON.stringify(config) }));
+    writeFileSync(
+      join(work, "deep.safetensors"),
+      writeSafetensors(
+        [...base.tensors].map(([name, t]) => ({ name, shape: t.shape, data: toTensorData(t, name) })),
+        { ...base.metadata, config: JSON.stringify(config) },
+      ),
+    );
     writeFileSync(join(work, "x.safetensors"), writeSafetensors([{ name: "images", shape: [1, 28, 28, 1], data: new Float32Array(784) }]));
     refused(["forward", "--weights", "deep.safetensors", "--input", "x.safetensors", "--out", "y.safetensors"], "integer in [1, 256] at depth");
   });
@@ -62,7 +68,16 @@ describe("input limits", () => {
   it("a results row of the wrong schema, and a checkpoint whose metadata is damaged, are exit 2 naming them", () => {
     writeFileSync(join(work, "results.jsonl"), `${JSON.stringify({ id: 5 })}\n`);
     refused(["report", "results.jsonl", "--out", "report"], "results.jsonl:1: not a result row");
-    saveCheckpoint(join(work, "ck.safetensors"), { fingerprint: "f", epochs: 1, steps: 2, history: [{ epoch: 0, steps: 2, trainLoss: 1, terms: { ce: 1 }, valAccuracy: 0.5, lr: 1e-3, seconds: 1 }], preludes: [], reconfigurations: [], adapter: new Map(), optimizer: new Map() });
+    saveCheckpoint(join(work, "ck.safetensors"), {
+      fingerprint: "f",
+      epochs: 1,
+      steps: 2,
+      history: [{ epoch: 0, steps: 2, trainLoss: 1, terms: { ce: 1 }, valAccuracy: 0.5, lr: 1e-3, seconds: 1 }],
+      preludes: [],
+      reconfigurations: [],
+      adapter: new Map(),
+      optimizer: new Map(),
+    });
     expect(loadCheckpoint(join(work, "ck.safetensors")).epochs).toBe(1);
     const file = readSafetensors(readFileSync(join(work, "ck.safetensors")));
     writeFileSync(join(work, "bad.safetensors"), writeSafetensors([], { ...file.metadata, epochs: "banana" }));

@@ -13,7 +13,16 @@ const peft = peftIn(root);
 describe("an experiment's method by file", () => {
   const experiment = (method: unknown) => {
     const path = join(work, "experiments", "e.json");
-    writeFileSync(path, JSON.stringify({ name: "by file", data: { _tag: "Mnist", digits: [5, 6, 7, 8, 9] }, method, optimizer: { _tag: "AdamW", lr: 0.005 }, schedule: { epochs: 1, batchSize: 32 } }));
+    writeFileSync(
+      path,
+      JSON.stringify({
+        name: "by file",
+        data: { _tag: "Mnist", digits: [5, 6, 7, 8, 9] },
+        method,
+        optimizer: { _tag: "AdamW", lr: 0.005 },
+        schedule: { epochs: 1, batchSize: 32 },
+      }),
+    );
     return path;
   };
   mkdirSync(join(work, "experiments"), { recursive: true });
@@ -26,7 +35,9 @@ describe("an experiment's method by file", () => {
     expect(byFile.code, byFile.stderr).toBe(0);
     expect(JSON.parse(byFile.stdout).trainable).toBe(JSON.parse(inline.stdout).trainable);
     const fromExperiment = peft("count", experiment(join(root, "examples/experiments/lora-linears.json")), "--json");
-    expect(JSON.parse(fromExperiment.stdout).trainable).toBe(JSON.parse(peft("count", join(root, "examples/experiments/lora-linears.json"), "--json").stdout).trainable);
+    expect(JSON.parse(fromExperiment.stdout).trainable).toBe(
+      JSON.parse(peft("count", join(root, "examples/experiments/lora-linears.json"), "--json").stdout).trainable,
+    );
   });
 
   it("a missing method file is exit 2 naming it", () => {

@@ -14,11 +14,17 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const artifacts = join(root, "test-artifacts");
 
 const chromium = process.env.CHROMIUM ?? ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find(existsSync);
-const headless = (...args: string[]) => spawnSync(chromium!, ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", ...args], { encoding: "utf8", timeout: 60_000 });
+const headless = (...args: string[]) =>
+  spawnSync(chromium!, ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", ...args], { encoding: "utf8", timeout: 60_000 });
 
 describe("peft report", () => {
   const results = join(work, "results.jsonl");
-  writeFileSync(results, fixtureRows(work).map((r) => JSON.stringify(r)).join("\n") + "\n");
+  writeFileSync(
+    results,
+    fixtureRows(work)
+      .map((r) => JSON.stringify(r))
+      .join("\n") + "\n",
+  );
   const out = join(work, "report");
 
   it("writes a self-contained HTML page, a Markdown table and one SVG per figure", () => {
@@ -37,15 +43,27 @@ describe("peft report", () => {
   it.skipIf(chromium === undefined)("renders in headless Chromium with every figure drawn (screenshot in test-artifacts/)", () => {
     // A copy of the page with a probe that measures every figure's drawn SVG once laid out.
     const probe = join(work, "probe.html");
-    writeFileSync(probe, readFileSync(join(out, "report.html"), "utf8").replace("</body>", `<script>
+    writeFileSync(
+      probe,
+      readFileSync(join(out, "report.html"), "utf8").replace(
+        "</body>",
+        `<script>
 document.title = JSON.stringify([...document.querySelectorAll("figure")].map((f) => {
   const svg = f.querySelector("svg"); const box = svg.getBBox(); const rect = svg.getBoundingClientRect();
   return { file: f.dataset.file, width: box.width, height: box.height, shown: rect.width, marks: svg.querySelectorAll("circle, path, rect").length };
 }));
-</script></body>`));
+</script></body>`,
+      ),
+    );
     const dom = headless("--dump-dom", `file://${probe}`);
     expect(dom.status, dom.stderr).toBe(0);
-    const figures = JSON.parse(/<title>(.*?)<\/title>/s.exec(dom.stdout)![1]!.replace(/&quot;/g, '"')) as { file: string; width: number; height: number; shown: number; marks: number }[];
+    const figures = JSON.parse(/<title>(.*?)<\/title>/s.exec(dom.stdout)![1]!.replace(/&quot;/g, '"')) as {
+      file: string;
+      width: number;
+      height: number;
+      shown: number;
+      marks: number;
+    }[];
     expect(figures).toHaveLength(5);
     for (const f of figures) {
       expect(f.width, f.file).toBeGreaterThan(100);

@@ -16,7 +16,12 @@ const peft = peftIn(work);
 const experiment = {
   name: "run directory test",
   data: { _tag: "Mnist", digits: [5, 6, 7], split: { _tag: "Vtab1k", train: 96, val: 16 }, seed: 0, testLimit: 60 },
-  method: { targets: [{ select: { _tag: "Role", role: "q" }, transform: { _tag: "LowRank", rank: 2, alpha: 2 } }, { select: { _tag: "Role", role: "head" }, transform: { _tag: "Full" } }] },
+  method: {
+    targets: [
+      { select: { _tag: "Role", role: "q" }, transform: { _tag: "LowRank", rank: 2, alpha: 2 } },
+      { select: { _tag: "Role", role: "head" }, transform: { _tag: "Full" } },
+    ],
+  },
   optimizer: { _tag: "AdamW", lr: 0.005 },
   schedule: { epochs: 3, batchSize: 16, warmupEpochs: 0 },
   seed: 1,

@@ -16,13 +16,20 @@ const tiny = (name: string) => ({ _tag: "MiniVtab", name, split: { _tag: "Vtab1k
 const head = { select: { _tag: "Role", role: "head" }, transform: { _tag: "Full" } };
 const sweepFile = (name: string, spec: object): string => {
   const path = join(work, name);
-  writeFileSync(path, JSON.stringify({
-    experiment: { optimizer: { _tag: "AdamW", lr: 0.005 }, schedule: { epochs: 1, batchSize: 16 }, metrics: { examples: 0 } },
-    ...spec,
-  }));
+  writeFileSync(
+    path,
+    JSON.stringify({
+      experiment: { optimizer: { _tag: "AdamW", lr: 0.005 }, schedule: { epochs: 1, batchSize: 16 }, metrics: { examples: 0 } },
+      ...spec,
+    }),
+  );
   return path;
 };
-const rows = (dir: string) => readFileSync(join(dir, "results.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { id: string; status: string; name: string; method: string; error?: string });
+const rows = (dir: string) =>
+  readFileSync(join(dir, "results.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { id: string; status: string; name: string; method: string; error?: string });
 const peft = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: work, encoding: "utf8" });
 
 describe("peft sweep", () => {
@@ -72,7 +79,10 @@ describe("peft sweep", () => {
   });
 
   it("rejects a grid path that is not in the experiment, with exit 2 and nothing written", () => {
-    const bad = sweepFile("bad.json", { methods: { linear: { method: { targets: [head] }, grid: { "method.losses[0].weight": [1] } } }, tasks: [tiny("digits")] });
+    const bad = sweepFile("bad.json", {
+      methods: { linear: { method: { targets: [head] }, grid: { "method.losses[0].weight": [1] } } },
+      tasks: [tiny("digits")],
+    });
     const out = join(work, "never");
     const r = peft("sweep", bad, "--out", out);
     expect(r.status).toBe(2);
@@ -107,19 +117,58 @@ describe("peft sweep", () => {
 
   it("a Slurm array runs from any directory, with the cluster's settings; gather names every job's state, fails on a stopped one, and a success supersedes a failure", () => {
     const slurm = join(work, "slurm-cluster");
-    const made = peft("script", grid, "--target", "slurm", "--out", slurm, "--slurm-time", "2:00:00", "--slurm-mem", "8G", "--slurm-cpus", "4", "--slurm-partition", "gpu",
-      "--slurm-account", "lab", "--slurm-throttle", "3", "--slurm-setup", "export PEFT_SETUP_RAN=1", "--slurm-setup", "echo setup >&2", "--peft", bin);
+    const made = peft(
+      "script",
+      grid,
+      "--target",
+      "slurm",
+      "--out",
+      slurm,
+      "--slurm-time",
+      "2:00:00",
+      "--slurm-mem",
+      "8G",
+      "--slurm-cpus",
+      "4",
+      "--slurm-partition",
+      "gpu",
+      "--slurm-account",
+      "lab",
+      "--slurm-throttle",
+      "3",
+      "--slurm-setup",
+      "export PEFT_SETUP_RAN=1",
+      "--slurm-setup",
+      "echo setup >&2",
+      "--peft",
+      bin,
+    );
     expect(made.status, made.stderr).toBe(0);
     const text = readFileSync(join(slurm, "sweep.sbatch"), "utf8");
-    for (const line of ["#SBATCH --array=0-7%3", "#SBATCH --cpus-per-task=4", `#SBATCH --chdir=${slurm}`, `#SBATCH --output=${slurm}/logs/%x-%A_%a.out`, "#SBATCH --time=2:00:00",
-      "#SBATCH --mem=8G", "#SBATCH --partition=gpu", "#SBATCH --account=lab", "export PEFT_SETUP_RAN=1"]) expect(text).toContain(line);
+    for (const line of [
+      "#SBATCH --array=0-7%3",
+      "#SBATCH --cpus-per-task=4",
+      `#SBATCH --chdir=${slurm}`,
+      `#SBATCH --output=${slurm}/logs/%x-%A_%a.out`,
+      "#SBATCH --time=2:00:00",
+      "#SBATCH --mem=8G",
+      "#SBATCH --partition=gpu",
+      "#SBATCH --account=lab",
+      "export PEFT_SETUP_RAN=1",
+    ])
+      expect(text).toContain(line);
     expect(existsSync(join(slurm, "logs"))).toBe(true);
     const jobs = (JSON.parse(readFileSync(join(slurm, "manifest.json"), "utf8")) as { jobs: { id: string; name: string }[] }).jobs;
     for (const j of jobs) expect(j.name).toMatch(/^[A-Za-z0-9_.-]+$/);
     // As Slurm runs a task: the script copied to a spool folder, started in the submitting directory.
     const spool = mkdtempSync(join(tmpdir(), "peft-spool-"));
     writeFileSync(join(spool, "slurm_script"), text);
-    const task = (id: number) => spawnSync("bash", [join(spool, "slurm_script"), "--backend", "wasm"], { cwd: tmpdir(), encoding: "utf8", env: { ...process.env, SLURM_ARRAY_TASK_ID: String(id), SLURM_SUBMIT_DIR: tmpdir() } });
+    const task = (id: number) =>
+      spawnSync("bash", [join(spool, "slurm_script"), "--backend", "wasm"], {
+        cwd: tmpdir(),
+        encoding: "utf8",
+        env: { ...process.env, SLURM_ARRAY_TASK_ID: String(id), SLURM_SUBMIT_DIR: tmpdir() },
+      });
     const first = task(0);
     expect(first.status, first.stderr).toBe(0);
     expect(first.stderr).toContain("setup");
@@ -130,7 +179,10 @@ describe("peft sweep", () => {
     writeFileSync(exp1, JSON.stringify({ ...JSON.parse(original), optimizer: { _tag: "AdamW", lr: 1e30 } }));
     expect(task(1).status).toBe(3);
     // An earlier failed row of job 0 (say, from an earlier attempt) is superseded by its success.
-    writeFileSync(join(slurm, "results.jsonl"), `${JSON.stringify({ id: jobs[0]!.id, name: jobs[0]!.name, sweep: "grid", method: "linear", params: {}, task: "digits", group: "g", seed: 0, status: "failed", runDir: "x", error: "exit 1", finishedAt: "then" })}\n`);
+    writeFileSync(
+      join(slurm, "results.jsonl"),
+      `${JSON.stringify({ id: jobs[0]!.id, name: jobs[0]!.name, sweep: "grid", method: "linear", params: {}, task: "digits", group: "g", seed: 0, status: "failed", runDir: "x", error: "exit 1", finishedAt: "then" })}\n`,
+    );
     const gathered = spawnSync(join(slurm, "gather.sh"), [], { encoding: "utf8" });
     expect(gathered.status).toBe(1);
     expect(gathered.stdout).toContain(`stopped     ${jobs[1]!.name}`);
@@ -154,7 +206,11 @@ describe("peft sweep", () => {
     // And its task, resubmitted, refuses to reuse the run (exit 2) instead of reporting it.
     expect(task(0).status).toBe(2);
     rmSync(spool, { recursive: true, force: true });
-    expect(peft("script", grid, "--target", "slurm", "--out", join(work, "s2"), "--slurm-time", "two hours").stderr).toContain('--slurm-time: "two hours". Expected: a Slurm time');
-    expect(peft("script", grid, "--target", "local", "--out", join(work, "l2"), "--slurm-mem", "8G").stderr).toContain("--slurm-* flags are for --target slurm");
+    expect(peft("script", grid, "--target", "slurm", "--out", join(work, "s2"), "--slurm-time", "two hours").stderr).toContain(
+      '--slurm-time: "two hours". Expected: a Slurm time',
+    );
+    expect(peft("script", grid, "--target", "local", "--out", join(work, "l2"), "--slurm-mem", "8G").stderr).toContain(
+      "--slurm-* flags are for --target slurm",
+    );
   });
 });

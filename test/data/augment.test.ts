@@ -5,10 +5,13 @@ import { rng } from "../../src/util/random.js";
 
 describe("train-time augmentation", () => {
   it("a crop box lies inside the image, with its area share and aspect ratio in range (or the centre fallback)", () => {
-    fc.assert(fc.property(fc.integer({ min: 4, max: 64 }), fc.integer({ min: 4, max: 64 }), fc.nat(), (h, w, seed) => {
-      const [top, left, ch, cw] = cropBox(h, w, [0.08, 1], [3 / 4, 4 / 3], rng(seed, "t"));
-      expect(top >= 0 && left >= 0 && ch >= 1 && cw >= 1 && top + ch <= h && left + cw <= w).toBe(true);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.integer({ min: 4, max: 64 }), fc.integer({ min: 4, max: 64 }), fc.nat(), (h, w, seed) => {
+        const [top, left, ch, cw] = cropBox(h, w, [0.08, 1], [3 / 4, 4 / 3], rng(seed, "t"));
+        expect(top >= 0 && left >= 0 && ch >= 1 && cw >= 1 && top + ch <= h && left + cw <= w).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
     // Scale and ratio of exactly 1 on a square image: the whole image.
     expect(cropBox(16, 16, [1, 1], [1, 1], rng(0))).toEqual([0, 0, 16, 16]);
   });
@@ -21,11 +24,13 @@ describe("train-time augmentation", () => {
     });
     const box = [2, 3, 6, 5] as const;
     const out = resizedCrop(img, h, w, c, box);
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) {
-      const sy = Math.min(Math.max(((y + 0.5) * box[2]) / h - 0.5, 0), box[2] - 1);
-      const sx = Math.min(Math.max(((x + 0.5) * box[3]) / w - 0.5, 0), box[3] - 1);
-      expect(out[(y * w + x) * c + k]).toBeCloseTo(0.5 * (box[0] + sy) - 0.25 * (box[1] + sx) + k, 5);
-    }
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++)
+        for (let k = 0; k < c; k++) {
+          const sy = Math.min(Math.max(((y + 0.5) * box[2]) / h - 0.5, 0), box[2] - 1);
+          const sx = Math.min(Math.max(((x + 0.5) * box[3]) / w - 0.5, 0), box[3] - 1);
+          expect(out[(y * w + x) * c + k]).toBeCloseTo(0.5 * (box[0] + sy) - 0.25 * (box[1] + sx) + k, 5);
+        }
     // The whole box at the same size is the image itself.
     expect(Array.from(resizedCrop(img, h, w, c, [0, 0, h, w]))).toEqual(Array.from(img));
   });

@@ -15,10 +15,16 @@ const decoding = { mean: [0.1307], std: [0.3081] };
 
 const run = (name: string, data: unknown) => {
   const file = join(work, `${name}.json`);
-  writeFileSync(file, JSON.stringify({ ...lora, name, data, backbone: { weights: "default", head: "reset" }, schedule: { epochs: 2, batchSize: 16, warmupEpochs: 0 } }));
+  writeFileSync(
+    file,
+    JSON.stringify({ ...lora, name, data, backbone: { weights: "default", head: "reset" }, schedule: { epochs: 2, batchSize: 16, warmupEpochs: 0 } }),
+  );
   const r = peft("train", file, "--out", join(work, name), "--backend", "wasm");
   expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(readFileSync(join(work, name, "result.json"), "utf8")) as { metrics: { trainLoss: number; valAccuracy: number; testAccuracy: number }; history: { trainLoss: number }[] };
+  return JSON.parse(readFileSync(join(work, name, "result.json"), "utf8")) as {
+    metrics: { trainLoss: number; valAccuracy: number; testAccuracy: number };
+    history: { trainLoss: number }[];
+  };
 };
 
 describe("peft export-images", () => {

@@ -18,11 +18,12 @@ const peft = peftIn(work);
 /** A w×h image with `channels` channels: a bright disc (class "disc") or a bright bar (class "bar") on a dark ground. */
 const picture = (kind: "disc" | "bar", w: number, h: number, channels: 1 | 3 | 4, seed: number): Buffer => {
   const px = Buffer.alloc(w * h * channels);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    const [u, v] = [x / w - 0.5, y / h - 0.5];
-    const on = kind === "disc" ? u * u + v * v < 0.08 : Math.abs(u) < 0.08;
-    for (let c = 0; c < channels; c++) px[(y * w + x) * channels + c] = c === 3 ? 255 : on ? 200 + ((seed * 7 + c * 13) % 50) : (seed * 3 + x + y) % 40;
-  }
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const [u, v] = [x / w - 0.5, y / h - 0.5];
+      const on = kind === "disc" ? u * u + v * v < 0.08 : Math.abs(u) < 0.08;
+      for (let c = 0; c < channels; c++) px[(y * w + x) * channels + c] = c === 3 ? 255 : on ? 200 + ((seed * 7 + c * 13) % 50) : (seed * 3 + x + y) % 40;
+    }
   return px;
 };
 
@@ -30,7 +31,12 @@ const makeFolder = async (dir: string, perClass: number) => {
   for (const kind of ["disc", "bar"] as const) {
     mkdirSync(join(dir, kind), { recursive: true });
     for (let i = 0; i < perClass; i++) {
-      const [w, h, channels] = [[28, 28, 1], [40, 32, 3], [64, 64, 4], [33, 47, 3]][i % 4]! as [number, number, 1 | 3 | 4];
+      const [w, h, channels] = [
+        [28, 28, 1],
+        [40, 32, 3],
+        [64, 64, 4],
+        [33, 47, 3],
+      ][i % 4]! as [number, number, 1 | 3 | 4];
       const img = sharp(picture(kind, w, h, channels, i), { raw: { width: w, height: h, channels } });
       await (i % 3 === 0 ? img.jpeg({ quality: 95 }) : img.png()).toFile(join(dir, kind, `${i}.${i % 3 === 0 ? "jpg" : "png"}`));
     }
@@ -38,7 +44,15 @@ const makeFolder = async (dir: string, perClass: number) => {
 };
 
 const folderTask = (over: Partial<ImageFolder> = {}): ImageFolder => ({
-  _tag: "ImageFolder", root: ".", split: { _tag: "Vtab1k", train: 30, val: 10 }, seed: 0, testLimit: null, resize: "squash", cropPct: 0.875, onBadImage: "error", ...over,
+  _tag: "ImageFolder",
+  root: ".",
+  split: { _tag: "Vtab1k", train: 30, val: 10 },
+  seed: 0,
+  testLimit: null,
+  resize: "squash",
+  cropPct: 0.875,
+  onBadImage: "error",
+  ...over,
 });
 const grey28: VitConfig = { image: 28, channels: 1, patch: 4, width: 8, depth: 1, heads: 2, mlpRatio: 2, classes: 2, layerNormEps: 1e-6, gelu: "erf" };
 
@@ -65,11 +79,22 @@ describe("image folders", () => {
   it("trains with peft train; the classes and the decode time are in result.json; bad files exit 2 naming them", async () => {
     const experiment = (name: string, over: Record<string, unknown> = {}) => {
       const path = join(work, `${name}.json`);
-      writeFileSync(path, JSON.stringify({
-        name, data: { _tag: "ImageFolder", root: "shapes", split: { _tag: "Vtab1k", train: 30, val: 10 }, mean: [0.1307], std: [0.3081], ...over },
-        method: { targets: [{ select: { _tag: "Role", role: "q" }, transform: { _tag: "LowRank", rank: 4, alpha: 8 } }, { select: { _tag: "Role", role: "head" }, transform: { _tag: "Full" } }] },
-        optimizer: { _tag: "AdamW", lr: 0.01 }, schedule: { epochs: 3, batchSize: 10, warmupEpochs: 0 }, metrics: { examples: 0 },
-      }));
+      writeFileSync(
+        path,
+        JSON.stringify({
+          name,
+          data: { _tag: "ImageFolder", root: "shapes", split: { _tag: "Vtab1k", train: 30, val: 10 }, mean: [0.1307], std: [0.3081], ...over },
+          method: {
+            targets: [
+              { select: { _tag: "Role", role: "q" }, transform: { _tag: "LowRank", rank: 4, alpha: 8 } },
+              { select: { _tag: "Role", role: "head" }, transform: { _tag: "Full" } },
+            ],
+          },
+          optimizer: { _tag: "AdamW", lr: 0.01 },
+          schedule: { epochs: 3, batchSize: 10, warmupEpochs: 0 },
+          metrics: { examples: 0 },
+        }),
+      );
       return path;
     };
     rmSync(join(data, ".peft-cache"), { recursive: true, force: true });
@@ -105,13 +130,23 @@ describe("image folders", () => {
 
   it("VTAB-1k list files: the tune and final protocols, classes from the labels, bad lines and missing lists named", async () => {
     rmSync(join(data, "empty"), { recursive: true, force: true });
-    const lines = (kind: string, label: number, from: number, to: number) => Array.from({ length: to - from }, (_, i) => `${kind}/${from + i}.${(from + i) % 3 === 0 ? "jpg" : "png"} ${label}`);
+    const lines = (kind: string, label: number, from: number, to: number) =>
+      Array.from({ length: to - from }, (_, i) => `${kind}/${from + i}.${(from + i) % 3 === 0 ? "jpg" : "png"} ${label}`);
     const write = (name: string, ls: string[]) => writeFileSync(join(data, name), `${ls.join("\n")}\n`);
     write("train800.txt", [...lines("disc", 0, 0, 15), ...lines("bar", 1, 0, 15)]);
     write("val200.txt", [...lines("disc", 0, 15, 20), ...lines("bar", 1, 15, 20)]);
     write("train800val200.txt", [...lines("disc", 0, 0, 20), ...lines("bar", 1, 0, 20)]);
     write("test.txt", [...lines("disc", 0, 20, 30), ...lines("bar", 1, 20, 30)]);
-    const list = (over: Partial<ImageList> = {}): ImageList => ({ _tag: "ImageList", root: data, protocol: "tune", testLimit: null, resize: "squash", cropPct: 0.875, onBadImage: "skip", ...over });
+    const list = (over: Partial<ImageList> = {}): ImageList => ({
+      _tag: "ImageList",
+      root: data,
+      protocol: "tune",
+      testLimit: null,
+      resize: "squash",
+      cropPct: 0.875,
+      onBadImage: "skip",
+      ...over,
+    });
     const resolved = resolveTask(list(), "/") as ImageList;
     expect(resolved.classes).toEqual(["0", "1"]);
     const tune = await loadImageList(resolved, "/", grey28);

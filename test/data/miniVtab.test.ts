@@ -18,7 +18,12 @@ const components = (img: Image, threshold = 0.3): Array<Array<[number, number]>>
       const p = stack.pop()!;
       const [x, y] = [p % 28, Math.floor(p / 28)];
       region.push([x, y]);
-      for (const [nx, ny] of [[x + 1, y], [x - 1, y], [x, y + 1], [x, y - 1]] as const) {
+      for (const [nx, ny] of [
+        [x + 1, y],
+        [x - 1, y],
+        [x, y + 1],
+        [x, y - 1],
+      ] as const) {
         const q = ny * 28 + nx;
         if (nx >= 0 && nx < 28 && ny >= 0 && ny < 28 && !seen[q] && img[q]! >= threshold) {
           seen[q] = 1;
@@ -98,7 +103,9 @@ describe("mini-VTAB", () => {
     orientation.train.images.forEach((img, k) => {
       const region = components(img)[0]!;
       const [cx, cy] = centroid(region);
-      let sxx = 0, syy = 0, sxy = 0;
+      let sxx = 0,
+        syy = 0,
+        sxy = 0;
       for (const [x, y] of region) {
         sxx += (x + 0.5 - cx) ** 2;
         syy += (y + 0.5 - cy) ** 2;

@@ -9,7 +9,10 @@ const config = demoConfig(3);
 const digits = [7, 2, 9];
 const vtab = (seed: number): InMemoryTask => ({ _tag: "Mnist", digits, split: { _tag: "Vtab1k", train: 300, val: 100 }, seed, testLimit: null });
 const size = 28 * 28;
-const hashOf = (images: Float32Array, i: number) => createHash("sha1").update(images.subarray(i * size, (i + 1) * size)).digest("hex");
+const hashOf = (images: Float32Array, i: number) =>
+  createHash("sha1")
+    .update(images.subarray(i * size, (i + 1) * size))
+    .digest("hex");
 
 /** Every image of the raw split, by content hash → its digit (found by brute force, not through the sampler). */
 const rawDigits = (split: "train" | "test"): Map<string, number> => {

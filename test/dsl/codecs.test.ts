@@ -24,40 +24,205 @@ describe("experiment and method codecs", () => {
   });
 
   const bad: Array<[string, (e: Record<string, any>) => void, string]> = [
-    ["a rank given as a string", (e) => { e.method.targets[0].transform.rank = "8"; }, 'expected integer in [1, 65,536] at method.targets[0].transform.rank, got "8"'],
-    ["a misspelt field", (e) => { e.method.targets[0].transform.rnak = 8; }, 'unknown field "rnak" at method.targets[0].transform (allowed: _tag, rank, alpha, scaling)'],
-    ["an unknown role", (e) => { e.method.targets[0].select.role = "query"; }, 'at method.targets[0].select.role, got "query"'],
-    ["an unknown transform", (e) => { e.method.targets[0].transform = { _tag: "LoRA" }; }, 'expected _tag one of "LowRank" | "Full" | "Spectral" | "Rescale" | "ScaleShift" | "ParallelAdapter" | "Custom" | "Frozen" | "Sum" | "Permuted" | "Quantized" at method.targets[0].transform._tag, got "LoRA"'],
-    ["a spectral transform without coefficients", (e) => { e.method.targets[0].transform = { _tag: "Spectral", scale: 300 }; }, "expected integer in [1, 268,435,456] at method.targets[0].transform.coefficients, got nothing"],
-    ["a bad spectral position sharing", (e) => { e.method.targets[0].transform = { _tag: "Spectral", coefficients: 3, scale: 1, positions: { _tag: "Uniform", share: "layer" } }; }, 'expected share ("shape" | "site") at method.targets[0].transform.positions.share, got "layer"'],
-    ["2-bit quantisation (only 1 bit is defined)", (e) => { e.method.targets[0].transform = { _tag: "Quantized", bits: 2, inner: { _tag: "LowRank", rank: 1, alpha: 1 } }; }, "expected bits (1) at method.targets[0].transform.bits, got 2"],
-    ["a negative learning rate", (e) => { e.optimizer.lr = -1; }, "expected number > 0 at optimizer.lr, got -1"],
-    ["a missing schedule field", (e) => { delete e.schedule.epochs; }, "expected integer in [1, 1,000,000] at schedule.epochs, got nothing"],
-    ["a digit out of range", (e) => { e.data.digits = [5, 12]; }, "expected digit 0-9 at data.digits[1], got 12"],
-    ["a repeated digit", (e) => { e.data.digits = [5, 5]; }, "expected at least two distinct digits at data.digits, got [5,5]"],
-    ["an unknown rule action", (e) => { e.method.rules = [{ when: { _tag: "Once" }, action: { _tag: "Prune" } }]; }, 'expected _tag one of "GradientEstimate" | "FeatureStatistics" | "Reconfigure" at method.rules[0].action._tag, got "Prune"'],
-    ["a reconfigure budget above 1", (e) => { e.method.rules = [{ when: { _tag: "Every", n: 10, unit: "epochs" }, action: { _tag: "Reconfigure", budget: 1.5 } }]; }, "expected number in (0, 1] at method.rules[0].action.budget, got 1.5"],
-    ["a zero reconfigure period", (e) => { e.method.rules = [{ when: { _tag: "Every", n: 0, unit: "epochs" }, action: { _tag: "Reconfigure" } }]; }, "expected integer ≥ 1 at method.rules[0].when.n, got 0"],
-    ["an unknown period unit", (e) => { e.method.rules = [{ when: { _tag: "Every", n: 2, unit: "batches" }, action: { _tag: "Reconfigure" } }]; }, 'expected unit ("epochs" | "steps") at method.rules[0].when.unit, got "batches"'],
-    ["a misspelt category ratio", (e) => { e.method.rules = [{ when: { _tag: "Once" }, action: { _tag: "Reconfigure", ratios: { matrix: 0.5 } } }]; }, 'unknown field "matrix" at method.rules[0].action.ratios'],
-    ["an unknown analysis", (e) => { e.method.rules = [{ when: { _tag: "Once" }, action: { _tag: "Reconfigure", analysis: "naive" } }]; }, 'expected analysis ("context" | "pristine") at method.rules[0].action.analysis, got "naive"'],
-    ["an EMA weight of 1", (e) => { e.method.rules = [{ when: { _tag: "Once" }, action: { _tag: "Reconfigure", ema: 1 } }]; }, "expected number in [0, 1) or null at method.rules[0].action.ema, got 1"],
-    ["a step learning-rate shape without a factor", (e) => { e.schedule.shape = { _tag: "Step", everyEpochs: 3 }; }, "expected number in (0, 1] at schedule.shape.factor, got nothing"],
-    ["a non-positive γ", (e) => { e.method.targets[0].transform = { _tag: "Spectral", coefficients: 3, scale: 1, positions: { _tag: "Weighted", gamma: 0 } }; }, "expected number > 0 at method.targets[0].transform.positions.gamma, got 0"],
-    ["an unknown loss term", (e) => { e.method.losses = [{ _tag: "Kd" }]; }, 'expected _tag one of "Baft" | "Rift" | "Rsc" | "L2SP" at method.losses[0]._tag, got "Kd"'],
-    ["BAFT layers that are not a choice or a list", (e) => { e.method.losses = [{ _tag: "Baft", layers: "middle" }]; }, 'expected layers ("all" | "early" | "late" | block indices) at method.losses[0].layers, got "middle"'],
-    ["an unknown mini-VTAB task", (e) => { e.data = { _tag: "MiniVtab", name: "clevr" }; }, 'at data.name, got "clevr"'],
-    ["a zero mini-VTAB test size", (e) => { e.data = { _tag: "MiniVtab", name: "count", testSize: 0 }; }, "expected integer in [1, 100,000] at data.testSize, got 0"],
-    ["a label smoothing of 1", (e) => { e.labelSmoothing = 1; }, "expected number in [0, 1) at labelSmoothing, got 1"],
-    ["a misspelt metrics field", (e) => { e.metrics = { example: 5 }; }, 'unknown field "example" at metrics'],
-    ["a bad head policy", (e) => { e.backbone = { head: "drop" }; }, 'expected head ("reset" | "keep") at backbone.head, got "drop"'],
+    [
+      "a rank given as a string",
+      (e) => {
+        e.method.targets[0].transform.rank = "8";
+      },
+      'expected integer in [1, 65,536] at method.targets[0].transform.rank, got "8"',
+    ],
+    [
+      "a misspelt field",
+      (e) => {
+        e.method.targets[0].transform.rnak = 8;
+      },
+      'unknown field "rnak" at method.targets[0].transform (allowed: _tag, rank, alpha, scaling)',
+    ],
+    [
+      "an unknown role",
+      (e) => {
+        e.method.targets[0].select.role = "query";
+      },
+      'at method.targets[0].select.role, got "query"',
+    ],
+    [
+      "an unknown transform",
+      (e) => {
+        e.method.targets[0].transform = { _tag: "LoRA" };
+      },
+      'expected _tag one of "LowRank" | "Full" | "Spectral" | "Rescale" | "ScaleShift" | "ParallelAdapter" | "Custom" | "Frozen" | "Sum" | "Permuted" | "Quantized" at method.targets[0].transform._tag, got "LoRA"',
+    ],
+    [
+      "a spectral transform without coefficients",
+      (e) => {
+        e.method.targets[0].transform = { _tag: "Spectral", scale: 300 };
+      },
+      "expected integer in [1, 268,435,456] at method.targets[0].transform.coefficients, got nothing",
+    ],
+    [
+      "a bad spectral position sharing",
+      (e) => {
+        e.method.targets[0].transform = { _tag: "Spectral", coefficients: 3, scale: 1, positions: { _tag: "Uniform", share: "layer" } };
+      },
+      'expected share ("shape" | "site") at method.targets[0].transform.positions.share, got "layer"',
+    ],
+    [
+      "2-bit quantisation (only 1 bit is defined)",
+      (e) => {
+        e.method.targets[0].transform = { _tag: "Quantized", bits: 2, inner: { _tag: "LowRank", rank: 1, alpha: 1 } };
+      },
+      "expected bits (1) at method.targets[0].transform.bits, got 2",
+    ],
+    [
+      "a negative learning rate",
+      (e) => {
+        e.optimizer.lr = -1;
+      },
+      "expected number > 0 at optimizer.lr, got -1",
+    ],
+    [
+      "a missing schedule field",
+      (e) => {
+        delete e.schedule.epochs;
+      },
+      "expected integer in [1, 1,000,000] at schedule.epochs, got nothing",
+    ],
+    [
+      "a digit out of range",
+      (e) => {
+        e.data.digits = [5, 12];
+      },
+      "expected digit 0-9 at data.digits[1], got 12",
+    ],
+    [
+      "a repeated digit",
+      (e) => {
+        e.data.digits = [5, 5];
+      },
+      "expected at least two distinct digits at data.digits, got [5,5]",
+    ],
+    [
+      "an unknown rule action",
+      (e) => {
+        e.method.rules = [{ when: { _tag: "Once" }, action: { _tag: "Prune" } }];
+      },
+      'expected _tag one of "GradientEstimate" | "FeatureStatistics" | "Reconfigure" at method.rules[0].action._tag, got "Prune"',
+    ],
+    [
+      "a reconfigure budget above 1",
+      (e) => {
+        e.method.rules = [{ when: { _tag: "Every", n: 10, unit: "epochs" }, action: { _tag: "Reconfigure", budget: 1.5 } }];
+      },
+      "expected number in (0, 1] at method.rules[0].action.budget, got 1.5",
+    ],
+    [
+      "a zero reconfigure period",
+      (e) => {
+        e.method.rules = [{ when: { _tag: "Every", n: 0, unit: "epochs" }, action: { _tag: "Reconfigure" } }];
+      },
+      "expected integer ≥ 1 at method.rules[0].when.n, got 0",
+    ],
+    [
+      "an unknown period unit",
+      (e) => {
+        e.method.rules = [{ when: { _tag: "Every", n: 2, unit: "batches" }, action: { _tag: "Reconfigure" } }];
+      },
+      'expected unit ("epochs" | "steps") at method.rules[0].when.unit, got "batches"',
+    ],
+    [
+      "a misspelt category ratio",
+      (e) => {
+        e.method.rules = [{ when: { _tag: "Once" }, action: { _tag: "Reconfigure", ratios: { matrix: 0.5 } } }];
+      },
+      'unknown field "matrix" at method.rules[0].action.ratios',
+    ],
+    [
+      "an unknown analysis",
+      (e) => {
+        e.method.rules = [{ when: { _tag: "Once" }, action: { _tag: "Reconfigure", analysis: "naive" } }];
+      },
+      'expected analysis ("context" | "pristine") at method.rules[0].action.analysis, got "naive"',
+    ],
+    [
+      "an EMA weight of 1",
+      (e) => {
+        e.method.rules = [{ when: { _tag: "Once" }, action: { _tag: "Reconfigure", ema: 1 } }];
+      },
+      "expected number in [0, 1) or null at method.rules[0].action.ema, got 1",
+    ],
+    [
+      "a step learning-rate shape without a factor",
+      (e) => {
+        e.schedule.shape = { _tag: "Step", everyEpochs: 3 };
+      },
+      "expected number in (0, 1] at schedule.shape.factor, got nothing",
+    ],
+    [
+      "a non-positive γ",
+      (e) => {
+        e.method.targets[0].transform = { _tag: "Spectral", coefficients: 3, scale: 1, positions: { _tag: "Weighted", gamma: 0 } };
+      },
+      "expected number > 0 at method.targets[0].transform.positions.gamma, got 0",
+    ],
+    [
+      "an unknown loss term",
+      (e) => {
+        e.method.losses = [{ _tag: "Kd" }];
+      },
+      'expected _tag one of "Baft" | "Rift" | "Rsc" | "L2SP" at method.losses[0]._tag, got "Kd"',
+    ],
+    [
+      "BAFT layers that are not a choice or a list",
+      (e) => {
+        e.method.losses = [{ _tag: "Baft", layers: "middle" }];
+      },
+      'expected layers ("all" | "early" | "late" | block indices) at method.losses[0].layers, got "middle"',
+    ],
+    [
+      "an unknown mini-VTAB task",
+      (e) => {
+        e.data = { _tag: "MiniVtab", name: "clevr" };
+      },
+      'at data.name, got "clevr"',
+    ],
+    [
+      "a zero mini-VTAB test size",
+      (e) => {
+        e.data = { _tag: "MiniVtab", name: "count", testSize: 0 };
+      },
+      "expected integer in [1, 100,000] at data.testSize, got 0",
+    ],
+    [
+      "a label smoothing of 1",
+      (e) => {
+        e.labelSmoothing = 1;
+      },
+      "expected number in [0, 1) at labelSmoothing, got 1",
+    ],
+    [
+      "a misspelt metrics field",
+      (e) => {
+        e.metrics = { example: 5 };
+      },
+      'unknown field "example" at metrics',
+    ],
+    [
+      "a bad head policy",
+      (e) => {
+        e.backbone = { head: "drop" };
+      },
+      'expected head ("reset" | "keep") at backbone.head, got "drop"',
+    ],
   ];
   for (const [what, edit, message] of bad) {
     it(`reject ${what}, naming the field and what was expected`, () => {
       const e = experiment();
       edit(e);
       const errors = errorsOf(decodeExperiment(e));
-      expect(errors.some((l) => l.includes(message)), errors.join("\n")).toBe(true);
+      expect(
+        errors.some((l) => l.includes(message)),
+        errors.join("\n"),
+      ).toBe(true);
     });
   }
 

@@ -3,7 +3,20 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checkLaws } from "../../laws/index.js";
-import { combine, countMethod, customPrimitive, decodeMethod, describeMethod, linearProbe, loadBackend, method, MethodCodec, readSafetensors, role, target } from "../../src/index.js";
+import {
+  combine,
+  countMethod,
+  customPrimitive,
+  decodeMethod,
+  describeMethod,
+  linearProbe,
+  loadBackend,
+  method,
+  MethodCodec,
+  readSafetensors,
+  role,
+  target,
+} from "../../src/index.js";
 import { demoConfig } from "../../src/cli/commands/pretrain.js";
 import { lohaMethod, lohaSpec, type LohaFields } from "../../examples/custom-primitive.js";
 import { peftIn, projectRoot } from "../support/peftCli.js";

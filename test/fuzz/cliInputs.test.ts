@@ -78,20 +78,34 @@ const corruption = fc.oneof(
     out[8 + (c.at % Math.min(out.length - 8, headerOf(b).n))] = c.byte;
     return out;
   }),
-  fc.record({
-    field: fc.constantFrom("dtype", "shape", "data_offsets"),
-    value: fc.oneof(fc.constantFrom("F32", "F16", "BF16", "I64", "U8", "BOOL", "F8", "", "f32"), fc.array(fc.oneof(fc.integer({ min: -5, max: 1 << 30 }), fc.double()), { maxLength: 5 }), fc.jsonValue({ maxDepth: 2 })),
-    pick: fc.nat(),
-  }).map((c) => (b: Uint8Array) => {
-    const { json } = headerOf(b);
-    const names = Object.keys(json).filter((k) => k !== "__metadata__");
-    const name = names[c.pick % names.length]!;
-    return withHeader(b, { ...json, [name]: { ...(json[name] as object), [c.field]: c.value } });
-  }),
-  fc.record({ key: fc.constantFrom("config", "format", "method", "layout", "head", "epochs"), value: fc.oneof(fc.string(), fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v))) }).map((c) => (b: Uint8Array) => {
-    const { json } = headerOf(b);
-    return withHeader(b, { ...json, __metadata__: { ...(json.__metadata__ as object), [c.key]: c.value } });
-  }),
+  fc
+    .record({
+      field: fc.constantFrom("dtype", "shape", "data_offsets"),
+      value: fc.oneof(
+        fc.constantFrom("F32", "F16", "BF16", "I64", "U8", "BOOL", "F8", "", "f32"),
+        fc.array(fc.oneof(fc.integer({ min: -5, max: 1 << 30 }), fc.double()), { maxLength: 5 }),
+        fc.jsonValue({ maxDepth: 2 }),
+      ),
+      pick: fc.nat(),
+    })
+    .map((c) => (b: Uint8Array) => {
+      const { json } = headerOf(b);
+      const names = Object.keys(json).filter((k) => k !== "__metadata__");
+      const name = names[c.pick % names.length]!;
+      return withHeader(b, { ...json, [name]: { ...(json[name] as object), [c.field]: c.value } });
+    }),
+  fc
+    .record({
+      key: fc.constantFrom("config", "format", "method", "layout", "head", "epochs"),
+      value: fc.oneof(
+        fc.string(),
+        fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+      ),
+    })
+    .map((c) => (b: Uint8Array) => {
+      const { json } = headerOf(b);
+      return withHeader(b, { ...json, __metadata__: { ...(json.__metadata__ as object), [c.key]: c.value } });
+    }),
   fc.jsonValue({ maxDepth: 3 }).map((v) => (b: Uint8Array) => withHeader(b, v)),
   fc.uint8Array({ maxLength: 256 }).map((bytes) => () => bytes),
 );
@@ -107,46 +121,56 @@ const setAt = (root: unknown, path: readonly (string | number)[], value: unknown
   // An earlier change replaced this part with a scalar: nothing left to change inside it.
   if (root === null || typeof root !== "object") return root;
   const [head, ...rest] = path;
-  const copy: Record<string | number, unknown> = Array.isArray(root) ? [...root] as unknown as Record<number, unknown> : { ...(root as object) };
+  const copy: Record<string | number, unknown> = Array.isArray(root) ? ([...root] as unknown as Record<number, unknown>) : { ...(root as object) };
   if (rest.length === 0 && value === undefined) delete copy[head!];
   else copy[head!] = setAt((root as Record<string | number, unknown>)[head!], rest, value);
   return copy;
 };
 const badValue = fc.oneof(
-  fc.constant(undefined), fc.jsonValue({ maxDepth: 2 }), fc.constantFrom(1e9, -1, 0, 1e308, 100_000_000, 0.5, "", "x", null, []),
+  fc.constant(undefined),
+  fc.jsonValue({ maxDepth: 2 }),
+  fc.constantFrom(1e9, -1, 0, 1e308, 100_000_000, 0.5, "", "x", null, []),
   fc.integer({ min: 66, max: 2000 }).map((depth) => JSON.parse(`${"[".repeat(depth)}${"]".repeat(depth)}`)),
 );
 const mutation = fc.array(fc.record({ path: fc.constantFrom(...allPaths), value: badValue }), { minLength: 1, maxLength: 4 });
 
 describe("fuzzing the CLI's inputs", () => {
-  it("corrupt checkpoints (--weights) and adapters (--adapter): exit 0 or 2, a message, no stack trace, nothing written", async () => {
-    let i = 0;
-    await fc.assert(
-      fc.asyncProperty(corruption, fc.boolean(), async (corrupt, asAdapter) => {
-        const file = join(work, `c${i}.safetensors`);
-        const out = join(work, `y${i++}.safetensors`);
-        writeFileSync(file, corrupt(base));
-        const args = asAdapter ? ["--weights", join(projectRoot, "assets/vit-mnist04.safetensors"), "--adapter", file] : ["--weights", file];
-        const r = await call(["forward", ...args, "--input", join(work, "x.safetensors"), "--out", out, "--backend", "cpu"]);
-        expectHandled(r, file);
-        if (r.code !== 0) expect(existsSync(out)).toBe(false);
-        rmSync(file);
-        rmSync(out, { force: true });
-      }),
-      { numRuns: runs, seed },
-    );
-    expect(readdirSync(work).filter((f) => f.endsWith(".tmp"))).toEqual([]);
-  }, timeout);
+  it(
+    "corrupt checkpoints (--weights) and adapters (--adapter): exit 0 or 2, a message, no stack trace, nothing written",
+    async () => {
+      let i = 0;
+      await fc.assert(
+        fc.asyncProperty(corruption, fc.boolean(), async (corrupt, asAdapter) => {
+          const file = join(work, `c${i}.safetensors`);
+          const out = join(work, `y${i++}.safetensors`);
+          writeFileSync(file, corrupt(base));
+          const args = asAdapter ? ["--weights", join(projectRoot, "assets/vit-mnist04.safetensors"), "--adapter", file] : ["--weights", file];
+          const r = await call(["forward", ...args, "--input", join(work, "x.safetensors"), "--out", out, "--backend", "cpu"]);
+          expectHandled(r, file);
+          if (r.code !== 0) expect(existsSync(out)).toBe(false);
+          rmSync(file);
+          rmSync(out, { force: true });
+        }),
+        { numRuns: runs, seed },
+      );
+      expect(readdirSync(work).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    },
+    timeout,
+  );
 
-  it("malformed experiments: exit 0 or 2, a message naming what is wrong, no stack trace", async () => {
-    await fc.assert(
-      fc.asyncProperty(mutation, async (changes) => {
-        const mutated = changes.reduce<unknown>((e, c) => setAt(e, c.path, c.value), experiment);
-        const file = join(work, "e.json");
-        writeFileSync(file, JSON.stringify(mutated) ?? "null");
-        expectHandled(await call(["count", file]), JSON.stringify(changes).slice(0, 300));
-      }),
-      { numRuns: runs, seed },
-    );
-  }, timeout);
+  it(
+    "malformed experiments: exit 0 or 2, a message naming what is wrong, no stack trace",
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(mutation, async (changes) => {
+          const mutated = changes.reduce<unknown>((e, c) => setAt(e, c.path, c.value), experiment);
+          const file = join(work, "e.json");
+          writeFileSync(file, JSON.stringify(mutated) ?? "null");
+          expectHandled(await call(["count", file]), JSON.stringify(changes).slice(0, 300));
+        }),
+        { numRuns: runs, seed },
+      );
+    },
+    timeout,
+  );
 });

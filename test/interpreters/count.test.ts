@@ -31,7 +31,7 @@ describe("count on ViT-B/16", () => {
   it("BitFit: 12 × (2304 + 768 + 3072 + 768 + 768 + 768) + patch and final-norm biases = 102,912 (0.10M in the SSF/VPT tables)", () => {
     expect(countMethod(combine(bitFit(), linearProbe()), vitB16).trainable).toBe(102_912 + 76_900);
   });
-    it("linear probe with a 100-class head: 768 × 100 + 100", () => {
+  it("linear probe with a 100-class head: 768 × 100 + 100", () => {
     expect(countMethod(linearProbe(), vitB16).trainable).toBe(76_900);
   });
   it("full fine-tuning: every parameter of timm's vit_base_patch16_224 with a 100-class head", () => {

@@ -47,28 +47,34 @@ describe("stochastic depth (drop-path)", () => {
     });
   });
 
-  it.each([["plain", plain], ["layer scale, avg pool", scaledAvg]] as const)("compiled forward with any per-image branch multipliers = the float64 reference (%s; LoRA + AdaptFormer beside the MLP, not dropped)", async (_, config) => {
-    const backbone = randomVit(config, 4);
-    const method = combine(lora({ rank: 2 }), adaptFormer({ bottleneck: 2 }), linearProbe());
-    const program = compile(method, backbone, { seed: 3 });
-    try {
-      const values = await randomAdapterValues(program, backbone.weights, 5);
-      program.setValues(values);
-      const n = 5;
-      const r = rng(6, "keep");
-      // Dropped, kept and arbitrary multipliers: the law is about the multiplier, not the draw.
-      const keep = Float32Array.from({ length: n * 2 * config.depth }, (_, k) => [0, 1 / 0.8, 0.3, 1.7][(k + r.int(4)) % 4]!);
-      const images = randomImages(config, n, 7);
-      const compiled = readHost(() => program.forward(tf.tensor4d(images, [n, 8, 8, 3]), tf.tensor2d(keep, [n, 2 * config.depth])).logits);
-      const reference = referenceForward(method, backbone, values, Float64Array.from(images), n, Float64Array.from(keep)).logits;
-      expectClose(compiled, reference, { atol: 1e-4, rtol: 1e-4 }, "logits");
-      // The multipliers matter: without them the logits differ.
-      const without = referenceForward(method, backbone, values, Float64Array.from(images), n).logits;
-      expect(Math.max(...Array.from(reference, (v, i) => Math.abs(v - without[i]!)))).toBeGreaterThan(1e-3);
-    } finally {
-      program.dispose();
-    }
-  });
+  it.each([
+    ["plain", plain],
+    ["layer scale, avg pool", scaledAvg],
+  ] as const)(
+    "compiled forward with any per-image branch multipliers = the float64 reference (%s; LoRA + AdaptFormer beside the MLP, not dropped)",
+    async (_, config) => {
+      const backbone = randomVit(config, 4);
+      const method = combine(lora({ rank: 2 }), adaptFormer({ bottleneck: 2 }), linearProbe());
+      const program = compile(method, backbone, { seed: 3 });
+      try {
+        const values = await randomAdapterValues(program, backbone.weights, 5);
+        program.setValues(values);
+        const n = 5;
+        const r = rng(6, "keep");
+        // Dropped, kept and arbitrary multipliers: the law is about the multiplier, not the draw.
+        const keep = Float32Array.from({ length: n * 2 * config.depth }, (_, k) => [0, 1 / 0.8, 0.3, 1.7][(k + r.int(4)) % 4]!);
+        const images = randomImages(config, n, 7);
+        const compiled = readHost(() => program.forward(tf.tensor4d(images, [n, 8, 8, 3]), tf.tensor2d(keep, [n, 2 * config.depth])).logits);
+        const reference = referenceForward(method, backbone, values, Float64Array.from(images), n, Float64Array.from(keep)).logits;
+        expectClose(compiled, reference, { atol: 1e-4, rtol: 1e-4 }, "logits");
+        // The multipliers matter: without them the logits differ.
+        const without = referenceForward(method, backbone, values, Float64Array.from(images), n).logits;
+        expect(Math.max(...Array.from(reference, (v, i) => Math.abs(v - without[i]!)))).toBeGreaterThan(1e-3);
+      } finally {
+        program.dispose();
+      }
+    },
+  );
 
   it("micro-batches slice the multipliers with the images: the full batch's update to float rounding", async () => {
     const backbone = randomVit(plain, 3);
@@ -101,10 +107,21 @@ describe("stochastic depth (drop-path)", () => {
       const lora = JSON.parse(readFileSync(join(projectRoot, "examples/experiments/lora.json"), "utf8")) as Record<string, unknown>;
       const losses = [0, 0.3].map((dropPath) => {
         const file = join(work, `d${dropPath}.json`);
-        writeFileSync(file, JSON.stringify({ ...lora, dropPath, data: { _tag: "Mnist", digits: [5, 6, 7], split: { _tag: "Vtab1k", train: 64, val: 16 }, testLimit: 50 }, schedule: { epochs: 1, batchSize: 16 } }));
+        writeFileSync(
+          file,
+          JSON.stringify({
+            ...lora,
+            dropPath,
+            data: { _tag: "Mnist", digits: [5, 6, 7], split: { _tag: "Vtab1k", train: 64, val: 16 }, testLimit: 50 },
+            schedule: { epochs: 1, batchSize: 16 },
+          }),
+        );
         const r = peft("train", file, "--out", join(work, `run${dropPath}`), "--backend", "wasm");
         expect(r.code, r.stderr).toBe(0);
-        const result = JSON.parse(readFileSync(join(work, `run${dropPath}`, "result.json"), "utf8")) as { experiment: { dropPath: number }; metrics: { trainLoss: number } };
+        const result = JSON.parse(readFileSync(join(work, `run${dropPath}`, "result.json"), "utf8")) as {
+          experiment: { dropPath: number };
+          metrics: { trainLoss: number };
+        };
         expect(result.experiment.dropPath).toBe(dropPath);
         return result.metrics.trainLoss;
       });

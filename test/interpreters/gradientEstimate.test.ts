@@ -27,7 +27,11 @@ describe("S²FT's gradient pre-estimate (a `once` rule)", () => {
     const config = { image: 4, channels: 1, patch: 2, width: 4, depth: 1, heads: 1, mlpRatio: 2, classes: 3, layerNormEps: 1e-6, gelu: "erf" as const };
     const backbone = randomVit(config, 7);
     const r = rng(7, "data");
-    const batches = [0, 1].map(() => ({ images: Float32Array.from({ length: 5 * 16 }, () => r.normal()), labels: Int32Array.from({ length: 5 }, () => r.int(3)), count: 5 }));
+    const batches = [0, 1].map(() => ({
+      images: Float32Array.from({ length: 5 * 16 }, () => r.normal()),
+      labels: Int32Array.from({ length: 5 }, () => r.int(3)),
+      count: 5,
+    }));
     const site = resolveSelector(role("v"), config)[0]!;
     const estimate = (await preEstimate(backbone, [site], batches, [4, 4, 1])).get(site.name)!;
     const weights64 = new Map([...backbone.weights].map(([k, v]) => [k, Float64Array.from(v.data)]));
@@ -76,7 +80,12 @@ describe("S²FT's gradient pre-estimate (a `once` rule)", () => {
 
       // With the estimated orders and positions (and a random spectrum), compiled = float64 reference.
       const r = rng(3, "spectrum");
-      for (const p of program.params) if (p.role === "spectrum") values.set(p.name, Float32Array.from({ length: 64 }, () => r.normal()));
+      for (const p of program.params)
+        if (p.role === "spectrum")
+          values.set(
+            p.name,
+            Float32Array.from({ length: 64 }, () => r.normal()),
+          );
       program.setValues(values);
       const images = train.read([0, 1, 2, 3]);
       const compiled = readHost(() => program.forward(tf.tensor4d(images, [4, 28, 28, 1])).logits);

@@ -45,19 +45,21 @@ const hfModelWeights = (hf: HfPeftAdapter, b: Backbone): Map<string, Float64Arra
       const bb = tensors.get(`base_model.model.${m}.lora_B.weight`)!.data;
       const r = pattern(c.rank_pattern, m, c.r);
       const s = pattern(c.alpha_pattern, m, c.lora_alpha) / r;
-      for (let i = 0; i < out; i++) for (let j = 0; j < din; j++) {
-        let d = 0;
-        for (let k = 0; k < r; k++) d += bb[i * r + k]! * a[k * din + j]!;
-        weight[i * din + j]! += s * d;
-      }
+      for (let i = 0; i < out; i++)
+        for (let j = 0; j < din; j++) {
+          let d = 0;
+          for (let k = 0; k < r; k++) d += bb[i * r + k]! * a[k * din + j]!;
+          weight[i * din + j]! += s * d;
+        }
     } else {
       const spectrum = tensors.get(`base_model.model.${m}.fourierft_spectrum`)!.data;
       const positions = torchRandperm(out * din, c.random_loc_seed, spectrum.length);
-      for (let i = 0; i < out; i++) for (let j = 0; j < din; j++) {
-        let d = 0;
-        positions.forEach((p, q) => (d += spectrum[q]! * Math.cos(2 * Math.PI * (Math.floor(p / din) * i / out + (p % din) * j / din))));
-        weight[i * din + j]! += (c.scaling * d) / (out * din);
-      }
+      for (let i = 0; i < out; i++)
+        for (let j = 0; j < din; j++) {
+          let d = 0;
+          positions.forEach((p, q) => (d += spectrum[q]! * Math.cos(2 * Math.PI * ((Math.floor(p / din) * i) / out + ((p % din) * j) / din))));
+          weight[i * din + j]! += (c.scaling * d) / (out * din);
+        }
     }
   }
   for (const t of hf.tensors) {
@@ -82,9 +84,23 @@ const imagesTensor = () => tf.tensor4d(images, [3, 16, 16, 3]);
 const exportable: Readonly<Record<string, Method>> = {
   "LoRA on the q and v thirds of qkv + head": combine(lora({ rank: 2, alpha: 4 }), linearProbe()),
   "LoRA on whole linears with two ranks, a trained norm and head": combine(
-    method({ targets: [target(role("qkv"), lowRank({ rank: 2, alpha: 2 })), target(role("fc1", "patch"), lowRank({ rank: 4, alpha: 12 })), target(glob("blocks.0.norm1.*"), full)] }), linearProbe()),
-  "two LoRA terms of different scales on q and on qkv's k": combine(method({ targets: [target(role("q"), lowRank({ rank: 1, alpha: 3 })), target(role("k"), lowRank({ rank: 2, alpha: 1 }))] }), linearProbe()),
-  "FourierFT on fc1 and proj at torch's randperm positions + head": combine(method({ targets: [target(role("fc1", "proj"), spectral({ coefficients: 6, scale: 5, positions: torchPositions }))] }), linearProbe()),
+    method({
+      targets: [
+        target(role("qkv"), lowRank({ rank: 2, alpha: 2 })),
+        target(role("fc1", "patch"), lowRank({ rank: 4, alpha: 12 })),
+        target(glob("blocks.0.norm1.*"), full),
+      ],
+    }),
+    linearProbe(),
+  ),
+  "two LoRA terms of different scales on q and on qkv's k": combine(
+    method({ targets: [target(role("q"), lowRank({ rank: 1, alpha: 3 })), target(role("k"), lowRank({ rank: 2, alpha: 1 }))] }),
+    linearProbe(),
+  ),
+  "FourierFT on fc1 and proj at torch's randperm positions + head": combine(
+    method({ targets: [target(role("fc1", "proj"), spectral({ coefficients: 6, scale: 5, positions: torchPositions }))] }),
+    linearProbe(),
+  ),
 };
 
 describe("Hugging Face PEFT files out and in", () => {
@@ -102,7 +118,12 @@ describe("Hugging Face PEFT files out and in", () => {
     const imported = fromHfPeft(hf.config, file, base());
     const again = compile(imported.method, imported.backbone, { seed: 0 });
     again.setValues(imported.values);
-    expectClose(readHost(() => again.forward(x).logits), ours, { atol: 1e-5, rtol: 1e-5 }, "imported");
+    expectClose(
+      readHost(() => again.forward(x).logits),
+      ours,
+      { atol: 1e-5, rtol: 1e-5 },
+      "imported",
+    );
     tf.dispose(x);
     program.dispose();
     again.dispose();
@@ -111,7 +132,13 @@ describe("Hugging Face PEFT files out and in", () => {
   it("the q/v LoRA becomes one LoRA on qkv of rank 2r whose B is zero on the k rows, with α/r kept", async () => {
     const { adapter, merged } = await adapted(combine(lora({ rank: 2, alpha: 4 }), linearProbe()), 1);
     const hf = toHfPeft(adapter, merged, "vit_base_patch16_224");
-    expect(hf.config).toMatchObject({ peft_type: "LORA", r: 4, lora_alpha: 8, target_modules: ["blocks.0.attn.qkv", "blocks.1.attn.qkv"], modules_to_save: ["head"] });
+    expect(hf.config).toMatchObject({
+      peft_type: "LORA",
+      r: 4,
+      lora_alpha: 8,
+      target_modules: ["blocks.0.attn.qkv", "blocks.1.attn.qkv"],
+      modules_to_save: ["head"],
+    });
     const b = hf.tensors.find((t) => t.name === "base_model.model.blocks.0.attn.qkv.lora_B.weight")!;
     expect(b.shape).toEqual([96, 4]);
     expect(Array.from(b.data.subarray(32 * 4, 64 * 4)).every((v) => v === 0)).toBe(true);
@@ -122,9 +149,21 @@ describe("Hugging Face PEFT files out and in", () => {
     ["RLRR", combine(method({ targets: [target(role("qkv"), rescale())] }), linearProbe()), /targets\[0\].*RLRR/],
     ["FourierFT on a qkv third", fourierFT({ coefficients: 4, alpha: 2, positions: torchPositions }), /a third of the fused qkv/],
     ["FourierFT at our own positions", method({ targets: [target(role("fc1"), spectral({ coefficients: 4, scale: 2 }))] }), /TorchRandperm/],
-    ["a trained class token", method({ targets: [target(role("cls"), full), target(role("fc1"), lowRank({ rank: 1 }))] }), /cls_token is a parameter of the VisionTransformer itself/],
-    ["LoRA and FourierFT together", method({ targets: [target(role("fc1"), lowRank({ rank: 1 })), target(role("fc2"), spectral({ coefficients: 3, scale: 1, positions: torchPositions }))] }), /one tuner type/],
-    ["LoRA and full on the head", combine(method({ targets: [target(role("head"), lowRank({ rank: 1 }))] }), linearProbe()), /head is both adapted and fully trained/],
+    [
+      "a trained class token",
+      method({ targets: [target(role("cls"), full), target(role("fc1"), lowRank({ rank: 1 }))] }),
+      /cls_token is a parameter of the VisionTransformer itself/,
+    ],
+    [
+      "LoRA and FourierFT together",
+      method({ targets: [target(role("fc1"), lowRank({ rank: 1 })), target(role("fc2"), spectral({ coefficients: 3, scale: 1, positions: torchPositions }))] }),
+      /one tuner type/,
+    ],
+    [
+      "LoRA and full on the head",
+      combine(method({ targets: [target(role("head"), lowRank({ rank: 1 }))] }), linearProbe()),
+      /head is both adapted and fully trained/,
+    ],
   ] as const)("%s is refused, naming the target and the reason", async (_, m, why) => {
     const { adapter, merged, program } = await adapted(m, 2);
     expect(() => toHfPeft(adapter, merged, "vit_base_patch16_224")).toThrow(why);

@@ -27,7 +27,11 @@ const head = method({ targets: [target(role("head"), full)] });
 
 const dataset = (count: number, seed: number): InMemoryDataset => {
   const r = rng(seed, "data");
-  return inMemory(Float32Array.from({ length: count * 64 }, () => r.normal()), Int32Array.from({ length: count }, () => r.int(4)), [8, 8, 1]);
+  return inMemory(
+    Float32Array.from({ length: count * 64 }, () => r.normal()),
+    Int32Array.from({ length: count }, () => r.int(4)),
+    [8, 8, 1],
+  );
 };
 
 /** Compile, set RIFT's statistics as its rule would, train `steps` AdamW steps on one random batch. */
@@ -145,7 +149,9 @@ describe("representation metrics", () => {
         for (let i = 0; i < 25; i++) {
           const rows = Array.from({ length: t }, (_, a) => b.subarray((i * t + a) * 8, (i * t + a + 1) * 8));
           let s = 0;
-          for (let a = 0; a < t; a++) for (let c = 0; c < t; c++) if (a !== c) s += rows[a]!.reduce((x, v, k) => x + v * rows[c]![k]!, 0) / (Math.hypot(...rows[a]!) * Math.hypot(...rows[c]!));
+          for (let a = 0; a < t; a++)
+            for (let c = 0; c < t; c++)
+              if (a !== c) s += rows[a]!.reduce((x, v, k) => x + v * rows[c]![k]!, 0) / (Math.hypot(...rows[a]!) * Math.hypot(...rows[c]!));
           total += s / (t * (t - 1));
         }
         return total / 25;

@@ -49,7 +49,11 @@ describe("gradient accumulation over micro-batches", () => {
     const program = compile(combine(lora({ rank: 2 }), linearProbe()), randomVit(config, 5), { seed: 2 });
     program.setValues(await randomAdapterValues(program, randomVit(config, 5).weights, 3));
     const count = 23;
-    const ds = inMemory(randomImages(config, count, 4), Int32Array.from({ length: count }, (_, i) => i % 3), [8, 8, 3]);
+    const ds = inMemory(
+      randomImages(config, count, 4),
+      Int32Array.from({ length: count }, (_, i) => i % 3),
+      [8, 8, 3],
+    );
     const whole = await accuracy(program, ds);
     expect(whole).toBeGreaterThan(0);
     for (const batch of [1, 4, 7]) expect(await accuracy(program, ds, batch)).toBe(whole);

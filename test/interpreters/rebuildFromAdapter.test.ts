@@ -28,17 +28,25 @@ const random = (seed: number) => ({ _tag: "Random", seed }) as const;
 
 const methods = {
   "LoRA + head": combine(lora({ rank: 2 }), linearProbe()),
-  "FourierFT": fourierFT({ coefficients: 6, alpha: 3 }),
+  FourierFT: fourierFT({ coefficients: 6, alpha: 3 }),
   "S²FT's expression (orders as stored)": combine(s2ft({ coefficients: 5, alpha: 2, batches: 1 })),
-  "RLRR": rlrr(),
-  "SSF": ssf(),
+  RLRR: rlrr(),
+  SSF: ssf(),
   "Bi-LoRA": biLoRA({ rank: 2, scale: 2 }),
-  "BitFit": bitFit(),
-  "full": fullFineTuning(),
-  "AdaptFormer": adaptFormer({ bottleneck: 2, scale: 0.5 }),
+  BitFit: bitFit(),
+  full: fullFineTuning(),
+  AdaptFormer: adaptFormer({ bottleneck: 2, scale: 0.5 }),
   "Bi-AdaptFormer + LoRA": combine(biAdaptFormer({ bottleneck: 3 }), lora({ rank: 1 })),
   "1-bit LoRA and a spectrum in nested permuted domains": method({
-    targets: [target(role("q", "v", "fc1"), permuted({ rows: random(1), cols: random(2) }, sum(quantized({ bits: 1 }, lowRank({ rank: 2 })), permuted({ rows: random(3), cols: { _tag: "Identity" } }, spectral({ coefficients: 4, scale: 2 })))))],
+    targets: [
+      target(
+        role("q", "v", "fc1"),
+        permuted(
+          { rows: random(1), cols: random(2) },
+          sum(quantized({ bits: 1 }, lowRank({ rank: 2 })), permuted({ rows: random(3), cols: { _tag: "Identity" } }, spectral({ coefficients: 4, scale: 2 }))),
+        ),
+      ),
+    ],
   }),
 };
 

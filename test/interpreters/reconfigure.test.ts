@@ -36,11 +36,13 @@ const images = randomImages(config, 6, 2);
 const logits = (p: Program) => readHost(() => p.forward(tf.tensor4d(images, [6, 8, 8, 1])).logits);
 const tolerance = { atol: 2e-5, rtol: 1e-4 };
 
-const scoresArb = fc.array(fc.oneof(fc.constant(0), fc.double({ min: 1e-3, max: 10, noNaN: true })), { minLength: units.length, maxLength: units.length })
+const scoresArb = fc
+  .array(fc.oneof(fc.constant(0), fc.double({ min: 1e-3, max: 10, noNaN: true })), { minLength: units.length, maxLength: units.length })
   .map((s) => new Map(units.map((u, i) => [u.name, s[i]!])));
 
 /** The sites whose tensors the optimiser updates, the head aside. */
-const trainingSites = (p: Program) => new Set(p.params.filter((x) => p.mask.get(x.name) && x.placement.site.roles[0] !== "head").map((x) => x.placement.site.name));
+const trainingSites = (p: Program) =>
+  new Set(p.params.filter((x) => p.mask.get(x.name) && x.placement.site.roles[0] !== "head").map((x) => x.placement.site.name));
 const carriedSites = (p: Program) => new Set(p.params.filter((x) => x.placement.site.roles[0] !== "head").map((x) => x.placement.site.name));
 
 interface Real {
@@ -51,7 +53,11 @@ type Model = { configuration: Configuration };
 
 /** Rebuild and refocus (Eq. 3): the model function must not move, and the program must hold exactly the configuration. */
 class ReconfigureCommand implements fc.AsyncCommand<Model, Real> {
-  constructor(readonly scores: ReadonlyMap<string, number>, readonly a: Reconfigure, readonly seed: number) {}
+  constructor(
+    readonly scores: ReadonlyMap<string, number>,
+    readonly a: Reconfigure,
+    readonly seed: number,
+  ) {}
   check = () => true;
   async run(m: Model, r: Real) {
     const before = logits(r.program);
@@ -77,7 +83,10 @@ class ReconfigureCommand implements fc.AsyncCommand<Model, Real> {
 
 /** A training step never changes a unit that carries state but does not train. */
 class TrainCommand implements fc.AsyncCommand<Model, Real> {
-  constructor(readonly seed: number, readonly a: Reconfigure) {}
+  constructor(
+    readonly seed: number,
+    readonly a: Reconfigure,
+  ) {}
   check = () => true;
   async run(m: Model, r: Real) {
     const before = await r.program.values();
@@ -119,23 +128,32 @@ describe("DAF's rebuild and refocus (a reconfigure rule)", () => {
   it("model-based: train / reconfigure / merge agree with a plain model of the configuration state", async () => {
     const run = fc.tuple(fc.constantFrom("lora", "rescale"), fc.constantFrom<"refocus" | "accumulate">("refocus", "accumulate")).chain(([kind, retain]) => {
       const a = action(modules[kind]!, retain);
-      return fc.tuple(fc.constant(a), fc.commands([
-        fc.tuple(scoresArb, fc.integer({ min: 0, max: 999 })).map(([s, k]) => new ReconfigureCommand(s, a, k)),
-        fc.integer({ min: 0, max: 99 }).map((k) => new TrainCommand(k, a)),
-        fc.constant(new MergeCommand()),
-      ], { maxCommands: 8 }));
+      return fc.tuple(
+        fc.constant(a),
+        fc.commands(
+          [
+            fc.tuple(scoresArb, fc.integer({ min: 0, max: 999 })).map(([s, k]) => new ReconfigureCommand(s, a, k)),
+            fc.integer({ min: 0, max: 99 }).map((k) => new TrainCommand(k, a)),
+            fc.constant(new MergeCommand()),
+          ],
+          { maxCommands: 8 },
+        ),
+      );
     });
-    await fc.assert(fc.asyncProperty(run, async ([a, cmds]) => {
-      const program = compileConfiguration(head, a, units, emptyConfiguration, backbone, 3);
-      await randomise(program, 1);
-      const real: Real = { program, train: trainer(program, settings) };
-      try {
-        await fc.asyncModelRun(() => ({ model: { configuration: emptyConfiguration }, real }), cmds);
-      } finally {
-        real.train.dispose();
-        real.program.dispose();
-      }
-    }), { numRuns: 12, seed: 7 });
+    await fc.assert(
+      fc.asyncProperty(run, async ([a, cmds]) => {
+        const program = compileConfiguration(head, a, units, emptyConfiguration, backbone, 3);
+        await randomise(program, 1);
+        const real: Real = { program, train: trainer(program, settings) };
+        try {
+          await fc.asyncModelRun(() => ({ model: { configuration: emptyConfiguration }, real }), cmds);
+        } finally {
+          real.train.dispose();
+          real.program.dispose();
+        }
+      }),
+      { numRuns: 12, seed: 7 },
+    );
   });
 });
 
@@ -150,7 +168,14 @@ describe("DAF's perceive: context-aware sensitivity s = Σ|∂L/∂w · w| (Eq. 
     await randomise(program, 9);
     const r = rng(5, "batches");
     const batches = [0, 1].map(() => ({ images: randomImages(config, 4, r.int(1000)), labels: Int32Array.from({ length: 4 }, () => r.int(3)), count: 4 }));
-    const scores = await sensitivity(program, backbone, a, units.filter((u) => chosen.includes(u.name)), batches, [8, 8, 1]);
+    const scores = await sensitivity(
+      program,
+      backbone,
+      a,
+      units.filter((u) => chosen.includes(u.name)),
+      batches,
+      [8, 8, 1],
+    );
     const values = await program.values();
     const weights64 = adaptedWeights64(configuredMethod(head, a, units, configuration), config, backbone.weights, values);
     const loss = () => crossEntropy64(config, weights64, batches);
@@ -187,7 +212,8 @@ describe("DAF's perceive: context-aware sensitivity s = Σ|∂L/∂w · w| (Eq. 
     const fresh = compileConfiguration(head, action(modules.lora!, "refocus"), units, configuration, backbone, 3);
     const moved = compileConfiguration(head, action(modules.lora!, "refocus"), units, configuration, backbone, 3);
     await randomise(moved, 4);
-    const score = (p: Program, analysis: "context" | "pristine") => sensitivity(p, backbone, { ...action(modules.lora!, "refocus"), analysis }, chosen, batches, [8, 8, 1]);
+    const score = (p: Program, analysis: "context" | "pristine") =>
+      sensitivity(p, backbone, { ...action(modules.lora!, "refocus"), analysis }, chosen, batches, [8, 8, 1]);
     expect(await score(moved, "pristine")).toEqual(await score(fresh, "pristine"));
     expect(await score(moved, "context")).not.toEqual(await score(fresh, "context"));
     fresh.dispose();

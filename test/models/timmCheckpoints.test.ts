@@ -69,9 +69,15 @@ describe("the law suite on each variant's architecture (wasm)", () => {
 
   it.each(variants)("%s: every law holds for LoRA + head and for SSF on the norms, layer scales and fc1 + head", async (v) => {
     const config = readBackboneFile(folder(v)).config;
-    for (const m of [combine(lora({ rank: 2 }), linearProbe()), combine(method({ targets: [target(role("norm", "scale", "fc1"), scaleShift({ init: "normal" }))] }), linearProbe())]) {
+    for (const m of [
+      combine(lora({ rank: 2 }), linearProbe()),
+      combine(method({ targets: [target(role("norm", "scale", "fc1"), scaleShift({ init: "normal" }))] }), linearProbe()),
+    ]) {
       const reports = await checkLaws(m, { config, runs: 3, seed: 5 });
-      expect(reports.filter((r) => !r.ok), JSON.stringify(reports.filter((r) => !r.ok))).toEqual([]);
+      expect(
+        reports.filter((r) => !r.ok),
+        JSON.stringify(reports.filter((r) => !r.ok)),
+      ).toEqual([]);
     }
   });
 });
@@ -95,21 +101,29 @@ describe("checkpoint formats", () => {
 
   it("a bare timm state dict (no metadata, no config.json) of a real architecture is inferred from its shapes", () => {
     const arch = { ...timmArchitectures["vit_tiny_patch16_224"]!, image: 32, classes: 7 };
-    const weights = vitParams(arch).map((p, i) => ({ name: p.name, shape: p.shape, data: Float32Array.from({ length: p.shape.reduce((a, b) => a * b, 1) }, (_, j) => Math.sin(i + j)) }));
+    const weights = vitParams(arch).map((p, i) => ({
+      name: p.name,
+      shape: p.shape,
+      data: Float32Array.from({ length: p.shape.reduce((a, b) => a * b, 1) }, (_, j) => Math.sin(i + j)),
+    }));
     const dir = mkdtempSync(join(tmpdir(), "bare-"));
     writeFileSync(join(dir, "tiny.safetensors"), writeSafetensors(weights, { format: "pt" }));
     const b = readBackboneFile(join(dir, "tiny.safetensors"));
     expect(b.config).toEqual(arch);
     expect(b.timm?.architecture).toMatch(/^vit_tiny_patch16_/);
     // The same file under an explicit architecture.
-    expect(readBackboneFile(join(dir, "tiny.safetensors"), "w", "", { arch: "vit_tiny_patch16_224.augreg_in21k" }).timm?.pretrainedCfg?.mean).toEqual([0.5, 0.5, 0.5]);
+    expect(readBackboneFile(join(dir, "tiny.safetensors"), "w", "", { arch: "vit_tiny_patch16_224.augreg_in21k" }).timm?.pretrainedCfg?.mean).toEqual([
+      0.5, 0.5, 0.5,
+    ]);
   });
 
   const shapesOnly = (arch: string): Map<string, HostTensor> =>
     new Map(vitParams(timmArchitectures[arch]!).map((p) => [p.name, { shape: p.shape, data: new Float32Array(0) }]));
 
   it("shapes that fit architectures computing differently are an error listing them", () => {
-    expect(() => inferArchitecture(shapesOnly("vit_base_patch16_clip_224"), "f")).toThrow(/vit_base_patch16_clip_224.*vit_base_patch16_clip_quickgelu_224|vit_base_patch16_clip_quickgelu_224.*vit_base_patch16_clip_224/);
+    expect(() => inferArchitecture(shapesOnly("vit_base_patch16_clip_224"), "f")).toThrow(
+      /vit_base_patch16_clip_224.*vit_base_patch16_clip_quickgelu_224|vit_base_patch16_clip_quickgelu_224.*vit_base_patch16_clip_224/,
+    );
     expect(inferArchitecture(shapesOnly("deit3_base_patch16_224"), "f").architecture).toBe("deit3_base_patch16_224");
     expect(inferArchitecture(shapesOnly("vit_small_patch14_reg4_dinov2"), "f").config.regTokens).toBe(4);
   });
@@ -135,7 +149,11 @@ describe("checkpoint formats", () => {
     };
     const extra = write("extra", [...tensors, { name: "blocks.0.attn.q_norm.weight", shape: [16], data: new Float32Array(16) }], config);
     expect(lines(() => readBackboneFile(extra))).toMatch(/blocks\.0\.attn\.q_norm\.weight/);
-    const missing = write("missing", tensors.filter((t) => t.name !== "blocks.1.mlp.fc2.bias"), config);
+    const missing = write(
+      "missing",
+      tensors.filter((t) => t.name !== "blocks.1.mlp.fc2.bias"),
+      config,
+    );
     expect(lines(() => readBackboneFile(missing))).toMatch(/missing tensor blocks\.1\.mlp\.fc2\.bias/);
     const qkNorm = write("qknorm", tensors, { ...config, model_args: { ...config.model_args, qk_norm: true } });
     expect(lines(() => readBackboneFile(qkNorm))).toMatch(/model_args\.qk_norm/);
@@ -143,6 +161,8 @@ describe("checkpoint formats", () => {
     expect(lines(() => readBackboneFile(unknownArg))).toMatch(/model_args\.rope is not understood/);
     const siglip = write("siglip", tensors, { ...config, architecture: "vit_base_patch16_siglip_224" });
     expect(lines(() => readBackboneFile(siglip))).toMatch(/vit_base_patch16_siglip_224 .*global_pool 'map'/);
-    expect(lines(() => readBackboneFile(join(folder("plain"), "model.safetensors"), "w", "", { arch: "vit_base_patch16_224" }))).toMatch(/cls_token|pos_embed|patch_embed/);
+    expect(lines(() => readBackboneFile(join(folder("plain"), "model.safetensors"), "w", "", { arch: "vit_base_patch16_224" }))).toMatch(
+      /cls_token|pos_embed|patch_embed/,
+    );
   });
 });

@@ -40,7 +40,17 @@ describe("AdamW over several tensors as one flat vector", () => {
     const apply = (o: typeof opt, k: number) => tf.tidy(() => o.update(flatten(grads[k]!.map((g, i) => tf.tensor(g, shapes[i]))), lrs[k]!, k + 1));
     for (let k = 0; k < 3; k++) apply(opt, k);
     for (const [i, [, t]] of tensors.entries()) {
-      expectClose(await t.data(), adamW64(initial[i]!, grads.slice(0, 3).map((g) => g[i]!), lrs, decays[i]!), { atol: 1e-6, rtol: 1e-5 }, `t${i}`);
+      expectClose(
+        await t.data(),
+        adamW64(
+          initial[i]!,
+          grads.slice(0, 3).map((g) => g[i]!),
+          lrs,
+          decays[i]!,
+        ),
+        { atol: 1e-6, rtol: 1e-5 },
+        `t${i}`,
+      );
     }
     // Resume: a fresh optimizer loaded with the state and the current values takes the same 4th step.
     const resumed = variables(await Promise.all(tensors.map(async ([, t]) => [...(await t.data())])));

@@ -13,7 +13,13 @@ const dist = (path: string) => JSON.stringify(fileURLToPath(new URL(`../../dist/
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
 /** A child that runs every kernel above its split size on seeded inputs and prints the results. */
-const run = (threads: string) => spawnSync(process.execPath, ["--input-type=module", "-e", `
+const run = (threads: string) =>
+  spawnSync(
+    process.execPath,
+    [
+      "--input-type=module",
+      "-e",
+      `
   import * as tf from "@tensorflow/tfjs-core";
   import { loadBackend, releaseBackend } from ${dist("train/backend.js")};
   import ${dist("ops/gradients.js")};
@@ -40,7 +46,10 @@ const run = (threads: string) => spawnSync(process.execPath, ["--input-type=modu
     bmm: list(batchMatMul(q, k)), permuted: list(permuteMatrix(u([192, 768], 9), rows, cols)), helperCalls: helperCalls(),
   }));
   await releaseBackend();
-`], { cwd: root, encoding: "utf8", timeout: 120_000, maxBuffer: 1 << 28, env: { ...process.env, PEFT_WASM_THREADS: threads } });
+`,
+    ],
+    { cwd: root, encoding: "utf8", timeout: 120_000, maxBuffer: 1 << 28, env: { ...process.env, PEFT_WASM_THREADS: threads } },
+  );
 
 describe("our kernels on two threads over tfjs's shared heap", () => {
   it("give the single-threaded results (bit for bit, but for LayerNorm's dγ and dβ, summed in two halves), and let the process exit", () => {

@@ -29,15 +29,25 @@ const spectralSide = (x: readonly number[], n: number, d: number): number => {
 
 describe("Proposition 1 (circular form), float64", () => {
   it("equates the closed path energy of the rows with the frequency-weighted spectral energy to 1e-9", () => {
-    fc.assert(fc.property(
-      fc.integer({ min: 1, max: 24 }).chain((n) => fc.integer({ min: 1, max: 5 }).chain((d) =>
-        fc.tuple(fc.constant(n), fc.constant(d), fc.array(fc.double({ min: -100, max: 100, noNaN: true }), { minLength: n * d, maxLength: n * d })))),
-      ([n, d, x]) => {
-        const order = Array.from({ length: n }, (_, i) => i);
-        const left = pathEnergy(x, d, order, true);
-        const right = spectralSide(x, n, d);
-        expect(Math.abs(left - right)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(left)));
-      },
-    ), { numRuns: 300, seed: 4 });
+    fc.assert(
+      fc.property(
+        fc
+          .integer({ min: 1, max: 24 })
+          .chain((n) =>
+            fc
+              .integer({ min: 1, max: 5 })
+              .chain((d) =>
+                fc.tuple(fc.constant(n), fc.constant(d), fc.array(fc.double({ min: -100, max: 100, noNaN: true }), { minLength: n * d, maxLength: n * d })),
+              ),
+          ),
+        ([n, d, x]) => {
+          const order = Array.from({ length: n }, (_, i) => i);
+          const left = pathEnergy(x, d, order, true);
+          const right = spectralSide(x, n, d);
+          expect(Math.abs(left - right)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(left)));
+        },
+      ),
+      { numRuns: 300, seed: 4 },
+    );
   });
 });

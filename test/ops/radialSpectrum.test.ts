@@ -12,12 +12,15 @@ describe("radial energy profile of a 2-D spectrum", () => {
   });
 
   it("is a distribution over the bands (Parseval: shares sum to 1)", () => {
-    fc.assert(fc.property(fc.integer({ min: 2, max: 9 }), fc.integer({ min: 2, max: 9 }), fc.integer(), (m, n, seed) => {
-      let s = seed;
-      const x = Float64Array.from({ length: m * n }, () => ((s = (s * 1103515245 + 12345) | 0) % 1000) / 1000);
-      const shares = radialEnergy(dft2MagnitudeHost(x, m, n), m, n);
-      expect(shares.reduce((a, b) => a + b, 0)).toBeCloseTo(x.some((v) => v !== 0) ? 1 : 0, 9);
-      expect(shares.every((v) => v >= 0)).toBe(true);
-    }), { numRuns: 50, seed: 8 });
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 9 }), fc.integer({ min: 2, max: 9 }), fc.integer(), (m, n, seed) => {
+        let s = seed;
+        const x = Float64Array.from({ length: m * n }, () => ((s = (s * 1103515245 + 12345) | 0) % 1000) / 1000);
+        const shares = radialEnergy(dft2MagnitudeHost(x, m, n), m, n);
+        expect(shares.reduce((a, b) => a + b, 0)).toBeCloseTo(x.some((v) => v !== 0) ? 1 : 0, 9);
+        expect(shares.every((v) => v >= 0)).toBe(true);
+      }),
+      { numRuns: 50, seed: 8 },
+    );
   });
 });

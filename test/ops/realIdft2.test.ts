@@ -38,14 +38,20 @@ describe("Re(IDFT2) op", () => {
   useBackend();
 
   it("matches the float64 definition on dense spectra of any size (PFFFT sizes and direct ones)", () => {
-    fc.assert(fc.property(fc.constantFrom(1, 3, 7, 16, 32, 48), fc.constantFrom(2, 5, 16, 80, 96), fc.nat(1000), (m, n, seed) => {
-      const s = random(m * n, seed);
-      expectClose(realIdft2Host(s, m, n), direct(s, m, n), { atol: 1e-6, rtol: 1e-4 }, `${m}×${n}`);
-    }), { numRuns: 30, seed: 2 });
+    fc.assert(
+      fc.property(fc.constantFrom(1, 3, 7, 16, 32, 48), fc.constantFrom(2, 5, 16, 80, 96), fc.nat(1000), (m, n, seed) => {
+        const s = random(m * n, seed);
+        expectClose(realIdft2Host(s, m, n), direct(s, m, n), { atol: 1e-6, rtol: 1e-4 }, `${m}×${n}`);
+      }),
+      { numRuns: 30, seed: 2 },
+    );
   });
 
   it("handles ViT-B/16's 768×768 and 3072×768 with sparse spectra, against the definition", () => {
-    for (const [m, n] of [[768, 768], [3072, 768]] as const) {
+    for (const [m, n] of [
+      [768, 768],
+      [3072, 768],
+    ] as const) {
       const s = sparse(m, n, 6, m);
       const expected = direct(s, m, n);
       const actual = realIdft2Host(s, m, n);

@@ -9,8 +9,15 @@ describe("a linear whose weight is trained on some rows only", () => {
   useBackend();
 
   it("has x Wᵀ's value and dx, and W's gradient on the trained rows (zero elsewhere), against tfjs's own matMul gradient", () => {
-    const [x, w, r] = [tf.randomNormal([7, 5], 0, 1, "float32", 1) as tf.Tensor2D, tf.randomNormal([9, 5], 0, 1, "float32", 2) as tf.Tensor2D, tf.randomNormal([7, 9], 0, 1, "float32", 3)];
-    const rows = [[0, 2], [5, 8]] as const;
+    const [x, w, r] = [
+      tf.randomNormal([7, 5], 0, 1, "float32", 1) as tf.Tensor2D,
+      tf.randomNormal([9, 5], 0, 1, "float32", 2) as tf.Tensor2D,
+      tf.randomNormal([7, 9], 0, 1, "float32", 3),
+    ];
+    const rows = [
+      [0, 2],
+      [5, 8],
+    ] as const;
     const ours = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(rowsTrainedLinear(rows)(a as tf.Tensor2D, b as tf.Tensor2D), r)));
     const plain = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.matMul(a, b, false, true), r)));
     const [[dx, dw], [dxRef, dwRef]] = [ours([x, w]), plain([x, w])];

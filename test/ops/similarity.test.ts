@@ -39,74 +39,112 @@ const transpose64 = (a: ArrayLike<number>, n: number, m: number) => Float64Array
 const t2 = (a: ArrayLike<number>, rows: number, cols: number) => tf.tensor2d(Float32Array.from(a), [rows, cols]);
 const scalar = (f: () => tf.Tensor) => readHost(f)[0]!;
 
-const shape = fc.record({ n: fc.integer({ min: 3, max: 9 }), d: fc.integer({ min: 2, max: 7 }), k: fc.integer({ min: 2, max: 6 }), seed: fc.integer({ min: 0, max: 2 ** 30 }) });
+const shape = fc.record({
+  n: fc.integer({ min: 3, max: 9 }),
+  d: fc.integer({ min: 2, max: 7 }),
+  k: fc.integer({ min: 2, max: 6 }),
+  seed: fc.integer({ min: 0, max: 2 ** 30 }),
+});
 
 describe("BAFT's Gram distance, linear CKA and RIFT's distance (laws from the papers' definitions)", () => {
   useBackend();
 
-  prop.prop([shape], { numRuns: 40 })("BAFT ≥ 0 and equals ‖cos(Z) − cos(P)‖²_F in float64; = 0 when P's rows are Z's rotated and rescaled", ({ n, d, k, seed }) => {
-    const r = rng(seed, "baft");
-    const z = matrix(r, n, d);
-    const p = matrix(r, n, k).map(Math.abs);
-    const value = scalar(() => gramDistance(rowNormalise(t2(z, n, d)), rowNormalise(t2(p, n, k))));
-    const sz = cosineGram64(z, n, d);
-    const sp = cosineGram64(p, n, k);
-    const expected = sz.reduce((s, v, i) => s + (v - sp[i]!) ** 2, 0);
-    expect(value).toBeGreaterThanOrEqual(0);
-    expectClose([value], [expected], { atol: 1e-5, rtol: 1e-4 });
-    // Same cosine structure: P = diag(c) Z R with c > 0 and R orthogonal.
-    const same = matmul64(z, randomOrthogonal(r, d), n, d, d).map((v, i) => v * (0.5 + 3 * ((Math.floor(i / d) * 7919) % 13) / 13));
-    expect(scalar(() => gramDistance(rowNormalise(t2(z, n, d)), rowNormalise(t2(same, n, d))))).toBeLessThan(1e-9 * n * n + 1e-10);
-  });
+  prop.prop([shape], { numRuns: 40 })(
+    "BAFT ≥ 0 and equals ‖cos(Z) − cos(P)‖²_F in float64; = 0 when P's rows are Z's rotated and rescaled",
+    ({ n, d, k, seed }) => {
+      const r = rng(seed, "baft");
+      const z = matrix(r, n, d);
+      const p = matrix(r, n, k).map(Math.abs);
+      const value = scalar(() => gramDistance(rowNormalise(t2(z, n, d)), rowNormalise(t2(p, n, k))));
+      const sz = cosineGram64(z, n, d);
+      const sp = cosineGram64(p, n, k);
+      const expected = sz.reduce((s, v, i) => s + (v - sp[i]!) ** 2, 0);
+      expect(value).toBeGreaterThanOrEqual(0);
+      expectClose([value], [expected], { atol: 1e-5, rtol: 1e-4 });
+      // Same cosine structure: P = diag(c) Z R with c > 0 and R orthogonal.
+      const same = matmul64(z, randomOrthogonal(r, d), n, d, d).map((v, i) => v * (0.5 + (3 * ((Math.floor(i / d) * 7919) % 13)) / 13));
+      expect(scalar(() => gramDistance(rowNormalise(t2(z, n, d)), rowNormalise(t2(same, n, d))))).toBeLessThan(1e-9 * n * n + 1e-10);
+    },
+  );
 
   prop.prop([shape], { numRuns: 40 })("for row-normalised Z, P the gradient of ‖ZZᵀ − PPᵀ‖²_F in Z is 4(ZZᵀ − PPᵀ)Z", ({ n, d, k, seed }) => {
     const r = rng(seed, "baft-grad");
-    const unit = (x: Float64Array, cols: number) => x.map((v, i) => v / Math.hypot(...x.subarray(Math.floor(i / cols) * cols, (Math.floor(i / cols) + 1) * cols)));
+    const unit = (x: Float64Array, cols: number) =>
+      x.map((v, i) => v / Math.hypot(...x.subarray(Math.floor(i / cols) * cols, (Math.floor(i / cols) + 1) * cols)));
     const z = unit(matrix(r, n, d), d);
     const p = unit(matrix(r, n, k), k);
     const g = readHost(() => tf.grad((x: tf.Tensor) => gramDistance(x as tf.Tensor2D, t2(p, n, k)))(t2(z, n, d)));
     const zz = matmul64(z, transpose64(z, n, d), n, d, n);
     const pp = matmul64(p, transpose64(p, n, k), n, k, n);
-    const expected = matmul64(zz.map((v, i) => 4 * (v - pp[i]!)), z, n, n, d);
+    const expected = matmul64(
+      zz.map((v, i) => 4 * (v - pp[i]!)),
+      z,
+      n,
+      n,
+      d,
+    );
     expectClose(g, expected, { atol: 1e-4, rtol: 1e-4 });
   });
 
-  prop.prop([shape], { numRuns: 40 })("linear CKA is 1 for identical inputs and invariant to orthogonal maps and isotropic scaling of either side; tfjs = float64", ({ n, d, k, seed }) => {
-    const r = rng(seed, "cka");
-    const x = matrix(r, n, d);
-    const y = matrix(r, n, k);
-    const cka = scalar(() => linearCka(t2(x, n, d), t2(y, n, k)));
-    const cka64 = linearCka64(x, y, n, d, k);
-    expectClose([cka], [cka64], { atol: 1e-5, rtol: 1e-4 });
-    expectClose([scalar(() => linearCka(t2(x, n, d), t2(x, n, d)))], [1], { atol: 1e-5, rtol: 0 });
-    expectClose([linearCka64(x, x, n, d, d)], [1], { atol: 1e-12, rtol: 0 });
-    const xr = matmul64(x, randomOrthogonal(r, d), n, d, d).map((v) => 3.7 * v);
-    const yr = matmul64(y, randomOrthogonal(r, k), n, k, k).map((v) => 0.2 * v);
-    expectClose([linearCka64(xr, y, n, d, k), linearCka64(x, yr, n, d, k)], [cka64, cka64], { atol: 1e-12, rtol: 1e-9 });
-    expectClose([scalar(() => linearCka(t2(xr, n, d), t2(yr, n, k)))], [cka64], { atol: 1e-5, rtol: 1e-4 });
-  });
+  prop.prop([shape], { numRuns: 40 })(
+    "linear CKA is 1 for identical inputs and invariant to orthogonal maps and isotropic scaling of either side; tfjs = float64",
+    ({ n, d, k, seed }) => {
+      const r = rng(seed, "cka");
+      const x = matrix(r, n, d);
+      const y = matrix(r, n, k);
+      const cka = scalar(() => linearCka(t2(x, n, d), t2(y, n, k)));
+      const cka64 = linearCka64(x, y, n, d, k);
+      expectClose([cka], [cka64], { atol: 1e-5, rtol: 1e-4 });
+      expectClose([scalar(() => linearCka(t2(x, n, d), t2(x, n, d)))], [1], { atol: 1e-5, rtol: 0 });
+      expectClose([linearCka64(x, x, n, d, d)], [1], { atol: 1e-12, rtol: 0 });
+      const xr = matmul64(x, randomOrthogonal(r, d), n, d, d).map((v) => 3.7 * v);
+      const yr = matmul64(y, randomOrthogonal(r, k), n, k, k).map((v) => 0.2 * v);
+      expectClose([linearCka64(xr, y, n, d, k), linearCka64(x, yr, n, d, k)], [cka64, cka64], { atol: 1e-12, rtol: 1e-9 });
+      expectClose([scalar(() => linearCka(t2(xr, n, d), t2(yr, n, k)))], [cka64], { atol: 1e-5, rtol: 1e-4 });
+    },
+  );
 
-  prop.prop([shape, fc.boolean(), fc.boolean()], { numRuns: 30 })("RIFT's distance is unchanged when the pretrained statistics are rotated by R and Q becomes RQ; tfjs = float64", ({ n, d, seed }, withMean, normalised) => {
-    const r = rng(seed, "rift");
-    const z = matrix(r, n + d, d);
-    const c = matrix(r, d, d);
-    const sigmaP = matmul64(c, transpose64(c, d, d), d, d, d).map((v, i) => v / d + (i % (d + 1) === 0 ? 0.1 : 0));
-    const muP = matrix(r, 1, d);
-    const q = randomOrthogonal(r, d);
-    const rot = randomOrthogonal(r, d);
-    const rows = n + d;
-    const value = (mu: ArrayLike<number>, sigma: ArrayLike<number>, qq: ArrayLike<number>) =>
-      scalar(() => riftDistance(batchMoments(t2(z, rows, d)), { mean: t2(mu, 1, d), covariance: t2(sigma, d, d) }, t2(qq, d, d), withMean, normalised));
-    const base = value(muP, sigmaP, q);
-    // Σ_p → R Σ_p Rᵀ, μ_p → R μ_p (as a row: μ_pᵀ Rᵀ), Q → R Q.
-    const rotated = value(matmul64(muP, transpose64(rot, d, d), 1, d, d), matmul64(matmul64(rot, sigmaP, d, d, d), transpose64(rot, d, d), d, d, d), matmul64(rot, q, d, d, d));
-    expectClose([rotated], [base], { atol: 1e-4, rtol: 1e-4 });
-    expectClose([base], [rift64(moments64(z, rows, d), { mean: muP, covariance: sigmaP }, q, d, withMean, normalised)], { atol: 1e-4, rtol: 1e-4 });
-    if (!normalised) return;
-    // Normalised, the term does not see the features' scale.
-    expectClose([scalar(() => riftDistance(batchMoments(tf.mul(t2(z, rows, d), 7.5) as tf.Tensor2D), { mean: t2(muP, 1, d), covariance: t2(sigmaP, d, d) }, t2(q, d, d), false, true))],
-      [scalar(() => riftDistance(batchMoments(t2(z, rows, d)), { mean: t2(muP, 1, d), covariance: t2(sigmaP, d, d) }, t2(q, d, d), false, true))], { atol: 1e-6, rtol: 1e-4 });
-  });
+  prop.prop([shape, fc.boolean(), fc.boolean()], { numRuns: 30 })(
+    "RIFT's distance is unchanged when the pretrained statistics are rotated by R and Q becomes RQ; tfjs = float64",
+    ({ n, d, seed }, withMean, normalised) => {
+      const r = rng(seed, "rift");
+      const z = matrix(r, n + d, d);
+      const c = matrix(r, d, d);
+      const sigmaP = matmul64(c, transpose64(c, d, d), d, d, d).map((v, i) => v / d + (i % (d + 1) === 0 ? 0.1 : 0));
+      const muP = matrix(r, 1, d);
+      const q = randomOrthogonal(r, d);
+      const rot = randomOrthogonal(r, d);
+      const rows = n + d;
+      const value = (mu: ArrayLike<number>, sigma: ArrayLike<number>, qq: ArrayLike<number>) =>
+        scalar(() => riftDistance(batchMoments(t2(z, rows, d)), { mean: t2(mu, 1, d), covariance: t2(sigma, d, d) }, t2(qq, d, d), withMean, normalised));
+      const base = value(muP, sigmaP, q);
+      // Σ_p → R Σ_p Rᵀ, μ_p → R μ_p (as a row: μ_pᵀ Rᵀ), Q → R Q.
+      const rotated = value(
+        matmul64(muP, transpose64(rot, d, d), 1, d, d),
+        matmul64(matmul64(rot, sigmaP, d, d, d), transpose64(rot, d, d), d, d, d),
+        matmul64(rot, q, d, d, d),
+      );
+      expectClose([rotated], [base], { atol: 1e-4, rtol: 1e-4 });
+      expectClose([base], [rift64(moments64(z, rows, d), { mean: muP, covariance: sigmaP }, q, d, withMean, normalised)], { atol: 1e-4, rtol: 1e-4 });
+      if (!normalised) return;
+      // Normalised, the term does not see the features' scale.
+      expectClose(
+        [
+          scalar(() =>
+            riftDistance(
+              batchMoments(tf.mul(t2(z, rows, d), 7.5) as tf.Tensor2D),
+              { mean: t2(muP, 1, d), covariance: t2(sigmaP, d, d) },
+              t2(q, d, d),
+              false,
+              true,
+            ),
+          ),
+        ],
+        [scalar(() => riftDistance(batchMoments(t2(z, rows, d)), { mean: t2(muP, 1, d), covariance: t2(sigmaP, d, d) }, t2(q, d, d), false, true))],
+        { atol: 1e-6, rtol: 1e-4 },
+      );
+    },
+  );
 
   prop.prop([fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 2 ** 30 }), fc.double({ min: 0.01, max: 6, noNaN: true })], { numRuns: 30 })(
     "exp(M − Mᵀ) is the closed-form rotation R·diag(rot(θ_k))·Rᵀ of its block-diagonal form, and orthogonal to 1e-5 (angles ~ N(0, 6²), several squarings)",
@@ -129,10 +167,23 @@ describe("BAFT's Gram distance, linear CKA and RIFT's distance (laws from the pa
       const conj = (x: Float64Array) => matmul64(matmul64(basis, x, d, d, d), transpose64(basis, d, d), d, d, d);
       const a = conj(j);
       const norm = Math.sqrt(a.reduce((s, v) => s + v * v, 0));
-      const q = readHost(() => orthogonalExp(t2(a.map((v) => v / 2), d, d), squaringsFor(norm)));
+      const q = readHost(() =>
+        orthogonalExp(
+          t2(
+            a.map((v) => v / 2),
+            d,
+            d,
+          ),
+          squaringsFor(norm),
+        ),
+      );
       expectClose(q, conj(rotation), { atol: 2e-5 * Math.max(1, scale), rtol: 0 });
       const qtq = matmul64(transpose64(q, d, d), q, d, d, d);
-      expectClose(qtq, Float64Array.from({ length: d * d }, (_, k) => (k % (d + 1) === 0 ? 1 : 0)), { atol: 1e-5, rtol: 0 });
+      expectClose(
+        qtq,
+        Float64Array.from({ length: d * d }, (_, k) => (k % (d + 1) === 0 ? 1 : 0)),
+        { atol: 1e-5, rtol: 0 },
+      );
     },
   );
 
@@ -168,7 +219,12 @@ describe("BAFT's Gram distance, linear CKA and RIFT's distance (laws from the pa
 
   it("orthogonalOf uses squarings read ahead for M's current value without reading M, and reads again after M changes", async () => {
     const r = rng(8, "ahead");
-    const m = tf.variable(tf.tensor2d(Array.from({ length: 36 }, () => 3 * r.normal()), [6, 6]));
+    const m = tf.variable(
+      tf.tensor2d(
+        Array.from({ length: 36 }, () => 3 * r.normal()),
+        [6, 6],
+      ),
+    );
     const synchronous = readHost(() => orthogonalOf(m));
     await readSquaringsAhead(m);
     const reads = vi.spyOn(m, "dataSync");

@@ -10,11 +10,12 @@ const reference = (a: Float32Array, b: Float32Array, batchA: number, batchB: num
   const c = new Float64Array(batch * m * n);
   for (let t = 0; t < batch; t++) {
     const [oa, ob] = [batchA === 1 ? 0 : t * m * k, batchB === 1 ? 0 : t * k * n];
-    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let p = 0; p < k; p++) s += a[oa + i * k + p]! * b[ob + p * n + j]!;
-      c[t * m * n + i * n + j] = s;
-    }
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0; p < k; p++) s += a[oa + i * k + p]! * b[ob + p * n + j]!;
+        c[t * m * n + i * n + j] = s;
+      }
   }
   return c;
 };
@@ -23,19 +24,31 @@ describe("the wasm backend's batched matmul (kernels/batchMatMul.wasm)", () => {
   useBackend("wasm");
 
   it("equals the float64 product for any shape, tile remainders and broadcast batches included", () => {
-    fc.assert(fc.property(
-      fc.integer({ min: 2, max: 6 }), fc.integer({ min: 1, max: 13 }), fc.integer({ min: 1, max: 11 }), fc.integer({ min: 1, max: 19 }),
-      fc.constantFrom("both", "a", "b"), fc.integer({ min: 0, max: 1000 }),
-      (batch, m, k, n, broadcast, seed) => {
-        const [batchA, batchB] = broadcast === "a" ? [1, batch] : broadcast === "b" ? [batch, 1] : [batch, batch];
-        const a = tf.randomUniform([batchA, m, k], -1, 1, "float32", seed) as tf.Tensor3D;
-        const b = tf.randomUniform([batchB, k, n], -1, 1, "float32", seed + 1) as tf.Tensor3D;
-        const c = tf.matMul(a, b);
-        expect(c.shape).toEqual([batch, m, n]);
-        expectClose(c.dataSync(), reference(a.dataSync() as Float32Array, b.dataSync() as Float32Array, batchA, batchB, m, k, n), { atol: 1e-5, rtol: 1e-5 }, "batched product");
-        tf.dispose([a, b, c]);
-      },
-    ), { numRuns: 60, seed: 11 });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 6 }),
+        fc.integer({ min: 1, max: 13 }),
+        fc.integer({ min: 1, max: 11 }),
+        fc.integer({ min: 1, max: 19 }),
+        fc.constantFrom("both", "a", "b"),
+        fc.integer({ min: 0, max: 1000 }),
+        (batch, m, k, n, broadcast, seed) => {
+          const [batchA, batchB] = broadcast === "a" ? [1, batch] : broadcast === "b" ? [batch, 1] : [batch, batch];
+          const a = tf.randomUniform([batchA, m, k], -1, 1, "float32", seed) as tf.Tensor3D;
+          const b = tf.randomUniform([batchB, k, n], -1, 1, "float32", seed + 1) as tf.Tensor3D;
+          const c = tf.matMul(a, b);
+          expect(c.shape).toEqual([batch, m, n]);
+          expectClose(
+            c.dataSync(),
+            reference(a.dataSync() as Float32Array, b.dataSync() as Float32Array, batchA, batchB, m, k, n),
+            { atol: 1e-5, rtol: 1e-5 },
+            "batched product",
+          );
+          tf.dispose([a, b, c]);
+        },
+      ),
+      { numRuns: 60, seed: 11 },
+    );
   });
 
   it("leaves 2-D products and transpose flags to tfjs's own kernel, with the same values", () => {

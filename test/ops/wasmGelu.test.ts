@@ -17,9 +17,19 @@ describe("fused GELU on the wasm backend (kernels/gelu.wasm)", () => {
     const grads = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(gelu(t), dy)))(x);
     const cdf = (v: number) => 0.5 * (1 + erf64(v / Math.SQRT2));
     const pdf = (v: number) => Math.exp(-0.5 * v * v) / Math.sqrt(2 * Math.PI);
-    expectClose(value.dataSync(), Array.from(xs, (v) => v * cdf(v)), { atol: 2e-6, rtol: 1e-6 }, "GELU");
+    expectClose(
+      value.dataSync(),
+      Array.from(xs, (v) => v * cdf(v)),
+      { atol: 2e-6, rtol: 1e-6 },
+      "GELU",
+    );
     const d = dy.dataSync();
-    expectClose(grads.dataSync(), Array.from(xs, (v, i) => d[i]! * (cdf(v) + v * pdf(v))), { atol: 4e-6, rtol: 1e-5 }, "GELU gradient");
+    expectClose(
+      grads.dataSync(),
+      Array.from(xs, (v, i) => d[i]! * (cdf(v) + v * pdf(v))),
+      { atol: 4e-6, rtol: 1e-5 },
+      "GELU gradient",
+    );
     expectClose(value.dataSync(), composedGelu(x).dataSync(), { atol: 2e-6, rtol: 1e-6 }, "fused vs composed");
     tf.dispose([x, dy, value, grads]);
   });

@@ -38,14 +38,34 @@ describe("fused LayerNorm on the wasm backend (kernels/layerNorm.wasm)", () => {
   const w64 = Float64Array.from({ length: rows * d }, () => r.normal());
 
   it("value and gradients (dx, dγ, dβ) equal float64 central differences of the definition", () => {
-    const [x, gamma, beta, w] = [tf.tensor2d(Float32Array.from(x64), [rows, d]), tf.tensor1d(Float32Array.from(gamma64)), tf.tensor1d(Float32Array.from(beta64)), tf.tensor2d(Float32Array.from(w64), [rows, d])];
+    const [x, gamma, beta, w] = [
+      tf.tensor2d(Float32Array.from(x64), [rows, d]),
+      tf.tensor1d(Float32Array.from(gamma64)),
+      tf.tensor1d(Float32Array.from(beta64)),
+      tf.tensor2d(Float32Array.from(w64), [rows, d]),
+    ];
     const loss = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(layerNorm(a as tf.Tensor2D, g, b, eps), w));
     const [dx, dgamma, dbeta] = tf.grads(loss)([x, gamma, beta]);
     const f = (xs: Float64Array, gs: Float64Array, bs: Float64Array) => weightedLayerNorm64(xs, gs, bs, w64, rows, d, eps);
     expectClose(loss(x, gamma, beta).dataSync(), [f(x64, gamma64, beta64)], { atol: 1e-3, rtol: 1e-5 }, "value");
-    expectClose(dx!.dataSync(), numericGradient((v) => f(v, gamma64, beta64), x64), { atol: 2e-4, rtol: 1e-3 }, "dx");
-    expectClose(dgamma!.dataSync(), numericGradient((v) => f(x64, v, beta64), gamma64), { atol: 2e-4, rtol: 1e-3 }, "dγ");
-    expectClose(dbeta!.dataSync(), numericGradient((v) => f(x64, gamma64, v), beta64), { atol: 2e-4, rtol: 1e-3 }, "dβ");
+    expectClose(
+      dx!.dataSync(),
+      numericGradient((v) => f(v, gamma64, beta64), x64),
+      { atol: 2e-4, rtol: 1e-3 },
+      "dx",
+    );
+    expectClose(
+      dgamma!.dataSync(),
+      numericGradient((v) => f(x64, v, beta64), gamma64),
+      { atol: 2e-4, rtol: 1e-3 },
+      "dγ",
+    );
+    expectClose(
+      dbeta!.dataSync(),
+      numericGradient((v) => f(x64, gamma64, v), beta64),
+      { atol: 2e-4, rtol: 1e-3 },
+      "dβ",
+    );
     expectClose(layerNorm(x, gamma, beta, eps).dataSync(), composedLayerNorm(x, gamma, beta, eps).dataSync(), { atol: 2e-6, rtol: 1e-5 }, "fused vs composed");
     tf.dispose([x, gamma, beta, w, dx!, dgamma!, dbeta!]);
   });

@@ -20,26 +20,39 @@ describe("the published types", () => {
     execFileSync("npm", ["pack", "--ignore-scripts", "--pack-destination", work], { cwd: projectRoot, stdio: "ignore" });
     const tarball = readdirSync(work).find((f) => f.endsWith(".tgz"))!;
     writeFileSync(join(work, "package.json"), JSON.stringify({ name: "consumer", type: "module", private: true }));
-    execFileSync("npm", ["install", "--prefer-offline", "--omit=optional", "--ignore-scripts", "--no-audit", "--no-fund", `./${tarball}`], { cwd: work, stdio: "ignore", timeout: 240_000 });
-    writeFileSync(join(work, "main.ts"), [
-      'import { compile, lora, combine, linearProbe, initVit, streamProgress, trainer, type Program } from "peft-dsl";',
-      'import { checkLaws } from "peft-dsl/laws";',
-      "const config = { image: 8, channels: 1, patch: 4, width: 8, depth: 1, heads: 2, mlpRatio: 2, classes: 3, layerNormEps: 1e-6, gelu: \"erf\" as const };",
-      "const program: Program = compile(combine(lora({ rank: 2 }), linearProbe()), initVit(config, 1), { seed: 0 });",
-      "const t = trainer(program, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });",
-      "streamProgress({ write: (s: string) => s.length }).info(String(t.steps()));",
-      "console.log(checkLaws);",
-      "",
-    ].join("\n"));
+    execFileSync("npm", ["install", "--prefer-offline", "--omit=optional", "--ignore-scripts", "--no-audit", "--no-fund", `./${tarball}`], {
+      cwd: work,
+      stdio: "ignore",
+      timeout: 240_000,
+    });
+    writeFileSync(
+      join(work, "main.ts"),
+      [
+        'import { compile, lora, combine, linearProbe, initVit, streamProgress, trainer, type Program } from "peft-dsl";',
+        'import { checkLaws } from "peft-dsl/laws";',
+        'const config = { image: 8, channels: 1, patch: 4, width: 8, depth: 1, heads: 2, mlpRatio: 2, classes: 3, layerNormEps: 1e-6, gelu: "erf" as const };',
+        "const program: Program = compile(combine(lora({ rank: 2 }), linearProbe()), initVit(config, 1), { seed: 0 });",
+        "const t = trainer(program, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });",
+        "streamProgress({ write: (s: string) => s.length }).info(String(t.steps()));",
+        "console.log(checkLaws);",
+        "",
+      ].join("\n"),
+    );
     const check = (options: Record<string, unknown>) => {
-      writeFileSync(join(work, "tsconfig.json"), JSON.stringify({ compilerOptions: { strict: true, module: "nodenext", target: "es2022", noEmit: true, ...options } }));
+      writeFileSync(
+        join(work, "tsconfig.json"),
+        JSON.stringify({ compilerOptions: { strict: true, module: "nodenext", target: "es2022", noEmit: true, ...options } }),
+      );
       const r = spawnSync(tsc, ["-p", "."], { cwd: work, encoding: "utf8" });
       return r.stdout.split("\n").filter((l) => l.includes("error TS"));
     };
     const errors = check({});
     expect(errors.filter((l) => l.includes("peft-dsl") || l.startsWith("main.ts"))).toEqual([]);
     const files = [...new Set(errors.map((l) => l.replace(/\(\d+,\d+\).*/, "").replace(/.*node_modules\//, "")))];
-    for (const f of files) expect(f, errors.join("\n")).toMatch(/^(@webgpu\/types\/dist\/index\.d\.ts|@typescript\/.*lib\.dom\.d\.ts|@tensorflow\/tfjs-core\/dist\/hash_util\.d\.ts)$/);
+    for (const f of files)
+      expect(f, errors.join("\n")).toMatch(
+        /^(@webgpu\/types\/dist\/index\.d\.ts|@typescript\/.*lib\.dom\.d\.ts|@tensorflow\/tfjs-core\/dist\/hash_util\.d\.ts)$/,
+      );
     expect(check({ skipLibCheck: true })).toEqual([]);
   });
 });

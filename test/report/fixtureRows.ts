@@ -11,17 +11,38 @@ const dafMap = (): string => {
   const config = { image: 28, channels: 1, patch: 4, width: 64, depth: 4, heads: 4, mlpRatio: 4, classes: 5, layerNormEps: 1e-6, gelu: "erf" as const };
   const units = candidateUnits(reconfigure(), config);
   const record = (index: number, step: number, active: string[], present: string[]): ReconfigurationRecord => ({
-    index, epoch: index, step, analysis: "context", scores: {}, active, present, budget: { matrices: 1, vectors: 1, special: 1 }, selected: { matrices: 1, vectors: 1, special: 1 },
-    trainable: 1, seconds: { perceive: 1, decide: 0, execute: 0 },
+    index,
+    epoch: index,
+    step,
+    analysis: "context",
+    scores: {},
+    active,
+    present,
+    budget: { matrices: 1, vectors: 1, special: 1 },
+    selected: { matrices: 1, vectors: 1, special: 1 },
+    trainable: 1,
+    seconds: { perceive: 1, decide: 0, execute: 0 },
   });
   const [a, b, c] = [units[5]!.name, units[12]!.name, units[0]!.name];
   return configurationHeatmap({ records: [record(0, 0, [a, c], [a, c]), record(1, 10, [b], [a, b, c])], epochEnds: [10, 20, 30], units, retain: "refocus" });
 };
 
 const row = (o: Partial<Row> & Pick<Row, "method" | "task" | "group" | "seed">): Row => ({
-  id: `${o.method}-${JSON.stringify(o.params ?? {})}-${o.task}-${o.seed}`, name: `${o.method}__${o.task}__s${o.seed}`, sweep: "fixture", params: {}, status: "ok",
-  runDir: `runs/${o.method}-${o.task}-${o.seed}`, trainable: 1000, trainablePercent: 0.5, trainSeconds: 10, finishedAt: "2026-11-22T00:00:00Z",
-  curve: [{ epoch: 0, trainLoss: 1.2, valAccuracy: 0.5 }, { epoch: 1, trainLoss: 0.8, valAccuracy: 0.7 }], ...o,
+  id: `${o.method}-${JSON.stringify(o.params ?? {})}-${o.task}-${o.seed}`,
+  name: `${o.method}__${o.task}__s${o.seed}`,
+  sweep: "fixture",
+  params: {},
+  status: "ok",
+  runDir: `runs/${o.method}-${o.task}-${o.seed}`,
+  trainable: 1000,
+  trainablePercent: 0.5,
+  trainSeconds: 10,
+  finishedAt: "2026-11-22T00:00:00Z",
+  curve: [
+    { epoch: 0, trainLoss: 1.2, valAccuracy: 0.5 },
+    { epoch: 1, trainLoss: 0.8, valAccuracy: 0.7 },
+  ],
+  ...o,
 });
 
 /**
@@ -30,20 +51,40 @@ const row = (o: Partial<Row> & Pick<Row, "method" | "task" | "group" | "seed">):
  * its spectrum record. Run directories are written under `dir`.
  */
 export const fixtureRows = (dir: string): Row[] => {
-  const tasks = [["digits", "natural"], ["noisy", "specialized"], ["count", "structured"]] as const;
+  const tasks = [
+    ["digits", "natural"],
+    ["noisy", "specialized"],
+    ["count", "structured"],
+  ] as const;
   const rows: Row[] = [];
-  tasks.forEach(([task, group], t) => [0, 1].forEach((seed) => {
-    rows.push(row({ method: "lora", task, group, seed, testAccuracy: 0.8 + 0.02 * t + 0.01 * seed, sim: 0.5 + 0.1 * seed }));
-    for (const weight of [0.001, 0.01, 0.1]) rows.push(row({ method: "lora-baft", params: { "method.losses[0].weight": weight }, task, group, seed, testAccuracy: 0.7 + weight, sim: 0.6 }));
-    rows.push(row({ method: "daf", task, group, seed, testAccuracy: 0.75, reconfigureSeconds: 3 }));
-    rows.push(row({ method: "s2ft", task, group, seed, testAccuracy: 0.7 }));
-  }));
+  tasks.forEach(([task, group], t) =>
+    [0, 1].forEach((seed) => {
+      rows.push(row({ method: "lora", task, group, seed, testAccuracy: 0.8 + 0.02 * t + 0.01 * seed, sim: 0.5 + 0.1 * seed }));
+      for (const weight of [0.001, 0.01, 0.1])
+        rows.push(row({ method: "lora-baft", params: { "method.losses[0].weight": weight }, task, group, seed, testAccuracy: 0.7 + weight, sim: 0.6 }));
+      rows.push(row({ method: "daf", task, group, seed, testAccuracy: 0.75, reconfigureSeconds: 3 }));
+      rows.push(row({ method: "s2ft", task, group, seed, testAccuracy: 0.7 }));
+    }),
+  );
   for (const r of rows) {
     mkdirSync(join(dir, r.runDir), { recursive: true });
     if (r.method === "daf") writeFileSync(join(dir, r.runDir, "configurations.svg"), dafMap());
     if (r.method === "s2ft") {
       const spectrum = { identity: [0.1, 0.1, 0.1, 0.1, 0.15, 0.15, 0.15, 0.15], permuted: [0.5, 0.2, 0.1, 0.1, 0.05, 0.03, 0.01, 0.01] };
-      writeFileSync(join(dir, r.runDir, "result.json"), JSON.stringify({ preludes: [{ rule: "once: gradientEstimate", sites: [{ site: "a", spectrum }, { site: "b", spectrum }] }] }));
+      writeFileSync(
+        join(dir, r.runDir, "result.json"),
+        JSON.stringify({
+          preludes: [
+            {
+              rule: "once: gradientEstimate",
+              sites: [
+                { site: "a", spectrum },
+                { site: "b", spectrum },
+              ],
+            },
+          ],
+        }),
+      );
     }
   }
   rows.push({ ...row({ method: "lora", task: "count", group: "structured", seed: 2 }), status: "failed", error: "exit 3: peft: loss is not finite" });

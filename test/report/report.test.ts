@@ -31,7 +31,11 @@ describe("report", () => {
     const partial: Row[] = rows.filter((r) => !(r.method === "lora" && r.task === "noisy"));
     expect(summarise(partial).variants.find((v) => v.variant === "lora")!.mean).toBeNull();
     const rerun = { ...rows[0]!, testAccuracy: 0.2 };
-    expect(summarise([...rows, rerun]).variants.find((v) => v.variant === "lora")!.cells.get("digits")!.mean).toBeCloseTo((0.2 + 0.81) / 2, 12);
+    expect(
+      summarise([...rows, rerun])
+        .variants.find((v) => v.variant === "lora")!
+        .cells.get("digits")!.mean,
+    ).toBeCloseTo((0.2 + 0.81) / 2, 12);
   });
 
   it("shows no spread for one seed and marks a cell with fewer seeds than the others", () => {

@@ -3,7 +3,11 @@ import { existsSync, readFileSync } from "node:fs";
 
 /** Lines of a file that contain `marker` (0 while it does not exist). */
 export const linesWith = (path: string, marker: string): number =>
-  existsSync(path) ? readFileSync(path, "utf8").split("\n").filter((l) => l !== "" && l.includes(marker)).length : 0;
+  existsSync(path)
+    ? readFileSync(path, "utf8")
+        .split("\n")
+        .filter((l) => l !== "" && l.includes(marker)).length
+    : 0;
 
 /** Run `node args…`, SIGKILL it as soon as `ready()` holds, and wait until it is gone; fails if it ends first. */
 export const killWhen = async (args: readonly string[], cwd: string, ready: () => boolean): Promise<void> => {

@@ -2,7 +2,21 @@ import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import { checkLaws } from "../../laws/index.js";
 import { combine } from "../../src/dsl/method.js";
-import { adaptFormer, baft, biAdaptFormer, biLoRA, bitFit, daf, fourierFT, fullFineTuning, linearProbe, lora, rlrr, s2ft, ssf } from "../../src/methods/index.js";
+import {
+  adaptFormer,
+  baft,
+  biAdaptFormer,
+  biLoRA,
+  bitFit,
+  daf,
+  fourierFT,
+  fullFineTuning,
+  linearProbe,
+  lora,
+  rlrr,
+  s2ft,
+  ssf,
+} from "../../src/methods/index.js";
 import { lowRank, rescale } from "../../src/dsl/transform.js";
 import { useBackend } from "./backend.js";
 import type { BackendName } from "../../src/train/backend.js";
@@ -24,7 +38,11 @@ export const namedMethods = {
   "S²FT (n = 4 per matrix, α = 4) + head": combine(s2ft({ coefficients: 4, alpha: 4, batches: 2 }), linearProbe()),
   "full fine-tuning": fullFineTuning(),
   "DAF (LoRA r2, τ = 0.5) + head": combine(daf({ budget: 0.5, module: lowRank({ rank: 2, alpha: 1, scaling: "alpha" }) }), linearProbe()),
-  "DAF-Accumulate over RLRR rescaling (zero init) + head + BAFT": combine(daf({ budget: 0.5, module: rescale({ init: "zeros" }), retain: "accumulate" }), linearProbe(), baft()),
+  "DAF-Accumulate over RLRR rescaling (zero init) + head + BAFT": combine(
+    daf({ budget: 0.5, module: rescale({ init: "zeros" }), retain: "accumulate" }),
+    linearProbe(),
+    baft(),
+  ),
 };
 
 /** Every law on every shipped method, on one backend. */
@@ -35,7 +53,10 @@ export const namedMethodLaws = (backend: BackendName): void => {
       it(name, async () => {
         expect(tf.getBackend()).toBe(backend);
         const reports = await checkLaws(method, { runs: 6, seed: 3 });
-        expect(reports.filter((r) => !r.ok), JSON.stringify(reports, null, 1)).toEqual([]);
+        expect(
+          reports.filter((r) => !r.ok),
+          JSON.stringify(reports, null, 1),
+        ).toEqual([]);
         expect(reports.map((r) => r.runs).every((n) => n === 6)).toBe(true);
       });
     }

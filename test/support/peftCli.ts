@@ -7,7 +7,9 @@ export const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
 export const peftBin = join(projectRoot, "dist/src/cli/main.js");
 
 /** `peft ARGS…` run in `cwd` as a user runs it: exit code and output. */
-export const peftIn = (cwd: string) => (...args: string[]) => {
-  const r = spawnSync(process.execPath, [peftBin, ...args], { cwd, encoding: "utf8" });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-};
+export const peftIn =
+  (cwd: string) =>
+  (...args: string[]) => {
+    const r = spawnSync(process.execPath, [peftBin, ...args], { cwd, encoding: "utf8" });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };

@@ -7,16 +7,26 @@ const lora = {
   losses: [{ _tag: "Baft", weight: 0.01, pool: "cls", layers: "all", detachPredictions: false }],
   rules: [],
 };
-const spec = (method: unknown) => decodeSweep({
-  name: "t",
-  experiment: { optimizer: { _tag: "AdamW", lr: 0.005 }, schedule: { epochs: 1, batchSize: 8 } },
-  methods: { baft: { method, grid: { "method.losses[0].weight": [0.001, 0.01, 0.1], "optimizer.weightDecay": [0, 0.05] } } },
-  tasks: [{ _tag: "MiniVtab", name: "count" }, { _tag: "MiniVtab", name: "digits" }],
-  seeds: [0, 1],
-}, "sweep.json");
+const spec = (method: unknown) =>
+  decodeSweep(
+    {
+      name: "t",
+      experiment: { optimizer: { _tag: "AdamW", lr: 0.005 }, schedule: { epochs: 1, batchSize: 8 } },
+      methods: { baft: { method, grid: { "method.losses[0].weight": [0.001, 0.01, 0.1], "optimizer.weightDecay": [0, 0.05] } } },
+      tasks: [
+        { _tag: "MiniVtab", name: "count" },
+        { _tag: "MiniVtab", name: "digits" },
+      ],
+      seeds: [0, 1],
+    },
+    "sweep.json",
+  );
 
 describe("sweep expansion", () => {
-  for (const [how, method, read] of [["inline", lora, () => ({})], ["from a file", "lora.json", () => lora]] as const) {
+  for (const [how, method, read] of [
+    ["inline", lora, () => ({})],
+    ["from a file", "lora.json", () => lora],
+  ] as const) {
     it(`gives every job its own parameter values (method ${how})`, () => {
       const jobs = expandSweep(spec(method), "/base", read);
       expect(jobs).toHaveLength(3 * 2 * 2 * 2);

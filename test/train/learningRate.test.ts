@@ -7,18 +7,25 @@ const adamw = (lr: number) => ({ _tag: "AdamW" as const, lr, weightDecay: 0, bet
 
 describe("learning-rate schedule: linear warm-up then cosine", () => {
   it("matches the closed form at every step", () => {
-    fc.assert(fc.property(
-      fc.integer({ min: 1, max: 6 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 20 }), fc.double({ min: 1e-5, max: 1, noNaN: true }), fc.double({ min: 0, max: 1e-5, noNaN: true }),
-      (epochs, warmupEpochs, stepsPerEpoch, lr, minLr) => {
-        const schedule = { epochs: epochs + warmupEpochs, batchSize: 1, warmupEpochs, minLr, shape: cosine };
-        const warm = warmupEpochs * stepsPerEpoch;
-        const total = (epochs + warmupEpochs) * stepsPerEpoch;
-        for (let s = 0; s < total; s++) {
-          const expected = s < warm ? (lr * (s + 1)) / warm : minLr + ((lr - minLr) * (1 + Math.cos((Math.PI * (s - warm)) / (total - warm)))) / 2;
-          expect(learningRate(schedule, adamw(lr), s, stepsPerEpoch)).toBeCloseTo(expected, 12);
-        }
-      },
-    ), { numRuns: 100, seed: 1 });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 0, max: 3 }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.double({ min: 1e-5, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1e-5, noNaN: true }),
+        (epochs, warmupEpochs, stepsPerEpoch, lr, minLr) => {
+          const schedule = { epochs: epochs + warmupEpochs, batchSize: 1, warmupEpochs, minLr, shape: cosine };
+          const warm = warmupEpochs * stepsPerEpoch;
+          const total = (epochs + warmupEpochs) * stepsPerEpoch;
+          for (let s = 0; s < total; s++) {
+            const expected = s < warm ? (lr * (s + 1)) / warm : minLr + ((lr - minLr) * (1 + Math.cos((Math.PI * (s - warm)) / (total - warm)))) / 2;
+            expect(learningRate(schedule, adamw(lr), s, stepsPerEpoch)).toBeCloseTo(expected, 12);
+          }
+        },
+      ),
+      { numRuns: 100, seed: 1 },
+    );
   });
 
   it("peaks at lr when warm-up ends and decays monotonically to minLr", () => {
@@ -34,19 +41,29 @@ describe("learning-rate schedule: linear warm-up then cosine", () => {
 
 describe("learning-rate shapes after the warm-up", () => {
   it("constant holds lr; step multiplies by the factor every `everyEpochs`, floored at minLr", () => {
-    fc.assert(fc.property(
-      fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: 4 }), fc.double({ min: 0.1, max: 1, noNaN: true }), fc.double({ min: 1e-4, max: 1, noNaN: true }),
-      (warmupEpochs, stepsPerEpoch, everyEpochs, factor, lr) => {
-        const base = { epochs: 12, batchSize: 1, warmupEpochs, minLr: 1e-6 };
-        const warm = warmupEpochs * stepsPerEpoch;
-        for (let s = warm; s < 12 * stepsPerEpoch; s++) {
-          expect(learningRate({ ...base, shape: { _tag: "Constant" } }, adamw(lr), s, stepsPerEpoch)).toBe(lr);
-          // A brute-force count of the drops so far.
-          let drops = 0;
-          for (let k = warm; k <= s; k++) if (k > warm && (k - warm) % (everyEpochs * stepsPerEpoch) === 0) drops += 1;
-          expect(learningRate({ ...base, shape: { _tag: "Step", everyEpochs, factor } }, adamw(lr), s, stepsPerEpoch)).toBeCloseTo(Math.max(1e-6, lr * factor ** drops), 12);
-        }
-      },
-    ), { numRuns: 60, seed: 2 });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 3 }),
+        fc.integer({ min: 1, max: 10 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.double({ min: 0.1, max: 1, noNaN: true }),
+        fc.double({ min: 1e-4, max: 1, noNaN: true }),
+        (warmupEpochs, stepsPerEpoch, everyEpochs, factor, lr) => {
+          const base = { epochs: 12, batchSize: 1, warmupEpochs, minLr: 1e-6 };
+          const warm = warmupEpochs * stepsPerEpoch;
+          for (let s = warm; s < 12 * stepsPerEpoch; s++) {
+            expect(learningRate({ ...base, shape: { _tag: "Constant" } }, adamw(lr), s, stepsPerEpoch)).toBe(lr);
+            // A brute-force count of the drops so far.
+            let drops = 0;
+            for (let k = warm; k <= s; k++) if (k > warm && (k - warm) % (everyEpochs * stepsPerEpoch) === 0) drops += 1;
+            expect(learningRate({ ...base, shape: { _tag: "Step", everyEpochs, factor } }, adamw(lr), s, stepsPerEpoch)).toBeCloseTo(
+              Math.max(1e-6, lr * factor ** drops),
+              12,
+            );
+          }
+        },
+      ),
+      { numRuns: 60, seed: 2 },
+    );
   });
 });

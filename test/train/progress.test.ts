@@ -4,7 +4,16 @@ import { streamProgress } from "../../src/train/progress.js";
 /** A stream that keeps what is written; a terminal or not. */
 const capture = (isTTY: boolean) => {
   const chunks: string[] = [];
-  const stream = { isTTY, columns: 120, write: (s: string) => (chunks.push(s), true), cursorTo: () => true, clearLine: () => true, moveCursor: () => true, on: () => stream, removeListener: () => stream };
+  const stream = {
+    isTTY,
+    columns: 120,
+    write: (s: string) => (chunks.push(s), true),
+    cursorTo: () => true,
+    clearLine: () => true,
+    moveCursor: () => true,
+    on: () => stream,
+    removeListener: () => stream,
+  };
   return { stream: stream as unknown as NodeJS.WriteStream, text: () => chunks.join("") };
 };
 
@@ -16,7 +25,21 @@ describe("progress", () => {
     p.counted("testing", 7, 7);
     for (let done = 1; done <= 3; done++) p.counted("decoding images", done, 3);
     const lines = out.text().trim().split("\n");
-    expect(lines.filter((l) => l.startsWith("decoding images")).map((l) => l.split(": ")[1])).toEqual(["3/25", "5/25", "8/25", "10/25", "13/25", "15/25", "18/25", "20/25", "23/25", "25/25", "1/3", "2/3", "3/3"]);
+    expect(lines.filter((l) => l.startsWith("decoding images")).map((l) => l.split(": ")[1])).toEqual([
+      "3/25",
+      "5/25",
+      "8/25",
+      "10/25",
+      "13/25",
+      "15/25",
+      "18/25",
+      "20/25",
+      "23/25",
+      "25/25",
+      "1/3",
+      "2/3",
+      "3/3",
+    ]);
     expect(lines).toContain("testing: 7/7");
   });
 

@@ -7,7 +7,13 @@ const backend = fileURLToPath(new URL("../../dist/src/train/backend.js", import.
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
 /** A child that loads wasm, multiplies seeded matrices (plain and through a transpose), prints its description and a checksum, then releases the backend. */
-const run = (threads: string) => spawnSync(process.execPath, ["--input-type=module", "-e", `
+const run = (threads: string) =>
+  spawnSync(
+    process.execPath,
+    [
+      "--input-type=module",
+      "-e",
+      `
   import * as tf from "@tensorflow/tfjs-core";
   import { loadBackend, releaseBackend } from ${JSON.stringify(backend)};
   const description = await loadBackend("wasm");
@@ -16,7 +22,10 @@ const run = (threads: string) => spawnSync(process.execPath, ["--input-type=modu
   const g = tf.matMul(tf.transpose(a), tf.matMul(a, b)).dataSync();
   console.log(JSON.stringify({ description, c: Array.from(c), g: Array.from(g.slice(0, 500)) }));
   await releaseBackend();
-`], { cwd: root, encoding: "utf8", timeout: 60_000, env: { ...process.env, PEFT_WASM_THREADS: threads } });
+`,
+    ],
+    { cwd: root, encoding: "utf8", timeout: 60_000, env: { ...process.env, PEFT_WASM_THREADS: threads } },
+  );
 
 describe("wasm threads under Node", () => {
   it("start 2 threads, give the single-threaded results bit for bit, and let the process exit", () => {
@@ -33,12 +42,20 @@ describe("wasm threads under Node", () => {
 
   it("a script that never releases the backend still exits when its work is done (the pool's threads do not hold it)", () => {
     const started = performance.now();
-    const r = spawnSync(process.execPath, ["--input-type=module", "-e", `
+    const r = spawnSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `
       import * as tf from "@tensorflow/tfjs-core";
       import { loadBackend } from ${JSON.stringify(backend)};
       console.log(await loadBackend("wasm"));
       console.log(tf.matMul(tf.ones([300, 300]), tf.ones([300, 300])).dataSync()[0]);
-    `], { cwd: root, encoding: "utf8", timeout: 60_000, env: { ...process.env, PEFT_WASM_THREADS: "2" } });
+    `,
+      ],
+      { cwd: root, encoding: "utf8", timeout: 60_000, env: { ...process.env, PEFT_WASM_THREADS: "2" } },
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toBe("wasm (SIMD, 2 threads)\n300\n");
     expect(performance.now() - started).toBeLessThan(30_000);

@@ -30,8 +30,13 @@ const report = (runs: readonly { label: string; result: RunResult }[]): string =
   table(
     ["method", "trainable", "% of backbone", "val acc", "test acc", "train time", "ms/step"],
     runs.map(({ label, result: r }) => [
-      label, r.trainable.toLocaleString("en-US"), `${r.trainablePercent.toFixed(2)}%`, pct(r.metrics.valAccuracy), pct(r.metrics.testAccuracy),
-      `${r.timings.trainSeconds.toFixed(1)}s`, r.timings.medianStepMs.toFixed(0),
+      label,
+      r.trainable.toLocaleString("en-US"),
+      `${r.trainablePercent.toFixed(2)}%`,
+      pct(r.metrics.valAccuracy),
+      pct(r.metrics.testAccuracy),
+      `${r.timings.trainSeconds.toFixed(1)}s`,
+      r.timings.medianStepMs.toFixed(0),
     ]),
   );
 
@@ -45,38 +50,51 @@ const flags = {
   backend: backend(),
 };
 
-export const demo = Command.make("demo", flags, exitCode((args: Command.Command.Config.Infer<typeof flags>) =>
-  withInput(
-    () => {
-      const epochs = args.epochs;
-      const experiments = demoMethods.map(({ label, file }) => {
-        const { experiment, baseDir } = readExperiment(join(packageRoot(), "examples", "experiments", file));
-        return { label, file, baseDir, experiment: { ...experiment, schedule: { ...experiment.schedule, epochs: epochs ?? experiment.schedule.epochs } } };
-      });
-      readBackboneFile(backbonePath("default", packageRoot()));
-      const out = args.out === undefined ? mkdtempSync(join(tmpdir(), "peft-demo-")) : resolve(args.out);
-      for (const e of experiments) {
-        if (existsSync(join(out, runName(e.file)))) throw new BadInput({ lines: [`--out ${out} already holds ${runName(e.file)}/; choose another directory`] });
-      }
-      return { experiments, out, backend: args.backend };
-    },
-    (input) =>
-      runCommand(
-        Effect.gen(function* () {
-          const log = process.stderr;
-          const data = input.experiments[0]!.experiment.data;
-          log.write(`peft demo: adapt a ViT pretrained on MNIST digits 0-4 to ${taskName(data)} from ${"split" in data && data.split._tag === "Vtab1k" ? data.split.train : "few"} training images\n`);
-          const runs: { label: string; result: RunResult }[] = [];
-          for (const e of input.experiments) {
-            log.write(`\n── ${e.label} (${e.file}) ──\n`);
-            const result = yield* runExperiment(e.experiment, { outDir: join(input.out, runName(e.file)), resume: false, progress: streamProgress(), baseDir: e.baseDir });
-            runs.push({ label: e.label, result });
-          }
-          process.stdout.write(`\n${report(runs)}\n\nbackend: ${runs[0]!.result.backend}; runs written under ${input.out}\n`);
-        }),
-        input.backend,
-      ),
-  ))).pipe(
+export const demo = Command.make(
+  "demo",
+  flags,
+  exitCode((args: Command.Command.Config.Infer<typeof flags>) =>
+    withInput(
+      () => {
+        const epochs = args.epochs;
+        const experiments = demoMethods.map(({ label, file }) => {
+          const { experiment, baseDir } = readExperiment(join(packageRoot(), "examples", "experiments", file));
+          return { label, file, baseDir, experiment: { ...experiment, schedule: { ...experiment.schedule, epochs: epochs ?? experiment.schedule.epochs } } };
+        });
+        readBackboneFile(backbonePath("default", packageRoot()));
+        const out = args.out === undefined ? mkdtempSync(join(tmpdir(), "peft-demo-")) : resolve(args.out);
+        for (const e of experiments) {
+          if (existsSync(join(out, runName(e.file))))
+            throw new BadInput({ lines: [`--out ${out} already holds ${runName(e.file)}/; choose another directory`] });
+        }
+        return { experiments, out, backend: args.backend };
+      },
+      (input) =>
+        runCommand(
+          Effect.gen(function* () {
+            const log = process.stderr;
+            const data = input.experiments[0]!.experiment.data;
+            log.write(
+              `peft demo: adapt a ViT pretrained on MNIST digits 0-4 to ${taskName(data)} from ${"split" in data && data.split._tag === "Vtab1k" ? data.split.train : "few"} training images\n`,
+            );
+            const runs: { label: string; result: RunResult }[] = [];
+            for (const e of input.experiments) {
+              log.write(`\n── ${e.label} (${e.file}) ──\n`);
+              const result = yield* runExperiment(e.experiment, {
+                outDir: join(input.out, runName(e.file)),
+                resume: false,
+                progress: streamProgress(),
+                baseDir: e.baseDir,
+              });
+              runs.push({ label: e.label, result });
+            }
+            process.stdout.write(`\n${report(runs)}\n\nbackend: ${runs[0]!.result.backend}; runs written under ${input.out}\n`);
+          }),
+          input.backend,
+        ),
+    ),
+  ),
+).pipe(
   Command.withDescription("fine-tune the default backbone on a new task with linear probe, full and LoRA; print a table"),
   Command.withExamples([{ command: "peft demo --epochs 1", description: "a quick look: one epoch per method" }]),
 );

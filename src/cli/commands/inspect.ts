@@ -41,13 +41,18 @@ const inspect = (args: InspectArgs, render: (m: Method, c: VitConfig) => string)
 
 const countFlags = { ...inspectFlags, json: toggle("json", "print the counts as JSON") };
 
-export const count = Command.make("count", countFlags, exitCode((args: Command.Command.Config.Infer<typeof countFlags>) =>
-  inspect(args, (m, c) => {
-    const r = countMethod(m, c);
-    if (args.json) return JSON.stringify(r, null, 2);
-    const rows = r.targets.map((t) => `  [${t.target}] ${t.description}: ${t.sites} site(s), ${t.trainable.toLocaleString("en-US")}`);
-    return [...rows, totals(r)].join("\n");
-  }))).pipe(
+export const count = Command.make(
+  "count",
+  countFlags,
+  exitCode((args: Command.Command.Config.Infer<typeof countFlags>) =>
+    inspect(args, (m, c) => {
+      const r = countMethod(m, c);
+      if (args.json) return JSON.stringify(r, null, 2);
+      const rows = r.targets.map((t) => `  [${t.target}] ${t.description}: ${t.sites} site(s), ${t.trainable.toLocaleString("en-US")}`);
+      return [...rows, totals(r)].join("\n");
+    }),
+  ),
+).pipe(
   Command.withDescription("trainable parameters of a method, per target, without building tensors"),
   Command.withExamples([
     { command: "peft count examples/methods/lora.json --backbone vit-b16", description: "LoRA's parameters on ViT-B/16" },
@@ -55,7 +60,11 @@ export const count = Command.make("count", countFlags, exitCode((args: Command.C
   ]),
 );
 
-export const describe = Command.make("describe", inspectFlags, exitCode((args: InspectArgs) => inspect(args, (m, c) => describeMethod(m, c)))).pipe(
+export const describe = Command.make(
+  "describe",
+  inspectFlags,
+  exitCode((args: InspectArgs) => inspect(args, (m, c) => describeMethod(m, c))),
+).pipe(
   Command.withDescription("a method's targets, formulas and sites, with totals"),
   Command.withExamples([{ command: "peft describe examples/methods/daf.json --backbone vit-b16", description: "what DAF adapts in ViT-B/16, and how" }]),
 );

@@ -19,36 +19,42 @@ const flags = {
 };
 
 /** Check every law on the file's method, over random small ViTs as deep as its backbone. */
-export const laws = Command.make("laws", flags, exitCode((args: Command.Command.Config.Infer<typeof flags>) =>
-  withInput(
-    () => {
-      const file = readMethodOrExperiment(args.file);
-      const config = configFor(args.backbone, file, archOption(args.arch));
-      resolveMethod(file.method, config);
-      // The laws compare host copies inside fast-check properties, read synchronously.
-      if (args.backend === "webgpu") throw new BadInput({ lines: ["--backend: the laws read tensors synchronously, which WebGPU cannot; expected wasm, cpu, node or gpu"] });
-      return { method: file.method, config, runs: args.runs, seed: args.seed, backend: args.backend };
-    },
-    (input) =>
-      runCommand(
-        Effect.gen(function* () {
-          const backend = yield* TfBackend;
-          const where = lawConfigs(input.method, input.config).small
-            ? `random small ViTs of depth ${input.config.depth}`
-            : `random weights in the backbone's own shape (width ${input.config.width}, depth ${input.config.depth}: the method needs more room than small ViTs have)`;
-          process.stdout.write(`checking laws on ${where} (backend ${backend.description}, ${input.runs} runs each, seed ${input.seed})\n`);
-          const reports = yield* Effect.promise(() => checkLaws(input.method, { config: input.config, runs: input.runs, seed: input.seed }));
-          for (const r of reports) {
-            process.stdout.write(`${r.ok ? "✓" : "✗"} ${r.law} (${r.runs} runs): ${r.statement}\n`);
-            if (r.failure) process.stdout.write(`    ${r.failure}\n`);
-          }
-          const failed = reports.filter((r) => !r.ok).length;
-          if (failed > 0) return yield* new IoFailure({ path: "laws", reason: `${failed} law(s) failed` });
-          process.stdout.write(`all ${reports.length} laws hold\n`);
-        }),
-        input.backend,
-      ),
-  ))).pipe(
+export const laws = Command.make(
+  "laws",
+  flags,
+  exitCode((args: Command.Command.Config.Infer<typeof flags>) =>
+    withInput(
+      () => {
+        const file = readMethodOrExperiment(args.file);
+        const config = configFor(args.backbone, file, archOption(args.arch));
+        resolveMethod(file.method, config);
+        // The laws compare host copies inside fast-check properties, read synchronously.
+        if (args.backend === "webgpu")
+          throw new BadInput({ lines: ["--backend: the laws read tensors synchronously, which WebGPU cannot; expected wasm, cpu, node or gpu"] });
+        return { method: file.method, config, runs: args.runs, seed: args.seed, backend: args.backend };
+      },
+      (input) =>
+        runCommand(
+          Effect.gen(function* () {
+            const backend = yield* TfBackend;
+            const where = lawConfigs(input.method, input.config).small
+              ? `random small ViTs of depth ${input.config.depth}`
+              : `random weights in the backbone's own shape (width ${input.config.width}, depth ${input.config.depth}: the method needs more room than small ViTs have)`;
+            process.stdout.write(`checking laws on ${where} (backend ${backend.description}, ${input.runs} runs each, seed ${input.seed})\n`);
+            const reports = yield* Effect.promise(() => checkLaws(input.method, { config: input.config, runs: input.runs, seed: input.seed }));
+            for (const r of reports) {
+              process.stdout.write(`${r.ok ? "✓" : "✗"} ${r.law} (${r.runs} runs): ${r.statement}\n`);
+              if (r.failure) process.stdout.write(`    ${r.failure}\n`);
+            }
+            const failed = reports.filter((r) => !r.ok).length;
+            if (failed > 0) return yield* new IoFailure({ path: "laws", reason: `${failed} law(s) failed` });
+            process.stdout.write(`all ${reports.length} laws hold\n`);
+          }),
+          input.backend,
+        ),
+    ),
+  ),
+).pipe(
   Command.withDescription("check the property-based laws on a method (exit 1 if one fails, with the counterexample)"),
   Command.withExamples([{ command: "peft laws examples/methods/lora.json --runs 20", description: "LoRA's laws, 20 random cases each" }]),
 );

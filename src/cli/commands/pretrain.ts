@@ -16,7 +16,16 @@ import { BadInput } from "../../train/errors.js";
 
 /** The demo backbone's shape: MNIST-sized, small enough to fine-tune in seconds per epoch on 2 cores. */
 export const demoConfig = (classes: number): VitConfig => ({
-  image: 28, channels: 1, patch: 4, width: 64, depth: 4, heads: 4, mlpRatio: 4, classes, layerNormEps: 1e-6, gelu: "erf",
+  image: 28,
+  channels: 1,
+  patch: 4,
+  width: 64,
+  depth: 4,
+  heads: 4,
+  mlpRatio: 4,
+  classes,
+  layerNormEps: 1e-6,
+  gelu: "erf",
 });
 
 const parseDigits = (text: string): number[] => {
@@ -41,45 +50,64 @@ const flags = {
   resume: toggle("resume", "continue the run in --out from its last checkpoint"),
 };
 
-export const pretrain = Command.make("pretrain", flags, exitCode((args: Command.Command.Config.Infer<typeof flags>) =>
-  withInput(
-    () => {
-      const digits = parseDigits(args.digits);
-      const train = mnist("train");
-      let pool = 0;
-      for (let i = 0; i < train.count; i++) if (digits.includes(train.labels[i]!)) pool++;
-      const seed = args.seed;
-      const experiment: Experiment = {
-        name: `pretrain ViT (28², patch 4, width 64, depth 4) on digits ${digits.join(",")}`,
-        backbone: { weights: "random", head: "keep" },
-        data: { _tag: "Mnist", digits, split: { _tag: "Vtab1k", train: pool - 1000, val: 1000 }, seed, testLimit: null },
-        method: fullFineTuning(),
-        optimizer: { _tag: "AdamW", lr: 1e-3, weightDecay: 0.05, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
-        schedule: { epochs: args.epochs, batchSize: 128, warmupEpochs: 1, minLr: 1e-5, shape: { _tag: "Cosine" } },
-        labelSmoothing: 0,
-        dropPath: 0,
-        // From random weights there is no pretrained representation to compare with.
-        metrics: { examples: 0, everyEpoch: false },
-        seed,
-      };
-      return {
-        experiment, out: resolve(args.out), exportTo: args.export === undefined ? undefined : newFilePath("--export", args.export, true),
-        resume: args.resume, backend: args.backend, backbone: initVit(demoConfig(digits.length), seed),
-      };
-    },
-    (input) =>
-      runCommand(
-        Effect.gen(function* () {
-          const r = yield* runExperiment(input.experiment, { outDir: input.out, resume: input.resume, progress: streamProgress(), baseDir: process.cwd(), backbone: input.backbone });
-          process.stdout.write(`pretrained: test accuracy ${(100 * r.metrics.testAccuracy).toFixed(2)}% in ${r.timings.trainSeconds.toFixed(0)}s; backbone at ${join(input.out, "merged.safetensors")}\n`);
-          if (input.exportTo) {
-            yield* attempt(() => copyFileSync(join(input.out, "merged.safetensors"), input.exportTo!));
-            process.stdout.write(`exported to ${input.exportTo}\n`);
-          }
-        }),
-        input.backend,
-      ),
-  ))).pipe(
+export const pretrain = Command.make(
+  "pretrain",
+  flags,
+  exitCode((args: Command.Command.Config.Infer<typeof flags>) =>
+    withInput(
+      () => {
+        const digits = parseDigits(args.digits);
+        const train = mnist("train");
+        let pool = 0;
+        for (let i = 0; i < train.count; i++) if (digits.includes(train.labels[i]!)) pool++;
+        const seed = args.seed;
+        const experiment: Experiment = {
+          name: `pretrain ViT (28², patch 4, width 64, depth 4) on digits ${digits.join(",")}`,
+          backbone: { weights: "random", head: "keep" },
+          data: { _tag: "Mnist", digits, split: { _tag: "Vtab1k", train: pool - 1000, val: 1000 }, seed, testLimit: null },
+          method: fullFineTuning(),
+          optimizer: { _tag: "AdamW", lr: 1e-3, weightDecay: 0.05, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
+          schedule: { epochs: args.epochs, batchSize: 128, warmupEpochs: 1, minLr: 1e-5, shape: { _tag: "Cosine" } },
+          labelSmoothing: 0,
+          dropPath: 0,
+          // From random weights there is no pretrained representation to compare with.
+          metrics: { examples: 0, everyEpoch: false },
+          seed,
+        };
+        return {
+          experiment,
+          out: resolve(args.out),
+          exportTo: args.export === undefined ? undefined : newFilePath("--export", args.export, true),
+          resume: args.resume,
+          backend: args.backend,
+          backbone: initVit(demoConfig(digits.length), seed),
+        };
+      },
+      (input) =>
+        runCommand(
+          Effect.gen(function* () {
+            const r = yield* runExperiment(input.experiment, {
+              outDir: input.out,
+              resume: input.resume,
+              progress: streamProgress(),
+              baseDir: process.cwd(),
+              backbone: input.backbone,
+            });
+            process.stdout.write(
+              `pretrained: test accuracy ${(100 * r.metrics.testAccuracy).toFixed(2)}% in ${r.timings.trainSeconds.toFixed(0)}s; backbone at ${join(input.out, "merged.safetensors")}\n`,
+            );
+            if (input.exportTo) {
+              yield* attempt(() => copyFileSync(join(input.out, "merged.safetensors"), input.exportTo!));
+              process.stdout.write(`exported to ${input.exportTo}\n`);
+            }
+          }),
+          input.backend,
+        ),
+    ),
+  ),
+).pipe(
   Command.withDescription("train the small demo ViT from scratch on a source task (MNIST digits; all their train images but 1,000 kept for validation)"),
-  Command.withExamples([{ command: "peft pretrain --out runs/pretrain --export my-backbone.safetensors", description: "the demo backbone, as assets/ holds it" }]),
+  Command.withExamples([
+    { command: "peft pretrain --out runs/pretrain --export my-backbone.safetensors", description: "the demo backbone, as assets/ holds it" },
+  ]),
 );

@@ -17,26 +17,33 @@ const flags = {
   title: optional(Flag.String("title"), "the page's title (default: the sweeps' names and the file's)"),
 };
 
-export const report = Command.make("report", flags, exitCode((args: Command.Command.Config.Infer<typeof flags>) =>
-  withInput(
-    () => {
-      const file = resolve(args.file);
-      const out = resolve(args.out);
-      readInputFile(file, "RESULTS.jsonl");
-      const rows = readRows(file);
-      if (rows.length === 0) throw new BadInput({ lines: [`${file}: no result rows (one JSON object per line, as peft sweep and peft gather write)`] });
-      const title = args.title ?? `${[...new Set(rows.map((r) => r.sweep))].join(", ")} (${basename(file)})`;
-      return { out, title, report: buildReport(rows, dirname(file)) };
-    },
-    async ({ out, title, report: r }) => {
-      mkdirSync(join(out, "figures"), { recursive: true });
-      for (const f of r.figures) writeFileAtomic(join(out, "figures", f.file), `${f.svg}\n`);
-      writeFileAtomic(join(out, "report.md"), markdown(r, title));
-      writeFileAtomic(join(out, "report.html"), html(r, title));
-      process.stdout.write(`wrote ${out}/report.html, report.md and ${r.figures.length} figure(s) from ${r.rows} jobs\n`);
-      return 0;
-    },
-  ))).pipe(
+export const report = Command.make(
+  "report",
+  flags,
+  exitCode((args: Command.Command.Config.Infer<typeof flags>) =>
+    withInput(
+      () => {
+        const file = resolve(args.file);
+        const out = resolve(args.out);
+        readInputFile(file, "RESULTS.jsonl");
+        const rows = readRows(file);
+        if (rows.length === 0) throw new BadInput({ lines: [`${file}: no result rows (one JSON object per line, as peft sweep and peft gather write)`] });
+        const title = args.title ?? `${[...new Set(rows.map((r) => r.sweep))].join(", ")} (${basename(file)})`;
+        return { out, title, report: buildReport(rows, dirname(file)) };
+      },
+      async ({ out, title, report: r }) => {
+        mkdirSync(join(out, "figures"), { recursive: true });
+        for (const f of r.figures) writeFileAtomic(join(out, "figures", f.file), `${f.svg}\n`);
+        writeFileAtomic(join(out, "report.md"), markdown(r, title));
+        writeFileAtomic(join(out, "report.html"), html(r, title));
+        process.stdout.write(`wrote ${out}/report.html, report.md and ${r.figures.length} figure(s) from ${r.rows} jobs\n`);
+        return 0;
+      },
+    ),
+  ),
+).pipe(
   Command.withDescription("an HTML page and a Markdown table (with SVG plots) from a results file"),
-  Command.withExamples([{ command: "peft report runs/mini-vtab/results.jsonl --out reports/mini-vtab", description: "tables per task and method, mean ± std over seeds" }]),
+  Command.withExamples([
+    { command: "peft report runs/mini-vtab/results.jsonl --out reports/mini-vtab", description: "tables per task and method, mean ± std over seeds" },
+  ]),
 );

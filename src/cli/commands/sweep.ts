@@ -16,26 +16,43 @@ const flags = {
 };
 
 /** Expand a sweep, then run its missing jobs in worker processes; rows go to DIR/results.jsonl. */
-export const sweep = Command.make("sweep", flags, exitCode((args: Command.Command.Config.Infer<typeof flags>) =>
-  withInput(
-    () => {
-      const spec = decodeSweep(readJson(args.file), args.file);
-      const jobs = expandSweep(spec, dirname(resolve(args.file)), readJson);
-      return { spec, jobs, out: resolve(args.out), workers: args.workers ?? spec.workers, backend: args.backend, retryFailed: args.retryFailed, dryRun: args.dryRun };
-    },
-    async (input) => {
-      if (input.dryRun) {
-        for (const j of input.jobs) process.stdout.write(`${j.id}  ${j.name}\n`);
-        process.stdout.write(`${input.jobs.length} jobs\n`);
-        return 0;
-      }
-      const r = await runSweep(input.spec.name, input.jobs, {
-        outDir: input.out, workers: input.workers, backend: input.backend, retryFailed: input.retryFailed, progress: (line) => process.stderr.write(`${line}\n`),
-      });
-      process.stdout.write(`${input.spec.name}: ran ${r.ran} job(s), ${r.failed} failed, ${r.skipped} already done; rows in ${input.out}/results.jsonl\n`);
-      return r.failed > 0 ? 1 : 0;
-    },
-  ))).pipe(
+export const sweep = Command.make(
+  "sweep",
+  flags,
+  exitCode((args: Command.Command.Config.Infer<typeof flags>) =>
+    withInput(
+      () => {
+        const spec = decodeSweep(readJson(args.file), args.file);
+        const jobs = expandSweep(spec, dirname(resolve(args.file)), readJson);
+        return {
+          spec,
+          jobs,
+          out: resolve(args.out),
+          workers: args.workers ?? spec.workers,
+          backend: args.backend,
+          retryFailed: args.retryFailed,
+          dryRun: args.dryRun,
+        };
+      },
+      async (input) => {
+        if (input.dryRun) {
+          for (const j of input.jobs) process.stdout.write(`${j.id}  ${j.name}\n`);
+          process.stdout.write(`${input.jobs.length} jobs\n`);
+          return 0;
+        }
+        const r = await runSweep(input.spec.name, input.jobs, {
+          outDir: input.out,
+          workers: input.workers,
+          backend: input.backend,
+          retryFailed: input.retryFailed,
+          progress: (line) => process.stderr.write(`${line}\n`),
+        });
+        process.stdout.write(`${input.spec.name}: ran ${r.ran} job(s), ${r.failed} failed, ${r.skipped} already done; rows in ${input.out}/results.jsonl\n`);
+        return r.failed > 0 ? 1 : 0;
+      },
+    ),
+  ),
+).pipe(
   Command.withDescription("run methods × parameters × tasks × seeds in worker processes; resumable, one JSONL row per job"),
   Command.withExamples([
     { command: "peft sweep examples/sweeps/smoke.json --out runs/smoke --dry-run", description: "the jobs it would run" },

@@ -56,7 +56,8 @@ export const miniVtabSplits = (name: MiniVtabName, split: Split, seed: number, t
       next += 1;
     }
   }
-  if (next + split.val > trainStream.size) throw new MiniVtabError(`data.split asks for ${next + split.val} training-stream examples of ${name}; it has ${trainStream.size}`);
+  if (next + split.val > trainStream.size)
+    throw new MiniVtabError(`data.split asks for ${next + split.val} training-stream examples of ${name}; it has ${trainStream.size}`);
   if (testSize > testStream.size) throw new MiniVtabError(`data.testSize: ${name} has ${testStream.size} test examples, ${testSize} asked`);
   return { train: take(trainStream, trainIdx), val: take(trainStream, range(next, split.val)), test: take(testStream, range(0, testSize)) };
 };

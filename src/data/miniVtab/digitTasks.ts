@@ -7,7 +7,10 @@ import type { ExampleSource } from "./source.js";
 export const unseenDigits = [5, 6, 7, 8, 9] as const;
 
 /** MNIST images of digits 5–9 of one standard split, in an order fixed by the seed. */
-const pool = (which: "train" | "test", seed: number): { readonly image: (k: number) => Image; readonly digit: (k: number) => number; readonly size: number } => {
+const pool = (
+  which: "train" | "test",
+  seed: number,
+): { readonly image: (k: number) => Image; readonly digit: (k: number) => number; readonly size: number } => {
   const split = mnist(which);
   const indices: number[] = [];
   const unseen = new Set<number>(unseenDigits);
@@ -17,7 +20,8 @@ const pool = (which: "train" | "test", seed: number): { readonly image: (k: numb
 };
 
 /** A digit task: one image per example, relabelled and optionally transformed (a domain shift). */
-const perDigit = (label: (digit: number) => number, shift: (img: Image, noise: () => number) => Image = (img) => img) =>
+const perDigit =
+  (label: (digit: number) => number, shift: (img: Image, noise: () => number) => Image = (img) => img) =>
   (which: "train" | "test", seed: number, name: string): ExampleSource => {
     const p = pool(which, seed);
     return {
@@ -56,7 +60,9 @@ const gaussian = (u: () => number) => Math.sqrt(-2 * Math.log(1 - u())) * Math.c
 const striped = (img: Image, u: () => number): Image => {
   const angle = Math.PI * u();
   const period = 4 + 3 * u();
-  return img.map((v, i) => Math.max(v, 0.3 * (0.5 + 0.5 * Math.sin((2 * Math.PI * ((i % 28) * Math.cos(angle) + Math.floor(i / 28) * Math.sin(angle))) / period))));
+  return img.map((v, i) =>
+    Math.max(v, 0.3 * (0.5 + 0.5 * Math.sin((2 * Math.PI * ((i % 28) * Math.cos(angle) + Math.floor(i / 28) * Math.sin(angle))) / period))),
+  );
 };
 
 export const digitTasks = {

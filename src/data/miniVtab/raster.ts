@@ -5,7 +5,8 @@ export type Image = Float32Array;
 export const blank = (): Image => new Float32Array(side * side);
 
 /** MNIST's u8 image `index` as [0, 1] values. */
-export const fromU8 = (data: Uint8Array, index: number): Image => Float32Array.from(data.subarray(index * side * side, (index + 1) * side * side), (v) => v / 255);
+export const fromU8 = (data: Uint8Array, index: number): Image =>
+  Float32Array.from(data.subarray(index * side * side, (index + 1) * side * side), (v) => v / 255);
 
 /** Paint `value` wherever `inside(x, y)` holds at the pixel centre (x right, y down), max-blending. */
 export const paint = (img: Image, inside: (x: number, y: number) => boolean, value = 1): Image => {
@@ -54,7 +55,12 @@ const sample = (img: Image, x: number, y: number): number => {
   const x0 = Math.floor(x);
   const y0 = Math.floor(y);
   let v = 0;
-  for (const [xx, yy, w] of [[x0, y0, (1 - (x - x0)) * (1 - (y - y0))], [x0 + 1, y0, (x - x0) * (1 - (y - y0))], [x0, y0 + 1, (1 - (x - x0)) * (y - y0)], [x0 + 1, y0 + 1, (x - x0) * (y - y0)]] as const) {
+  for (const [xx, yy, w] of [
+    [x0, y0, (1 - (x - x0)) * (1 - (y - y0))],
+    [x0 + 1, y0, (x - x0) * (1 - (y - y0))],
+    [x0, y0 + 1, (1 - (x - x0)) * (y - y0)],
+    [x0 + 1, y0 + 1, (x - x0) * (y - y0)],
+  ] as const) {
     if (xx >= 0 && xx < side && yy >= 0 && yy < side) v += w * img[yy * side + xx]!;
   }
   return v;
@@ -62,7 +68,11 @@ const sample = (img: Image, x: number, y: number): number => {
 
 /** Simard et al.'s elastic deformation: displacement fields of uniform noise, blurred by σ and scaled by α. */
 export const elastic = (img: Image, alpha: number, sigma: number, noise: () => number): Image => {
-  const field = () => blur(Float32Array.from({ length: side * side }, () => 2 * noise() - 1), sigma);
+  const field = () =>
+    blur(
+      Float32Array.from({ length: side * side }, () => 2 * noise() - 1),
+      sigma,
+    );
   const dx = field();
   const dy = field();
   // Blurred uniform noise has a small spread; normalise it so α is the typical displacement in pixels.

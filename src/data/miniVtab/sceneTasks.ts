@@ -3,10 +3,12 @@ import { bar, blank, disc, paint, side, square, type Image } from "./raster.js";
 import type { ExampleSource } from "./source.js";
 
 /** A procedural task: example i of a stream is drawn from its own generator (name, stream, i), label first, so classes are balanced in expectation. */
-const scenes = (draw: (r: Rng) => { image: Image; label: number }) => (which: "train" | "test", seed: number, name: string): ExampleSource => ({
-  size: Infinity,
-  example: (i) => draw(rng(seed, `${name}:${which}:${i}`)),
-});
+const scenes =
+  (draw: (r: Rng) => { image: Image; label: number }) =>
+  (which: "train" | "test", seed: number, name: string): ExampleSource => ({
+    size: Infinity,
+    example: (i) => draw(rng(seed, `${name}:${which}:${i}`)),
+  });
 
 const between = (r: Rng, lo: number, hi: number) => lo + (hi - lo) * r.uniform();
 

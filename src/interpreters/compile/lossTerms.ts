@@ -40,7 +40,9 @@ export interface LossContext {
 
 /** Host reads the loss terms need before a forward pass (RIFT's squarings of its learned rotation), done asynchronously. */
 export const readLossTermsAhead = async (losses: readonly LossTerm[], lookup: (name: string) => tf.Tensor): Promise<void> => {
-  await Promise.all(losses.flatMap((l, i) => (l._tag === "Rift" && l.rotation === "learned" ? [readSquaringsAhead(lookup(lossParamName(i, "rotation")) as tf.Tensor2D)] : [])));
+  await Promise.all(
+    losses.flatMap((l, i) => (l._tag === "Rift" && l.rotation === "learned" ? [readSquaringsAhead(lookup(lossParamName(i, "rotation")) as tf.Tensor2D)] : [])),
+  );
 };
 
 /** The unweighted value of loss term `index` on a batch (call inside tf.tidy). */

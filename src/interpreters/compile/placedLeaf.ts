@@ -22,12 +22,14 @@ export type { FoldedModule } from "../../primitives/primitive.js";
 export type Lookup = (name: string) => tf.Tensor;
 
 /** The leaf's tensors by role as the forward pass uses them: trainable ones at 1 bit under `quantized`. */
-const tensorsOf = (pl: PlacedLeaf, lookup: Lookup): Tensors => (role) => {
-  const name = pl.tensors[role];
-  if (name === undefined) throw new Error(`${pl.leaf.primitive.tag} has no tensor ${role}`);
-  const t = lookup(name);
-  return pl.leaf.quantized && pl.trainable.has(role) ? binarize(t) : t;
-};
+const tensorsOf =
+  (pl: PlacedLeaf, lookup: Lookup): Tensors =>
+  (role) => {
+    const name = pl.tensors[role];
+    if (name === undefined) throw new Error(`${pl.leaf.primitive.tag} has no tensor ${role}`);
+    const t = lookup(name);
+    return pl.leaf.quantized && pl.trainable.has(role) ? binarize(t) : t;
+  };
 
 /** A resolved leaf with its tensors by role, for the forward pass. */
 export const placedLeaf = (r: ResolvedLeaf): PlacedLeaf => ({
@@ -38,8 +40,7 @@ export const placedLeaf = (r: ResolvedLeaf): PlacedLeaf => ({
 });
 
 /** The value that replaces the site (a `full` leaf), or null for additive leaves. */
-export const replacement = (pl: PlacedLeaf, lookup: Lookup): tf.Tensor | null =>
-  kindOf(pl.leaf) === "replace" ? tensorsOf(pl, lookup)("value") : null;
+export const replacement = (pl: PlacedLeaf, lookup: Lookup): tf.Tensor | null => (kindOf(pl.leaf) === "replace" ? tensorsOf(pl, lookup)("value") : null);
 
 /** ΔW of an additive leaf in the site's [dout, din] view, its wrappers applied innermost first. */
 export const delta = (pl: PlacedLeaf, lookup: Lookup, pretrained: () => tf.Tensor2D): tf.Tensor2D | null => {

@@ -11,7 +11,18 @@ import type { Placement } from "../resolve.js";
 import { resolve, type Resolved } from "../resolved.js";
 import type { Mask } from "../partition.js";
 import { MethodError } from "../methodError.js";
-import { besideOutput, delta, fastApply, foldedModule, placedLeaf, replacement, scaleShiftColumns, type FoldedModule, type Lookup, type PlacedLeaf } from "./placedLeaf.js";
+import {
+  besideOutput,
+  delta,
+  fastApply,
+  foldedModule,
+  placedLeaf,
+  replacement,
+  scaleShiftColumns,
+  type FoldedModule,
+  type Lookup,
+  type PlacedLeaf,
+} from "./placedLeaf.js";
 import { hasFastPath, isModule, kindOf } from "../leaves.js";
 import { placeBlocks } from "../../ops/placeBlocks.js";
 import { lossParams, lossTermValue, readLossTermsAhead, type LossParam } from "./lossTerms.js";
@@ -53,8 +64,7 @@ export interface Program {
 const viewShape = (p: ParamSpec): number[] =>
   p.name.endsWith(".weight") && p.shape.length >= 2 ? [p.shape[0]!, p.shape.slice(1).reduce((a, b) => a * b, 1)] : [...p.shape];
 
-const hostTensor = (data: AdapterValue, shape: readonly number[]): tf.Tensor =>
-  tf.tensor(data, [...shape], data instanceof Int32Array ? "int32" : "float32");
+const hostTensor = (data: AdapterValue, shape: readonly number[]): tf.Tensor => tf.tensor(data, [...shape], data instanceof Int32Array ? "int32" : "float32");
 
 /** y + b, or y when the linear has no bias (timm's qkv_bias=False, a pre-norm patch projection). */
 const withBias = (y: tf.Tensor2D, bias: tf.Tensor | undefined): tf.Tensor2D => (bias === undefined ? y : tf.add(y, bias));
@@ -182,7 +192,8 @@ const linearPlans = (leavesByParam: ReadonlyMap<string, readonly PlacedLeaf[]>, 
 };
 
 /** A Method compiled against a backbone (resolved on the way). */
-export const compile = (method: Method, backbone: Backbone, options: CompileOptions): Program => compileResolved(resolve(method, backbone.config), backbone, options);
+export const compile = (method: Method, backbone: Backbone, options: CompileOptions): Program =>
+  compileResolved(resolve(method, backbone.config), backbone, options);
 
 /** A method already resolved against this backbone's config, compiled. */
 export const compileResolved = (resolved: Resolved, backbone: Backbone, options: CompileOptions): Program => {
@@ -215,8 +226,13 @@ export const compileResolved = (resolved: Resolved, backbone: Backbone, options:
   const pretrainedForward = (images: tf.Tensor4D) => vitForward(config, pretrainedAccess, images);
 
   /** Backbone tensors whose value a method changes: every parameter with weight leaves, and the bias an SSF rescales. */
-  const adaptedNames = [...new Set([...leavesByParam.entries()].flatMap(([name, pls]) =>
-    pls.some((pl) => kindOf(pl.leaf) === "outputScale") ? [name, name.replace(/\.weight$/, ".bias")] : [name]))];
+  const adaptedNames = [
+    ...new Set(
+      [...leavesByParam.entries()].flatMap(([name, pls]) =>
+        pls.some((pl) => kindOf(pl.leaf) === "outputScale") ? [name, name.replace(/\.weight$/, ".bias")] : [name],
+      ),
+    ),
+  ];
 
   const access = (): VitAccess => {
     const memo = new Map<string, tf.Tensor>();
@@ -260,12 +276,14 @@ export const compileResolved = (resolved: Resolved, backbone: Backbone, options:
     forward: (images, keep) => vitForward(config, access(), images, keep),
     pretrainedForward,
     lossParams: lossState,
-    lossTerm: (index, out, images) => lossTermValue(method.losses[index]!, index, out, images, {
-      config,
-      lookup,
-      pretrained: pretrainedForward,
-      drift: () => (adaptedNames.length === 0 ? tf.scalar(0) : tf.addN(adaptedNames.map((name) => tf.sum(tf.square(tf.sub(finalValue(name), base.get(name)!)))))),
-    }),
+    lossTerm: (index, out, images) =>
+      lossTermValue(method.losses[index]!, index, out, images, {
+        config,
+        lookup,
+        pretrained: pretrainedForward,
+        drift: () =>
+          adaptedNames.length === 0 ? tf.scalar(0) : tf.addN(adaptedNames.map((name) => tf.sum(tf.square(tf.sub(finalValue(name), base.get(name)!))))),
+      }),
     readAhead: () => readLossTermsAhead(method.losses, lookup),
     materialise: (name) => tf.reshape(finalValue(name), [...specs.get(name)!.shape]),
     modulesBeside: (block) => (modulesByBlock.get(block) ?? []).map((pl) => foldedModule(pl, lookup)),
@@ -275,7 +293,7 @@ export const compileResolved = (resolved: Resolved, backbone: Backbone, options:
         const v = variables.get(k);
         if (!v) throw new MethodError("adapter", `unknown adapter tensor ${k}`);
         if (data.length !== v.size) throw new MethodError("adapter", `${k} has ${data.length} values, expected ${v.size} (shape ${JSON.stringify(v.shape)})`);
-        if ((data instanceof Int32Array) !== (v.dtype === "int32")) throw new MethodError("adapter", `${k} must be ${v.dtype === "int32" ? "int32" : "float32"}`);
+        if (data instanceof Int32Array !== (v.dtype === "int32")) throw new MethodError("adapter", `${k} must be ${v.dtype === "int32" ? "int32" : "float32"}`);
         tf.tidy(() => v.assign(hostTensor(data, v.shape)));
       }
     },

@@ -27,7 +27,6 @@ export interface Trainer {
   readonly dispose: () => void;
 }
 
-
 export interface TrainerSettings extends AdamWSettings {
   /** ε of the cross-entropy's label smoothing. */
   readonly labelSmoothing?: number;
@@ -40,15 +39,18 @@ export interface TrainerSettings extends AdamWSettings {
 }
 
 /** The micro-batches [start, size) of a batch of n. */
-const chunks = (n: number, size: number): [number, number][] =>
-  Array.from({ length: Math.ceil(n / size) }, (_, i) => [i * size, Math.min(size, n - i * size)]);
+const chunks = (n: number, size: number): [number, number][] => Array.from({ length: Math.ceil(n / size) }, (_, i) => [i * size, Math.min(size, n - i * size)]);
 
 export const trainer = (program: Program, settings: TrainerSettings): Trainer => {
   const [trainable] = partition(program.variables, program.mask);
   const vars = [...trainable.entries()];
   // Loss-term tensors (RIFT's rotation) are not in `params` and never decay: decay would pull Q to I.
   const decay = new Map(program.params.map((p) => [p.name, p.decay]));
-  const optimizer = adamW(vars, vars.map(([name]) => decay.get(name) ?? false), settings);
+  const optimizer = adamW(
+    vars,
+    vars.map(([name]) => decay.get(name) ?? false),
+    settings,
+  );
   let count = 0;
   return {
     step: async (images, labels, lr, keep) => {
@@ -56,26 +58,33 @@ export const trainer = (program: Program, settings: TrainerSettings): Trainer =>
       let names: string[] = [];
       const n = images.shape[0];
       /** One micro-batch's [loss, terms…] and flat gradient, both scaled by its share of the batch. */
-      const pass = (start: number, size: number) => tf.tidy(() => {
-        const [x, y] = size === n ? [images, labels] : [tf.slice(images, [start, 0, 0, 0], [size, -1, -1, -1]), tf.slice(labels, [start], [size])];
-        const k = keep === undefined || size === n ? keep : tf.slice(keep, [start, 0], [size, -1]);
-        let parts: tf.Tensor1D | null = null;
-        const objective = () => {
-          const l = programLoss(program, x, y, settings.labelSmoothing ?? 0, k);
-          names = Object.keys(l.terms);
-          // variableGrads disposes everything the objective made but its value: keep the terms past it.
-          parts = tf.keep(tf.stack(Object.values(l.terms)) as tf.Tensor1D);
-          return l.total;
-        };
-        // A method that trains nothing (the frozen model) still reports its loss.
-        const { value, grads: reached } = vars.length === 0 ? { value: objective(), grads: {} as tf.NamedTensorMap } : tf.variableGrads(objective, vars.map(([, v]) => v));
-        // A variable the objective never reads (RIFT's M under λ = 0) has gradient zero.
-        const share = (t: tf.Tensor) => (size === n ? t : tf.mul(t, size / n));
-        const flat = share(flatten(vars.map(([, v]) => reached[v.name] ?? tf.zerosLike(v))));
-        const losses = share(tf.concat([tf.reshape(value, [1]), parts!]));
-        parts!.dispose();
-        return { flat, losses };
-      });
+      const pass = (start: number, size: number) =>
+        tf.tidy(() => {
+          const [x, y] = size === n ? [images, labels] : [tf.slice(images, [start, 0, 0, 0], [size, -1, -1, -1]), tf.slice(labels, [start], [size])];
+          const k = keep === undefined || size === n ? keep : tf.slice(keep, [start, 0], [size, -1]);
+          let parts: tf.Tensor1D | null = null;
+          const objective = () => {
+            const l = programLoss(program, x, y, settings.labelSmoothing ?? 0, k);
+            names = Object.keys(l.terms);
+            // variableGrads disposes everything the objective made but its value: keep the terms past it.
+            parts = tf.keep(tf.stack(Object.values(l.terms)) as tf.Tensor1D);
+            return l.total;
+          };
+          // A method that trains nothing (the frozen model) still reports its loss.
+          const { value, grads: reached } =
+            vars.length === 0
+              ? { value: objective(), grads: {} as tf.NamedTensorMap }
+              : tf.variableGrads(
+                  objective,
+                  vars.map(([, v]) => v),
+                );
+          // A variable the objective never reads (RIFT's M under λ = 0) has gradient zero.
+          const share = (t: tf.Tensor) => (size === n ? t : tf.mul(t, size / n));
+          const flat = share(flatten(vars.map(([, v]) => reached[v.name] ?? tf.zerosLike(v))));
+          const losses = share(tf.concat([tf.reshape(value, [1]), parts!]));
+          parts!.dispose();
+          return { flat, losses };
+        });
       let gradient: tf.Tensor | null = null;
       let read: tf.Tensor | null = null;
       for (const [start, size] of chunks(n, Math.min(settings.microBatch ?? n, n))) {

@@ -25,8 +25,19 @@ const key = (module: string, rest: string) => `base_model.model.${module}.${rest
 /** Keys of HF PEFT's rank_pattern / alpha_pattern are regular expressions matched at a dotted suffix: escape the dots. */
 const patternKey = (module: string) => module.replace(/\./g, "\\.");
 
-interface LoraPiece { readonly rows: readonly [number, number] | null; readonly rank: number; readonly scale: number; readonly a: Float32Array; readonly b: Float32Array }
-interface FourierPiece { readonly n: number; readonly scale: number; readonly seed: number; readonly spectrum: Float32Array }
+interface LoraPiece {
+  readonly rows: readonly [number, number] | null;
+  readonly rank: number;
+  readonly scale: number;
+  readonly a: Float32Array;
+  readonly b: Float32Array;
+}
+interface FourierPiece {
+  readonly n: number;
+  readonly scale: number;
+  readonly seed: number;
+  readonly spectrum: Float32Array;
+}
 
 const reasons: Readonly<Record<string, string>> = {
   Rescale: "RLRR's rescaling (s_l s_rᵀ) ⊙ W has no HF PEFT tuner",
@@ -62,42 +73,86 @@ export const toHfPeft = (adapter: AdapterFile, merged: Backbone, architecture: s
       if (leaf.quantized) throw new MethodError(at, `a quantized (1-bit) transform on ${site.name} has no HF PEFT tuner; use merged.safetensors`);
       const module = moduleOf(site.param);
       if (node._tag === "Full") {
-        if (module === null) throw new MethodError(at, `${site.param} is a parameter of the VisionTransformer itself, not of a module: HF PEFT's modules_to_save holds modules; use merged.safetensors`);
+        if (module === null)
+          throw new MethodError(
+            at,
+            `${site.param} is a parameter of the VisionTransformer itself, not of a module: HF PEFT's modules_to_save holds modules; use merged.safetensors`,
+          );
         fullModules.add(module);
         continue;
       }
-      if (node._tag !== "LowRank" && node._tag !== "Spectral") throw new MethodError(at, `${reasons[node._tag] ?? `${node._tag} has no HF PEFT tuner`} (on ${site.name}); use merged.safetensors`);
+      if (node._tag !== "LowRank" && node._tag !== "Spectral")
+        throw new MethodError(at, `${reasons[node._tag] ?? `${node._tag} has no HF PEFT tuner`} (on ${site.name}); use merged.safetensors`);
       ownerOf.set(module!, placement.target);
       if (node._tag === "LowRank") {
-        lora.set(module!, [...(lora.get(module!) ?? []), { rows: site.rows, rank: node.rank, scale: lowRankScale(node), a: byLeaf(leaf, "lora_A"), b: byLeaf(leaf, "lora_B") }]);
+        lora.set(module!, [
+          ...(lora.get(module!) ?? []),
+          { rows: site.rows, rank: node.rank, scale: lowRankScale(node), a: byLeaf(leaf, "lora_A"), b: byLeaf(leaf, "lora_B") },
+        ]);
         continue;
       }
-      if (site.rows !== null) throw new MethodError(at, `FourierFT on ${site.name}, a third of the fused qkv: HF PEFT's FourierFT spans a whole nn.Linear (its spectrum covers all of qkv); use merged.safetensors`);
-      if (site.param.startsWith("patch_embed.")) throw new MethodError(at, "FourierFT on the patch embedding, a Conv2d: HF PEFT's FourierFT takes nn.Linear only; use merged.safetensors");
+      if (site.rows !== null)
+        throw new MethodError(
+          at,
+          `FourierFT on ${site.name}, a third of the fused qkv: HF PEFT's FourierFT spans a whole nn.Linear (its spectrum covers all of qkv); use merged.safetensors`,
+        );
+      if (site.param.startsWith("patch_embed."))
+        throw new MethodError(at, "FourierFT on the patch embedding, a Conv2d: HF PEFT's FourierFT takes nn.Linear only; use merged.safetensors");
       if (node.positions._tag !== "TorchRandperm") {
-        throw new MethodError(at, `FourierFT positions ${JSON.stringify(node.positions)} on ${site.name}: HF PEFT stores no positions and redraws them with torch.randperm, so only spectra drawn that way export; train with positions {"_tag": "TorchRandperm", "seed": S}`);
+        throw new MethodError(
+          at,
+          `FourierFT positions ${JSON.stringify(node.positions)} on ${site.name}: HF PEFT stores no positions and redraws them with torch.randperm, so only spectra drawn that way export; train with positions {"_tag": "TorchRandperm", "seed": S}`,
+        );
       }
       if (fourier.has(module!)) throw new MethodError(at, `two spectra on ${module}: HF PEFT's FourierFT holds one per module`);
       fourier.set(module!, { n: node.coefficients, scale: node.scale, seed: node.positions.seed, spectrum: byLeaf(leaf, "spectrum") });
     }
   }
-  if (lora.size > 0 && fourier.size > 0) throw new MethodError("targets", "LoRA and FourierFT together: an HF PEFT adapter holds one tuner type; use merged.safetensors");
+  if (lora.size > 0 && fourier.size > 0)
+    throw new MethodError("targets", "LoRA and FourierFT together: an HF PEFT adapter holds one tuner type; use merged.safetensors");
   const saved = [...new Set([...fullModules, ...(adapter.head === "reset" ? ["head"] : [])])];
   for (const m of saved) {
-    if (ownerOf.has(m)) throw new MethodError(`targets[${ownerOf.get(m)}]`, `${m} is both adapted and fully trained: HF PEFT's modules_to_save replaces the whole module; use merged.safetensors`);
+    if (ownerOf.has(m))
+      throw new MethodError(
+        `targets[${ownerOf.get(m)}]`,
+        `${m} is both adapted and fully trained: HF PEFT's modules_to_save replaces the whole module; use merged.safetensors`,
+      );
   }
-  const tensors: NamedTensor[] = saved.flatMap((m) => vitParams(merged.config).filter((p) => moduleOf(p.name) === m)
-    .map((p) => ({ name: key(m, p.name.slice(m.length + 1)), shape: p.shape, data: merged.weights.get(p.name)!.data })));
-  const common = { task_type: null, base_model_name_or_path: architecture, inference_mode: true, bias: "none", fan_in_fan_out: false, modules_to_save: saved.length > 0 ? saved : null };
+  const tensors: NamedTensor[] = saved.flatMap((m) =>
+    vitParams(merged.config)
+      .filter((p) => moduleOf(p.name) === m)
+      .map((p) => ({ name: key(m, p.name.slice(m.length + 1)), shape: p.shape, data: merged.weights.get(p.name)!.data })),
+  );
+  const common = {
+    task_type: null,
+    base_model_name_or_path: architecture,
+    inference_mode: true,
+    bias: "none",
+    fan_in_fan_out: false,
+    modules_to_save: saved.length > 0 ? saved : null,
+  };
   if (fourier.size > 0) {
     const [first] = fourier.values();
     for (const [m, f] of fourier) {
-      if (f.scale !== first!.scale || f.seed !== first!.seed) throw new MethodError(`targets[${ownerOf.get(m)}]`, `FourierFT scaling ${f.scale} and seed ${f.seed} on ${m} differ from ${first!.scale} and ${first!.seed} elsewhere: HF PEFT has one scaling and one random_loc_seed per adapter`);
+      if (f.scale !== first!.scale || f.seed !== first!.seed)
+        throw new MethodError(
+          `targets[${ownerOf.get(m)}]`,
+          `FourierFT scaling ${f.scale} and seed ${f.seed} on ${m} differ from ${first!.scale} and ${first!.seed} elsewhere: HF PEFT has one scaling and one random_loc_seed per adapter`,
+        );
       tensors.push({ name: key(m, "fourierft_spectrum"), shape: [f.n], data: f.spectrum });
     }
     const nPattern = Object.fromEntries([...fourier].filter(([, f]) => f.n !== first!.n).map(([m, f]) => [patternKey(m), f.n]));
     return {
-      config: { ...common, peft_type: "FOURIERFT", target_modules: [...fourier.keys()], n_frequency: first!.n, scaling: first!.scale, random_loc_seed: first!.seed, n_frequency_pattern: nPattern, init_weights: false },
+      config: {
+        ...common,
+        peft_type: "FOURIERFT",
+        target_modules: [...fourier.keys()],
+        n_frequency: first!.n,
+        scaling: first!.scale,
+        random_loc_seed: first!.seed,
+        n_frequency_pattern: nPattern,
+        init_weights: false,
+      },
       tensors,
     };
   }
@@ -113,7 +168,15 @@ export const toHfPeft = (adapter: AdapterFile, merged: Backbone, architecture: s
   const usual = JSON.parse([...tally].sort((x, y) => y[1] - x[1])[0]![0]) as { r: number; alpha: number };
   return {
     config: {
-      ...common, peft_type: "LORA", target_modules: [...ranks.keys()], r: usual.r, lora_alpha: usual.alpha, lora_dropout: 0, use_rslora: false, use_dora: false, init_lora_weights: true,
+      ...common,
+      peft_type: "LORA",
+      target_modules: [...ranks.keys()],
+      r: usual.r,
+      lora_alpha: usual.alpha,
+      lora_dropout: 0,
+      use_rslora: false,
+      use_dora: false,
+      init_lora_weights: true,
       rank_pattern: Object.fromEntries([...ranks].filter(([, x]) => x.r !== usual.r).map(([m, x]) => [patternKey(m), x.r])),
       alpha_pattern: Object.fromEntries([...ranks].filter(([, x]) => x.alpha !== usual.alpha).map(([m, x]) => [patternKey(m), x.alpha])),
     },

@@ -36,8 +36,10 @@ const fail = (field: string, why: string): never => {
  */
 export const fromHfPeft = (config: Record<string, unknown>, file: SafetensorsFile, base: Backbone): ImportedAdapter => {
   const type = config.peft_type;
-  if (type !== "LORA" && type !== "FOURIERFT") fail("adapter_config.json: peft_type", `${JSON.stringify(type)} is not supported (expected "LORA" or "FOURIERFT")`);
-  if ((config.bias ?? "none") !== "none") fail("adapter_config.json: bias", `${JSON.stringify(config.bias)}: trained biases are not supported (expected "none")`);
+  if (type !== "LORA" && type !== "FOURIERFT")
+    fail("adapter_config.json: peft_type", `${JSON.stringify(type)} is not supported (expected "LORA" or "FOURIERFT")`);
+  if ((config.bias ?? "none") !== "none")
+    fail("adapter_config.json: bias", `${JSON.stringify(config.bias)}: trained biases are not supported (expected "none")`);
   if (config.fan_in_fan_out === true) fail("adapter_config.json: fan_in_fan_out", "true is for GPT-2's Conv1D; timm's linears are nn.Linear");
   if (config.use_dora === true) fail("adapter_config.json: use_dora", "DoRA is not supported");
   const saved = new Set((config.modules_to_save as string[] | null | undefined) ?? []);
@@ -63,7 +65,8 @@ export const fromHfPeft = (config: Record<string, unknown>, file: SafetensorsFil
     const rest = k.slice(prefix.length);
     const m = /^(.*)\.(lora_A\.weight|lora_B\.weight|fourierft_spectrum)$/.exec(rest);
     if (m) modules.set(m[1]!, [...(modules.get(m[1]!) ?? []), m[2]!]);
-    else if (![...saved].some((s) => rest.startsWith(`${s}.`) && params.has(rest))) fail(k, "is neither a LoRA / FourierFT tensor nor a parameter of a module in modules_to_save");
+    else if (![...saved].some((s) => rest.startsWith(`${s}.`) && params.has(rest)))
+      fail(k, "is neither a LoRA / FourierFT tensor nor a parameter of a module in modules_to_save");
   }
   for (const [module, kinds] of modules) {
     const site = sites.get(`${module}.weight`);
@@ -74,9 +77,14 @@ export const fromHfPeft = (config: Record<string, unknown>, file: SafetensorsFil
       const a = tensor(`${prefix}${module}.lora_A.weight`);
       const b = tensor(`${prefix}${module}.lora_B.weight`);
       const r = a.shape[0]!;
-      if (a.data.length !== r * din || b.data.length !== dout * r) fail(`${prefix}${module}`, `lora_A ${JSON.stringify(a.shape)} and lora_B ${JSON.stringify(b.shape)} do not fit a [${dout}, ${din}] weight at rank ${r}`);
+      if (a.data.length !== r * din || b.data.length !== dout * r)
+        fail(
+          `${prefix}${module}`,
+          `lora_A ${JSON.stringify(a.shape)} and lora_B ${JSON.stringify(b.shape)} do not fit a [${dout}, ${din}] weight at rank ${r}`,
+        );
       const alpha = patterned(config.alpha_pattern, module, config.lora_alpha as number);
-      if (patterned(config.rank_pattern, module, config.r as number) !== r) fail(`adapter_config.json: r`, `${module}'s lora_A has rank ${r}, the config says ${patterned(config.rank_pattern, module, config.r)}`);
+      if (patterned(config.rank_pattern, module, config.r as number) !== r)
+        fail(`adapter_config.json: r`, `${module}'s lora_A has rank ${r}, the config says ${patterned(config.rank_pattern, module, config.r)}`);
       // HF PEFT's scaling: α/r, or α/√r with rsLoRA.
       const transform = config.use_rslora === true ? lowRank({ rank: r, alpha: alpha / Math.sqrt(r), scaling: "alpha" }) : lowRank({ rank: r, alpha });
       add(site!.name, transform, { lora_A: a.data, lora_B: b.data });
@@ -85,8 +93,10 @@ export const fromHfPeft = (config: Record<string, unknown>, file: SafetensorsFil
       const n = patterned(config.n_frequency_pattern, module, config.n_frequency as number);
       if (c.data.length !== n) fail(`${prefix}${module}.fourierft_spectrum`, `has ${c.data.length} coefficients, the config says ${n}`);
       const seed = (config.random_loc_seed as number | undefined) ?? 777;
-      add(site!.name, spectral({ coefficients: n, scale: config.scaling as number, positions: { _tag: "TorchRandperm", seed }, init: "zeros" }),
-        { spectrum: c.data, positions: torchRandperm(dout * din, seed, n).slice() });
+      add(site!.name, spectral({ coefficients: n, scale: config.scaling as number, positions: { _tag: "TorchRandperm", seed }, init: "zeros" }), {
+        spectrum: c.data,
+        positions: torchRandperm(dout * din, seed, n).slice(),
+      });
     }
   }
   for (const m of saved) {

@@ -23,9 +23,7 @@ const binarize64 = (w: ArrayLike<number>): Float64Array => {
  * The denotation of a method in float64: W' = W + Σ ΔW for every placed leaf, written
  * directly from the definitions (no fast paths, no FFT, no shared code with `compile`).
  */
-export const adaptedWeights64 = (
-  method: Method, config: VitConfig, base: Weights, adapter: ReadonlyMap<string, AdapterValue>,
-): Weights64 => {
+export const adaptedWeights64 = (method: Method, config: VitConfig, base: Weights, adapter: ReadonlyMap<string, AdapterValue>): Weights64 => {
   const out = new Map<string, Float64Array>();
   for (const p of vitParams(config)) out.set(p.name, Float64Array.from(base.get(p.name)!.data));
   const placements = resolveMethod(method, config);
@@ -88,18 +86,20 @@ export const adaptedWeights64 = (
 };
 
 /** The modules a method adds beside each block's MLP, from the adapter values (1 bit under `quantized`). */
-export const addedModules64 = (method: Method, config: VitConfig, adapter: ReadonlyMap<string, AdapterValue>): (block: number) => Module64[] => {
-  const modules = resolveMethod(method, config).flatMap((pl) => leaves(pl.transform).flatMap((leaf) => {
-    const composition = leaf.primitive.composition as Composition<unknown>;
-    if (composition.kind !== "module") return [];
-    const paths = new Map(leaf.primitive.tensors(leaf.node, pl.site).map((spec) => [spec.role, spec.path]));
-    const values = (role: string): ArrayLike<number> | null => {
-      const path = paths.get(role);
-      const v = path === undefined ? undefined : adapter.get(adapterName(pl, `${leaf.prefix}${path}`));
-      return v === undefined ? null : leaf.quantized ? binarize64(v) : v;
-    };
-    const m: Module64 = composition.module64(leaf.node, values);
-    return [{ block: pl.site.block!, m }];
-  }));
+export const addedModules64 = (method: Method, config: VitConfig, adapter: ReadonlyMap<string, AdapterValue>): ((block: number) => Module64[]) => {
+  const modules = resolveMethod(method, config).flatMap((pl) =>
+    leaves(pl.transform).flatMap((leaf) => {
+      const composition = leaf.primitive.composition as Composition<unknown>;
+      if (composition.kind !== "module") return [];
+      const paths = new Map(leaf.primitive.tensors(leaf.node, pl.site).map((spec) => [spec.role, spec.path]));
+      const values = (role: string): ArrayLike<number> | null => {
+        const path = paths.get(role);
+        const v = path === undefined ? undefined : adapter.get(adapterName(pl, `${leaf.prefix}${path}`));
+        return v === undefined ? null : leaf.quantized ? binarize64(v) : v;
+      };
+      const m: Module64 = composition.module64(leaf.node, values);
+      return [{ block: pl.site.block!, m }];
+    }),
+  );
   return (block) => modules.filter((x) => x.block === block).map((x) => x.m);
 };

@@ -62,14 +62,19 @@ export const moments64 = (x: ArrayLike<number>, rows: number, d: number): { mean
   const mean = columnMeans64(x, rows, d);
   const xc = centred64(x, rows, d);
   const covariance = new Float64Array(d * d);
-  for (let r = 0; r < rows; r++) for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) covariance[i * d + j]! += (xc[r * d + i]! * xc[r * d + j]!) / (rows - 1);
+  for (let r = 0; r < rows; r++)
+    for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) covariance[i * d + j]! += (xc[r * d + i]! * xc[r * d + j]!) / (rows - 1);
   return { mean, covariance };
 };
 
 /** RIFT (and RIFT* with `withMean`, scale-normalised with `normalised`) for given moments and Q, straight from the definition. */
 export const rift64 = (
-  tuned: { mean: ArrayLike<number>; covariance: ArrayLike<number> }, pretrained: { mean: ArrayLike<number>; covariance: ArrayLike<number> },
-  q: ArrayLike<number>, d: number, withMean: boolean, normalised: boolean,
+  tuned: { mean: ArrayLike<number>; covariance: ArrayLike<number> },
+  pretrained: { mean: ArrayLike<number>; covariance: ArrayLike<number> },
+  q: ArrayLike<number>,
+  d: number,
+  withMean: boolean,
+  normalised: boolean,
 ): number => {
   let trZ = 0;
   let trP = 0;
@@ -131,7 +136,12 @@ const softmaxRows64 = (logits: Float64Array, n: number, k: number): Float64Array
 export const baft64 = (term: Extract<LossTerm, { _tag: "Baft" }>, out: Output64, n: number, config: VitConfig, tokens: number): number => {
   const sp = cosineGram64(softmaxRows64(out.logits, n, config.classes), n, config.classes);
   const layers = layerIndices(term.layers, config.depth);
-  return layers.reduce((s, l) => s + frobenius2(cosineGram64(pooled64(out.blocks[l]!, n, tokens, prefixTokens(config), config.width, term.pool), n, config.width), sp), 0) / layers.length;
+  return (
+    layers.reduce(
+      (s, l) => s + frobenius2(cosineGram64(pooled64(out.blocks[l]!, n, tokens, prefixTokens(config), config.width, term.pool), n, config.width), sp),
+      0,
+    ) / layers.length
+  );
 };
 
 /**

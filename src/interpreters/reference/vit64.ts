@@ -44,7 +44,9 @@ const layerNorm64 = (x: Float64Array, rows: number, d: number, g: Float64Array, 
 
 const module64 = (m: Module64, x: Float64Array, rows: number, w: number): Float64Array => {
   const zeros = (k: number) => new Float64Array(k);
-  const hidden = linear64(x, rows, w, Float64Array.from(m.down), m.downBias ? Float64Array.from(m.downBias) : zeros(m.bottleneck), m.bottleneck).map((v) => Math.max(v, 0));
+  const hidden = linear64(x, rows, w, Float64Array.from(m.down), m.downBias ? Float64Array.from(m.downBias) : zeros(m.bottleneck), m.bottleneck).map((v) =>
+    Math.max(v, 0),
+  );
   return linear64(hidden, rows, m.bottleneck, Float64Array.from(m.up), m.upBias ? Float64Array.from(m.upBias) : zeros(w), w).map((v) => m.scale * v);
 };
 
@@ -65,7 +67,7 @@ const attention64 = (qkv: Float64Array, n: number, t: number, w: number, heads: 
           max = Math.max(max, scores[k]!);
         }
         let z = 0;
-        for (let k = 0; k < t; k++) z += (scores[k] = Math.exp(scores[k]! - max));
+        for (let k = 0; k < t; k++) z += scores[k] = Math.exp(scores[k]! - max);
         for (let j = 0; j < dh; j++) {
           let acc = 0;
           for (let k = 0; k < t; k++) acc += (scores[k]! / z) * at(k, 2, j);
@@ -84,7 +86,14 @@ const activation64 = (kind: Activation, v: number): number => {
 };
 
 /** timm's VisionTransformer forward in float64 on NHWC images: the oracle of the laws. `keep`: stochastic depth's [n, 2·depth] multipliers (see `vitForward`). */
-export const vitForward64 = (c: VitConfig, wts: Weights64, images: Float64Array, n: number, beside: (block: number) => readonly Module64[] = () => [], keep?: Float64Array): Output64 => {
+export const vitForward64 = (
+  c: VitConfig,
+  wts: Weights64,
+  images: Float64Array,
+  n: number,
+  beside: (block: number) => readonly Module64[] = () => [],
+  keep?: Float64Array,
+): Output64 => {
   const W = (name: string) => wts.get(name)!;
   const t = tokens(c);
   const w = c.width;
@@ -94,8 +103,9 @@ export const vitForward64 = (c: VitConfig, wts: Weights64, images: Float64Array,
   const x = new Float64Array(n * t * w);
   const kernel = W("patch_embed.proj.weight");
   const kb = wts.get("patch_embed.proj.bias");
-  const prefixRows = [...(c.classToken === false ? [] : [W("cls_token")]), ...((c.regTokens ?? 0) > 0 ? [W("reg_token")] : [])]
-    .flatMap((tensor) => Array.from({ length: tensor.length / w }, (_, r) => tensor.subarray(r * w, (r + 1) * w)));
+  const prefixRows = [...(c.classToken === false ? [] : [W("cls_token")]), ...((c.regTokens ?? 0) > 0 ? [W("reg_token")] : [])].flatMap((tensor) =>
+    Array.from({ length: tensor.length / w }, (_, r) => tensor.subarray(r * w, (r + 1) * w)),
+  );
   // Under noEmbedClass the position rows start at the first patch; the prefix tokens get none.
   const posRow = (tok: number) => (c.noEmbedClass ? (tok < prefix ? null : tok - prefix) : tok);
   const pos = W("pos_embed");
@@ -137,10 +147,19 @@ export const vitForward64 = (c: VitConfig, wts: Weights64, images: Float64Array,
     const kept1 = (k: number) => (keep === undefined ? 1 : keep[Math.floor(k / (t * w)) * 2 * c.depth + 2 * i]!);
     const kept2 = (k: number) => (keep === undefined ? 1 : keep[Math.floor(k / (t * w)) * 2 * c.depth + 2 * i + 1]!);
     for (let k = 0; k < x.length; k++) x[k]! += kept1(k) * gamma(`${b}.ls1.gamma`, k) * proj[k]!;
-    const kept: Module64[] = mlpAdapterWidth(c, i) === 0 ? [] : [{
-      bottleneck: mlpAdapterWidth(c, i), scale: 1, down: W(`${b}.adaptmlp.down_proj.weight`), downBias: W(`${b}.adaptmlp.down_proj.bias`),
-      up: W(`${b}.adaptmlp.up_proj.weight`), upBias: W(`${b}.adaptmlp.up_proj.bias`),
-    }];
+    const kept: Module64[] =
+      mlpAdapterWidth(c, i) === 0
+        ? []
+        : [
+            {
+              bottleneck: mlpAdapterWidth(c, i),
+              scale: 1,
+              down: W(`${b}.adaptmlp.down_proj.weight`),
+              downBias: W(`${b}.adaptmlp.down_proj.bias`),
+              up: W(`${b}.adaptmlp.up_proj.weight`),
+              upBias: W(`${b}.adaptmlp.up_proj.bias`),
+            },
+          ];
     // Modules read the stream before norm2 (AdaptFormer's code).
     const side = [...kept, ...beside(i)].map((m) => module64(m, x, rows, w));
     const h2 = layerNorm64(x, rows, w, W(`${b}.norm2.weight`), W(`${b}.norm2.bias`), c.layerNormEps);

@@ -45,7 +45,13 @@ export const classMeanHead = async (program: Program, backbone: Backbone, batche
 };
 
 /** Eq. 4: ΔŴ = −Σ ∇W L of the frozen model over the batches, per site in its [dout, din] view (float64). */
-export const preEstimate = async (backbone: Backbone, sites: readonly Site[], batches: readonly Batch[], shape: readonly number[], progress?: Counter): Promise<Map<string, Float64Array>> => {
+export const preEstimate = async (
+  backbone: Backbone,
+  sites: readonly Site[],
+  batches: readonly Batch[],
+  shape: readonly number[],
+  progress?: Counter,
+): Promise<Map<string, Float64Array>> => {
   const probe = compile(method({ targets: sites.map((s) => target(glob(s.name), full)) }), backbone, { seed: 0 });
   const sums = new Map(sites.map((s) => [s.name, new Float64Array(sizeOf(s.shape))]));
   try {
@@ -53,7 +59,10 @@ export const preEstimate = async (backbone: Backbone, sites: readonly Site[], ba
     for (const [n, b] of batches.entries()) {
       const grads = tf.tidy(() => {
         const images = tf.tensor4d(b.images, [b.count, ...shape] as [number, number, number, number]);
-        const { grads: g } = tf.variableGrads(() => programLoss(probe, images, tf.tensor1d(b.labels, "int32")).total, vars.map((x) => x.v));
+        const { grads: g } = tf.variableGrads(
+          () => programLoss(probe, images, tf.tensor1d(b.labels, "int32")).total,
+          vars.map((x) => x.v),
+        );
         return vars.map((x) => tf.keep(g[x.v.name]!));
       });
       for (const [i, g] of grads.entries()) {

@@ -21,11 +21,7 @@ export const configuredMethod = (m: Method, action: Reconfigure, units: readonly
   const modules = chosen(true);
   const tuned = chosen(false);
   return {
-    targets: [
-      ...m.targets,
-      ...(modules.length > 0 ? [target(or(...modules), action.module)] : []),
-      ...(tuned.length > 0 ? [target(or(...tuned), full)] : []),
-    ],
+    targets: [...m.targets, ...(modules.length > 0 ? [target(or(...modules), action.module)] : []), ...(tuned.length > 0 ? [target(or(...tuned), full)] : [])],
     losses: m.losses,
     rules: m.rules.filter((r) => r.action._tag !== "Reconfigure"),
   };
@@ -56,5 +52,4 @@ export const migrate = async (from: Program, to: Program): Promise<void> => {
 };
 
 /** Scalars the optimiser updates in a program (loss-term state excluded, as in counts). */
-export const trainableCount = (p: Program): number =>
-  p.params.filter((x) => p.mask.get(x.name) === true).reduce((n, x) => n + sizeOf(x.shape), 0);
+export const trainableCount = (p: Program): number => p.params.filter((x) => p.mask.get(x.name) === true).reduce((n, x) => n + sizeOf(x.shape), 0);

@@ -52,13 +52,19 @@ export const configurationHeatmap = ({ records, epochEnds, units, retain }: Heat
     const start = e === 0 ? 0 : epochEnds[e - 1]!;
     if (records.some((r) => r.step >= start && r.step < epochEnds[e]!)) parts.push(`<path d="M${left + e * cell.w} ${top - 20}v6" stroke="#c00"/>`);
   }
-  const blockLoad = blocks.map((b) => Array.from({ length: epochs }, (_, e) => units.filter((u) => u.block === b).reduce((n, u) => n + u.cost * share(u.name, e).training, 0)));
+  const blockLoad = blocks.map((b) =>
+    Array.from({ length: epochs }, (_, e) => units.filter((u) => u.block === b).reduce((n, u) => n + u.cost * share(u.name, e).training, 0)),
+  );
   const peak = Math.max(1e-9, ...blockLoad.flat());
   blocks.forEach((b, i) => {
     const y = 48 + i * cell.h;
     const label = b === null ? "embeddings, final norm" : `block ${b}`;
     parts.push(`<text x="${left - 6}" y="${y + cell.h - 2}" text-anchor="end" font-weight="bold">${label}</text>`);
-    blockLoad[i]!.forEach((load, e) => parts.push(`<rect x="${left + e * cell.w}" y="${y}" width="${cell.w - 1}" height="${cell.h - 1}" fill="rgba(200,80,20,${(load / peak).toFixed(3)})" stroke="#eee"><title>${label}, epoch ${e}: ${Math.round(load)} scalars trained</title></rect>`));
+    blockLoad[i]!.forEach((load, e) =>
+      parts.push(
+        `<rect x="${left + e * cell.w}" y="${y}" width="${cell.w - 1}" height="${cell.h - 1}" fill="rgba(200,80,20,${(load / peak).toFixed(3)})" stroke="#eee"><title>${label}, epoch ${e}: ${Math.round(load)} scalars trained</title></rect>`,
+      ),
+    );
   });
   rows.forEach((u, i) => {
     const y = top + i * cell.h;
@@ -68,7 +74,9 @@ export const configurationHeatmap = ({ records, epochEnds, units, retain }: Heat
     for (let e = 0; e < epochs; e++) {
       const { training, holding } = share(u.name, e);
       const fill = training > 0 ? `rgba(31,90,200,${(0.25 + 0.75 * training).toFixed(3)})` : holding ? "#d6d6d6" : "#f7f7f7";
-      parts.push(`<rect x="${left + e * cell.w}" y="${y}" width="${cell.w - 1}" height="${cell.h - 1}" fill="${fill}"><title>${escape(u.name)}, epoch ${e}: ${training > 0 ? `trained ${(100 * training).toFixed(0)}% of steps` : holding ? "frozen, kept" : "untouched"}</title></rect>`);
+      parts.push(
+        `<rect x="${left + e * cell.w}" y="${y}" width="${cell.w - 1}" height="${cell.h - 1}" fill="${fill}"><title>${escape(u.name)}, epoch ${e}: ${training > 0 ? `trained ${(100 * training).toFixed(0)}% of steps` : holding ? "frozen, kept" : "untouched"}</title></rect>`,
+      );
     }
   });
   const legendY = top + rows.length * cell.h + 20;

@@ -31,7 +31,12 @@ export const budgets = (units: readonly Unit[], budget: number, ratios: Readonly
  * (only parameters with non-zero gradient qualify) by score, ties in candidate order, and take
  * each one that still fits the category's budget. `present` grows by the selection.
  */
-export const decide = (units: readonly Unit[], scores: ReadonlyMap<string, number>, budget: Readonly<Record<Category, number>>, previous: Configuration): Configuration => {
+export const decide = (
+  units: readonly Unit[],
+  scores: ReadonlyMap<string, number>,
+  budget: Readonly<Record<Category, number>>,
+  previous: Configuration,
+): Configuration => {
   const chosen = new Set<string>();
   for (const category of categories) {
     let left = budget[category];
@@ -53,8 +58,7 @@ export const decide = (units: readonly Unit[], scores: ReadonlyMap<string, numbe
 };
 
 /** The units that train under a configuration: the selection, or under DAF-Accumulate every unit ever selected. */
-export const trainingUnits = (c: Configuration, retain: "refocus" | "accumulate"): readonly string[] =>
-  retain === "refocus" ? c.active : c.present;
+export const trainingUnits = (c: Configuration, retain: "refocus" | "accumulate"): readonly string[] => (retain === "refocus" ? c.active : c.present);
 
 /** s ← ema·s_old + (1 − ema)·s_new where an old score exists (the code's EMA); the new scores alone without EMA. */
 export const smoothScores = (fresh: ReadonlyMap<string, number>, old: ReadonlyMap<string, number> | null, ema: number | null): Map<string, number> =>

@@ -44,7 +44,12 @@ const streamedMoments = (width: number) => {
  * RIFT's prelude: μ_p and Σ_p of the pretrained model's head-input features over every training
  * example (in order, no augmentation), set on every RIFT term of the program.
  */
-export const featureStatistics = async (program: Program, train: Dataset, batchSize: number, progress?: Counter): Promise<{ values: Map<string, AdapterValue>; record: StatisticsRecord }> => {
+export const featureStatistics = async (
+  program: Program,
+  train: Dataset,
+  batchSize: number,
+  progress?: Counter,
+): Promise<{ values: Map<string, AdapterValue>; record: StatisticsRecord }> => {
   const started = performance.now();
   const width = program.config.width;
   const moments = streamedMoments(width);

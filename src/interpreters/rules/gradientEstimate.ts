@@ -52,7 +52,14 @@ const transpose = (x: Float64Array, m: number, n: number): Float64Array => {
  * Run S²FT's prelude on a compiled program: estimate ΔŴ, then set every tour (Alg. 1) and every
  * weighted position set (Eq. 7) the method declares. Returns the new state values and the record.
  */
-export const gradientEstimate = async (program: Program, backbone: Backbone, action: GradientEstimate, train: Dataset, batchSize: number, progress?: Counter): Promise<{ values: Map<string, AdapterValue>; record: EstimateRecord }> => {
+export const gradientEstimate = async (
+  program: Program,
+  backbone: Backbone,
+  action: GradientEstimate,
+  train: Dataset,
+  batchSize: number,
+  progress?: Counter,
+): Promise<{ values: Map<string, AdapterValue>; record: EstimateRecord }> => {
   const started = performance.now();
   const placements = program.placements.filter((p) => needsEstimate(p.transform));
   const batches = epochBatches(train, batchSize, action.seed, -1, action.batches);
@@ -88,7 +95,11 @@ export const gradientEstimate = async (program: Program, backbone: Backbone, act
       if (node._tag !== "Spectral" || node.positions._tag !== "Weighted") continue;
       const magnitude = dft2MagnitudeHost(inside(leaf.wrappers), m, n);
       const gamma = node.positions.gamma;
-      const positions = weightedDistinct(magnitude.map((a) => a ** gamma), node.coefficients, rng(node.positions.seed, adapterName(p, `${leaf.prefix}positions`)));
+      const positions = weightedDistinct(
+        magnitude.map((a) => a ** gamma),
+        node.coefficients,
+        rng(node.positions.seed, adapterName(p, `${leaf.prefix}positions`)),
+      );
       values.set(adapterName(p, `${leaf.prefix}positions`), positions);
       const energy = magnitude.reduce((s, a) => s + a * a, 0);
       const captured = [...positions].reduce((s, i) => s + magnitude[i]! ** 2, 0);
@@ -103,8 +114,12 @@ export const gradientEstimate = async (program: Program, backbone: Backbone, act
   return {
     values,
     record: {
-      rule: "once: gradientEstimate", batches: batches.length, examples: batches.reduce((s, b) => s + b.count, 0),
-      head: zeroHead ? "class means" : "as given", seconds: (performance.now() - started) / 1000, sites: records,
+      rule: "once: gradientEstimate",
+      batches: batches.length,
+      examples: batches.reduce((s, b) => s + b.count, 0),
+      head: zeroHead ? "class means" : "as given",
+      seconds: (performance.now() - started) / 1000,
+      sites: records,
     },
   };
 };

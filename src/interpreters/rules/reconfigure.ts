@@ -32,8 +32,10 @@ export const describeReconfiguration = (r: ReconfigurationRecord): string => {
   const spent = categories.map((c) => r.selected[c]).join("/");
   const limit = categories.map((c) => r.budget[c]).join("/");
   const s = r.seconds;
-  return `reconfigure ${r.index} before epoch ${r.epoch}: ${r.active.length} units selected (${spent} of budget ${limit}), ${r.present.length} carry state, `
-    + `${r.trainable.toLocaleString("en-US")} trainable; perceive ${s.perceive.toFixed(2)}s, decide ${s.decide.toFixed(3)}s, execute ${s.execute.toFixed(2)}s`;
+  return (
+    `reconfigure ${r.index} before epoch ${r.epoch}: ${r.active.length} units selected (${spent} of budget ${limit}), ${r.present.length} carry state, ` +
+    `${r.trainable.toLocaleString("en-US")} trainable; perceive ${s.perceive.toFixed(2)}s, decide ${s.decide.toFixed(3)}s, execute ${s.execute.toFixed(2)}s`
+  );
 };
 
 export const configurationOf = (r: ReconfigurationRecord | undefined): Configuration => ({ active: r?.active ?? [], present: r?.present ?? [] });
@@ -53,7 +55,12 @@ export interface Cycle {
  * new configuration and migrate every shared tensor into it (execute). The caller swaps programs
  * and rebuilds the optimiser state, as Alg. 1 line 19.
  */
-export const reconfigureCycle = async (cycle: Cycle, current: Program, previous: ReconfigurationRecord | undefined, at: { readonly epoch: number; readonly step: number }): Promise<{ readonly program: Program; readonly record: ReconfigurationRecord }> => {
+export const reconfigureCycle = async (
+  cycle: Cycle,
+  current: Program,
+  previous: ReconfigurationRecord | undefined,
+  at: { readonly epoch: number; readonly step: number },
+): Promise<{ readonly program: Program; readonly record: ReconfigurationRecord }> => {
   const { action, units } = cycle;
   const index = previous === undefined ? 0 : previous.index + 1;
   const t0 = performance.now();
@@ -68,12 +75,22 @@ export const reconfigureCycle = async (cycle: Cycle, current: Program, previous:
   await migrate(current, program);
   const t3 = performance.now();
   const active = new Set(configuration.active);
-  const selected = Object.fromEntries(categories.map((c) => [c, units.filter((u) => u.category === c && active.has(u.name)).reduce((n, u) => n + u.cost, 0)])) as Record<Category, number>;
+  const selected = Object.fromEntries(
+    categories.map((c) => [c, units.filter((u) => u.category === c && active.has(u.name)).reduce((n, u) => n + u.cost, 0)]),
+  ) as Record<Category, number>;
   return {
     program,
     record: {
-      index, epoch: at.epoch, step: at.step, analysis: action.analysis, scores: Object.fromEntries(scores), active: configuration.active, present: configuration.present,
-      budget, selected, trainable: trainableCount(program),
+      index,
+      epoch: at.epoch,
+      step: at.step,
+      analysis: action.analysis,
+      scores: Object.fromEntries(scores),
+      active: configuration.active,
+      present: configuration.present,
+      budget,
+      selected,
+      trainable: trainableCount(program),
       seconds: { perceive: (t1 - t0) / 1000, decide: (t2 - t1) / 1000, execute: (t3 - t2) / 1000 },
     },
   };

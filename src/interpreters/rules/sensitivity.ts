@@ -16,7 +16,14 @@ import type { Unit } from "./decide.js";
  * (DAF-Naive): g and w of the pretrained backbone. A zero (reset) head passes no gradient, so
  * the class-mean head of the pretrained features stands in for it, as in S²FT's pre-estimate.
  */
-export const sensitivity = async (program: Program, pretrained: Backbone, action: Reconfigure, units: readonly Unit[], batches: readonly Batch[], shape: readonly number[]): Promise<Map<string, number>> => {
+export const sensitivity = async (
+  program: Program,
+  pretrained: Backbone,
+  action: Reconfigure,
+  units: readonly Unit[],
+  batches: readonly Batch[],
+  shape: readonly number[],
+): Promise<Map<string, number>> => {
   const analysed = action.analysis === "context" ? await mergedBackbone(program) : pretrained;
   const probe = headIsZero(analysed) || action.analysis === "pristine" ? await classMeanHead(program, analysed, batches, shape) : analysed;
   const sites = new Map(vitSites(pretrained.config).map((s) => [s.name, s]));
@@ -25,12 +32,14 @@ export const sensitivity = async (program: Program, pretrained: Backbone, action
   // The backbone's value: the pretrained W under a module, the current value of a tuned copy.
   const values = action.analysis === "context" ? await program.values() : new Map();
   const tuned = new Map(program.params.filter((p) => p.role === "value").map((p) => [p.placement.site.name, p.name]));
-  return new Map(chosen.map((site) => {
-    const g = minusGradients.get(site.name)!;
-    const own = tuned.has(site.name) ? values.get(tuned.get(site.name)!) : undefined;
-    const w = own ?? siteValues(site, pretrained.weights);
-    let s = 0;
-    for (let i = 0; i < g.length; i++) s += Math.abs(g[i]! * w[i]!);
-    return [site.name, s];
-  }));
+  return new Map(
+    chosen.map((site) => {
+      const g = minusGradients.get(site.name)!;
+      const own = tuned.has(site.name) ? values.get(tuned.get(site.name)!) : undefined;
+      const w = own ?? siteValues(site, pretrained.weights);
+      let s = 0;
+      for (let i = 0; i < g.length; i++) s += Math.abs(g[i]! * w[i]!);
+      return [site.name, s];
+    }),
+  );
 };

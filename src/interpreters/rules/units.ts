@@ -18,7 +18,8 @@ export const candidateUnits = (action: Reconfigure, config: VitConfig, path = "a
     const selected = resolveSelector(action.candidates[category], config, `${path}.candidates.${category}`).filter((s) => category !== "matrices" || s.matrix);
     for (const site of selected) {
       const other = seen.get(site.name);
-      if (other !== undefined) throw new MethodError(`${path}.candidates.${category}`, `${site.name} is already a ${other} candidate; each site belongs to one category`);
+      if (other !== undefined)
+        throw new MethodError(`${path}.candidates.${category}`, `${site.name} is already a ${other} candidate; each site belongs to one category`);
       if (category === "matrices" && !appliesTo(action.module, site)) {
         throw new MethodError(`${path}.module`, `${showTransform(action.module)} does not apply to the matrix candidate ${site.name}`);
       }
@@ -49,7 +50,8 @@ export const reconfigureRule = (m: Method): { readonly index: number; readonly r
  */
 export const checkRules = (m: Method, config: VitConfig, placements: readonly Placement[]): Unit[] => {
   m.rules.forEach((r, i) => {
-    if (r.when._tag === "Every" && r.action._tag !== "Reconfigure") throw new MethodError(`rules[${i}].when`, `${showWhen(r.when)} is only for reconfigure; ${r.action._tag} runs once`);
+    if (r.when._tag === "Every" && r.action._tag !== "Reconfigure")
+      throw new MethodError(`rules[${i}].when`, `${showWhen(r.when)} is only for reconfigure; ${r.action._tag} runs once`);
   });
   const found = reconfigureRule(m);
   if (found === null) return [];
@@ -58,8 +60,10 @@ export const checkRules = (m: Method, config: VitConfig, placements: readonly Pl
   if (m.rules.filter((r) => r.action._tag === "Reconfigure").length > 1) throw new MethodError(`rules[${index}]`, "a method has at most one reconfigure rule");
   const a = rule.action;
   const t = a.module;
-  if (leaves(t).some((l) => kindOf(l) === "replace")) throw new MethodError(`${path}.module`, "`full` has no ΔW to add to a frozen matrix; use a low-rank or other additive module");
-  if (!leaves(t).every(startsAtIdentity)) throw new MethodError(`${path}.module`, `${showTransform(t)} does not start at the identity (use zero init), so adding it would change the model`);
+  if (leaves(t).some((l) => kindOf(l) === "replace"))
+    throw new MethodError(`${path}.module`, "`full` has no ΔW to add to a frozen matrix; use a low-rank or other additive module");
+  if (!leaves(t).every(startsAtIdentity))
+    throw new MethodError(`${path}.module`, `${showTransform(t)} does not start at the identity (use zero init), so adding it would change the model`);
   const ratioSum = categories.reduce((s, c) => s + a.ratios[c], 0);
   if (ratioSum > 1 + 1e-9) throw new MethodError(`${path}.ratios`, `the ratios sum to ${ratioSum}; they split τ and must sum to at most 1`);
   const units = candidateUnits(a, config, path);
