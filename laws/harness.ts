@@ -6,6 +6,7 @@ import type { VitConfig } from "../src/models/vitConfig.js";
 import { randomVit } from "../src/models/randomVit.js";
 import { readHost } from "../src/util/hostRead.js";
 import { imagesTensor, randomImages } from "./setting.js";
+import { trainer } from "../src/interpreters/compile/trainer.js";
 import { runPrelude } from "../src/interpreters/rules/prelude.js";
 import { inMemory } from "../src/data/dataset.js";
 import { rng } from "../src/util/random.js";
@@ -48,3 +49,27 @@ export const withProgram = async <A>(
 };
 
 export const logitsOf = (program: Program, images: tf.Tensor4D): Float32Array => readHost(() => program.forward(images).logits);
+
+/** `f` with a step function that trains `program` on `images` with random labels (AdamW, weight decay 0.01); the trainer disposed after. */
+export const withTrainer = async <A>(
+  program: Program,
+  images: tf.Tensor4D,
+  config: VitConfig,
+  seed: number,
+  f: (step: (lr: number) => Promise<void>) => Promise<A>,
+): Promise<A> => {
+  const r = rng(seed, "labels");
+  const labels = tf.tensor1d(
+    Array.from({ length: images.shape[0] }, () => r.int(config.classes)),
+    "int32",
+  );
+  const t = trainer(program, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 });
+  try {
+    return await f(async (lr) => {
+      await t.step(images, labels, lr);
+    });
+  } finally {
+    t.dispose();
+    labels.dispose();
+  }
+};

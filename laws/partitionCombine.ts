@@ -1,9 +1,6 @@
-import * as tf from "@tensorflow/tfjs-core";
-import { trainer } from "../src/interpreters/compile/trainer.js";
 import { combine, partition } from "../src/interpreters/partition.js";
-import { rng } from "../src/util/random.js";
 import type { Law } from "./law.js";
-import { withProgram } from "./harness.js";
+import { withProgram, withTrainer } from "./harness.js";
 import { randomAdapterValues } from "./setting.js";
 import { holds } from "./violation.js";
 
@@ -25,18 +22,7 @@ export const partitionCombine: Law = {
       );
       program.setValues(await randomAdapterValues(program, backbone.weights, seed));
       const before = new Map([...(await program.values())].map(([k, v]) => [k, bits(v)]));
-      const r = rng(seed, "labels");
-      const labels = tf.tensor1d(
-        Array.from({ length: images.shape[0] }, () => r.int(config.classes)),
-        "int32",
-      );
-      const t = trainer(program, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 });
-      try {
-        await t.step(images, labels, 1e-2);
-      } finally {
-        t.dispose();
-        labels.dispose();
-      }
+      await withTrainer(program, images, config, seed, (step) => step(1e-2));
       const after = await program.values();
       for (const k of off.keys()) holds(bits(after.get(k)!) === before.get(k), () => `${k} is masked out but changed in a train step`);
       const changed = [...on.keys()].filter((k) => bits(after.get(k)!) !== before.get(k));
