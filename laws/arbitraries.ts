@@ -4,7 +4,8 @@ import type { Selector } from "../src/dsl/selector.js";
 import { roles } from "../src/models/vitParams.js";
 import type { PermutationInit, WeightTransform } from "../src/dsl/transform.js";
 import type { Method, Target } from "../src/dsl/method.js";
-import type { Layers, LossTerm } from "../src/dsl/loss.js";
+import type { LossTerm } from "../src/dsl/loss.js";
+import { lossTermKinds } from "../src/losses/registry.js";
 import { featureStatistics, gradientEstimate, once } from "../src/dsl/rule.js";
 import { needsEstimate } from "../src/interpreters/resolve.js";
 import type { VitConfig } from "../src/models/vitConfig.js";
@@ -134,24 +135,7 @@ export const arbTarget: fc.Arbitrary<Target> = fc.record({
   transform: fc.oneof({ arbitrary: arbTransform, weight: 5 }, { arbitrary: arbModule, weight: 1 }),
 });
 
-export const arbLoss: fc.Arbitrary<LossTerm> = fc.oneof(
-  fc.record({
-    _tag: fc.constant("Baft" as const),
-    weight: fc.constantFrom(0, 0.01, 1),
-    pool: fc.constantFrom("cls" as const, "mean" as const),
-    layers: fc.constantFrom<Layers>("all", "early", "late", [0]),
-    detachPredictions: fc.boolean(),
-  }),
-  fc.record({
-    _tag: fc.constant("Rift" as const),
-    weight: fc.constantFrom(0, 1),
-    rotation: fc.constantFrom("learned" as const, "identity" as const),
-    mean: fc.boolean(),
-    normalised: fc.boolean(),
-  }),
-  fc.record({ _tag: fc.constant("Rsc" as const), weight: fc.constantFrom(0, 1) }),
-  fc.record({ _tag: fc.constant("L2SP" as const), weight: fc.constantFrom(0, 0.01) }),
-);
+export const arbLoss: fc.Arbitrary<LossTerm> = fc.oneof(...Object.values(lossTermKinds).map((k) => k.arbitrary as fc.Arbitrary<LossTerm>));
 
 /** Targets, often with loss terms; tours and weighted positions bring the pre-estimate that sets them, RIFT the rule that sets its statistics. */
 export const arbMethod: fc.Arbitrary<Method> = fc
@@ -164,6 +148,6 @@ export const arbMethod: fc.Arbitrary<Method> = fc
     losses,
     rules: [
       ...(targets.some((t) => needsEstimate(t.transform)) ? [once(gradientEstimate({ batches: 2 }))] : []),
-      ...(losses.some((l) => l._tag === "Rift") ? [once(featureStatistics())] : []),
+      ...(losses.some((l) => lossTermKinds[l._tag].needsRule?.action === "FeatureStatistics") ? [once(featureStatistics())] : []),
     ],
   }));

@@ -1,12 +1,11 @@
 import { method, type Method } from "../src/dsl/method.js";
 import type { AdapterValue } from "../src/interpreters/adapterParams.js";
 import type { Program } from "../src/interpreters/compile/program.js";
-import { lossParamName } from "../src/interpreters/compile/lossTerms.js";
 import { referenceForward } from "../src/interpreters/reference/forward.js";
+import { lossKindOf } from "../src/losses/registry.js";
+import type { Context64 } from "../src/losses/lossTerm.js";
 import { adaptedWeights64 } from "../src/interpreters/reference/adapt64.js";
-import { baft64, expSkew64, linearCka64, moments64, rift64 } from "../src/interpreters/reference/losses64.js";
 import type { Backbone } from "../src/models/backbone.js";
-import { tokens } from "../src/models/vitConfig.js";
 import { rng } from "../src/util/random.js";
 
 /**
@@ -32,39 +31,24 @@ export const randomLossValues = (program: Program, seed: number): Map<string, Ad
     }),
   );
 
-/** Every loss term of `m` in float64, from the reference forward and the definitions in losses64. */
+/** Every loss term of `m` in float64, from the reference forward and each term's own float64 definition. */
 export const referenceLossTerms = (m: Method, backbone: Backbone, values: ReadonlyMap<string, AdapterValue>, images: Float64Array, n: number): number[] => {
   const config = backbone.config;
-  const d = config.width;
-  const ref = referenceForward(m, backbone, values, images, n);
-  return m.losses.map((term, i) => {
-    switch (term._tag) {
-      case "Baft":
-        return baft64(term, ref, n, config, tokens(config));
-      case "Rift": {
-        const q =
-          term.rotation === "learned"
-            ? expSkew64(values.get(lossParamName(i, "rotation"))!, d)
-            : Float64Array.from({ length: d * d }, (_, k) => (k % (d + 1) === 0 ? 1 : 0));
-        return rift64(
-          moments64(ref.preLogits, n, d),
-          { mean: values.get(lossParamName(i, "mean"))!, covariance: values.get(lossParamName(i, "covariance"))! },
-          q,
-          d,
-          term.mean,
-          term.normalised,
-        );
+  const out = referenceForward(m, backbone, values, images, n);
+  const ctx: Context64 = {
+    config,
+    n,
+    out,
+    pretrained: () => referenceForward(method({}), backbone, new Map(), images, n),
+    drift: () => {
+      let s = 0;
+      for (const [name, w] of adaptedWeights64(m, config, backbone.weights, values)) {
+        const w0 = backbone.weights.get(name)!.data;
+        for (let k = 0; k < w.length; k++) s += (w[k]! - w0[k]!) ** 2;
       }
-      case "Rsc":
-        return 1 - linearCka64(ref.preLogits, referenceForward(method({}), backbone, new Map(), images, n).preLogits, n, d, d);
-      case "L2SP": {
-        let s = 0;
-        for (const [name, w] of adaptedWeights64(m, config, backbone.weights, values)) {
-          const w0 = backbone.weights.get(name)!.data;
-          for (let k = 0; k < w.length; k++) s += (w[k]! - w0[k]!) ** 2;
-        }
-        return s;
-      }
-    }
-  });
+      return s;
+    },
+    value: (name) => values.get(name)!,
+  };
+  return m.losses.map((term, i) => lossKindOf(term).value64(term, i, ctx));
 };

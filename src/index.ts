@@ -10,6 +10,8 @@ export type { Primitive, Composition, TensorSpec, Tensors, Values, Init } from "
 export { struct, intIn, positive, finite, withDefault, literalOf } from "./util/codecKit.js";
 export * from "./dsl/method.js";
 export * from "./dsl/loss.js";
+export { lossTermKinds } from "./losses/registry.js";
+export type { LossTermKind, LossContext, Context64, LossParam } from "./losses/lossTerm.js";
 export * from "./dsl/rule.js";
 export type * from "./dsl/experiment.js";
 export { taskClasses, defaultMetrics } from "./dsl/experiment.js";

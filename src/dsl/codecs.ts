@@ -4,7 +4,8 @@ import { roles } from "../models/vitParams.js";
 import type { PermutationInit, WeightTransform } from "./transform.js";
 import { primitives } from "../primitives/registry.js";
 import type { Method, Target } from "./method.js";
-import type { Layers, LossTerm } from "./loss.js";
+import type { LossTerm } from "./loss.js";
+import { lossTermKinds } from "../losses/registry.js";
 import { dafCandidates, reconfigure, type Category, type Rule } from "./rule.js";
 import { miniVtabNames, type MiniVtabName } from "./miniVtab.js";
 import {
@@ -84,34 +85,10 @@ export const TransformCodec: t.Type<WeightTransform> = taggedUnion<WeightTransfo
 
 export const TargetCodec: t.Type<Target> = struct("target", { select: SelectorCodec, transform: TransformCodec });
 
-const layerChoices = ["all", "early", "late"] as const;
-const LayersCodec: t.Type<Layers> = new t.Type<Layers>(
-  'layers ("all" | "early" | "late" | block indices)',
-  (u): u is Layers =>
-    (typeof u === "string" && (layerChoices as readonly string[]).includes(u)) || (Array.isArray(u) && u.every((b) => Number.isInteger(b) && b >= 0)),
-  (u, c) => (LayersCodec.is(u) ? t.success(u) : t.failure(u, c)),
-  t.identity,
+/** The loss terms' own codecs, in the registry's order. */
+export const LossTermCodec: t.Type<LossTerm> = taggedUnion<LossTerm>("loss term", () =>
+  Object.fromEntries(Object.entries(lossTermKinds).map(([tagName, k]) => [tagName, k.codec])),
 );
-const weight = (fallback: number) => withDefault(nonNegative, fallback);
-
-export const LossTermCodec: t.Type<LossTerm> = taggedUnion<LossTerm>("loss term", () => ({
-  Baft: struct("Baft", {
-    _tag: tag("Baft"),
-    weight: weight(0.01),
-    pool: withDefault(literalOf("pool", ["cls", "mean"]), "cls"),
-    layers: withDefault(LayersCodec, "all"),
-    detachPredictions: withDefault(t.boolean, false),
-  }),
-  Rift: struct("Rift", {
-    _tag: tag("Rift"),
-    weight: weight(1),
-    rotation: withDefault(literalOf("rotation", ["learned", "identity"]), "learned"),
-    mean: withDefault(t.boolean, false),
-    normalised: withDefault(t.boolean, true),
-  }),
-  Rsc: struct("Rsc", { _tag: tag("Rsc"), weight: weight(1) }),
-  L2SP: struct("L2SP", { _tag: tag("L2SP"), weight: weight(0.01) }),
-}));
 
 const dafDefaults = reconfigure();
 const perCategory = <A>(codec: t.Type<A>, fallback: Readonly<Record<Category, A>>) =>

@@ -8,6 +8,7 @@ import { resolve, type Resolved } from "./resolved.js";
 import { countTransform } from "./countTransform.js";
 import { budgets } from "./rules/decide.js";
 import { reconfigureRule } from "./rules/units.js";
+import { lossKindOf } from "../losses/registry.js";
 
 export { countTransform };
 
@@ -48,7 +49,7 @@ export const countResolved = (r: Resolved): CountReport => {
   });
   const trainable = targets.reduce((n, t) => n + t.trainable, 0);
   const backbone = totalParams(config);
-  const auxiliary = m.losses.reduce((n, l) => n + (l._tag === "Rift" && l.rotation === "learned" ? (config.width * (config.width - 1)) / 2 : 0), 0);
+  const auxiliary = m.losses.reduce((n, l) => n + (lossKindOf(l).auxiliary?.(l, config) ?? 0), 0);
   const reconfigured =
     rule === null
       ? null

@@ -4,7 +4,8 @@ import { showTransform, type PermutationInit, type WeightTransform } from "../ds
 import { showRule } from "../dsl/rule.js";
 import type { VitConfig } from "../models/vitConfig.js";
 import { countResolved, countTransform, type CountReport } from "./count.js";
-import { layerIndices, showLoss, type LossTerm } from "../dsl/loss.js";
+import { showLoss } from "../dsl/loss.js";
+import { lossKindOf } from "../losses/registry.js";
 import { hasFastPath, isModule, leaves } from "./leaves.js";
 import { resolve } from "./resolved.js";
 import { isPrimitive, primitiveOf } from "../primitives/registry.js";
@@ -26,20 +27,6 @@ const formula = (t: WeightTransform): string => {
       return `${formula(t.inner)}, every trainable tensor T used as Q(T) = mean + std·0.6745·sign(T − mean) (1 bit, straight-through gradient)`;
     case "Permuted":
       return `ΔW = Prᵀ·ΔW̄·Pc (rows ${order(t.rows)}, columns ${order(t.cols)}), where ${formula(t.inner).replace(/ΔW/g, "ΔW̄")}`;
-  }
-};
-
-/** The term added to cross-entropy, as math. */
-const lossFormula = (l: LossTerm, config: VitConfig): string => {
-  switch (l._tag) {
-    case "Baft":
-      return `+ ${l.weight}·(1/|L|) Σ_{l ∈ L} ‖cos(Z_l) − cos(${l.detachPredictions ? "sg(P)" : "P"})‖²_F, L = blocks [${layerIndices(l.layers, config.depth).join(", ")}], Z_l the ${l.pool === "cls" ? "CLS token" : "patch-token mean"}, P = softmax(logits)`;
-    case "Rift":
-      return `+ ${l.weight}·(‖Σ_z − s² QᵀΣ_p Q‖²_F${l.normalised ? " / (tr Σ_z)²" : ""}${l.mean ? ` + ‖μ_z − s Qᵀμ_p‖²${l.normalised ? " / tr Σ_z" : ""}` : ""}), s² = tr Σ_z / tr Σ_p, ${l.rotation === "learned" ? `Q = exp(M − Mᵀ), M ∈ ℝ^{${config.width}×${config.width}} trained` : "Q = I"}; μ_p, Σ_p from the pretrained model over the training set`;
-    case "Rsc":
-      return `+ ${l.weight}·(1 − CKA_lin(Z, Z_pretrained)) on the batch's head-input features`;
-    case "L2SP":
-      return `+ ${l.weight}·Σ ‖W' − W₀‖²_F over the adapted backbone tensors`;
   }
 };
 
@@ -77,7 +64,7 @@ export const describeMethod = (m: Method, config: VitConfig, options: { readonly
       );
     }
   });
-  m.losses.forEach((l, i) => lines.push(`  loss [${i}] ${showLoss(l)}: ${lossFormula(l, config)}`));
+  m.losses.forEach((l, i) => lines.push(`  loss [${i}] ${showLoss(l)}: ${lossKindOf(l).formula(l, config)}`));
   m.rules.forEach((r, i) => lines.push(`  rule [${i}] ${showRule(r)}`));
   lines.push(totals(report));
   return lines.join("\n");

@@ -3,7 +3,7 @@ import { inOrder, type Dataset } from "../data/dataset.js";
 import type { VitOutput } from "../models/vit.js";
 import { tokens } from "../models/vitConfig.js";
 import type { Program } from "./compile/program.js";
-import { linearCka64 } from "./reference/losses64.js";
+import { linearCka64 } from "../losses/float64.js";
 import { rowNormalise } from "../ops/similarity.js";
 import { hostCopy } from "../util/hostRead.js";
 

@@ -3,7 +3,7 @@ import { showSelector } from "../dsl/selector.js";
 import type { WeightTransform } from "../dsl/transform.js";
 import { showTransform } from "../dsl/transform.js";
 import type { Method } from "../dsl/method.js";
-import { layerIndices } from "../dsl/loss.js";
+import { lossKindOf } from "../losses/registry.js";
 import type { Rule } from "../dsl/rule.js";
 import { vitSites, type Site } from "../models/vitParams.js";
 import type { VitConfig } from "../models/vitConfig.js";
@@ -166,13 +166,10 @@ const checkRulePairing = (m: Method, action: Rule["action"]["_tag"], needing: st
 const firstPath = (index: number, path: (i: number) => string): string | null => (index < 0 ? null : path(index));
 
 /** BAFT's layers must exist in the backbone. */
-const checkLayers = (m: Method, config: VitConfig): void => {
+const checkLossTerms = (m: Method, config: VitConfig): void => {
   m.losses.forEach((l, i) => {
-    if (l._tag !== "Baft") return;
-    const layers = layerIndices(l.layers, config.depth);
-    const bad = layers.find((b) => b >= config.depth);
-    if (bad !== undefined) throw new MethodError(`losses[${i}].layers`, `block ${bad} does not exist: the backbone has blocks 0..${config.depth - 1}`);
-    if (layers.length === 0) throw new MethodError(`losses[${i}].layers`, "expected at least one block");
+    const problem = lossKindOf(l).check?.(l, config) ?? null;
+    if (problem !== null) throw new MethodError(`losses[${i}].${problem.field}`, problem.reason);
   });
 };
 
@@ -197,17 +194,15 @@ export const resolveMethod = (m: Method, config: VitConfig): Placement[] => {
     "tours and weighted spectral positions are set from a gradient pre-estimate: add the rule once(gradientEstimate()) to `rules`",
     "gradientEstimate has nothing to set: no target uses a tour permutation or weighted spectral positions",
   );
+  const needing = m.losses.findIndex((l) => lossKindOf(l).needsRule?.action === "FeatureStatistics");
   checkRulePairing(
     m,
     "FeatureStatistics",
-    firstPath(
-      m.losses.findIndex((l) => l._tag === "Rift"),
-      (i) => `losses[${i}]`,
-    ),
-    "RIFT compares with the pretrained feature statistics: add the rule once(featureStatistics()) to `rules`",
+    firstPath(needing, (i) => `losses[${i}]`),
+    needing < 0 ? "" : lossKindOf(m.losses[needing]!).needsRule!.missing,
     "featureStatistics has nothing to set: no loss term is RIFT",
   );
-  checkLayers(m, config);
+  checkLossTerms(m, config);
   const wholeFull = new Set<string>();
   const placements = m.targets.flatMap((tg, i): Placement[] => {
     const path = `targets[${i}]`;

@@ -38,6 +38,7 @@ import { dropPathKeep } from "./dropPath.js";
 import { describePrelude, runPrelude, type PreludeRecord } from "../interpreters/rules/prelude.js";
 import { representationMetrics } from "../interpreters/representation.js";
 import { showLoss, termNames } from "../dsl/loss.js";
+import { lossKindOf } from "../losses/registry.js";
 import { firesBefore, type Rule } from "../dsl/rule.js";
 import { reconfigureRule } from "../interpreters/rules/units.js";
 import { compileConfiguration } from "../interpreters/rules/configuration.js";
@@ -93,8 +94,7 @@ const prepare = (given: Experiment, o: RunOptions) =>
       o.progress.info(
         `images: ${data.train.count + data.val.count + data.test.count} at ${backbone.config.image}×${backbone.config.image}×${backbone.config.channels} in ${data.decodeSeconds.toFixed(1)}s (cache ${data.cache})${data.skipped?.length ? `, ${data.skipped.length} unreadable skipped` : ""}`,
       );
-    const batchStatistic =
-      exp.schedule.microBatch === undefined ? -1 : exp.method.losses.findIndex((l) => l._tag === "Baft" || l._tag === "Rift" || l._tag === "Rsc");
+    const batchStatistic = exp.schedule.microBatch === undefined ? -1 : exp.method.losses.findIndex((l) => lossKindOf(l).wholeBatch);
     if (batchStatistic >= 0) {
       return yield* new BadInput({
         lines: [

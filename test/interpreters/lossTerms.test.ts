@@ -10,7 +10,7 @@ import { trainer } from "../../src/interpreters/compile/trainer.js";
 import { featureStatistics } from "../../src/interpreters/rules/featureStatistics.js";
 import { representationMetrics } from "../../src/interpreters/representation.js";
 import { referenceForward } from "../../src/interpreters/reference/forward.js";
-import { linearCka64, moments64 } from "../../src/interpreters/reference/losses64.js";
+import { linearCka64, moments64 } from "../../src/losses/float64.js";
 import { orthogonalOf } from "../../src/ops/orthogonalExp.js";
 import { randomVit } from "../../src/models/randomVit.js";
 import { tokens, type VitConfig } from "../../src/models/vitConfig.js";

@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { gramDistance, linearCka, rowNormalise } from "../../src/ops/similarity.js";
 import { batchMoments, riftDistance } from "../../src/ops/riftDistance.js";
 import { orthogonalExp, orthogonalOf, readSquaringsAhead, squaringsFor, taylorOrderFor } from "../../src/ops/orthogonalExp.js";
-import { cosineGram64, expSkew64, linearCka64, moments64, rift64 } from "../../src/interpreters/reference/losses64.js";
+import { cosineGram64, expSkew64, linearCka64, moments64, rift64 } from "../../src/losses/float64.js";
 import { rng } from "../../src/util/random.js";
 import { readHost } from "../../src/util/hostRead.js";
 import { useBackend } from "../support/backend.js";

@@ -1,6 +1,9 @@
-import { layerIndices, type LossTerm } from "../../dsl/loss.js";
-import { prefixTokens, type VitConfig } from "../../models/vitConfig.js";
-import type { Output64 } from "./vit64.js";
+/** A float64 forward pass: logits, the head's input features, and the residual stream after each block ([n, tokens, width]). */
+export interface Forward64 {
+  readonly logits: Float64Array;
+  readonly preLogits: Float64Array;
+  readonly blocks: readonly Float64Array[];
+}
 
 /*
  * The loss terms and representation metrics in float64, written out as loops from their
@@ -39,7 +42,7 @@ const centred64 = (x: ArrayLike<number>, rows: number, d: number): Float64Array 
   return Float64Array.from({ length: rows * d }, (_, idx) => x[idx]! - mean[idx % d]!);
 };
 
-const frobenius2 = (a: ArrayLike<number>, b?: ArrayLike<number>): number => {
+export const frobenius2 = (a: ArrayLike<number>, b?: ArrayLike<number>): number => {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += (a[i]! - (b ? b[i]! : 0)) ** 2;
   return s;
@@ -102,46 +105,6 @@ export const rift64 = (
     loss += m / (normalised ? trZ : 1);
   }
   return loss;
-};
-
-/** Block features [n, width] from the reference residual stream: CLS token or patch-token mean. */
-const pooled64 = (block: Float64Array, n: number, tokens: number, prefix: number, width: number, pool: "cls" | "mean"): Float64Array => {
-  const out = new Float64Array(n * width);
-  for (let i = 0; i < n; i++) {
-    for (let k = 0; k < width; k++) {
-      if (pool === "cls") out[i * width + k] = block[i * tokens * width + k]!;
-      else {
-        let s = 0;
-        for (let t = prefix; t < tokens; t++) s += block[(i * tokens + t) * width + k]!;
-        out[i * width + k] = s / (tokens - prefix);
-      }
-    }
-  }
-  return out;
-};
-
-const softmaxRows64 = (logits: Float64Array, n: number, k: number): Float64Array => {
-  const out = new Float64Array(n * k);
-  for (let i = 0; i < n; i++) {
-    const row = logits.subarray(i * k, (i + 1) * k);
-    const max = Math.max(...row);
-    const e = Array.from(row, (v) => Math.exp(v - max));
-    const sum = e.reduce((a, b) => a + b, 0);
-    e.forEach((v, j) => (out[i * k + j] = v / sum));
-  }
-  return out;
-};
-
-/** BAFT (Eq. 2) on a reference forward of n images. */
-export const baft64 = (term: Extract<LossTerm, { _tag: "Baft" }>, out: Output64, n: number, config: VitConfig, tokens: number): number => {
-  const sp = cosineGram64(softmaxRows64(out.logits, n, config.classes), n, config.classes);
-  const layers = layerIndices(term.layers, config.depth);
-  return (
-    layers.reduce(
-      (s, l) => s + frobenius2(cosineGram64(pooled64(out.blocks[l]!, n, tokens, prefixTokens(config), config.width, term.pool), n, config.width), sp),
-      0,
-    ) / layers.length
-  );
 };
 
 /**
