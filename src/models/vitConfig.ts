@@ -1,3 +1,4 @@
+import { activations, type Activation } from "../ops/activation.js";
 import { decodeWith } from "../util/codecKit.js";
 import * as t from "io-ts";
 import { intIn, literalOf, numberIn, optional, positive, struct, withDefault } from "../util/codecKit.js";
@@ -40,8 +41,7 @@ export interface VitConfig {
   readonly mlpAdapters?: readonly number[];
 }
 
-export const activations = ["erf", "tanh", "quick"] as const;
-export type Activation = (typeof activations)[number];
+export { activations, type Activation } from "../ops/activation.js";
 export type Pool = "token" | "avg";
 
 const VitConfigShape = struct("vit config", {
