@@ -9,7 +9,7 @@ import { compile, loadBackend, releaseBackend, trainer, withZeroHead, buildTask,
 import { readExperiment } from "../src/cli/readInput.js";
 import { epochBatches } from "../src/data/dataset.js";
 import { backbonePath, readBackboneFile } from "../src/train/loadBackbone.js";
-import { runPrelude } from "../src/interpreters/rules/prelude.js";
+import { isPrelude, runPrelude } from "../src/interpreters/rules/prelude.js";
 
 const [baseFile, variantFile, stepsArg] = process.argv.slice(2);
 if (!baseFile || !variantFile) {
@@ -27,7 +27,8 @@ const runs = await Promise.all(
     if (exp.data._tag === "ImageFolder" || exp.data._tag === "ImageList") throw new Error(`${file}: step-overhead measures in-memory tasks (MNIST, mini-VTAB)`);
     const data = buildTask(exp.data, backbone.config);
     const program = compile(exp.method, backbone, { seed: exp.seed });
-    for (const rule of exp.method.rules) program.setValues((await runPrelude(rule, program, backbone, data.train, exp.schedule.batchSize)).values);
+    for (const rule of exp.method.rules.filter(isPrelude))
+      program.setValues((await runPrelude(rule, program, backbone, data.train, exp.schedule.batchSize)).values);
     const o = exp.optimizer;
     const t = trainer(program, { beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, labelSmoothing: exp.labelSmoothing });
     const batches = epochBatches(data.train, exp.schedule.batchSize, exp.seed, 0).filter((b) => b.count === exp.schedule.batchSize);

@@ -7,7 +7,7 @@ import { randomVit } from "../src/models/randomVit.js";
 import { readHost } from "../src/util/hostRead.js";
 import { imagesTensor, randomImages } from "./setting.js";
 import { trainer } from "../src/interpreters/compile/trainer.js";
-import { runPrelude } from "../src/interpreters/rules/prelude.js";
+import { isPrelude, runPrelude } from "../src/interpreters/rules/prelude.js";
 import { inMemory } from "../src/data/dataset.js";
 import { rng } from "../src/util/random.js";
 
@@ -17,7 +17,7 @@ import { rng } from "../src/util/random.js";
  * every law sees the program a run would train.
  */
 const runPreludes = async (method: Method, program: Program, backbone: Backbone, config: VitConfig, seed: number): Promise<void> => {
-  const once = method.rules.filter((r) => r.when._tag === "Once" && r.action._tag !== "Reconfigure");
+  const once = method.rules.filter((r) => r.when._tag === "Once").filter(isPrelude);
   if (once.length === 0) return;
   const r = rng(seed, "law:prelude labels");
   const train = inMemory(

@@ -3,7 +3,7 @@ import { combine, type Method } from "../dsl/method.js";
 import { adaptFormer, baft, daf, fourierFT, linearProbe, lora, rift, rlrr, s2ft } from "../methods/index.js";
 import { compile, type Program } from "../interpreters/compile/program.js";
 import { trainer } from "../interpreters/compile/trainer.js";
-import { runPrelude } from "../interpreters/rules/prelude.js";
+import { isPrelude, runPrelude } from "../interpreters/rules/prelude.js";
 import { candidateUnits, reconfigureRule } from "../interpreters/rules/units.js";
 import { compileConfiguration } from "../interpreters/rules/configuration.js";
 import { reconfigureCycle } from "../interpreters/rules/reconfigure.js";
@@ -117,7 +117,7 @@ const prepare = async (name: string, m: Method) => {
   } else {
     program = compile(m, backbone, { seed: 0 });
     const t0 = performance.now();
-    for (const rule of m.rules) program.setValues((await runPrelude(rule, program, backbone, data, benchBatch)).values);
+    for (const rule of m.rules.filter(isPrelude)) program.setValues((await runPrelude(rule, program, backbone, data, benchBatch)).values);
     if (m.rules.length > 0) oneOff = (performance.now() - t0) / 1000;
   }
   const train = trainer(program, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-4 });

@@ -35,7 +35,7 @@ import { backbonePath, loadBackbone, readOptions } from "./loadBackbone.js";
 import type { Progress } from "./progress.js";
 import { TfBackend, wasmHeapBytes } from "./backend.js";
 import { dropPathKeep } from "./dropPath.js";
-import { describePrelude, runPrelude, type PreludeRecord } from "../interpreters/rules/prelude.js";
+import { describePrelude, isPrelude, preludeCounts, runPrelude, type PreludeRecord } from "../interpreters/rules/prelude.js";
 import { representationMetrics } from "../interpreters/representation.js";
 import { showLoss, termNames } from "../dsl/loss.js";
 import { lossKindOf } from "../losses/registry.js";
@@ -209,10 +209,9 @@ const start = (p: Prepared, live: Live, run: Progressed, o: RunOptions) =>
       mkdirSync(o.outDir, { recursive: true });
       writeFileAtomic(files.log, "");
     });
-    for (const rule of exp.method.rules.filter((r) => r.action._tag !== "Reconfigure")) {
+    for (const rule of exp.method.rules.filter(isPrelude)) {
       o.progress.info(`rule: ${describePrelude(rule)}`);
-      const counted = (done: number, total: number) =>
-        o.progress.counted(rule.action._tag === "GradientEstimate" ? "gradient pre-estimate (batches)" : "feature statistics", done, total);
+      const counted = (done: number, total: number) => o.progress.counted(preludeCounts(rule), done, total);
       const { values, record } = yield* Effect.promise(() => runPrelude(rule, live.program, p.backbone, p.data.train, exp.schedule.batchSize, counted));
       live.program.setValues(values);
       run.preludes.push(record);
