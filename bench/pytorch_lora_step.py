@@ -1,14 +1,17 @@
-"""The benchmark configuration of `npm run bench` in PyTorch, for the speed comparison in docs/performance.md.
+"""The benchmark presets of `npm run bench` in PyTorch, for the speed comparison in docs/performance.md.
 
-A timm-style ViT (pre-norm, fused qkv, CLS pooling, exact GELU), batch 16 of 32x32x3, patch 4,
-width 192, depth 2, 3 heads, MLP 768, 10 classes; LoRA r=8 (alpha 8) on q and v with the
-backbone frozen and the head trained, AdamW. Prints the median ms per train step over 20 steps
-after 10 warm-up steps (as `npm run bench`), for the thread counts given (default 1 and 2), or on the GPU for `cuda`.
-Each step reads the loss back to the host, as the tfjs trainer does.
+A timm-style ViT (pre-norm, fused qkv, CLS pooling, exact GELU); LoRA r=8 (alpha 8) on q and v
+with the backbone frozen and the head trained, AdamW, 10 classes. Presets as `npm run bench`:
+`small` (default) batch 16 of 32x32x3, patch 4, width 192, depth 2, 3 heads, MLP 768, median of
+20 steps after 10 warm-up steps; `vit-b16` batch 8 of 224x224x3, patch 16, width 768, depth 12,
+12 heads, MLP 3072, median of 3 steps after 2. For the thread counts given (default 1 and 2), or
+on the GPU for `cuda`. Each step reads the loss back to the host, as the tfjs trainer does.
 
-    /usr/bin/python3 bench/pytorch_lora_step.py 1 2      # Debian's python3-torch (OpenBLAS)
-    python3 bench/pytorch_lora_step.py cuda              # on a CUDA machine
+    /usr/bin/python3 bench/pytorch_lora_step.py 1 2                     # Debian's python3-torch (OpenBLAS)
+    /usr/bin/python3 bench/pytorch_lora_step.py --preset vit-b16 2
+    python3 bench/pytorch_lora_step.py cuda                             # on a CUDA machine
 """
+import resource
 import statistics
 import sys
 import time
@@ -66,15 +69,21 @@ class Vit(nn.Module):
         return self.head(self.norm(x)[:, 0])
 
 
-def step_ms(where: str) -> float:
+PRESETS = {
+    "small": dict(model=dict(image=32, patch=4, w=192, depth=2, heads=3, hidden=768), batch=16, warmup=10, steps=20),
+    "vit-b16": dict(model=dict(image=224, patch=16, w=768, depth=12, heads=12, hidden=3072), batch=8, warmup=2, steps=3),
+}
+
+
+def step_ms(where: str, preset: dict) -> float:
     device = "cuda" if where == "cuda" else "cpu"
     if device == "cpu":
         torch.set_num_threads(int(where))
     torch.manual_seed(0)
-    model = Vit()
+    model = Vit(**preset["model"])
     for p in model.parameters():
         p.requires_grad_(False)
-    w = 192
+    w = preset["model"]["w"]
     for b in model.blocks:
         b.qkv = LoRALinear(LoRALinear(b.qkv, slice(0, w), w), slice(2 * w, 3 * w), w)
     for p in model.head.parameters():
@@ -82,21 +91,31 @@ def step_ms(where: str) -> float:
     model.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=1e-4, weight_decay=1e-4)
-    x, y = torch.randn(16, 3, 32, 32, device=device), torch.randint(0, 10, (16,), device=device)
+    n, image = preset["batch"], preset["model"]["image"]
+    x, y = torch.randn(n, 3, image, image, device=device), torch.randint(0, 10, (n,), device=device)
     times = []
-    for i in range(30):
+    for i in range(preset["warmup"] + preset["steps"]):
         t0 = time.perf_counter()
         opt.zero_grad()
         loss = F.cross_entropy(model(x), y)
         loss.backward()
         opt.step()
         loss.item()
-        if i >= 10:
+        if i >= preset["warmup"]:
             times.append((time.perf_counter() - t0) * 1000)
     return statistics.median(times)
 
 
 if __name__ == "__main__":
-    for where in sys.argv[1:] or ["1", "2"]:
+    args = sys.argv[1:]
+    name = "small"
+    if "--preset" in args:
+        i = args.index("--preset")
+        name = args[i + 1]
+        args = args[:i] + args[i + 2 :]
+    preset = PRESETS[name]
+    for where in args or ["1", "2"]:
         label = torch.cuda.get_device_name() if where == "cuda" else f"{where} thread(s)"
-        print(f"torch {torch.__version__}, {label}: LoRA step {step_ms(where):.1f} ms (median of 20)")
+        ms = step_ms(where, preset)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        print(f"torch {torch.__version__}, {name}, {label}: LoRA step {ms:.1f} ms (median of {preset['steps']}), peak RSS {peak / 1e9:.2f} GB")

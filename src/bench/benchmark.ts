@@ -9,7 +9,7 @@ import { compileConfiguration } from "../interpreters/rules/configuration.js";
 import { reconfigureCycle } from "../interpreters/rules/reconfigure.js";
 import { emptyConfiguration } from "../interpreters/rules/decide.js";
 import { randomVit } from "../models/randomVit.js";
-import type { VitConfig } from "../models/vitConfig.js";
+import { vitB16, type VitConfig } from "../models/vitConfig.js";
 import { inMemory, type InMemoryDataset } from "../data/dataset.js";
 import { rng } from "../util/random.js";
 
@@ -27,9 +27,6 @@ export const benchConfig: VitConfig = {
   gelu: "erf",
 };
 export const benchBatch = 16;
-const warmupSteps = 10;
-/** DAF's cycle is amortised over 10 epochs of 800 images at the benchmark batch. */
-const dafStepsPerCycle = (10 * 800) / benchBatch;
 
 export const benchMethods: Readonly<Record<string, Method>> = {
   "head only (frozen backbone)": linearProbe(),
@@ -41,6 +38,25 @@ export const benchMethods: Readonly<Record<string, Method>> = {
   "LoRA+BAFT": combine(lora(), linearProbe(), baft()),
   "LoRA+RIFT": combine(lora(), linearProbe(), rift()),
   "DAF (amortised)": combine(daf(), linearProbe()),
+};
+
+/** A benchmark scale: the ViT, the batch, the steps, and which methods it times. */
+export interface BenchPreset {
+  readonly config: VitConfig;
+  readonly batch: number;
+  /** Steps before timing: V8 compiles our kernels' wasm in tiers, and the first steps run the baseline tier. */
+  readonly warmup: number;
+  readonly steps: number;
+  /** Gradient accumulation over micro-batches of this many images (a batch that would not fit wasm's heap in one pass). */
+  readonly microBatch?: number;
+  /** Method names of `benchMethods` (LoRA always: every ratio is to it); absent: all. */
+  readonly methods?: readonly string[];
+}
+
+export const presets: Readonly<Record<string, BenchPreset>> = {
+  small: { config: benchConfig, batch: benchBatch, warmup: 10, steps: 20 },
+  // The papers' backbone: ViT-B/16 at 224, LoRA r8 on q, v + head, batch 8 in micro-batches of 2 (batch 3 is the most one pass holds on wasm32).
+  "vit-b16": { config: { ...vitB16, classes: 10 }, batch: 8, warmup: 2, steps: 3, microBatch: 2, methods: ["LoRA"] },
 };
 
 export interface MethodTiming {
@@ -60,9 +76,8 @@ export interface MethodTiming {
 
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-const randomData = (count: number, seed: number): InMemoryDataset => {
+const randomData = (c: VitConfig, count: number, seed: number): InMemoryDataset => {
   const r = rng(seed, "bench");
-  const c = benchConfig;
   const images = Float32Array.from({ length: count * c.image * c.image * c.channels }, () => r.normal());
   return inMemory(
     images,
@@ -99,17 +114,18 @@ const matmulFlops = (kernels: readonly { name: string; inputShapes: number[][]; 
     }, 0);
 
 /** A method ready to step: its program (after its preludes, or one DAF cycle) on a fixed random batch. */
-const prepare = async (name: string, m: Method) => {
-  const backbone = randomVit(benchConfig, 0);
-  const data = randomData(64, 1);
+const prepare = async (name: string, m: Method, preset: BenchPreset) => {
+  const { config, batch } = preset;
+  const backbone = randomVit(config, 0);
+  const data = randomData(config, Math.max(64, 4 * batch), 1);
   let oneOff = 0;
   let program: Program;
   const dynamic = reconfigureRule(m);
   if (dynamic !== null) {
-    const units = candidateUnits(dynamic.rule.action, benchConfig);
+    const units = candidateUnits(dynamic.rule.action, config);
     const first = compileConfiguration(m, dynamic.rule.action, units, emptyConfiguration, backbone, 0);
     const t0 = performance.now();
-    const cycle = { method: m, action: { ...dynamic.rule.action, batches: 4 }, units, backbone, train: data, batchSize: benchBatch, seed: 0 };
+    const cycle = { method: m, action: { ...dynamic.rule.action, batches: 4 }, units, backbone, train: data, batchSize: batch, seed: 0 };
     program = (await reconfigureCycle(cycle, first, undefined, { epoch: 0, step: 0 })).program;
     // Amortised over a cycle's steps; M = 4 analysis batches here, scaled to the rule's M.
     oneOff = ((performance.now() - t0) / 1000) * (dynamic.rule.action.batches / 4);
@@ -117,12 +133,19 @@ const prepare = async (name: string, m: Method) => {
   } else {
     program = compile(m, backbone, { seed: 0 });
     const t0 = performance.now();
-    for (const rule of m.rules.filter(isPrelude)) program.setValues((await runPrelude(rule, program, backbone, data, benchBatch)).values);
+    for (const rule of m.rules.filter(isPrelude)) program.setValues((await runPrelude(rule, program, backbone, data, batch)).values);
     if (m.rules.length > 0) oneOff = (performance.now() - t0) / 1000;
   }
-  const train = trainer(program, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-4 });
-  const images = tf.tensor4d(data.images.subarray(0, benchBatch * 32 * 32 * 3), [benchBatch, 32, 32, 3]);
-  const labels = tf.tensor1d(data.labels.subarray(0, benchBatch), "int32");
+  const train = trainer(program, {
+    beta1: 0.9,
+    beta2: 0.999,
+    eps: 1e-8,
+    weightDecay: 1e-4,
+    ...(preset.microBatch === undefined ? {} : { microBatch: preset.microBatch }),
+  });
+  const size = config.image * config.image * config.channels;
+  const images = tf.tensor4d(data.images.subarray(0, batch * size), [batch, config.image, config.image, config.channels]);
+  const labels = tf.tensor1d(data.labels.subarray(0, batch), "int32");
   const step = () => train.step(images, labels, 1e-4);
   const dispose = () => {
     tf.dispose([images, labels]);
@@ -130,8 +153,7 @@ const prepare = async (name: string, m: Method) => {
     program.dispose();
   };
   try {
-    // Ten warm-up steps: V8 compiles our kernels' wasm in tiers, and the first steps run the baseline tier.
-    for (let i = 0; i < warmupSteps; i++) await step();
+    for (let i = 0; i < preset.warmup; i++) await step();
   } catch (e) {
     dispose();
     throw e;
@@ -145,7 +167,7 @@ const prepare = async (name: string, m: Method) => {
  * drift over minutes falls on all of them alike and the ratios to LoRA hold within one run.
  */
 export const benchmark = async (
-  steps = 20,
+  preset: BenchPreset,
   log: (line: string) => void = () => {},
   only: readonly string[] = [],
 ): Promise<{ matmulGflops: number; methods: MethodTiming[]; unsupported: { method: string; reason: string }[] }> => {
@@ -155,17 +177,18 @@ export const benchmark = async (
   const ready: Awaited<ReturnType<typeof prepare>>[] = [];
   // A method this backend cannot run (RIFT's host read on WebGPU) is reported, not timed.
   const unsupported: { method: string; reason: string }[] = [];
+  const wanted = only.length > 0 ? only : (preset.methods ?? []);
   for (const [n, m] of Object.entries(benchMethods)) {
-    if (only.length > 0 && n !== "LoRA" && !only.includes(n)) continue;
+    if (wanted.length > 0 && n !== "LoRA" && !wanted.includes(n)) continue;
     try {
-      ready.push(await prepare(n, m));
+      ready.push(await prepare(n, m, preset));
     } catch (e) {
       unsupported.push({ method: n, reason: (e as Error).message });
       log(`${n}: not run (${(e as Error).message})`);
     }
   }
   const before = tf.memory().numTensors;
-  for (let round = 0; round < steps; round++) {
+  for (let round = 0; round < preset.steps; round++) {
     for (const r of ready) {
       const t0 = performance.now();
       await r.step();
@@ -179,7 +202,8 @@ export const benchmark = async (
       await r.step();
     });
     r.dispose();
-    const medianMs = median(r.times) + (r.amortised ? (r.oneOff * 1000) / dafStepsPerCycle : 0);
+    // DAF's cycle is amortised over 10 epochs of 800 images at the preset's batch.
+    const medianMs = median(r.times) + (r.amortised ? (r.oneOff * 1000) / ((10 * 800) / preset.batch) : 0);
     const flops = matmulFlops(profile.kernels as never);
     log(`${r.name}: ${medianMs.toFixed(1)} ms/step`);
     timings.push({

@@ -1,21 +1,37 @@
 import { loadBackend, releaseBackend, wasmThreads, type BackendName } from "../train/backend.js";
-import { benchBatch, benchConfig, benchmark } from "./benchmark.js";
+import { benchmark, presets } from "./benchmark.js";
 
-/** `npm run bench [-- BACKEND [METHOD…]]`: one JSON document on stdout, progress on stderr. */
-const backend = (process.argv[2] ?? "wasm") as BackendName;
-const only = process.argv.slice(3);
+/**
+ * `npm run bench [-- BACKEND] [--preset small|vit-b16] [METHOD…]`: one JSON document on stdout,
+ * progress on stderr. `small` (default) times every method on the small ViT; `vit-b16` LoRA on
+ * ViT-B/16 at 224.
+ */
+const args = process.argv.slice(2);
+const at = args.indexOf("--preset");
+const presetName = at < 0 ? "small" : args[at + 1];
+const rest = at < 0 ? args : [...args.slice(0, at), ...args.slice(at + 2)];
+const preset = presetName === undefined ? undefined : presets[presetName];
+if (preset === undefined) {
+  process.stderr.write(`bench: --preset expects one of ${Object.keys(presets).join(", ")}, got ${JSON.stringify(presetName ?? null)}\n`);
+  process.exit(2);
+}
+const backend = (rest[0] ?? "wasm") as BackendName;
+const only = rest.slice(1);
 const description = await loadBackend(backend);
-process.stderr.write(`bench on ${description}\n`);
+process.stderr.write(`bench (${presetName}) on ${description}\n`);
 const started = performance.now();
-const result = await benchmark(20, (line) => process.stderr.write(`${line}\n`), only);
+const result = await benchmark(preset, (line) => process.stderr.write(`${line}\n`), only);
 process.stdout.write(
   `${JSON.stringify(
     {
       backend: description,
       threads: backend === "wasm" ? wasmThreads() : null,
-      config: benchConfig,
-      batch: benchBatch,
+      preset: presetName,
+      config: preset.config,
+      batch: preset.batch,
+      ...(preset.microBatch === undefined ? {} : { microBatch: preset.microBatch }),
       ...result,
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
       seconds: (performance.now() - started) / 1000,
     },
     null,
