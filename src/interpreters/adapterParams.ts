@@ -68,13 +68,6 @@ export const placementParams = (
   leaves: leaves(p.transform).map((leaf) => ({ leaf, params: leafParams(p, leaf) })),
 });
 
-/** Every adapter tensor of a resolved method, in placement order. */
-export const adapterParams = (placements: readonly Placement[]): AdapterParam[] =>
-  placements.flatMap((p) => {
-    const { wrappers, leaves: own } = placementParams(p);
-    return [...wrappers, ...own.flatMap((l) => l.params)];
-  });
-
 /** The pretrained values of a site (rows of its parameter, flattened row-major). */
 export const siteValues = (site: Site, weights: Weights): Float32Array => {
   const param = weights.get(site.param)!;

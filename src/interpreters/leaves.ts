@@ -65,7 +65,7 @@ export const wrapperNodes = (t: WeightTransform, prefix = ""): Wrapper[] => {
 export const startsAtIdentity = (leaf: Leaf): boolean => leaf.primitive.startsAtIdentity(leaf.node, leaf.quantized);
 
 /** How the leaf composes with its site's weight: additive ΔW, replacement, output scale, or a module beside the MLP. */
-export const kindOf = (leaf: Leaf) => leaf.primitive.composition.kind as "additive" | "replace" | "outputScale" | "module";
+export const kindOf = (leaf: Leaf): AnyPrimitive["composition"]["kind"] => leaf.primitive.composition.kind;
 
 /** A module beside the weights (AdaptFormer's adapter): it has no ΔW and merges as a module. */
 export const isModule = (leaf: Leaf): boolean => kindOf(leaf) === "module";

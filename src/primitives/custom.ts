@@ -43,7 +43,8 @@ export interface CustomPrimitive<F> {
   readonly transform: (fields: F) => Custom;
 }
 
-const registered = new Map<string, Primitive<Custom>>();
+/** Every user primitive of this process by name, with the codec of its fields. */
+const registered = new Map<string, Primitive<Custom> & { readonly fields: t.Type<unknown, unknown> }>();
 
 /** The registered primitive a custom node names; an unknown name is an error naming it. */
 const lookup = (name: string): Primitive<Custom> => {
@@ -68,6 +69,7 @@ export const customPrimitive = <F>(spec: CustomPrimitiveSpec<F>): CustomPrimitiv
   const fields = (c: Custom): F => c.fields as F;
   const transform = (f: F): Custom => ({ _tag: "Custom", primitive: spec.name, fields: f });
   registered.set(spec.name, {
+    fields: spec.fields as t.Type<unknown, unknown>,
     tag: "Custom",
     codec: customCodec,
     composition: {
@@ -84,22 +86,19 @@ export const customPrimitive = <F>(spec: CustomPrimitiveSpec<F>): CustomPrimitiv
     startsAtIdentity: (c, quantized) => spec.startsAtIdentity(fields(c), quantized),
     arbitrary: spec.arbitrary.map(transform),
   });
-  fieldCodecs.set(spec.name, spec.fields as t.Type<unknown, unknown>);
   return { name: spec.name, transform };
 };
-
-const fieldCodecs = new Map<string, t.Type<unknown, unknown>>();
 
 const shape = struct("Custom", { _tag: t.literal("Custom"), primitive: t.string, fields: t.unknown });
 
 /** A custom node's JSON: the name must be registered, and its fields decode with that primitive's own codec. */
 const customCodec: t.Type<Custom, unknown> = new t.Type<Custom, unknown>(
   "Custom",
-  (u): u is Custom => shape.is(u) && (fieldCodecs.get(u.primitive)?.is(u.fields) ?? false),
+  (u): u is Custom => shape.is(u) && (registered.get(u.primitive)?.fields.is(u.fields) ?? false),
   (u, c) => {
     const outer = shape.validate(u, c);
     if (outer._tag === "Left") return outer;
-    const codec = fieldCodecs.get(outer.right.primitive);
+    const codec = registered.get(outer.right.primitive)?.fields;
     if (!codec)
       return t.failure(
         u,
@@ -109,7 +108,7 @@ const customCodec: t.Type<Custom, unknown> = new t.Type<Custom, unknown>(
     const inner = codec.validate(outer.right.fields, [...c, { key: "fields", type: codec, actual: outer.right.fields }]);
     return inner._tag === "Left" ? inner : t.success({ _tag: "Custom", primitive: outer.right.primitive, fields: inner.right });
   },
-  (a) => ({ _tag: "Custom", primitive: a.primitive, fields: (fieldCodecs.get(a.primitive) ?? t.unknown).encode(a.fields) }),
+  (a) => ({ _tag: "Custom", primitive: a.primitive, fields: (registered.get(a.primitive)?.fields ?? t.unknown).encode(a.fields) }),
 );
 
 /** The registered primitive's ΔW pair (every custom primitive is additive). */

@@ -35,7 +35,8 @@ export interface Row {
   readonly finishedAt: string;
 }
 
-export const okRow = (job: JobInfo, sweep: string, runDir: string, r: RunResult): Row => ({
+/** The job a row is about, as every row starts. */
+const jobFields = (job: JobInfo, sweep: string) => ({
   id: job.id,
   name: job.name,
   sweep,
@@ -44,6 +45,10 @@ export const okRow = (job: JobInfo, sweep: string, runDir: string, r: RunResult)
   task: job.task,
   group: job.group,
   seed: job.seed,
+});
+
+export const okRow = (job: JobInfo, sweep: string, runDir: string, r: RunResult): Row => ({
+  ...jobFields(job, sweep),
   status: "ok",
   runDir,
   testAccuracy: r.metrics.testAccuracy,
@@ -58,14 +63,7 @@ export const okRow = (job: JobInfo, sweep: string, runDir: string, r: RunResult)
 });
 
 export const failedRow = (job: JobInfo, sweep: string, runDir: string, error: string): Row => ({
-  id: job.id,
-  name: job.name,
-  sweep,
-  method: job.method,
-  params: job.params,
-  task: job.task,
-  group: job.group,
-  seed: job.seed,
+  ...jobFields(job, sweep),
   status: "failed",
   runDir,
   error,
