@@ -8,6 +8,7 @@ import { packageRoot } from "../util/packageRoot.js";
 import type { RunResult } from "../train/runResult.js";
 import { appendRow, failedRow, okRow, readRows, removeRows } from "./results.js";
 import type { Job } from "./sweep.js";
+import { runDirectoryHolder } from "../train/runDirectory.js";
 
 export interface SweepOptions {
   readonly outDir: string;
@@ -19,6 +20,18 @@ export interface SweepOptions {
 }
 
 export const sweepFiles = (dir: string) => ({ results: join(dir, "results.jsonl"), jobs: join(dir, "jobs"), runs: join(dir, "runs"), logs: join(dir, "logs") });
+
+/**
+ * Wait while a live process on this host holds a job's run directory: a worker of an earlier,
+ * killed sweep stops at its IPC channel's close, but only once its current step returns. Gives up
+ * after `limitMs` (the job then starts and reports the holder itself).
+ */
+const untilReleased = async (runDir: string, name: string, progress: (line: string) => void, limitMs = 120_000): Promise<void> => {
+  const holder = runDirectoryHolder(runDir);
+  if (holder?.alive !== true) return;
+  progress(`${name}: waiting for pid ${holder.pid} (a worker of an earlier sweep) to release its run directory`);
+  for (const until = Date.now() + limitMs; Date.now() < until && runDirectoryHolder(runDir)?.alive === true;) await new Promise((r) => setTimeout(r, 100));
+};
 
 const tail = (path: string, lines: number): string => (existsSync(path) ? readFileSync(path, "utf8").trimEnd().split("\n").slice(-lines).join("\n") : "");
 
@@ -53,10 +66,11 @@ export const runSweep = async (sweepName: string, jobs: readonly Job[], o: Sweep
   };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
-  const runJob = (job: Job): Promise<void> =>
-    new Promise((done) => {
+  const runJob = async (job: Job): Promise<void> => {
+    const runDir = join(files.runs, job.name);
+    await untilReleased(runDir, job.name, o.progress);
+    return new Promise((done) => {
       const jobFile = join(files.jobs, `${job.name}.json`);
-      const runDir = join(files.runs, job.name);
       const logFile = join(files.logs, `${job.name}.log`);
       writeFileAtomic(jobFile, `${JSON.stringify(ExperimentCodec.encode(job.experiment), null, 2)}\n`);
       const log = openSync(logFile, "a");
@@ -88,6 +102,7 @@ export const runSweep = async (sweepName: string, jobs: readonly Job[], o: Sweep
         done();
       });
     });
+  };
   const queue = [...pending];
   await Promise.all(
     Array.from({ length: Math.min(o.workers, queue.length) }, async () => {
