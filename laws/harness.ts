@@ -17,7 +17,7 @@ import { rng } from "../src/util/random.js";
  * every law sees the program a run would train.
  */
 const runPreludes = async (method: Method, program: Program, backbone: Backbone, config: VitConfig, seed: number): Promise<void> => {
-  const once = method.rules.filter((r) => r.when._tag === "Once").filter(isPrelude);
+  const once = method.rules.filter(isPrelude);
   if (once.length === 0) return;
   const r = rng(seed, "law:prelude labels");
   const train = inMemory(

@@ -56,9 +56,9 @@ export const adapterBytes = async (program: Program, head: "reset" | "keep", pro
 
 /** The file holds exactly the tensors its own method and config imply, each of its exact shape. */
 const checkTensors = (tensors: ReadonlyMap<string, { readonly shape: readonly number[] }>, method: Method, config: VitConfig, source: string): void => {
-  let expected: AdapterParam[];
+  let expected: readonly AdapterParam[];
   try {
-    expected = [...resolve(method, config).params];
+    expected = resolve(method, config).params;
   } catch (e) {
     if (e instanceof MethodError) throw new SafetensorsError(`${source}: its method does not fit its own config: ${e.message}`);
     throw e;
