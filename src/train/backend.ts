@@ -11,16 +11,27 @@ import { installWasmPermute } from "../ops/wasmPermute.js";
 import { installWasmSharedIdentity } from "../ops/wasmSharedIdentity.js";
 import { installWasmSlice } from "../ops/wasmSlice.js";
 import { guardWasmHeap } from "../ops/wasmHeapGuard.js";
+import { openBlas } from "../ops/openBlas.js";
+import { installWasmBlasMatMul } from "../ops/wasmBlasMatMul.js";
 
-/** Our compiled kernels for what tfjs's wasm backend does slowly (kernels/); once per process (registrations outlive the backend). */
-const installWasmKernels = (): void => {
-  if (tf.getKernel(geluKernel, "wasm") !== undefined) return;
+/** What runs the wasm backend's matmuls, said in its backend line. */
+let wasmMatmul = "";
+
+/**
+ * Our compiled kernels for what tfjs's wasm backend does slowly (kernels/), and matmuls through
+ * the system's BLAS where the addon loads one; once per process (registrations outlive the backend).
+ */
+const installWasmKernels = (threads: number): string => {
+  if (tf.getKernel(geluKernel, "wasm") !== undefined) return wasmMatmul;
   installWasmBatchMatMul();
   installWasmGelu();
   installWasmLayerNorm();
   installWasmPermute();
   installWasmSharedIdentity();
   installWasmSlice();
+  const blas = openBlas(threads);
+  if (blas.loaded) installWasmBlasMatMul(blas);
+  return (wasmMatmul = blas.loaded ? `matmul: ${blas.description}` : `matmul: wasm kernels, no BLAS (${blas.reason})`);
 };
 
 export const backendNames = ["auto", "gpu", "node", "webgpu", "wasm", "cpu"] as const;
@@ -83,8 +94,7 @@ const loaders: Record<Exclude<BackendName, "auto">, () => Promise<string>> = {
     if (threads === 1) {
       await activate("wasm");
       guardWasmHeap(tf.backend());
-      installWasmKernels();
-      return "wasm (SIMD, 1 thread)";
+      return `wasm (SIMD, 1 thread; ${installWasmKernels(1)})`;
     }
     wasm.setThreadsCount(threads);
     const restore = enableWasmThreads(threads);
@@ -94,9 +104,9 @@ const loaders: Record<Exclude<BackendName, "auto">, () => Promise<string>> = {
       restore();
     }
     guardWasmHeap(tf.backend());
-    installWasmKernels();
+    const matmul = installWasmKernels(threads);
     unrefWasmThreads((tf.backend() as unknown as { wasm: unknown }).wasm);
-    return `wasm (SIMD, ${wasm.getThreadsCount()} threads)`;
+    return `wasm (SIMD, ${wasm.getThreadsCount()} threads; ${matmul})`;
   },
   cpu: async () => {
     const cpu = await import("@tensorflow/tfjs-backend-cpu");

@@ -38,6 +38,8 @@ describe("run directories", () => {
     const child = spawn(process.execPath, [peftBin, "train", "exp.json", "--out", out, "--backend", "wasm"], { cwd: work, stdio: "ignore" });
     const gone = new Promise((r) => child.on("close", r));
     await waitFor(() => linesWith(join(out, "log.jsonl"), '"type":"epoch"') >= 1);
+    // Held where it is: a fast machine would otherwise finish the run before the kill.
+    child.kill("SIGSTOP");
     const second = peft("train", "exp.json", "--out", out, "--resume", "--backend", "wasm");
     expect(second.code).toBe(2);
     expect(second.stderr).toContain(`in use by another peft process (pid ${child.pid})`);

@@ -4,6 +4,9 @@ import fc from "fast-check";
 import { useBackend } from "../support/backend.js";
 import { expectClose } from "../support/close.js";
 
+// These are the pure wasm kernels, which run where no BLAS loads: this file keeps OpenBLAS out.
+process.env.PEFT_BLAS = "off";
+
 /** c[t] = a[t] b[t] in float64 by loops, with a batch of 1 broadcast: the oracle. */
 const reference = (a: Float32Array, b: Float32Array, batchA: number, batchB: number, m: number, k: number, n: number): Float64Array => {
   const batch = Math.max(batchA, batchB);

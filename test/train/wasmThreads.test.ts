@@ -24,7 +24,8 @@ const run = (threads: string) =>
   await releaseBackend();
 `,
     ],
-    { cwd: root, encoding: "utf8", timeout: 60_000, env: { ...process.env, PEFT_WASM_THREADS: threads } },
+    // The pool's own matmul (XNNPACK), not OpenBLAS's, is what two threads must not change.
+    { cwd: root, encoding: "utf8", timeout: 60_000, env: { ...process.env, PEFT_WASM_THREADS: threads, PEFT_BLAS: "off" } },
   );
 
 describe("wasm threads under Node", () => {
@@ -34,8 +35,8 @@ describe("wasm threads under Node", () => {
     expect(two.status, two.stderr).toBe(0);
     expect(one.status, one.stderr).toBe(0);
     const [t, o] = [JSON.parse(two.stdout), JSON.parse(one.stdout)];
-    expect(t.description).toBe("wasm (SIMD, 2 threads)");
-    expect(o.description).toBe("wasm (SIMD, 1 thread)");
+    expect(t.description).toBe("wasm (SIMD, 2 threads; matmul: wasm kernels, no BLAS (PEFT_BLAS=off))");
+    expect(o.description).toBe("wasm (SIMD, 1 thread; matmul: wasm kernels, no BLAS (PEFT_BLAS=off))");
     expect(t.c).toEqual(o.c);
     expect(t.g).toEqual(o.g);
   });
@@ -57,7 +58,7 @@ describe("wasm threads under Node", () => {
       { cwd: root, encoding: "utf8", timeout: 60_000, env: { ...process.env, PEFT_WASM_THREADS: "2" } },
     );
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toBe("wasm (SIMD, 2 threads)\n300\n");
+    expect(r.stdout).toMatch(/^wasm \(SIMD, 2 threads; matmul: [^\n]+\)\n300\n$/);
     expect(performance.now() - started).toBeLessThan(30_000);
   });
 });

@@ -1,0 +1,114 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { useBackend } from "../support/backend.js";
+import { expectClose } from "../support/close.js";
+import { openBlas } from "../../src/ops/openBlas.js";
+import { blasCalls } from "../../src/ops/wasmBlasMatMul.js";
+
+/** c[t] = op(a[t]) op(b[t]) in float64 by loops; a batch of 1 is broadcast: the oracle. */
+const reference = (a: Float32Array, b: Float32Array, batchA: number, batchB: number, m: number, k: number, n: number, ta: boolean, tb: boolean) => {
+  const batch = Math.max(batchA, batchB);
+  const c = new Float64Array(batch * m * n);
+  for (let t = 0; t < batch; t++) {
+    const [oa, ob] = [batchA === 1 ? 0 : t * m * k, batchB === 1 ? 0 : t * k * n];
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0; p < k; p++) s += a[oa + (ta ? p * m + i : i * k + p)]! * b[ob + (tb ? j * k + p : p * n + j)]!;
+        c[t * m * n + i * n + j] = s;
+      }
+  }
+  return c;
+};
+
+// .ci/run installs OpenBLAS and sets PEFT_REQUIRE_BLAS=1, so there these tests cannot skip.
+const blas = openBlas(1);
+const required = process.env.PEFT_REQUIRE_BLAS === "1";
+
+describe.skipIf(!blas.loaded && !required)("the wasm backend's matmuls through OpenBLAS (native/openblas)", () => {
+  useBackend("wasm");
+
+  it("loads the system's BLAS", () => {
+    expect(blas.loaded, blas.loaded ? "" : blas.reason).toBe(true);
+  });
+
+  it("equals the float64 product for any shape, with transpose flags, broadcast batches and batch axes of any rank", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<number[]>([], [1], [3], [2, 3]),
+        fc.constantFrom("both", "a", "b"),
+        fc.integer({ min: 1, max: 37 }),
+        fc.integer({ min: 1, max: 29 }),
+        fc.integer({ min: 1, max: 41 }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 1000 }),
+        (outer, broadcast, m, k, n, ta, tb, seed) => {
+          // A broadcast side has no batch axes (a plain matrix) or all ones.
+          const [outerA, outerB] = broadcast === "a" ? [outer.map(() => 1), outer] : broadcast === "b" ? [outer, []] : [outer, outer];
+          const a = tf.randomUniform([...outerA, ...(ta ? [k, m] : [m, k])], -1, 1, "float32", seed);
+          const b = tf.randomUniform([...outerB, ...(tb ? [n, k] : [k, n])], -1, 1, "float32", seed + 1);
+          const before = blasCalls();
+          const c = tf.matMul(a, b, ta, tb);
+          expect(blasCalls()).toBe(before + 1);
+          expect(c.shape).toEqual([...outer, m, n]);
+          const size = (s: number[]) => tf.util.sizeFromShape(s);
+          const want = reference(a.dataSync() as Float32Array, b.dataSync() as Float32Array, size(outerA), size(outerB), m, k, n, ta, tb);
+          expectClose(c.dataSync(), want, { atol: 1e-5, rtol: 1e-5 }, "product");
+          tf.dispose([a, b, c]);
+        },
+      ),
+      { numRuns: 80, seed: 7 },
+    );
+  });
+
+  it("broadcasts batches on both sides ([2, 1] against [1, 3]), where tfjs's own wasm kernel returns a third of the product", () => {
+    const a = tf.randomUniform([2, 1, 4, 5], -1, 1, "float32", 3);
+    const b = tf.randomUniform([1, 3, 5, 6], -1, 1, "float32", 4);
+    const c = tf.matMul(a, b);
+    expect(c.shape).toEqual([2, 3, 4, 6]);
+    const [av, bv] = [a.dataSync(), b.dataSync()] as Float32Array[];
+    const want = [0, 1].flatMap((i) =>
+      [0, 1, 2].flatMap((j) => Array.from(reference(av!.subarray(20 * i, 20 * i + 20), bv!.subarray(30 * j, 30 * j + 30), 1, 1, 4, 5, 6, false, false))),
+    );
+    expectClose(c.dataSync(), want, { atol: 1e-5, rtol: 1e-5 }, "product");
+    tf.dispose([a, b, c]);
+  });
+
+  it("refuses a call whose operands reach outside the heap, before touching it", () => {
+    if (!blas.loaded) throw new Error(blas.reason);
+    const heap = new Float32Array(64).fill(2);
+    expect(() => blas.matmul(heap, 0, 0, 4 * 60, 1, 2, 4, 3, 0, 0, false, false)).toThrow(/do not lie inside the heap/);
+    expect(() => blas.matmul(heap, 0, 4 * 62, 0, 1, 2, 2, 2, 0, 0, false, false)).toThrow(/do not lie inside the heap/);
+    expect(() => blas.matmul(heap, 0, 0, 0, 0, 2, 2, 2, 0, 0, false, false)).toThrow(/do not lie inside the heap/);
+    expect(heap.every((x) => x === 2)).toBe(true);
+    blas.matmul(heap, 0, 16, 32, 1, 2, 2, 2, 0, 0, false, false);
+    expect(Array.from(heap.subarray(8, 12))).toEqual([8, 8, 8, 8]);
+  });
+});
+
+describe("which matmul the wasm backend runs, in its backend line", () => {
+  const backend = fileURLToPath(new URL("../../dist/src/train/backend.js", import.meta.url));
+  const line = (env: Record<string, string>) => {
+    const r = spawnSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `import { loadBackend, releaseBackend } from ${JSON.stringify(backend)}; console.log(await loadBackend("wasm")); await releaseBackend();`,
+      ],
+      { encoding: "utf8", timeout: 60_000, env: { ...process.env, ...env } },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    return r.stdout.trim();
+  };
+
+  it("says OpenBLAS when it loads, the wasm kernels and why when it does not", () => {
+    expect(line({ PEFT_BLAS: "off" })).toBe("wasm (SIMD, 1 thread; matmul: wasm kernels, no BLAS (PEFT_BLAS=off))");
+    expect(line({ PEFT_BLAS: "/nowhere/libblas.so" })).toMatch(/^wasm \(SIMD, 1 thread; matmul: wasm kernels, no BLAS \(\/nowhere\/libblas\.so: cannot open/);
+    if (blas.loaded || required) expect(line({})).toMatch(/^wasm \(SIMD, 1 thread; matmul: OpenBLAS \d+\.\d+/);
+  });
+});
