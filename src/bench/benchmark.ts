@@ -108,8 +108,8 @@ const matmulFlops = (kernels: readonly { name: string; inputShapes: number[][]; 
     .reduce((sum, k) => {
       const [a] = k.inputShapes;
       const out = k.outputShapes[0]!;
-      const inner = a![a!.length - 1]!;
-      // No transpose flags are used (explicit transposes), so the inner dimension is a's last.
+      // a's matrix holds m × inner elements, transposed or not.
+      const inner = (a!.at(-1)! * a!.at(-2)!) / out.at(-2)!;
       return sum + 2 * out.reduce((p, d) => p * d, 1) * inner;
     }, 0);
 

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { batchMatMul } from "./batchMatMul.js";
+import { batchMatMul, batchMatMulBt } from "./batchMatMul.js";
 
 /**
  * Multi-head self-attention core on the fused projection: qkv [n·t, 3w] → output [n·t, w], and
@@ -15,7 +15,7 @@ export const attention = (qkv: tf.Tensor2D, n: number, t: number, heads: number)
   const q = tf.mul(part(0), 1 / Math.sqrt(dh)) as tf.Tensor3D;
   const k = part(1) as tf.Tensor3D;
   const v = part(2) as tf.Tensor3D;
-  const weights = tf.softmax(batchMatMul(q, tf.transpose(k, [0, 2, 1]))) as tf.Tensor3D;
+  const weights = tf.softmax(batchMatMulBt(q, k)) as tf.Tensor3D;
   const out = batchMatMul(weights, v);
   return { output: tf.reshape(tf.transpose(tf.reshape(out, [n, heads, t, dh]), [0, 2, 1, 3]), [n * t, w]), weights };
 };

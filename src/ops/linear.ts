@@ -1,11 +1,11 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { customOp } from "./customOp.js";
 import { placeBlocks } from "./placeBlocks.js";
+import { matMulSwapped } from "./batchMatMul.js";
 
 /*
- * Linear layers in timm's convention, y = x Wᵀ with W: [dout, din], and gradients that use
- * explicit transposes: the wasm backend runs transpose-flag matmuls ~10× slower than plain
- * 2-D ones, and tfjs's built-in matMul gradient uses those flags.
+ * Linear layers in timm's convention, y = x Wᵀ with W: [dout, din]. Their transposes are flags
+ * where those are free and explicit on tfjs's own wasm matmul (see matMulSwapped).
  */
 
 /** y = x Wᵀ for a trainable W, dx = dy W, with the weight gradient `weightGradient(dy, x, W)`. */
@@ -13,7 +13,7 @@ const linearWith = (weightGradient: (dy: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tens
   customOp<[tf.Tensor2D, tf.Tensor2D], tf.Tensor2D>((x, w, save) => {
     save([x, w]);
     return {
-      value: tf.matMul(x, tf.transpose(w)),
+      value: matMulSwapped(x, w, false, true),
       gradFunc: (dy, saved) => {
         const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
         return [tf.matMul(dy, ws), weightGradient(dy, xs, ws)];
@@ -22,7 +22,7 @@ const linearWith = (weightGradient: (dy: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tens
   });
 
 /** y = x Wᵀ for a trainable W: dW = dyᵀ x. */
-export const linear = linearWith((dy, x) => tf.matMul(tf.transpose(dy), x));
+export const linear = linearWith((dy, x) => matMulSwapped(dy, x, true, false));
 
 /**
  * y = x Wᵀ where only the row ranges `rows` of W depend on trained values (a method adapting q
@@ -32,7 +32,7 @@ export const linear = linearWith((dy, x) => tf.matMul(tf.transpose(dy), x));
 export const rowsTrainedLinear = (rows: readonly (readonly [number, number])[]) =>
   linearWith((dy, x, w) =>
     placeBlocks(
-      rows.map(([from, to]) => ({ range: [from, to] as const, value: tf.matMul(tf.transpose(tf.slice(dy, [0, from], [-1, to - from])), x) })),
+      rows.map(([from, to]) => ({ range: [from, to] as const, value: matMulSwapped(tf.slice(dy, [0, from], [-1, to - from]), x, true, false) })),
       w.shape[0],
       0,
       w.shape[1],

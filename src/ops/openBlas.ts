@@ -53,6 +53,10 @@ export const openBlas = (threads: number): Blas => {
   } catch {
     return (blas = { loaded: false, reason: "the native addon is not built (npm ci builds it with node-gyp)" });
   }
+  // OpenBLAS's idle threads spin 2^28 cycles before sleeping: on a machine with as many threads
+  // as cores that spin starves the GELU and LayerNorm kernels' helper thread between products.
+  // 2^4 makes them sleep at once (read when the library loads; a user's setting stands).
+  process.env.OPENBLAS_THREAD_TIMEOUT ??= "4";
   const failures: string[] = [];
   for (const path of tried) {
     try {

@@ -7,6 +7,10 @@ interface WasmBackend {
   makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
 }
 
+let installed = false;
+/** Whether this process's wasm matmuls run through the BLAS. */
+export const blasInstalled = (): boolean => installed;
+
 let calls = 0;
 /** How many products this process ran through the BLAS (tests check the route is taken). */
 export const blasCalls = (): number => calls;
@@ -35,6 +39,7 @@ export const installWasmBlasMatMul = (blas: Extract<Blas, { loaded: true }>): vo
   const previous = tf.getKernel("BatchMatMul", "wasm");
   if (previous === undefined) throw new Error("the wasm backend has no BatchMatMul kernel to replace");
   let view: Float32Array | null = null;
+  installed = true;
   tf.unregisterKernel("BatchMatMul", "wasm");
   tf.registerKernel({
     ...previous,
