@@ -12,6 +12,7 @@ import { randomVit } from "../models/randomVit.js";
 import { vitB16, type VitConfig } from "../models/vitConfig.js";
 import { inMemory, type InMemoryDataset } from "../data/dataset.js";
 import { rng } from "../util/random.js";
+import { countGpuWork, type GpuWork } from "./gpuWork.js";
 
 /** The benchmark configuration: batch 16, 32×32×3, patch 4 (64 tokens + CLS), width 192, depth 2, 3 heads, MLP 768, 10 classes. */
 export const benchConfig: VitConfig = {
@@ -72,6 +73,8 @@ export interface MethodTiming {
   readonly tensorsFlat: boolean;
   /** One-off work outside the step (a prelude, DAF's cycle), in seconds. */
   readonly oneOffSeconds?: number;
+  /** On webgpu: one step's dispatches and host-made tensor uploads. */
+  readonly gpuWork?: GpuWork;
 }
 
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -201,6 +204,7 @@ export const benchmark = async (
     const profile = await tf.profile(async () => {
       await r.step();
     });
+    const gpuWork = await countGpuWork(r.step);
     r.dispose();
     // DAF's cycle is amortised over 10 epochs of 800 images at the preset's batch.
     const medianMs = median(r.times) + (r.amortised ? (r.oneOff * 1000) / ((10 * 800) / preset.batch) : 0);
@@ -214,6 +218,7 @@ export const benchmark = async (
       peakBytes: profile.peakBytes,
       tensorsFlat,
       ...(r.oneOff > 0 ? { oneOffSeconds: r.oneOff } : {}),
+      ...(gpuWork === null ? {} : { gpuWork }),
     });
   }
   const lora = timings.find((t) => t.method === "LoRA")!.medianMs;

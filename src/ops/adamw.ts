@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { hostCopy } from "../util/hostRead.js";
+import { constant, powerComplements } from "./deviceScalars.js";
 
 export interface AdamWSettings {
   readonly beta1: number;
@@ -35,19 +36,22 @@ export const adamW = (tensors: readonly (readonly [string, tf.Variable])[], deca
   const m = tf.tidy(() => tf.variable(tf.zeros([total]), false));
   const v = tf.tidy(() => tf.variable(tf.zeros([total]), false));
   const lambda = tf.tidy(() => flatten(tensors.map(([, p], i) => tf.fill([p.size], decays[i] ? s.weightDecay : 0))));
+  // Bias corrections 1 − βᵢ^t, on the device where that saves uploads.
+  const corrections = powerComplements([s.beta1, s.beta2]);
   return {
     update: (g, lr, step) => {
       if (total === 0) return;
       tf.tidy(() => {
         const p = flatten(tensors.map(([, t]) => t));
-        const m1 = tf.add(tf.mul(m, s.beta1), tf.mul(g, 1 - s.beta1));
-        const v1 = tf.add(tf.mul(v, s.beta2), tf.mul(tf.square(g), 1 - s.beta2));
-        const mHat = tf.div(m1, 1 - s.beta1 ** step);
-        const vHat = tf.div(v1, 1 - s.beta2 ** step);
-        const update = tf.add(tf.div(mHat, tf.add(tf.sqrt(vHat), s.eps)), tf.mul(p, lambda));
+        const m1 = tf.add(tf.mul(m, constant(s.beta1)), tf.mul(g, constant(1 - s.beta1)));
+        const v1 = tf.add(tf.mul(v, constant(s.beta2)), tf.mul(tf.square(g), constant(1 - s.beta2)));
+        const [c1, c2] = corrections.at(step);
+        const mHat = tf.div(m1, c1!);
+        const vHat = tf.div(v1, c2!);
+        const update = tf.add(tf.div(mHat, tf.add(tf.sqrt(vHat), constant(s.eps))), tf.mul(p, lambda));
         m.assign(m1);
         v.assign(v1);
-        const next = tf.split(tf.sub(p, tf.mul(update, lr)), sizes);
+        const next = tf.split(tf.sub(p, tf.mul(update, constant(lr))), sizes);
         tensors.forEach(([, t], i) => t.assign(tf.reshape(next[i]!, t.shape)));
       });
     },
@@ -81,6 +85,9 @@ export const adamW = (tensors: readonly (readonly [string, tf.Variable])[], deca
         tf.tidy(() => target.assign(tf.tensor1d(all)));
       }
     },
-    dispose: () => tf.dispose([m, v, lambda]),
+    dispose: () => {
+      tf.dispose([m, v, lambda]);
+      corrections.dispose();
+    },
   };
 };

@@ -19,7 +19,8 @@ export const placeBlocks = (blocks: readonly Block[], total: number, axis: 0 | 1
   }
   const whole = byRange.get("all");
   const parts = [...byRange.values()].filter((b) => b.range !== null).sort((a, b) => a.range![0] - b.range![0]);
-  const zeros = (n: number) => tf.zeros(axis === 0 ? [n, other] : [other, n]) as tf.Tensor2D;
+  // Filled on the device: tf.zeros makes them on the host (an upload on webgpu).
+  const zeros = (n: number) => tf.fill(axis === 0 ? [n, other] : [other, n], 0) as tf.Tensor2D;
   let placed: tf.Tensor2D | undefined;
   if (parts.length > 0) {
     const pieces: tf.Tensor2D[] = [];

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import * as t from "io-ts";
 import { intIn, literalOf, positive, struct, withDefault } from "../util/codecKit.js";
 import { matMul2d } from "../ops/batchMatMul.js";
+import { constant } from "../ops/deviceScalars.js";
 import { linear } from "../ops/linear.js";
 import { sizeOf } from "../models/vitParams.js";
 import type { Primitive } from "./primitive.js";
@@ -40,7 +41,7 @@ export const lowRankPrimitive: Primitive<LowRank> = {
     kind: "additive",
     delta: (l, tensors) => tf.mul(matMul2d(tensors("lora_B") as tf.Tensor2D, tensors("lora_A") as tf.Tensor2D), lowRankScale(l)),
     // x ΔWᵀ = s · (x Aᵀ) Bᵀ: two thin products instead of forming ΔW.
-    fastApply: (l, tensors, x) => tf.mul(linear(linear(x, tensors("lora_A") as tf.Tensor2D), tensors("lora_B") as tf.Tensor2D), lowRankScale(l)),
+    fastApply: (l, tensors, x) => tf.mul(linear(linear(x, tensors("lora_A") as tf.Tensor2D), tensors("lora_B") as tf.Tensor2D), constant(lowRankScale(l))),
     delta64: (l, values, dout, din) => {
       // ΔW[o, i] = s · Σ_k B[o, k] A[k, i], s from the transform's own fields.
       const s = l.scaling === "alpha/rank" ? l.alpha / l.rank : l.alpha;

@@ -13,6 +13,7 @@ import { installWasmSlice } from "../ops/wasmSlice.js";
 import { guardWasmHeap } from "../ops/wasmHeapGuard.js";
 import { openBlas } from "../ops/openBlas.js";
 import { installWasmBlasMatMul } from "../ops/wasmBlasMatMul.js";
+import { installWebGpuFused } from "../ops/webgpuFused.js";
 
 /** What runs the wasm backend's matmuls, said in its backend line. */
 let wasmMatmul = "";
@@ -85,6 +86,10 @@ const loaders: Record<Exclude<BackendName, "auto">, () => Promise<string>> = {
     Object.defineProperty(globalThis, "navigator", { value: { gpu: dawn.create([]) }, configurable: true });
     await importOptional("@tensorflow/tfjs-backend-webgpu", hint);
     await activate("webgpu");
+    // tfjs runs small ops on the CPU when their inputs are there, and uploads the result: a
+    // frozen weight's broadcast (the class token's) would be an upload every step.
+    Object.assign(tf.backend(), { shouldExecuteOnCPU: () => false });
+    installWebGpuFused();
     return "webgpu (Dawn)";
   },
   wasm: async () => {

@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "../../ops/gradients.js";
 import { adamW, flatten, type AdamWSettings } from "../../ops/adamw.js";
+import { constant } from "../../ops/deviceScalars.js";
 import { partition } from "../partition.js";
 import { programLoss } from "./loss.js";
 import type { Program } from "./program.js";
@@ -38,6 +39,21 @@ export interface TrainerSettings extends AdamWSettings {
   readonly microBatch?: number;
 }
 
+/**
+ * tf.variableGrads, seeded with a kept 1 where that saves an upload (webgpu; tfjs makes the seed
+ * on the host each call): the gradients of the variables the objective reaches, by name.
+ */
+const variableGradients = (objective: () => tf.Scalar, vars: readonly (readonly [string, tf.Variable])[]) => {
+  const seed = constant(1);
+  const xs = vars.map(([, v]) => v);
+  const { value, grads } = tf.engine().gradients(objective, xs, typeof seed === "number" ? undefined : seed, true);
+  const reached: tf.NamedTensorMap = {};
+  xs.forEach((v, i) => {
+    if (grads[i] != null) reached[v.name] = grads[i]!;
+  });
+  return { value: value as tf.Scalar, grads: reached };
+};
+
 /** The micro-batches [start, size) of a batch of n. */
 const chunks = (n: number, size: number): [number, number][] => Array.from({ length: Math.ceil(n / size) }, (_, i) => [i * size, Math.min(size, n - i * size)]);
 
@@ -71,15 +87,9 @@ export const trainer = (program: Program, settings: TrainerSettings): Trainer =>
             return l.total;
           };
           // A method that trains nothing (the frozen model) still reports its loss.
-          const { value, grads: reached } =
-            vars.length === 0
-              ? { value: objective(), grads: {} as tf.NamedTensorMap }
-              : tf.variableGrads(
-                  objective,
-                  vars.map(([, v]) => v),
-                );
+          const { value, grads: reached } = vars.length === 0 ? { value: objective(), grads: {} as tf.NamedTensorMap } : variableGradients(objective, vars);
           // A variable the objective never reads (RIFT's M under λ = 0) has gradient zero.
-          const share = (t: tf.Tensor) => (size === n ? t : tf.mul(t, size / n));
+          const share = (t: tf.Tensor) => (size === n ? t : tf.mul(t, constant(size / n)));
           const flat = share(flatten(vars.map(([, v]) => reached[v.name] ?? tf.zerosLike(v))));
           const losses = share(tf.concat([tf.reshape(value, [1]), parts!]));
           parts!.dispose();
