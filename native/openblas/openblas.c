@@ -5,6 +5,7 @@
  */
 #include <dlfcn.h>
 #include <node_api.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -64,17 +65,35 @@ static napi_value SetThreads(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Products [from, to) of a batched call. */
+typedef struct {
+  const float* a;
+  const float* b;
+  float* c;
+  int64_t from, to, m, n, k, strideA, strideB;
+  bool transposeA, transposeB;
+} Products;
+
+static void* runProducts(void* arg) {
+  const Products* p = (const Products*)arg;
+  for (int64_t t = p->from; t < p->to; t++)
+    sgemm(RowMajor, p->transposeA ? Trans : NoTrans, p->transposeB ? Trans : NoTrans, (int)p->m, (int)p->n, (int)p->k, 1.0f, p->a + t * p->strideA,
+          p->transposeA ? (int)p->m : (int)p->k, p->b + t * p->strideB, p->transposeB ? (int)p->k : (int)p->n, 0.0f, p->c + t * p->m * p->n, (int)p->n);
+  return NULL;
+}
+
 /*
- * matmul(heap, a, b, c, batch, m, n, k, strideA, strideB, transposeA, transposeB):
+ * matmul(heap, a, b, c, batch, m, n, k, strideA, strideB, transposeA, transposeB[, split]):
  * c[t] = op(a[t]) op(b[t]) for t < batch, row-major float32; a, b, c are byte offsets into heap,
- * strides are floats between batch items (0 broadcasts one matrix), op transposes when asked.
+ * strides are floats between batch items (0 broadcasts one matrix), op transposes when asked;
+ * split runs half the batch on a second thread.
  */
 static napi_value Matmul(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
-  napi_value argv[12];
+  size_t argc = 13;
+  napi_value argv[13];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (sgemm == NULL) return fail(env, "matmul: no BLAS is loaded");
-  if (argc != 12) return fail(env, "matmul: expected 12 arguments");
+  if (argc < 12) return fail(env, "matmul: expected 12 or 13 arguments");
   napi_typedarray_type type;
   size_t floats, byteOffset;
   void* data;
@@ -96,12 +115,21 @@ static napi_value Matmul(napi_env env, napi_callback_info info) {
   if (batch < 1 || m < 1 || n < 1 || k < 1 || lastA > bytes || lastB > bytes || lastC > bytes || (v[0] | v[1] | v[2]) % 4 != 0)
     return fail(env, "matmul: the operands do not lie inside the heap");
   float* heap = (float*)data;
-  const float* a = heap + v[0] / 4;
-  const float* b = heap + v[1] / 4;
-  float* c = heap + v[2] / 4;
-  for (int64_t t = 0; t < batch; t++)
-    sgemm(RowMajor, flags[0] ? Trans : NoTrans, flags[1] ? Trans : NoTrans, (int)m, (int)n, (int)k, 1.0f, a + t * strideA, flags[0] ? (int)m : (int)k,
-          b + t * strideB, flags[1] ? (int)k : (int)n, 0.0f, c + t * m * n, (int)n);
+  Products all = {heap + v[0] / 4, heap + v[1] / 4, heap + v[2] / 4, 0, batch, m, n, k, strideA, strideB, flags[0], flags[1]};
+  bool split;
+  if (argc == 13 && napi_get_value_bool(env, argv[12], &split) == napi_ok && split && batch > 1) {
+    /* Two threads over the batch, each product on one OpenBLAS thread (the caller sets one). */
+    Products second = all;
+    second.from = all.to = batch / 2;
+    pthread_t helper;
+    if (pthread_create(&helper, NULL, runProducts, &second) == 0) {
+      runProducts(&all);
+      pthread_join(helper, NULL);
+      return NULL;
+    }
+    all.to = batch;
+  }
+  runProducts(&all);
   return NULL;
 }
 

@@ -20,11 +20,22 @@ interface BlasAddon {
     strideB: number,
     transposeA: boolean,
     transposeB: boolean,
+    /** Half the batch on a second thread. */
+    split?: boolean,
   ): void;
 }
 
 export type Blas =
-  { readonly loaded: true; readonly description: string; readonly matmul: BlasAddon["matmul"] } | { readonly loaded: false; readonly reason: string };
+  | {
+      readonly loaded: true;
+      readonly description: string;
+      readonly matmul: BlasAddon["matmul"];
+      /** The most threads a product may use. */
+      readonly threads: number;
+      /** Run the next products on `n` threads (OpenBLAS's setting is global; set only when it changes). */
+      readonly useThreads: (n: number) => void;
+    }
+  | { readonly loaded: false; readonly reason: string };
 
 /** Where the addon is looked for: built by `npm ci` (scripts/buildNative.mjs). */
 const addonPath = () => join(packageRoot(), "native", "openblas", "build", "Release", "openblas.node");
@@ -61,9 +72,15 @@ export const openBlas = (threads: number): Blas => {
   for (const path of tried) {
     try {
       const description = addon.load(path).trim();
-      // OpenBLAS reads OPENBLAS_NUM_THREADS itself; a user's setting stands.
-      if (process.env.OPENBLAS_NUM_THREADS === undefined) addon.setThreads(threads);
-      return (blas = { loaded: true, description, matmul: addon.matmul });
+      // A user's OPENBLAS_NUM_THREADS stands as the most threads.
+      const most = Number(process.env.OPENBLAS_NUM_THREADS);
+      const max = Number.isInteger(most) && most >= 1 ? most : threads;
+      let current = 0;
+      const useThreads = (n: number) => {
+        if (n !== current) addon.setThreads((current = n));
+      };
+      useThreads(max);
+      return (blas = { loaded: true, description, matmul: addon.matmul, threads: max, useThreads });
     } catch (e) {
       failures.push((e as Error).message);
     }

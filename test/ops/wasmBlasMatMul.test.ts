@@ -78,6 +78,19 @@ describe.skipIf(!blas.loaded && !required)("the wasm backend's matmuls through O
     tf.dispose([a, b, c]);
   });
 
+  it("splits a batch over two threads (odd batch, flags, a broadcast side) with the single-threaded values", () => {
+    if (!blas.loaded) throw new Error(blas.reason);
+    const [batch, m, k, n] = [7, 9, 5, 6];
+    const heap = new Float32Array(2 * batch * m * k + 2 * batch * m * n + k * n).map((_, i) => Math.sin(i));
+    const [a, b, c1, c2] = [0, 4 * batch * m * k, 4 * (batch * m * k + k * n), 4 * (batch * m * k + k * n + batch * m * n)];
+    blas.matmul(heap, a, b, c1, batch, m, n, k, m * k, 0, true, true, false);
+    blas.matmul(heap, a, b, c2, batch, m, n, k, m * k, 0, true, true, true);
+    const at = (byte: number) => heap.subarray(byte / 4, byte / 4 + batch * m * n);
+    expect(Array.from(at(c2))).toEqual(Array.from(at(c1)));
+    const want = reference(heap.subarray(0, batch * m * k), heap.subarray(b / 4, b / 4 + k * n), batch, 1, m, k, n, true, true);
+    expectClose(at(c2), want, { atol: 1e-5, rtol: 1e-5 }, "split product");
+  });
+
   it("refuses a call whose operands reach outside the heap, before touching it", () => {
     if (!blas.loaded) throw new Error(blas.reason);
     const heap = new Float32Array(64).fill(2);
