@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 
 /** What the count wraps of tfjs's webgpu backend (tfjs-backend-webgpu 4.22's backend_webgpu.js). */
 interface WebGpuInternals {
-  recordAndSubmit(program: { constructor: { name: string } }, ...rest: unknown[]): void;
+  recordAndSubmit(program: { constructor: { name: string }; peftName?: string }, ...rest: unknown[]): void;
   uploadToGPU(dataId: object): void;
   readonly tensorMap: { get(dataId: object): { values: unknown; resource: unknown } | undefined };
 }
@@ -24,7 +24,9 @@ export const countGpuWork = async (run: () => Promise<unknown>): Promise<GpuWork
   const byProgram = new Map<string, number>();
   let uploads = 0;
   backend.recordAndSubmit = function (program, ...rest) {
-    byProgram.set(program.constructor.name, (byProgram.get(program.constructor.name) ?? 0) + 1);
+    // tfjs's programs are classes; ours (ops/webgpuFused.ts) plain objects that carry a name.
+    const name = program.peftName ?? program.constructor.name;
+    byProgram.set(name, (byProgram.get(name) ?? 0) + 1);
     return record.call(this, program, ...rest);
   };
   backend.uploadToGPU = function (dataId) {

@@ -11,6 +11,8 @@ import { layerNormGradKernel, layerNormKernel } from "./wasmLayerNorm.js";
 
 /** A program as tfjs-backend-webgpu 4.22 runs it (its WebGPUProgram interface). */
 interface Program {
+  /** What the bench's dispatch count calls it (tfjs rewrites shaderKey with the shapes). */
+  readonly peftName: string;
   readonly variableNames: string[];
   readonly outputShape: number[];
   readonly shaderKey: string;
@@ -32,6 +34,7 @@ const lanes = 64;
 
 /** A flat program of `groups` workgroups (tfjs reshapes the dispatch past the device's per-dimension limit). */
 const program = (key: string, inputs: string[], outputShape: number[], groups: number, uniforms: string, body: string): Program => ({
+  peftName: `peft_${key}`,
   variableNames: inputs,
   outputShape,
   shaderKey: `peft_${key}`,
@@ -83,40 +86,44 @@ const rowStats = `
 
 const rowUniforms = "rows : i32, d : i32, eps : f32,";
 
-const layerNormForward = (rows: number, d: number) =>
+/** A program of one workgroup per row that has row r's `stats` (mean, 1/σ) in every lane and then runs `write`. */
+const withRowStats = (key: string, inputs: string[], outputShape: number[], rows: number, write: string) =>
   program(
+    key,
+    inputs,
+    outputShape,
+    rows,
+    rowUniforms,
+    `${laneSum}${rowStats}
+  fn main(index : i32) {
+    let r = index / ${lanes};
+    let stats = rowStats(r);
+    ${write}
+  }`,
+  );
+
+const layerNormForward = (rows: number, d: number) =>
+  withRowStats(
     "layer_norm",
     ["X", "G", "B"],
     [rows, d],
     rows,
-    rowUniforms,
-    `${laneSum}${rowStats}
-  fn main(index : i32) {
-    let r = index / ${lanes};
-    let stats = rowStats(r);
-    if (r < uniforms.rows) {
+    `if (r < uniforms.rows) {
       for (var j = i32(localId.x); j < uniforms.d; j = j + ${lanes}) {
         let at = r * uniforms.d + j;
         result[at] = (X[at] - stats.x) * stats.y * G[j] + B[j];
       }
-    }
-  }`,
+    }`,
   );
 
 /** Each row's [mean, 1/σ], for the backward programs. */
-const layerNormStats = (rows: number, d: number) =>
-  program(
+const layerNormStats = (rows: number) =>
+  withRowStats(
     "layer_norm_stats",
     ["X"],
     [rows, 2],
     rows,
-    rowUniforms,
-    `${laneSum}${rowStats}
-  fn main(index : i32) {
-    let r = index / ${lanes};
-    let stats = rowStats(r);
-    if (r < uniforms.rows && localId.x == 0u) { result[2 * r] = stats.x; result[2 * r + 1] = stats.y; }
-  }`,
+    "if (r < uniforms.rows && localId.x == 0u) { result[2 * r] = stats.x; result[2 * r + 1] = stats.y; }",
   );
 
 /** dx = (1/σ)(g − mean(g) − x̂ mean(g x̂)), g = dy γ, x̂ = (x − μ)/σ, row by row. */
@@ -224,7 +231,7 @@ export const installWebGpuFused = (): void => {
     const [rows, d] = rowsOf(x!);
     const u = uniforms(rows, d, args.attrs!.eps as number);
     const backend = gpu(args);
-    const stats = backend.runWebGPUProgram(layerNormStats(rows, d), [x!], "float32", u);
+    const stats = backend.runWebGPUProgram(layerNormStats(rows), [x!], "float32", u);
     const out = [
       backend.runWebGPUProgram(layerNormDx(rows, d), [x!, gamma!, dy!, stats], "float32", u),
       backend.runWebGPUProgram(layerNormColumnSum(rows, d, true), [x!, dy!, stats], "float32", u),

@@ -3,25 +3,10 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { useBackend } from "../support/backend.js";
 import { expectClose } from "../support/close.js";
+import { matmul64 as reference } from "../support/reference64.js";
 
 // These are the pure wasm kernels, which run where no BLAS loads: this file keeps OpenBLAS out.
 process.env.PEFT_BLAS = "off";
-
-/** c[t] = a[t] b[t] in float64 by loops, with a batch of 1 broadcast: the oracle. */
-const reference = (a: Float32Array, b: Float32Array, batchA: number, batchB: number, m: number, k: number, n: number): Float64Array => {
-  const batch = Math.max(batchA, batchB);
-  const c = new Float64Array(batch * m * n);
-  for (let t = 0; t < batch; t++) {
-    const [oa, ob] = [batchA === 1 ? 0 : t * m * k, batchB === 1 ? 0 : t * k * n];
-    for (let i = 0; i < m; i++)
-      for (let j = 0; j < n; j++) {
-        let s = 0;
-        for (let p = 0; p < k; p++) s += a[oa + i * k + p]! * b[ob + p * n + j]!;
-        c[t * m * n + i * n + j] = s;
-      }
-  }
-  return c;
-};
 
 describe("the wasm backend's batched matmul (kernels/batchMatMul.wasm)", () => {
   useBackend("wasm");

@@ -5,24 +5,9 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { useBackend } from "../support/backend.js";
 import { expectClose } from "../support/close.js";
+import { matmul64 as reference } from "../support/reference64.js";
 import { openBlas } from "../../src/ops/openBlas.js";
 import { blasCalls } from "../../src/ops/wasmBlasMatMul.js";
-
-/** c[t] = op(a[t]) op(b[t]) in float64 by loops; a batch of 1 is broadcast: the oracle. */
-const reference = (a: Float32Array, b: Float32Array, batchA: number, batchB: number, m: number, k: number, n: number, ta: boolean, tb: boolean) => {
-  const batch = Math.max(batchA, batchB);
-  const c = new Float64Array(batch * m * n);
-  for (let t = 0; t < batch; t++) {
-    const [oa, ob] = [batchA === 1 ? 0 : t * m * k, batchB === 1 ? 0 : t * k * n];
-    for (let i = 0; i < m; i++)
-      for (let j = 0; j < n; j++) {
-        let s = 0;
-        for (let p = 0; p < k; p++) s += a[oa + (ta ? p * m + i : i * k + p)]! * b[ob + (tb ? j * k + p : p * n + j)]!;
-        c[t * m * n + i * n + j] = s;
-      }
-  }
-  return c;
-};
 
 // .ci/run installs OpenBLAS and sets PEFT_REQUIRE_BLAS=1, so there these tests cannot skip.
 const blas = openBlas(1);

@@ -14,6 +14,7 @@ import { trainer } from "../../src/interpreters/compile/trainer.js";
 import { randomVit } from "../../src/models/randomVit.js";
 import { rng } from "../../src/util/random.js";
 import { expectClose } from "../support/close.js";
+import { numericGradient, weightedLayerNorm64 } from "../support/reference64.js";
 
 // WebGPU through Dawn (the `webgpu` package) on whatever Vulkan driver there is: Mesa's lavapipe
 // on a machine without a GPU. .ci/run installs it and sets PEFT_REQUIRE_WEBGPU=1, so there these
@@ -24,27 +25,6 @@ const loaded = await loadBackend("webgpu").then(
 );
 const required = process.env.PEFT_REQUIRE_WEBGPU === "1";
 afterAll(releaseBackend);
-
-/** Σ w · LayerNorm(x; γ, β) in float64, straight from the definition. */
-const weightedLayerNorm64 = (x: Float64Array, gamma: Float64Array, beta: Float64Array, w: Float64Array, rows: number, d: number, eps: number): number => {
-  let total = 0;
-  for (let i = 0; i < rows; i++) {
-    const row = x.subarray(i * d, (i + 1) * d);
-    const mean = row.reduce((a, b) => a + b, 0) / d;
-    const variance = row.reduce((a, b) => a + (b - mean) ** 2, 0) / d;
-    for (let j = 0; j < d; j++) total += w[i * d + j]! * (((row[j]! - mean) / Math.sqrt(variance + eps)) * gamma[j]! + beta[j]!);
-  }
-  return total;
-};
-
-/** Central differences of `f` at `at`, one coordinate at a time (float64). */
-const numericGradient = (f: (v: Float64Array) => number, at: Float64Array, h = 1e-5): number[] =>
-  Array.from(at, (_, k) => {
-    const [up, down] = [Float64Array.from(at), Float64Array.from(at)];
-    up[k]! += h;
-    down[k]! -= h;
-    return (f(up) - f(down)) / (2 * h);
-  });
 
 describe.skipIf(loaded !== null && !required)("fused WGSL kernels and a LoRA step's dispatches on WebGPU (src/ops/webgpuFused.ts)", () => {
   it("loads the webgpu backend", () => expect(loaded).toBeNull());

@@ -1,0 +1,56 @@
+/** Float64 oracles the kernel tests share. */
+
+/** c[t] = op(a[t]) op(b[t]) by loops, op transposing when asked; a batch of 1 is broadcast. */
+export const matmul64 = (
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  batchA: number,
+  batchB: number,
+  m: number,
+  k: number,
+  n: number,
+  ta = false,
+  tb = false,
+): Float64Array => {
+  const batch = Math.max(batchA, batchB);
+  const c = new Float64Array(batch * m * n);
+  for (let t = 0; t < batch; t++) {
+    const [oa, ob] = [batchA === 1 ? 0 : t * m * k, batchB === 1 ? 0 : t * k * n];
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0; p < k; p++) s += a[oa + (ta ? p * m + i : i * k + p)]! * b[ob + (tb ? j * k + p : p * n + j)]!;
+        c[t * m * n + i * n + j] = s;
+      }
+  }
+  return c;
+};
+
+/** Σ w · LayerNorm(x; γ, β) over [rows, d], straight from the definition (timm's biased variance). */
+export const weightedLayerNorm64 = (
+  x: Float64Array,
+  gamma: Float64Array,
+  beta: Float64Array,
+  w: Float64Array,
+  rows: number,
+  d: number,
+  eps: number,
+): number => {
+  let total = 0;
+  for (let i = 0; i < rows; i++) {
+    const row = x.subarray(i * d, (i + 1) * d);
+    const mean = row.reduce((a, b) => a + b, 0) / d;
+    const variance = row.reduce((a, b) => a + (b - mean) ** 2, 0) / d;
+    for (let j = 0; j < d; j++) total += w[i * d + j]! * (((row[j]! - mean) / Math.sqrt(variance + eps)) * gamma[j]! + beta[j]!);
+  }
+  return total;
+};
+
+/** Central differences of `f` at `at`, one coordinate at a time. */
+export const numericGradient = (f: (v: Float64Array) => number, at: Float64Array, h = 1e-5): number[] =>
+  Array.from(at, (_, k) => {
+    const [up, down] = [Float64Array.from(at), Float64Array.from(at)];
+    up[k]! += h;
+    down[k]! -= h;
+    return (f(up) - f(down)) / (2 * h);
+  });
