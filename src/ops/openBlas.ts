@@ -1,44 +1,16 @@
-import { createRequire } from "node:module";
-import { join } from "node:path";
-import { packageRoot } from "../util/packageRoot.js";
-
-/** native/openblas: matrix products through a BLAS library opened at run time. */
-interface BlasAddon {
-  load(path: string): string;
-  setThreads(n: number): void;
-  /** c[t] = op(a[t]) op(b[t]) for t < batch on a Float32Array heap; a, b, c in bytes, strides in floats (0 broadcasts). */
-  matmul(
-    heap: Float32Array,
-    a: number,
-    b: number,
-    c: number,
-    batch: number,
-    m: number,
-    n: number,
-    k: number,
-    strideA: number,
-    strideB: number,
-    transposeA: boolean,
-    transposeB: boolean,
-    /** Half the batch on a second thread. */
-    split?: boolean,
-  ): void;
-}
+import { nativeAddon, type NativeAddon } from "./nativeAddon.js";
 
 export type Blas =
   | {
       readonly loaded: true;
       readonly description: string;
-      readonly matmul: BlasAddon["matmul"];
+      readonly matmul: NativeAddon["matmul"];
       /** The most threads a product may use. */
       readonly threads: number;
       /** Run the next products on `n` threads (OpenBLAS's setting is global; set only when it changes). */
       readonly useThreads: (n: number) => void;
     }
   | { readonly loaded: false; readonly reason: string };
-
-/** Where the addon is looked for: built by `npm ci` (scripts/buildNative.mjs). */
-const addonPath = () => join(packageRoot(), "native", "openblas", "build", "Release", "openblas.node");
 
 /** The libraries tried in order: PEFT_BLAS names one (or `off`), else the system's OpenBLAS. */
 const candidates = (): string[] => {
@@ -58,12 +30,9 @@ export const openBlas = (threads: number): Blas => {
   if (blas !== null) return blas;
   const tried = candidates();
   if (tried.length === 0) return (blas = { loaded: false, reason: "PEFT_BLAS=off" });
-  let addon: BlasAddon;
-  try {
-    addon = createRequire(import.meta.url)(addonPath()) as BlasAddon;
-  } catch {
-    return (blas = { loaded: false, reason: "the native addon is not built (npm ci builds it with node-gyp)" });
-  }
+  const native = nativeAddon();
+  if ("reason" in native) return (blas = { loaded: false, reason: native.reason });
+  const { addon } = native;
   // OpenBLAS's idle threads spin 2^28 cycles before sleeping: on a machine with as many threads
   // as cores that spin starves the GELU and LayerNorm kernels' helper thread between products.
   // 2^4 makes them sleep at once (read when the library loads; a user's setting stands).
@@ -71,13 +40,13 @@ export const openBlas = (threads: number): Blas => {
   const failures: string[] = [];
   for (const path of tried) {
     try {
-      const description = addon.load(path).trim();
+      const description = addon.blasLoad(path).trim();
       // A user's OPENBLAS_NUM_THREADS stands as the most threads.
       const most = Number(process.env.OPENBLAS_NUM_THREADS);
       const max = Number.isInteger(most) && most >= 1 ? most : threads;
       let current = 0;
       const useThreads = (n: number) => {
-        if (n !== current) addon.setThreads((current = n));
+        if (n !== current) addon.blasSetThreads((current = n));
       };
       useThreads(max);
       return (blas = { loaded: true, description, matmul: addon.matmul, threads: max, useThreads });

@@ -12,15 +12,18 @@ import { installWasmSharedIdentity } from "../ops/wasmSharedIdentity.js";
 import { installWasmSlice } from "../ops/wasmSlice.js";
 import { guardWasmHeap } from "../ops/wasmHeapGuard.js";
 import { openBlas } from "../ops/openBlas.js";
+import { nativeAddon } from "../ops/nativeAddon.js";
+import { installWasmNativeKernels } from "../ops/wasmNativeKernels.js";
 import { installWasmBlasMatMul } from "../ops/wasmBlasMatMul.js";
 import { installWebGpuFused } from "../ops/webgpuFused.js";
 
-/** What runs the wasm backend's matmuls, said in its backend line. */
+/** What runs the wasm backend's matmuls, GELU and LayerNorm, said in its backend line. */
 let wasmMatmul = "";
 
 /**
- * Our compiled kernels for what tfjs's wasm backend does slowly (kernels/), and matmuls through
- * the system's BLAS where the addon loads one; once per process (registrations outlive the backend).
+ * Our compiled kernels for what tfjs's wasm backend does slowly (kernels/); where the native addon
+ * built (native/), GELU and LayerNorm through it, and matmuls through the system's BLAS where it
+ * loads one; once per process (registrations outlive the backend).
  */
 const installWasmKernels = (threads: number): string => {
   if (tf.getKernel(geluKernel, "wasm") !== undefined) return wasmMatmul;
@@ -30,9 +33,14 @@ const installWasmKernels = (threads: number): string => {
   installWasmPermute();
   installWasmSharedIdentity();
   installWasmSlice();
+  const native = nativeAddon();
+  if ("addon" in native) installWasmNativeKernels(native.addon);
   const blas = openBlas(threads);
   if (blas.loaded) installWasmBlasMatMul(blas);
-  return (wasmMatmul = blas.loaded ? `matmul: ${blas.description}` : `matmul: wasm kernels, no BLAS (${blas.reason})`);
+  return (wasmMatmul = [
+    blas.loaded ? `matmul: ${blas.description}` : `matmul: wasm kernels, no BLAS (${blas.reason})`,
+    `GELU, LayerNorm: ${"addon" in native ? "native" : "wasm kernels"}`,
+  ].join("; "));
 };
 
 export const backendNames = ["auto", "gpu", "node", "webgpu", "wasm", "cpu"] as const;

@@ -48,7 +48,7 @@ const run = (threads: string) =>
   await releaseBackend();
 `,
     ],
-    { cwd: root, encoding: "utf8", timeout: 120_000, maxBuffer: 1 << 28, env: { ...process.env, PEFT_WASM_THREADS: threads, PEFT_BLAS: "off" } },
+    { cwd: root, encoding: "utf8", timeout: 120_000, maxBuffer: 1 << 28, env: { ...process.env, PEFT_WASM_THREADS: threads, PEFT_NATIVE: "off" } },
   );
 
 describe("our kernels on two threads over tfjs's shared heap", () => {
@@ -57,7 +57,7 @@ describe("our kernels on two threads over tfjs's shared heap", () => {
     expect(two.status, two.stderr).toBe(0);
     expect(one.status, one.stderr).toBe(0);
     const [t, o] = [JSON.parse(two.stdout), JSON.parse(one.stdout)];
-    expect(t.description).toBe("wasm (SIMD, 2 threads; matmul: wasm kernels, no BLAS (PEFT_BLAS=off))");
+    expect(t.description).toBe("wasm (SIMD, 2 threads; matmul: wasm kernels, no BLAS (PEFT_NATIVE=off); GELU, LayerNorm: wasm kernels)");
     // Every large call split: GELU and LayerNorm forward twice (the value, and inside their gradients), each backward once, the product once.
     expect(t.helperCalls).toBe(7);
     expect(o.helperCalls).toBe(0);

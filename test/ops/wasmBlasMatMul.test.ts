@@ -13,7 +13,7 @@ import { blasCalls } from "../../src/ops/wasmBlasMatMul.js";
 const blas = openBlas(1);
 const required = process.env.PEFT_REQUIRE_BLAS === "1";
 
-describe.skipIf(!blas.loaded && !required)("the wasm backend's matmuls through OpenBLAS (native/openblas)", () => {
+describe.skipIf(!blas.loaded && !required)("the wasm backend's matmuls through OpenBLAS (native/blas.c)", () => {
   useBackend("wasm");
 
   it("loads the system's BLAS", () => {
@@ -105,7 +105,10 @@ describe("which matmul the wasm backend runs, in its backend line", () => {
   };
 
   it("says OpenBLAS when it loads, the wasm kernels and why when it does not", () => {
-    expect(line({ PEFT_BLAS: "off" })).toBe("wasm (SIMD, 1 thread; matmul: wasm kernels, no BLAS (PEFT_BLAS=off))");
+    expect(line({ PEFT_BLAS: "off" })).toMatch(
+      /^wasm \(SIMD, 1 thread; matmul: wasm kernels, no BLAS \(PEFT_BLAS=off\); GELU, LayerNorm: (native|wasm kernels)\)$/,
+    );
+    expect(line({ PEFT_NATIVE: "off" })).toBe("wasm (SIMD, 1 thread; matmul: wasm kernels, no BLAS (PEFT_NATIVE=off); GELU, LayerNorm: wasm kernels)");
     expect(line({ PEFT_BLAS: "/nowhere/libblas.so" })).toMatch(/^wasm \(SIMD, 1 thread; matmul: wasm kernels, no BLAS \(\/nowhere\/libblas\.so: cannot open/);
     if (blas.loaded || required) expect(line({})).toMatch(/^wasm \(SIMD, 1 thread; matmul: OpenBLAS \d+\.\d+/);
   });

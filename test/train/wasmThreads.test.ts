@@ -24,8 +24,8 @@ const run = (threads: string) =>
   await releaseBackend();
 `,
     ],
-    // The pool's own matmul (XNNPACK), not OpenBLAS's, is what two threads must not change.
-    { cwd: root, encoding: "utf8", timeout: 60_000, env: { ...process.env, PEFT_WASM_THREADS: threads, PEFT_BLAS: "off" } },
+    // The pool's own matmul (XNNPACK), not the native kernels, is what two threads must not change.
+    { cwd: root, encoding: "utf8", timeout: 60_000, env: { ...process.env, PEFT_WASM_THREADS: threads, PEFT_NATIVE: "off" } },
   );
 
 describe("wasm threads under Node", () => {
@@ -35,8 +35,8 @@ describe("wasm threads under Node", () => {
     expect(two.status, two.stderr).toBe(0);
     expect(one.status, one.stderr).toBe(0);
     const [t, o] = [JSON.parse(two.stdout), JSON.parse(one.stdout)];
-    expect(t.description).toBe("wasm (SIMD, 2 threads; matmul: wasm kernels, no BLAS (PEFT_BLAS=off))");
-    expect(o.description).toBe("wasm (SIMD, 1 thread; matmul: wasm kernels, no BLAS (PEFT_BLAS=off))");
+    expect(t.description).toBe("wasm (SIMD, 2 threads; matmul: wasm kernels, no BLAS (PEFT_NATIVE=off); GELU, LayerNorm: wasm kernels)");
+    expect(o.description).toBe("wasm (SIMD, 1 thread; matmul: wasm kernels, no BLAS (PEFT_NATIVE=off); GELU, LayerNorm: wasm kernels)");
     expect(t.c).toEqual(o.c);
     expect(t.g).toEqual(o.g);
   });

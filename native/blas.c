@@ -1,14 +1,13 @@
 /*
- * Matrix products through the system's BLAS (OpenBLAS by default), in place on a Float32Array
- * over tfjs-wasm's heap: the library is opened at run time (dlopen), so this builds with no BLAS
- * headers installed and a machine without the library still loads the addon and says so.
+ * Matrix products through the system's BLAS (OpenBLAS by default), in place on tfjs-wasm's
+ * heap: the library is opened at run time (dlopen), so this builds with no BLAS headers
+ * installed, and a machine without the library still loads the addon and says so.
  */
 #include <dlfcn.h>
-#include <node_api.h>
 #include <pthread.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include "heap.h"
 
 /* CBLAS's row-major and transpose constants and sgemm's signature (cblas.h), declared here so no header is needed. */
 enum { RowMajor = 101, NoTrans = 111, Trans = 112 };
@@ -20,11 +19,6 @@ static sgemm_fn sgemm = NULL;
 static set_threads_fn set_threads = NULL;
 static config_fn config = NULL;
 
-static napi_value fail(napi_env env, const char* message) {
-  napi_throw_error(env, NULL, message);
-  return NULL;
-}
-
 static napi_value string(napi_env env, const char* s) {
   napi_value v;
   napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &v);
@@ -32,7 +26,7 @@ static napi_value string(napi_env env, const char* s) {
 }
 
 /* load(path): open the library and find cblas_sgemm; answers its configuration line (OpenBLAS's, or the path). */
-static napi_value Load(napi_env env, napi_callback_info info) {
+napi_value BlasLoad(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   char path[4096];
@@ -55,7 +49,7 @@ static napi_value Load(napi_env env, napi_callback_info info) {
 }
 
 /* setThreads(n): OpenBLAS's thread count (a no-op for a BLAS without one). */
-static napi_value SetThreads(napi_env env, napi_callback_info info) {
+napi_value BlasSetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   int32_t n;
@@ -88,33 +82,25 @@ static void* runProducts(void* arg) {
  * strides are floats between batch items (0 broadcasts one matrix), op transposes when asked;
  * split runs half the batch on a second thread.
  */
-static napi_value Matmul(napi_env env, napi_callback_info info) {
+napi_value BlasMatmul(napi_env env, napi_callback_info info) {
   size_t argc = 13;
   napi_value argv[13];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (sgemm == NULL) return fail(env, "matmul: no BLAS is loaded");
   if (argc < 12) return fail(env, "matmul: expected 12 or 13 arguments");
-  napi_typedarray_type type;
-  size_t floats, byteOffset;
-  void* data;
-  napi_value buffer;
-  if (napi_get_typedarray_info(env, argv[0], &type, &floats, &data, &buffer, &byteOffset) != napi_ok || type != napi_float32_array)
-    return fail(env, "matmul: heap must be a Float32Array");
+  float* heap;
+  size_t floats;
+  if (!heap_of(env, argv[0], &heap, &floats)) return fail(env, "matmul: heap must be a Float32Array");
   int64_t v[9];
   bool flags[2];
-  for (int i = 0; i < 9; i++)
-    if (napi_get_value_int64(env, argv[i + 1], &v[i]) != napi_ok || v[i] < 0) return fail(env, "matmul: offsets, sizes and strides must be non-negative integers");
+  if (!integers(env, argv, 1, 9, v)) return fail(env, "matmul: offsets, sizes and strides must be non-negative integers");
   for (int i = 0; i < 2; i++)
     if (napi_get_value_bool(env, argv[i + 10], &flags[i]) != napi_ok) return fail(env, "matmul: transpose flags must be booleans");
   const int64_t batch = v[3], m = v[4], n = v[5], k = v[6], strideA = v[7], strideB = v[8];
   /* Every element touched must lie inside the heap: an out-of-range call is refused, never run. */
-  const uint64_t bytes = 4 * (uint64_t)floats;
-  const uint64_t lastA = v[0] + 4 * (uint64_t)(strideA * (batch - 1) + m * k);
-  const uint64_t lastB = v[1] + 4 * (uint64_t)(strideB * (batch - 1) + k * n);
-  const uint64_t lastC = v[2] + 4 * (uint64_t)(batch * m * n);
-  if (batch < 1 || m < 1 || n < 1 || k < 1 || lastA > bytes || lastB > bytes || lastC > bytes || (v[0] | v[1] | v[2]) % 4 != 0)
+  if (batch < 1 || m < 1 || n < 1 || k < 1 || !inside(v[0], strideA * (batch - 1) + m * k, floats) || !inside(v[1], strideB * (batch - 1) + k * n, floats) ||
+      !inside(v[2], batch * m * n, floats))
     return fail(env, "matmul: the operands do not lie inside the heap");
-  float* heap = (float*)data;
   Products all = {heap + v[0] / 4, heap + v[1] / 4, heap + v[2] / 4, 0, batch, m, n, k, strideA, strideB, flags[0], flags[1]};
   bool split;
   if (argc == 13 && napi_get_value_bool(env, argv[12], &split) == napi_ok && split && batch > 1) {
@@ -132,15 +118,3 @@ static napi_value Matmul(napi_env env, napi_callback_info info) {
   runProducts(&all);
   return NULL;
 }
-
-static napi_value Init(napi_env env, napi_value exports) {
-  const napi_property_descriptor functions[] = {
-      {"load", NULL, Load, NULL, NULL, NULL, napi_default, NULL},
-      {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default, NULL},
-      {"matmul", NULL, Matmul, NULL, NULL, NULL, napi_default, NULL},
-  };
-  napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);
-  return exports;
-}
-
-NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,0 +1,26 @@
+/* The peft-dsl native addon: kernels that work in place on tfjs-wasm's heap (see each file). */
+#include <node_api.h>
+
+napi_value BlasLoad(napi_env, napi_callback_info);
+napi_value BlasSetThreads(napi_env, napi_callback_info);
+napi_value BlasMatmul(napi_env, napi_callback_info);
+napi_value Gelu(napi_env, napi_callback_info);
+napi_value GeluGrad(napi_env, napi_callback_info);
+napi_value LayerNorm(napi_env, napi_callback_info);
+napi_value LayerNormGrad(napi_env, napi_callback_info);
+
+static napi_value Init(napi_env env, napi_value exports) {
+  const napi_property_descriptor functions[] = {
+      {"blasLoad", NULL, BlasLoad, NULL, NULL, NULL, napi_default, NULL},
+      {"blasSetThreads", NULL, BlasSetThreads, NULL, NULL, NULL, napi_default, NULL},
+      {"matmul", NULL, BlasMatmul, NULL, NULL, NULL, napi_default, NULL},
+      {"gelu", NULL, Gelu, NULL, NULL, NULL, napi_default, NULL},
+      {"geluGrad", NULL, GeluGrad, NULL, NULL, NULL, napi_default, NULL},
+      {"layerNorm", NULL, LayerNorm, NULL, NULL, NULL, napi_default, NULL},
+      {"layerNormGrad", NULL, LayerNormGrad, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,0 +1,54 @@
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { packageRoot } from "../util/packageRoot.js";
+
+/** native/: kernels that work in place on a Float32Array over tfjs-wasm's heap; offsets in bytes. */
+export interface NativeAddon {
+  /** Open a CBLAS library; its configuration line (OpenBLAS's) or its path. */
+  blasLoad(path: string): string;
+  blasSetThreads(n: number): void;
+  /** c[t] = op(a[t]) op(b[t]) for t < batch; strides in floats (0 broadcasts); `split` runs half the batch on a second thread. */
+  matmul(
+    heap: Float32Array,
+    a: number,
+    b: number,
+    c: number,
+    batch: number,
+    m: number,
+    n: number,
+    k: number,
+    strideA: number,
+    strideB: number,
+    transposeA: boolean,
+    transposeB: boolean,
+    split?: boolean,
+  ): void;
+  gelu(heap: Float32Array, x: number, y: number, n: number): void;
+  geluGrad(heap: Float32Array, x: number, dy: number, dx: number, n: number): void;
+  layerNorm(heap: Float32Array, x: number, gamma: number, beta: number, y: number, rows: number, d: number, eps: number): void;
+  layerNormGrad(
+    heap: Float32Array,
+    x: number,
+    gamma: number,
+    dy: number,
+    dx: number,
+    dgamma: number,
+    dbeta: number,
+    rows: number,
+    d: number,
+    eps: number,
+  ): void;
+}
+
+let loaded: { addon: NativeAddon } | { reason: string } | null = null;
+
+/** The addon `npm ci` built (scripts/buildNative.mjs), or why there is none (not built, PEFT_NATIVE=off). */
+export const nativeAddon = (): { addon: NativeAddon } | { reason: string } => {
+  if (loaded !== null) return loaded;
+  if (process.env.PEFT_NATIVE === "off") return (loaded = { reason: "PEFT_NATIVE=off" });
+  try {
+    return (loaded = { addon: createRequire(import.meta.url)(join(packageRoot(), "native", "build", "Release", "peft_native.node")) as NativeAddon });
+  } catch {
+    return (loaded = { reason: "the native addon is not built (npm ci builds it with node-gyp)" });
+  }
+};

@@ -1,0 +1,73 @@
+import * as tf from "@tensorflow/tfjs-core";
+import type { NativeAddon } from "./nativeAddon.js";
+import { geluGradKernel, geluKernel } from "./wasmGelu.js";
+import { layerNormGradKernel, layerNormKernel } from "./wasmLayerNorm.js";
+
+interface WasmBackend {
+  readonly wasm: { readonly HEAPU8: Uint8Array };
+  readonly dataIdMap: { get(dataId: object): { memoryOffset: number } };
+  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
+}
+
+/** A kernel given its inputs, a maker of outputs, and the heap with tensors' byte offsets in it, asked for once the outputs are made (making them may grow the heap). */
+type NativeKernel = (
+  inputs: Record<string, tf.TensorInfo>,
+  output: (shape: number[]) => tf.TensorInfo,
+  onHeap: () => { heap: Float32Array; at: (t: tf.TensorInfo) => number },
+  eps: number,
+) => tf.TensorInfo | tf.TensorInfo[];
+
+/**
+ * GELU and LayerNorm with their gradients on the wasm backend through the native addon
+ * (native/gelu.c, native/layerNorm.c), in place on tfjs's heap, instead of kernels/gelu.wasm
+ * and kernels/layerNorm.wasm: the same formulas at the CPU's own vector width (AVX-512 here
+ * against wasm's 128 bits; GELU on [1040, 768] on one thread 5.0 → ~0.9 ms).
+ */
+export const installWasmNativeKernels = (addon: NativeAddon): void => {
+  let view: Float32Array | null = null;
+  const register = (kernelName: string, kernel: NativeKernel) => {
+    tf.unregisterKernel(kernelName, "wasm");
+    tf.registerKernel({
+      kernelName,
+      backendName: "wasm",
+      kernelFunc: (args) => {
+        const backend = args.backend as unknown as WasmBackend;
+        const heap = () => {
+          // The heap's buffer changes when it grows: a view is made again only then.
+          const buffer = backend.wasm.HEAPU8.buffer;
+          if (view?.buffer !== buffer) view = new Float32Array(buffer);
+          return { heap: view, at: (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset >>> 0 };
+        };
+        const output = (shape: number[]) => backend.makeOutput(shape, "float32");
+        return kernel(args.inputs as Record<string, tf.TensorInfo>, output, heap, (args.attrs?.eps as number | undefined) ?? 0);
+      },
+    });
+  };
+  const size = (t: tf.TensorInfo) => tf.util.sizeFromShape(t.shape);
+  register(geluKernel, ({ x }, output, onHeap) => {
+    const y = output([...x!.shape]);
+    const { heap, at } = onHeap();
+    addon.gelu(heap, at(x!), at(y), size(x!));
+    return y;
+  });
+  register(geluGradKernel, ({ x, dy }, output, onHeap) => {
+    const dx = output([...x!.shape]);
+    const { heap, at } = onHeap();
+    addon.geluGrad(heap, at(x!), at(dy!), at(dx), size(x!));
+    return dx;
+  });
+  register(layerNormKernel, ({ x, gamma, beta }, output, onHeap, eps) => {
+    const [rows, d] = x!.shape as [number, number];
+    const y = output([rows, d]);
+    const { heap, at } = onHeap();
+    addon.layerNorm(heap, at(x!), at(gamma!), at(beta!), at(y), rows, d, eps);
+    return y;
+  });
+  register(layerNormGradKernel, ({ x, gamma, dy }, output, onHeap, eps) => {
+    const [rows, d] = x!.shape as [number, number];
+    const [dx, dgamma, dbeta] = [output([rows, d]), output([d]), output([d])];
+    const { heap, at } = onHeap();
+    addon.layerNormGrad(heap, at(x!), at(gamma!), at(dy!), at(dx), at(dgamma), at(dbeta), rows, d, eps);
+    return [dx, dgamma, dbeta];
+  });
+};
