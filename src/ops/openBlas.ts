@@ -34,7 +34,7 @@ export const openBlas = (threads: number): Blas => {
   if ("reason" in native) return (blas = { loaded: false, reason: native.reason });
   const { addon } = native;
   // OpenBLAS's idle threads spin 2^28 cycles before sleeping: on a machine with as many threads
-  // as cores that spin starves the GELU and LayerNorm kernels' helper thread between products.
+  // as cores that spin starves the wasm pool and our kernels' helper thread between products.
   // 2^4 makes them sleep at once (read when the library loads; a user's setting stands).
   process.env.OPENBLAS_THREAD_TIMEOUT ??= "4";
   const failures: string[] = [];

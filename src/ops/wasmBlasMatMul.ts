@@ -1,11 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Blas } from "./openBlas.js";
-
-interface WasmBackend {
-  readonly wasm: { readonly HEAPU8: Uint8Array };
-  readonly dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
-}
+import { wasmHeapView, type WasmHeapBackend } from "./wasmHeapView.js";
 
 let installed = false;
 /** Whether this process's wasm matmuls run through the BLAS. */
@@ -46,7 +41,7 @@ const broadcastItems = (outer: readonly number[], own: readonly number[]): numbe
 export const installWasmBlasMatMul = (blas: Extract<Blas, { loaded: true }>): void => {
   const previous = tf.getKernel("BatchMatMul", "wasm");
   if (previous === undefined) throw new Error("the wasm backend has no BatchMatMul kernel to replace");
-  let view: Float32Array | null = null;
+  const heapOf = wasmHeapView();
   installed = true;
   tf.unregisterKernel("BatchMatMul", "wasm");
   tf.registerKernel({
@@ -57,15 +52,12 @@ export const installWasmBlasMatMul = (blas: Extract<Blas, { loaded: true }>): vo
       const [batchA, batchB] = [batchOf(a.shape), batchOf(b.shape)];
       if (a.dtype !== "float32" || b.dtype !== "float32" || tf.util.sizeFromShape(a.shape) === 0 || tf.util.sizeFromShape(b.shape) === 0)
         return previous.kernelFunc(args);
-      const backend = args.backend as unknown as WasmBackend;
+      const backend = args.backend as unknown as WasmHeapBackend;
       const [m, k] = transposeA ? [a.shape.at(-1)!, a.shape.at(-2)!] : [a.shape.at(-2)!, a.shape.at(-1)!];
       const n = transposeB ? b.shape.at(-2)! : b.shape.at(-1)!;
       const outerShape = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
       const out = backend.makeOutput([...outerShape, m, n], "float32");
-      // The heap's buffer changes when it grows: a view is made again only then.
-      const buffer = backend.wasm.HEAPU8.buffer;
-      if (view?.buffer !== buffer) view = new Float32Array(buffer);
-      const at = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset >>> 0;
+      const { heap, at } = heapOf(backend);
       calls++;
       const threaded = m * n * k >= threadedFrom;
       blas.useThreads(threaded ? blas.threads : 1);
@@ -73,7 +65,7 @@ export const installWasmBlasMatMul = (blas: Extract<Blas, { loaded: true }>): vo
         // Small products of a batch (attention's) go two threads by halves of the batch instead.
         const split = !threaded && blas.threads > 1;
         blas.matmul(
-          view,
+          heap,
           at(a),
           at(b),
           at(out),
@@ -91,7 +83,7 @@ export const installWasmBlasMatMul = (blas: Extract<Blas, { loaded: true }>): vo
       }
       const [itemsA, itemsB] = [broadcastItems(outerShape, a.shape.slice(0, -2)), broadcastItems(outerShape, b.shape.slice(0, -2))];
       itemsA.forEach((itemA, t) =>
-        blas.matmul(view!, at(a) + 4 * itemA * m * k, at(b) + 4 * itemsB[t]! * k * n, at(out) + 4 * t * m * n, 1, m, n, k, 0, 0, transposeA, transposeB),
+        blas.matmul(heap, at(a) + 4 * itemA * m * k, at(b) + 4 * itemsB[t]! * k * n, at(out) + 4 * t * m * n, 1, m, n, k, 0, 0, transposeA, transposeB),
       );
       return out;
     },

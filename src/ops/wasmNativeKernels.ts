@@ -2,12 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { NativeAddon } from "./nativeAddon.js";
 import { geluGradKernel, geluKernel } from "./wasmGelu.js";
 import { layerNormGradKernel, layerNormKernel } from "./wasmLayerNorm.js";
-
-interface WasmBackend {
-  readonly wasm: { readonly HEAPU8: Uint8Array };
-  readonly dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
-}
+import { wasmHeapView, type WasmHeapBackend } from "./wasmHeapView.js";
 
 /** A kernel given its inputs, a maker of outputs, and the heap with tensors' byte offsets in it, asked for once the outputs are made (making them may grow the heap). */
 type NativeKernel = (
@@ -24,20 +19,15 @@ type NativeKernel = (
  * against wasm's 128 bits; GELU on [1040, 768] on one thread 5.0 → ~0.9 ms).
  */
 export const installWasmNativeKernels = (addon: NativeAddon): void => {
-  let view: Float32Array | null = null;
+  const heapOf = wasmHeapView();
   const register = (kernelName: string, kernel: NativeKernel) => {
     tf.unregisterKernel(kernelName, "wasm");
     tf.registerKernel({
       kernelName,
       backendName: "wasm",
       kernelFunc: (args) => {
-        const backend = args.backend as unknown as WasmBackend;
-        const heap = () => {
-          // The heap's buffer changes when it grows: a view is made again only then.
-          const buffer = backend.wasm.HEAPU8.buffer;
-          if (view?.buffer !== buffer) view = new Float32Array(buffer);
-          return { heap: view, at: (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset >>> 0 };
-        };
+        const backend = args.backend as unknown as WasmHeapBackend;
+        const heap = () => heapOf(backend);
         const output = (shape: number[]) => backend.makeOutput(shape, "float32");
         return kernel(args.inputs as Record<string, tf.TensorInfo>, output, heap, (args.attrs?.eps as number | undefined) ?? 0);
       },

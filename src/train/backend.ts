@@ -18,7 +18,7 @@ import { installWasmBlasMatMul } from "../ops/wasmBlasMatMul.js";
 import { installWebGpuFused } from "../ops/webgpuFused.js";
 
 /** What runs the wasm backend's matmuls, GELU and LayerNorm, said in its backend line. */
-let wasmMatmul = "";
+let wasmKernelsLine = "";
 
 /**
  * Our compiled kernels for what tfjs's wasm backend does slowly (kernels/); where the native addon
@@ -26,7 +26,7 @@ let wasmMatmul = "";
  * loads one; once per process (registrations outlive the backend).
  */
 const installWasmKernels = (threads: number): string => {
-  if (tf.getKernel(geluKernel, "wasm") !== undefined) return wasmMatmul;
+  if (tf.getKernel(geluKernel, "wasm") !== undefined) return wasmKernelsLine;
   installWasmBatchMatMul();
   installWasmGelu();
   installWasmLayerNorm();
@@ -37,7 +37,7 @@ const installWasmKernels = (threads: number): string => {
   if ("addon" in native) installWasmNativeKernels(native.addon);
   const blas = openBlas(threads);
   if (blas.loaded) installWasmBlasMatMul(blas);
-  return (wasmMatmul = [
+  return (wasmKernelsLine = [
     blas.loaded ? `matmul: ${blas.description}` : `matmul: wasm kernels, no BLAS (${blas.reason})`,
     `GELU, LayerNorm: ${"addon" in native ? "native" : "wasm kernels"}`,
   ].join("; "));
