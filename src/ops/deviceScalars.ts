@@ -34,27 +34,37 @@ export const constant = (v: number): number | tf.Scalar => {
 };
 
 /**
- * 1 − βᵢ^step for each β, as operands: on webgpu from βᵢ^step kept on the device and multiplied
- * by βᵢ there each step (a host value only when the step does not follow the last one, as after
- * a resume); elsewhere numbers from Math.pow.
+ * 1 − βᵢ^step for each β, as operands: on webgpu kept on the device as cᵢ and advanced there each
+ * step by cᵢ ← βᵢ cᵢ + (1 − βᵢ), which keeps float32's relative precision (1 − β2^t formed from
+ * β2^t in float32 is off by ~1e-5 for β2 = 0.999); a host value only when the step does not
+ * follow the last one, as after a resume, made by the same float32 operations, so a resumed run
+ * stays bit for bit. Elsewhere numbers from Math.pow.
  */
 export const powerComplements = (betas: readonly number[]) => {
-  let powers: tf.Variable[] = [];
+  let complements: tf.Variable<tf.Rank.R0>[] = [];
   let last = Number.NaN;
   const dispose = () => {
-    powers.forEach((p) => p.dispose());
-    powers = [];
+    complements.forEach((c) => c.dispose());
+    complements = [];
   };
   return {
     at: (step: number): (number | tf.Scalar)[] => {
       if (!onWebGpu()) return betas.map((b) => 1 - b ** step);
-      if (powers.length === 0 || step !== last + 1) {
+      if (complements.length === 0 || step !== last + 1) {
         dispose();
-        powers = betas.map((b) => tf.variable(tf.scalar(b ** step), false));
-      } else powers.forEach((p, i) => p.assign(tf.mul(p, constant(betas[i]!))));
+        complements = betas.map((b) => tf.variable(tf.scalar(float32Complement(b, step)), false));
+      } else complements.forEach((c, i) => c.assign(tf.add(tf.mul(c, constant(betas[i]!)), constant(1 - betas[i]!))));
       last = step;
-      return powers.map((p) => tf.sub(constant(1), p));
+      return [...complements];
     },
     dispose,
   };
+};
+
+/** 1 − β^step as the device forms it: `step` float32 rounds of c ← β c + (1 − β) from 0. */
+const float32Complement = (beta: number, step: number): number => {
+  const [b, rest] = [Math.fround(beta), Math.fround(1 - beta)];
+  let c = 0;
+  for (let i = 0; i < step; i++) c = Math.fround(Math.fround(b * c) + rest);
+  return c;
 };

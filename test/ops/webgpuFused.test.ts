@@ -10,6 +10,7 @@ import { compile } from "../../src/interpreters/compile/program.js";
 import { trainer } from "../../src/interpreters/compile/trainer.js";
 import { randomVit } from "../../src/models/randomVit.js";
 import { expectGeluMatchesDefinition, expectLayerNormMatchesDefinition } from "../support/normKernels.js";
+import { expectAdamWMatchesFloat64 } from "../support/adamw64.js";
 
 // WebGPU through Dawn (the `webgpu` package) on whatever Vulkan driver there is: Mesa's lavapipe
 // on a machine without a GPU. .ci/run installs it and sets PEFT_REQUIRE_WEBGPU=1, so there these
@@ -28,6 +29,9 @@ describe.skipIf(loaded !== null && !required)("fused WGSL kernels and a LoRA ste
     expectLayerNormMatchesDefinition(5, 150, 12));
 
   it("GELU equals x Φ(x) and its derivative Φ(x) + x φ(x) in float64, over ±8 and around 0", () => expectGeluMatchesDefinition());
+
+  it("AdamW with its bias corrections kept on the device equals float64 AdamW, and a resumed optimizer continues bit for bit", () =>
+    expectAdamWMatchesFloat64());
 
   it("a LoRA step of the benchmark's ViT is at most 250 dispatches and uploads nothing made on the host", async () => {
     const program = compile(combine(lora(), linearProbe()), randomVit(benchConfig, 0), { seed: 0 });
