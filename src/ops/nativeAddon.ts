@@ -38,6 +38,8 @@ export interface NativeAddon {
     d: number,
     eps: number,
   ): void;
+  /** y = x with its axes permuted, 4-byte elements; perm must keep the last axis last. */
+  permute(heap: Float32Array, x: number, y: number, shape: readonly number[], perm: readonly number[]): void;
 }
 
 let loaded: { addon: NativeAddon } | { reason: string } | null = null;

@@ -4,7 +4,7 @@ import type * as tf from "@tensorflow/tfjs-core";
 export interface WasmHeapBackend {
   readonly wasm: { readonly HEAPU8: Uint8Array };
   readonly dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
+  makeOutput(shape: number[], dtype: "float32" | "int32"): tf.TensorInfo;
 }
 
 /**

@@ -16,7 +16,8 @@ type NativeKernel = (
  * GELU and LayerNorm with their gradients on the wasm backend through the native addon
  * (native/gelu.c, native/layerNorm.c), in place on tfjs's heap, instead of kernels/gelu.wasm
  * and kernels/layerNorm.wasm: the same formulas at the CPU's own vector width (AVX-512 here
- * against wasm's 128 bits; GELU on [1040, 768] on one thread 5.0 → ~0.9 ms).
+ * against wasm's 128 bits; GELU on [1040, 768] on one thread 5.0 → ~0.9 ms). Transposes that
+ * keep the last axis last (native/transpose.c) too; others keep tfjs's kernel.
  */
 export const installWasmNativeKernels = (addon: NativeAddon): void => {
   const heapOf = wasmHeapView();
@@ -59,5 +60,24 @@ export const installWasmNativeKernels = (addon: NativeAddon): void => {
     const { heap, at } = onHeap();
     addon.layerNormGrad(heap, at(x!), at(gamma!), at(dy!), at(dx), at(dgamma), at(dbeta), rows, d, eps);
     return [dx, dgamma, dbeta];
+  });
+  const transpose = tf.getKernel("Transpose", "wasm")!;
+  tf.unregisterKernel("Transpose", "wasm");
+  tf.registerKernel({
+    ...transpose,
+    kernelFunc: (args) => {
+      const x = (args.inputs as { x: tf.TensorInfo }).x;
+      const perm = args.attrs!.perm as number[];
+      const last = x.shape.length - 1;
+      if ((x.dtype !== "float32" && x.dtype !== "int32") || last < 1 || perm[last] !== last) return transpose.kernelFunc(args);
+      const backend = args.backend as unknown as WasmHeapBackend;
+      const y = backend.makeOutput(
+        perm.map((a) => x.shape[a]!),
+        x.dtype,
+      );
+      const { heap, at } = heapOf(backend);
+      addon.permute(heap, at(x), at(y), x.shape, perm);
+      return y;
+    },
   });
 };

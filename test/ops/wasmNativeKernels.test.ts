@@ -13,7 +13,7 @@ const native = nativeAddon();
 const required = process.env.PEFT_REQUIRE_NATIVE === "1";
 
 describe.skipIf(!("addon" in native) && !required)(
-  "GELU and LayerNorm on the wasm backend through the native addon (native/gelu.c, native/layerNorm.c)",
+  "GELU, LayerNorm and transposes on the wasm backend through the native addon (native/gelu.c, native/layerNorm.c, native/transpose.c)",
   () => {
     useBackend("wasm");
 
@@ -45,6 +45,42 @@ describe.skipIf(!("addon" in native) && !required)(
       tf.dispose([x, g, b]);
     });
 
+    it("transposes equal an index-by-index permutation: float32 and int32, ranks 2 to 6, the last axis kept (native) or moved (tfjs's)", () => {
+      const permuted = (x: Float32Array | Int32Array, shape: number[], perm: number[]) => {
+        const out = new (x.constructor as Float32ArrayConstructor | Int32ArrayConstructor)(x.length);
+        const [inStrides, outShape] = [tf.util.computeStrides(shape), perm.map((a) => shape[a]!)];
+        const outStrides = tf.util.computeStrides(outShape);
+        for (let i = 0; i < x.length; i++) {
+          let from = 0;
+          for (let a = 0, rest = i; a < outShape.length; a++) {
+            const index = a === outShape.length - 1 ? rest : Math.floor(rest / outStrides[a]!);
+            rest -= index * (outStrides[a] ?? 1);
+            from += index * (perm[a] === shape.length - 1 ? 1 : inStrides[perm[a]!]!);
+          }
+          out[i] = x[from]!;
+        }
+        return out;
+      };
+      const cases: [number[], number[]][] = [
+        [[16, 5, 3, 3, 4], [2, 0, 3, 1, 4]],
+        [[3, 4, 2, 5, 4], [1, 3, 0, 2, 4]],
+        [[4, 1, 3, 6], [0, 2, 1, 3]],
+        [[2, 3, 1, 2, 2, 3], [4, 3, 2, 1, 0, 5]],
+        [[7, 5], [0, 1]],
+        [[7, 5], [1, 0]],
+        [[2, 3, 4, 5], [0, 1, 3, 2]],
+      ];
+      for (const [shape, perm] of cases)
+        for (const dtype of ["float32", "int32"] as const) {
+          const x = tf.tidy(() => tf.cast(tf.mul(tf.randomUniform(shape, -1, 1, "float32", 3), dtype === "int32" ? 1000 : 1), dtype));
+          const values = x.dataSync() as Float32Array | Int32Array;
+          const y = tf.transpose(x, perm);
+          expect(y.shape).toEqual(perm.map((a) => shape[a]));
+          expect(Array.from(y.dataSync())).toEqual(Array.from(permuted(values, shape, perm)));
+          tf.dispose([x, y]);
+        }
+    });
+
     it("refuses calls whose operands reach outside the heap, before touching it", () => {
       if (!("addon" in native)) throw new Error(native.reason);
       const heap = new Float32Array(32).fill(3);
@@ -52,6 +88,9 @@ describe.skipIf(!("addon" in native) && !required)(
       expect(() => native.addon.geluGrad(heap, 0, 0, 4 * 30, 4)).toThrow(/inside the heap/);
       expect(() => native.addon.layerNorm(heap, 0, 0, 0, 4 * 24, 3, 4, 1e-6)).toThrow(/inside the heap/);
       expect(() => native.addon.layerNormGrad(heap, 0, 0, 0, 4 * 16, 4 * 30, 0, 4, 4, 1e-6)).toThrow(/inside the heap/);
+      expect(() => native.addon.permute(heap, 0, 4 * 20, [4, 4], [0, 1])).toThrow(/inside the heap/);
+      expect(() => native.addon.permute(heap, 0, 4 * 16, [2, 2, 2], [1, 1, 2])).toThrow(/permutation/);
+      expect(() => native.addon.permute(heap, 0, 4 * 16, [4, 4], [1, 0])).toThrow(/last axis/);
       expect(heap.every((v) => v === 3)).toBe(true);
     });
   },
