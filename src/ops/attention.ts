@@ -10,11 +10,12 @@ import { constant } from "./deviceScalars.js";
 export const attention = (qkv: tf.Tensor2D, n: number, t: number, heads: number): { output: tf.Tensor2D; weights: tf.Tensor3D } => {
   const w = qkv.shape[1] / 3;
   const dh = w / heads;
-  // [n, t, 3, heads, dh] → [3, n, heads, t, dh]: one transpose for q, k and v together, then one
-  // split along the leading axis (contiguous copies; its gradient is one concat, where slices'
-  // would be three zero-padded copies summed).
-  const split = tf.transpose(tf.reshape(qkv, [n, t, 3, heads, dh]), [2, 0, 3, 1, 4]);
-  const [q0, k, v] = tf.split(split, 3, 0).map((p) => tf.reshape(p, [n * heads, t, dh]) as tf.Tensor3D) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+  // [n, t, 3, heads, dh] → [3, n, heads, t, dh] for q, k and v together, then one split along the
+  // leading axis (contiguous copies; its gradient is one concat, where slices' would be three
+  // zero-padded copies summed). Two rank-4 transposes: tfjs-wasm's rank-5 one is ~500× slower.
+  const parts = tf.transpose(tf.reshape(qkv, [n, t, 3, w]), [2, 0, 1, 3]);
+  const split = tf.transpose(tf.reshape(parts, [3 * n, t, heads, dh]), [0, 2, 1, 3]);
+  const [q0, k, v] = tf.split(tf.reshape(split, [3, n * heads, t, dh]), 3, 0).map((p) => tf.reshape(p, [n * heads, t, dh]) as tf.Tensor3D) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
   const q = tf.mul(q0, constant(1 / Math.sqrt(dh))) as tf.Tensor3D;
   const weights = tf.softmax(batchMatMulBt(q, k)) as tf.Tensor3D;
   const out = batchMatMul(weights, v);
