@@ -4,6 +4,7 @@
 napi_value BlasLoad(napi_env, napi_callback_info);
 napi_value BlasSetThreads(napi_env, napi_callback_info);
 napi_value BlasMatmul(napi_env, napi_callback_info);
+napi_value BlasGemm(napi_env, napi_callback_info);
 napi_value Gelu(napi_env, napi_callback_info);
 napi_value GeluGrad(napi_env, napi_callback_info);
 napi_value LayerNorm(napi_env, napi_callback_info);
@@ -15,6 +16,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"blasLoad", NULL, BlasLoad, NULL, NULL, NULL, napi_default, NULL},
       {"blasSetThreads", NULL, BlasSetThreads, NULL, NULL, NULL, napi_default, NULL},
       {"matmul", NULL, BlasMatmul, NULL, NULL, NULL, napi_default, NULL},
+      {"gemm", NULL, BlasGemm, NULL, NULL, NULL, napi_default, NULL},
       {"gelu", NULL, Gelu, NULL, NULL, NULL, napi_default, NULL},
       {"geluGrad", NULL, GeluGrad, NULL, NULL, NULL, napi_default, NULL},
       {"layerNorm", NULL, LayerNorm, NULL, NULL, NULL, napi_default, NULL},

@@ -118,3 +118,34 @@ napi_value BlasMatmul(napi_env env, napi_callback_info info) {
   runProducts(&all);
   return NULL;
 }
+
+/* The elements a row-major rows × cols matrix with leading dimension ld spans. */
+static int64_t span(int64_t rows, int64_t cols, int64_t ld) { return (rows - 1) * ld + cols; }
+
+/*
+ * gemm(heap, a, b, c, m, n, k, lda, ldb, ldc, transposeA, transposeB, accumulate): one product
+ * c = op(a) op(b) (+ c when accumulating) with leading dimensions, so c may be a block of columns
+ * of a wider matrix and a bias laid in c beforehand is added for free.
+ */
+napi_value BlasGemm(napi_env env, napi_callback_info info) {
+  size_t argc = 13;
+  napi_value argv[13];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (sgemm == NULL) return fail(env, "gemm: no BLAS is loaded");
+  float* heap;
+  size_t floats;
+  int64_t v[9];
+  bool flags[3];
+  if (argc != 13 || !heap_of(env, argv[0], &heap, &floats) || !integers(env, argv, 1, 9, v))
+    return fail(env, "gemm: expected a Float32Array heap, byte offsets, sizes and leading dimensions");
+  for (int i = 0; i < 3; i++)
+    if (napi_get_value_bool(env, argv[i + 10], &flags[i]) != napi_ok) return fail(env, "gemm: transpose and accumulate flags must be booleans");
+  const int64_t m = v[3], n = v[4], k = v[5], lda = v[6], ldb = v[7], ldc = v[8];
+  const int64_t rowsA = flags[0] ? k : m, colsA = flags[0] ? m : k, rowsB = flags[1] ? n : k, colsB = flags[1] ? k : n;
+  if (m < 1 || n < 1 || k < 1 || lda < colsA || ldb < colsB || ldc < n || !inside(v[0], span(rowsA, colsA, lda), floats) ||
+      !inside(v[1], span(rowsB, colsB, ldb), floats) || !inside(v[2], span(m, n, ldc), floats))
+    return fail(env, "gemm: the operands do not lie inside the heap");
+  sgemm(RowMajor, flags[0] ? Trans : NoTrans, flags[1] ? Trans : NoTrans, (int)m, (int)n, (int)k, 1.0f, heap + v[0] / 4, (int)lda, heap + v[1] / 4, (int)ldb,
+        flags[2] ? 1.0f : 0.0f, heap + v[2] / 4, (int)ldc);
+  return NULL;
+}

@@ -13,6 +13,7 @@ import { vitB16, type VitConfig } from "../models/vitConfig.js";
 import { inMemory, type InMemoryDataset } from "../data/dataset.js";
 import { rng } from "../util/random.js";
 import { countGpuWork, type GpuWork } from "./gpuWork.js";
+import { affineKernel } from "../ops/affine.js";
 
 /** The benchmark configuration: batch 16, 32×32×3, patch 4 (64 tokens + CLS), width 192, depth 2, 3 heads, MLP 768, 10 classes. */
 export const benchConfig: VitConfig = {
@@ -105,16 +106,22 @@ export const matmulGflops = async (n = 1024, reps = 8): Promise<number> => {
   return (2 * n ** 3) / (median(times) * 1e6);
 };
 
-const matmulFlops = (kernels: readonly { name: string; inputShapes: number[][]; outputShapes: number[][] }[]): number =>
-  kernels
-    .filter((k) => k.name === "MatMul" || k.name === "BatchMatMul" || k.name === "_FusedMatMul")
-    .reduce((sum, k) => {
-      const [a] = k.inputShapes;
-      const out = k.outputShapes[0]!;
-      // a's matrix holds m × inner elements, transposed or not.
-      const inner = (a!.at(-1)! * a!.at(-2)!) / out.at(-2)!;
-      return sum + 2 * out.reduce((p, d) => p * d, 1) * inner;
-    }, 0);
+type KernelShapes = { name: string; inputShapes: number[][]; outputShapes: number[][] };
+
+/** 2 m n k of one product: a's matrix holds m × inner elements, transposed or not. */
+const productFlops = (a: readonly number[], out: readonly number[]) => 2 * out.reduce((p, d) => p * d, 1) * ((a.at(-1)! * a.at(-2)!) / out.at(-2)!);
+
+const matmulFlops = (kernels: readonly KernelShapes[]): number =>
+  kernels.reduce((sum, k) => {
+    if (k.name === "MatMul" || k.name === "BatchMatMul" || k.name === "_FusedMatMul") return sum + productFlops(k.inputShapes[0]!, k.outputShapes[0]!);
+    if (k.name !== affineKernel) return sum;
+    // x, W, the bias if any (rank 1), then each placed product's left [m, r] and right [cols, r].
+    const [x, , ...rest] = k.inputShapes;
+    const factors = rest.filter((s) => s.length === 2);
+    let flops = productFlops(x!, k.outputShapes[0]!);
+    for (let i = 0; i < factors.length; i += 2) flops += 2 * factors[i]![0]! * factors[i]![1]! * factors[i + 1]![0]!;
+    return sum + flops;
+  }, 0);
 
 /** A method ready to step: its program (after its preludes, or one DAF cycle) on a fixed random batch. */
 const prepare = async (name: string, m: Method, preset: BenchPreset) => {

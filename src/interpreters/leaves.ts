@@ -73,5 +73,5 @@ export const isModule = (leaf: Leaf): boolean => kindOf(leaf) === "module";
 /** Whether x ΔWᵀ can be computed without forming ΔW (LoRA: (x Aᵀ) Bᵀ); others are materialised. */
 export const hasFastPath = (leaf: Leaf): boolean => {
   const c = leaf.primitive.composition;
-  return c.kind === "additive" && c.fastApply !== undefined && leaf.wrappers.length === 0;
+  return c.kind === "additive" && c.fastFactors !== undefined && leaf.wrappers.length === 0;
 };

@@ -2,24 +2,33 @@ import * as tf from "@tensorflow/tfjs-core";
 import { customOp } from "./customOp.js";
 import { placeBlocks } from "./placeBlocks.js";
 import { matMulSwapped } from "./batchMatMul.js";
+import { affine, affineAvailable, type PlacedProduct } from "./affine.js";
 
 /*
  * Linear layers in timm's convention, y = x Wᵀ with W: [dout, din]. Their transposes are flags
  * where those are free and explicit on tfjs's own wasm matmul (see matMulSwapped).
  */
 
-/** y = x Wᵀ for a trainable W, dx = dy W, with the weight gradient `weightGradient(dy, x, W)`. */
-const linearWith = (weightGradient: (dy: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D) =>
-  customOp<[tf.Tensor2D, tf.Tensor2D], tf.Tensor2D>((x, w, save) => {
-    save([x, w]);
-    return {
-      value: matMulSwapped(x, w, false, true),
-      gradFunc: (dy, saved) => {
-        const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-        return [tf.matMul(dy, ws), weightGradient(dy, xs, ws)];
-      },
-    };
-  });
+/** y + b for a frozen b, where the backend has no affine kernel to add it in. */
+const withFrozenBias = (y: tf.Tensor2D, bias: tf.Tensor | undefined): tf.Tensor2D => (bias === undefined ? y : tf.add(y, bias));
+
+/**
+ * y = x Wᵀ (+ b) for a trainable W, dx = dy W, with the weight gradient `weightGradient(dy, x, W)`;
+ * b is a frozen bias, added in the product's kernel where the backend has one (see affine).
+ */
+const linearWith =
+  (weightGradient: (dy: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D) =>
+  (x: tf.Tensor2D, w: tf.Tensor2D, bias?: tf.Tensor): tf.Tensor2D =>
+    customOp<[tf.Tensor2D, tf.Tensor2D], tf.Tensor2D>((x, w, save) => {
+      save([x, w]);
+      return {
+        value: affineAvailable() ? affine(x, w, true, bias, []) : withFrozenBias(matMulSwapped(x, w, false, true), bias),
+        gradFunc: (dy, saved) => {
+          const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+          return [tf.matMul(dy, ws), weightGradient(dy, xs, ws)];
+        },
+      };
+    })(x, w);
 
 /** y = x Wᵀ for a trainable W: dW = dyᵀ x. */
 export const linear = linearWith((dy, x) => matMulSwapped(dy, x, true, false));
@@ -41,15 +50,22 @@ export const rowsTrainedLinear = (rows: readonly (readonly [number, number])[]) 
 
 /** A frozen weight: its transpose is computed once, and no weight gradient is ever formed. */
 export interface FrozenLinear {
-  readonly apply: (x: tf.Tensor2D) => tf.Tensor2D;
+  /** x Wᵀ + b + Σ placed left rightᵀ (see affine), b frozen too; gradients for x and the placed factors. */
+  readonly apply: (x: tf.Tensor2D, bias?: tf.Tensor, parts?: readonly PlacedProduct[]) => tf.Tensor2D;
   readonly dispose: () => void;
 }
 
 export const frozenLinear = (w: tf.Tensor2D): FrozenLinear => {
   const wt = tf.keep(tf.transpose(w));
-  const apply = customOp<[tf.Tensor2D], tf.Tensor2D>((x) => ({
+  const product = customOp<[tf.Tensor2D], tf.Tensor2D>((x) => ({
     value: tf.matMul(x, wt),
     gradFunc: (dy) => tf.matMul(dy, w),
   }));
+  const apply = (x: tf.Tensor2D, bias?: tf.Tensor, parts: readonly PlacedProduct[] = []): tf.Tensor2D => {
+    if (affineAvailable()) return affine(x, wt, false, bias, parts);
+    const placed = parts.map((p) => ({ range: p.range, value: linear(p.left, p.right) }));
+    const y = placed.length === 0 ? product(x) : (tf.add(product(x), placeBlocks(placed, w.shape[0], 1, x.shape[0])) as tf.Tensor2D);
+    return withFrozenBias(y, bias);
+  };
   return { apply, dispose: () => wt.dispose() };
 };

@@ -23,6 +23,22 @@ export interface NativeAddon {
     transposeB: boolean,
     split?: boolean,
   ): void;
+  /** c = op(a) op(b), plus c when `accumulate`; leading dimensions in floats (c may be a block of a wider matrix). */
+  gemm(
+    heap: Float32Array,
+    a: number,
+    b: number,
+    c: number,
+    m: number,
+    n: number,
+    k: number,
+    lda: number,
+    ldb: number,
+    ldc: number,
+    transposeA: boolean,
+    transposeB: boolean,
+    accumulate: boolean,
+  ): void;
   gelu(heap: Float32Array, x: number, y: number, n: number): void;
   geluGrad(heap: Float32Array, x: number, dy: number, dx: number, n: number): void;
   layerNorm(heap: Float32Array, x: number, gamma: number, beta: number, y: number, rows: number, d: number, eps: number): void;

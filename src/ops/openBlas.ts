@@ -5,6 +5,7 @@ export type Blas =
       readonly loaded: true;
       readonly description: string;
       readonly matmul: NativeAddon["matmul"];
+      readonly gemm: NativeAddon["gemm"];
       /** The most threads a product may use. */
       readonly threads: number;
       /** Run the next products on `n` threads (OpenBLAS's setting is global; set only when it changes). */
@@ -49,7 +50,7 @@ export const openBlas = (threads: number): Blas => {
         if (n !== current) addon.blasSetThreads((current = n));
       };
       useThreads(max);
-      return (blas = { loaded: true, description, matmul: addon.matmul, threads: max, useThreads });
+      return (blas = { loaded: true, description, matmul: addon.matmul, gemm: addon.gemm, threads: max, useThreads });
     } catch (e) {
       failures.push((e as Error).message);
     }

@@ -11,12 +11,12 @@ let calls = 0;
 export const blasCalls = (): number => calls;
 
 /**
- * Multiply-adds of one matrix product from which it runs on every thread: below, OpenBLAS's
- * thread handoff costs more than the second core gives (measured here: a LoRA factor's
- * [1040, 192] × [192, 8] takes 0.32 ms on two threads and 0.05 ms on one; attention's 65 × 64 ×
- * 65 products 1.3 ms and 0.35 ms for 48 of them; [394, 768] × [768, 768] 2.95 ms and 4.40 ms).
+ * Whether one m × k × n product runs on every OpenBLAS thread. Small or narrow ones do not: the
+ * thread handoff costs more than the second core gives (measured here, one thread against two:
+ * [1040, 192] × [192, 8] 0.05 / 0.32 ms, × [192, 96] 0.40 / 0.63 ms; but × [192, 192] 0.76 /
+ * 0.47 ms and [256, 256]² 0.34 / 0.24 ms, so from 2^24 multiply-adds with 128 or more columns).
  */
-const threadedFrom = 1 << 26;
+export const threadedProduct = (m: number, n: number, k: number): boolean => m * n * k >= 1 << 24 && n >= 128;
 
 const batchOf = (shape: readonly number[]) => tf.util.sizeFromShape(shape.slice(0, -2));
 
@@ -59,7 +59,7 @@ export const installWasmBlasMatMul = (blas: Extract<Blas, { loaded: true }>): vo
       const out = backend.makeOutput([...outerShape, m, n], "float32");
       const { heap, at } = heapOf(backend);
       calls++;
-      const threaded = m * n * k >= threadedFrom;
+      const threaded = threadedProduct(m, n, k);
       blas.useThreads(threaded ? blas.threads : 1);
       if (batchA === batchB || batchA === 1 || batchB === 1) {
         // Small products of a batch (attention's) go two threads by halves of the batch instead.

@@ -40,8 +40,11 @@ export const lowRankPrimitive: Primitive<LowRank> = {
   composition: {
     kind: "additive",
     delta: (l, tensors) => tf.mul(matMul2d(tensors("lora_B") as tf.Tensor2D, tensors("lora_A") as tf.Tensor2D), lowRankScale(l)),
-    // x ΔWᵀ = (s · x Aᵀ) Bᵀ: two thin products instead of forming ΔW, s applied to the rank-r middle (r/out of the work).
-    fastApply: (l, tensors, x) => linear(tf.mul(linear(x, tensors("lora_A") as tf.Tensor2D), constant(lowRankScale(l))), tensors("lora_B") as tf.Tensor2D),
+    // x ΔWᵀ = (s · x Aᵀ) Bᵀ: thin products instead of forming ΔW, s applied to the rank-r middle.
+    fastFactors: (l, tensors, x) => ({
+      left: tf.mul(linear(x, tensors("lora_A") as tf.Tensor2D), constant(lowRankScale(l))),
+      right: tensors("lora_B") as tf.Tensor2D,
+    }),
     delta64: (l, values, dout, din) => {
       // ΔW[o, i] = s · Σ_k B[o, k] A[k, i], s from the transform's own fields.
       const s = l.scaling === "alpha/rank" ? l.alpha / l.rank : l.alpha;

@@ -70,7 +70,7 @@ export interface Module64 {
 /**
  * How a primitive composes with its site's weight. Additive ones give ΔW (W' = W + ΔW) twice, in
  * tfjs and in float64, written independently from the primitive's own fields, with an optional
- * fast path x ΔWᵀ that never forms ΔW (without one the weight is materialised, and `describe`
+ * fast path x ΔWᵀ = left rightᵀ that never forms ΔW (without one the weight is materialised, and `describe`
  * says so). The other kinds have one primitive each and their meaning lives in the interpreters:
  * `replace` (the tensor `value` becomes the site), `outputScale` (γ `ssf_scale` and β `ssf_shift`
  * on the module's output, after every other transform), `module` (beside a block's MLP).
@@ -80,7 +80,8 @@ export type Composition<T> =
       readonly kind: "additive";
       /** ΔW [dout, din] in the site's view; `pretrained` is the site's W (RLRR reads it). */
       readonly delta: (t: T, tensors: Tensors, site: Site, pretrained: () => tf.Tensor2D) => tf.Tensor2D;
-      readonly fastApply?: (t: T, tensors: Tensors, x: tf.Tensor2D) => tf.Tensor2D;
+      /** x ΔWᵀ as left rightᵀ ([n, r] × [dout, r]ᵀ) without forming ΔW, for a thin r. */
+      readonly fastFactors?: (t: T, tensors: Tensors, x: tf.Tensor2D) => { readonly left: tf.Tensor2D; readonly right: tf.Tensor2D };
       readonly delta64: (t: T, values: Values, dout: number, din: number, pretrained: ArrayLike<number>) => Float64Array;
     }
   | { readonly kind: "replace" }

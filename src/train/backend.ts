@@ -15,6 +15,7 @@ import { openBlas } from "../ops/openBlas.js";
 import { nativeAddon } from "../ops/nativeAddon.js";
 import { installWasmNativeKernels } from "../ops/wasmNativeKernels.js";
 import { installWasmBlasMatMul } from "../ops/wasmBlasMatMul.js";
+import { installWasmBlasAffine } from "../ops/wasmBlasAffine.js";
 import { installWebGpuFused } from "../ops/webgpuFused.js";
 
 /** What runs the wasm backend's matmuls, GELU and LayerNorm, said in its backend line. */
@@ -36,7 +37,10 @@ const installWasmKernels = (threads: number): string => {
   const native = nativeAddon();
   if ("addon" in native) installWasmNativeKernels(native.addon);
   const blas = openBlas(threads);
-  if (blas.loaded) installWasmBlasMatMul(blas);
+  if (blas.loaded) {
+    installWasmBlasMatMul(blas);
+    installWasmBlasAffine(blas);
+  }
   return (wasmKernelsLine = [
     blas.loaded ? `matmul: ${blas.description}` : `matmul: wasm kernels, no BLAS (${blas.reason})`,
     `GELU, LayerNorm: ${"addon" in native ? "native" : "wasm kernels"}`,

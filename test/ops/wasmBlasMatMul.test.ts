@@ -76,13 +76,18 @@ describe.skipIf(!blas.loaded && !required)("the wasm backend's matmuls through O
     expectClose(at(c2), want, { atol: 1e-5, rtol: 1e-5 }, "split product");
   });
 
-  it("refuses a call whose operands reach outside the heap, before touching it", () => {
+  it("refuses a call whose operands reach outside the heap, before touching it; gemm accumulates into a block of columns", () => {
     if (!blas.loaded) throw new Error(blas.reason);
     const heap = new Float32Array(64).fill(2);
     expect(() => blas.matmul(heap, 0, 0, 4 * 60, 1, 2, 4, 3, 0, 0, false, false)).toThrow(/do not lie inside the heap/);
     expect(() => blas.matmul(heap, 0, 4 * 62, 0, 1, 2, 2, 2, 0, 0, false, false)).toThrow(/do not lie inside the heap/);
     expect(() => blas.matmul(heap, 0, 0, 0, 0, 2, 2, 2, 0, 0, false, false)).toThrow(/do not lie inside the heap/);
+    // gemm's c as a block of columns: its last row ends (m − 1)·ldc + n floats in.
+    expect(() => blas.gemm(heap, 0, 0, 4 * 50, 2, 4, 2, 2, 4, 12, false, false, true)).toThrow(/do not lie inside the heap/);
+    expect(() => blas.gemm(heap, 0, 0, 0, 2, 4, 2, 1, 4, 4, false, false, false)).toThrow(/do not lie inside the heap/);
     expect(heap.every((x) => x === 2)).toBe(true);
+    blas.gemm(heap, 0, 0, 4 * 40, 2, 2, 2, 2, 2, 6, false, false, true);
+    expect(Array.from(heap.subarray(40, 48))).toEqual([10, 10, 2, 2, 2, 2, 10, 10]);
     blas.matmul(heap, 0, 16, 32, 1, 2, 2, 2, 0, 0, false, false);
     expect(Array.from(heap.subarray(8, 12))).toEqual([8, 8, 8, 8]);
   });

@@ -8,6 +8,7 @@ import { permuteMatrix } from "../../ops/permuteMatrix.js";
 import { binarize } from "../../ops/binarize.js";
 import { placeBlocks } from "../../ops/placeBlocks.js";
 import { linear } from "../../ops/linear.js";
+import type { PlacedProduct } from "../../ops/affine.js";
 
 /** A leaf transform at one site, with the names of the adapter tensors it owns by role, and which of them train. */
 export interface PlacedLeaf {
@@ -51,10 +52,12 @@ export const delta = (pl: PlacedLeaf, lookup: Lookup, pretrained: () => tf.Tenso
   return pl.leaf.wrappers.reduceRight((d, w) => permuteMatrix(d, stateOf(w.prefix, "rows"), stateOf(w.prefix, "cols")), own);
 };
 
-/** x ΔWᵀ without forming ΔW, where the leaf has such a path (LoRA: s · (x Aᵀ) Bᵀ). */
-export const fastApply = (pl: PlacedLeaf, lookup: Lookup, x: tf.Tensor2D): tf.Tensor2D | null => {
+/** x ΔWᵀ as left rightᵀ without forming ΔW, placed at the leaf's rows of the output, where the leaf has such a path (LoRA: (s · x Aᵀ) Bᵀ). */
+export const fastProduct = (pl: PlacedLeaf, lookup: Lookup, x: tf.Tensor2D): PlacedProduct | null => {
   const c = pl.leaf.primitive.composition;
-  return c.kind === "additive" && c.fastApply !== undefined ? c.fastApply(pl.leaf.node, tensorsOf(pl, lookup), x) : null;
+  return c.kind === "additive" && c.fastFactors !== undefined
+    ? { range: pl.placement.site.rows, ...c.fastFactors(pl.leaf.node, tensorsOf(pl, lookup), x) }
+    : null;
 };
 
 /** A module's tensors as used, with its scale folded into up (the form both forward and merge use). */

@@ -14,7 +14,7 @@ import { MethodError } from "../methodError.js";
 import {
   besideOutput,
   delta,
-  fastApply,
+  fastProduct,
   foldedModule,
   placedLeaf,
   replacement,
@@ -220,7 +220,7 @@ export const compileResolved = (resolved: Resolved, backbone: Backbone, options:
   /** The backbone as loaded: every linear frozen, nothing beside the MLP but a merged module it keeps. */
   const pretrainedAccess: VitAccess = {
     tensor: (name) => base.get(name)!,
-    linear: (module, x) => withBias(frozenOf(`${module}.weight`).apply(x), base.get(`${module}.bias`)),
+    linear: (module, x) => frozenOf(`${module}.weight`).apply(x, base.get(`${module}.bias`)),
     besideMlp: () => null,
   };
   const pretrainedForward = (images: tf.Tensor4D) => vitForward(config, pretrainedAccess, images);
@@ -247,16 +247,24 @@ export const compileResolved = (resolved: Resolved, backbone: Backbone, options:
     return {
       tensor: effective,
       linear: (module, x) => {
-        const w = `${module}.weight`;
+        const [w, b] = [`${module}.weight`, `${module}.bias`];
         const pls = leavesByParam.get(w);
+        // A bias no method changes goes into the product's kernel; a trained one is added after.
+        const [frozenBias, trainedBias] = !specs.has(b)
+          ? [undefined, undefined]
+          : adaptedNames.includes(b)
+            ? [undefined, effective(b)]
+            : [base.get(b)!, undefined];
         let y: tf.Tensor2D;
-        if (!pls) y = frozenOf(w).apply(x);
-        else if (plans.get(w) === "fast") {
-          const out = base.get(w)!.shape[0]!;
-          const parts = pls.map((pl) => ({ range: pl.placement.site.rows, value: fastApply(pl, lookup, x)! }));
-          y = tf.add(frozenOf(w).apply(x), placeBlocks(parts, out, 1, x.shape[0]));
-        } else y = (materialisedLinear.get(w) ?? linear)(x, effective(w) as tf.Tensor2D);
-        return withBias(y, specs.has(`${module}.bias`) ? effective(`${module}.bias`) : undefined);
+        if (!pls) y = frozenOf(w).apply(x, frozenBias);
+        else if (plans.get(w) === "fast")
+          y = frozenOf(w).apply(
+            x,
+            frozenBias,
+            pls.map((pl) => fastProduct(pl, lookup, x)!),
+          );
+        else y = (materialisedLinear.get(w) ?? linear)(x, effective(w) as tf.Tensor2D, frozenBias);
+        return withBias(y, trainedBias);
       },
       besideMlp: (block, x) => {
         const mods = modulesByBlock.get(block) ?? [];
