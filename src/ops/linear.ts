@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { customOp } from "./customOp.js";
 import { placeBlocks } from "./placeBlocks.js";
 import { matMulSwapped } from "./batchMatMul.js";
-import { affine, affineAvailable, type PlacedProduct } from "./affine.js";
+import { affine, affineAvailable, weightGradient, type PlacedProduct, type TrainedRows } from "./affine.js";
 
 /*
  * Linear layers in timm's convention, y = x Wᵀ with W: [dout, din]. Their transposes are flags
@@ -13,40 +13,31 @@ import { affine, affineAvailable, type PlacedProduct } from "./affine.js";
 const withFrozenBias = (y: tf.Tensor2D, bias: tf.Tensor | undefined): tf.Tensor2D => (bias === undefined ? y : tf.add(y, bias));
 
 /**
- * y = x Wᵀ (+ b) for a trainable W, dx = dy W, with the weight gradient `weightGradient(dy, x, W)`;
- * b is a frozen bias, added in the product's kernel where the backend has one (see affine).
+ * y = x Wᵀ (+ b) for a trainable W whose rows `rows` train (null: all), dx = dy W, dW formed on
+ * those rows alone (see weightGradient); b is a frozen bias, added in the product's kernel where
+ * the backend has one (see affine).
  */
-const linearWith =
-  (weightGradient: (dy: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D) =>
+const trainedLinear =
+  (rows: TrainedRows) =>
   (x: tf.Tensor2D, w: tf.Tensor2D, bias?: tf.Tensor): tf.Tensor2D =>
-    customOp<[tf.Tensor2D, tf.Tensor2D], tf.Tensor2D>((x, w, save) => {
-      save([x, w]);
-      return {
-        value: affineAvailable() ? affine(x, w, true, bias, []) : withFrozenBias(matMulSwapped(x, w, false, true), bias),
-        gradFunc: (dy, saved) => {
-          const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-          return [tf.matMul(dy, ws), weightGradient(dy, xs, ws)];
-        },
-      };
-    })(x, w);
+    affineAvailable()
+      ? affine(x, w, true, bias, [], rows)
+      : customOp<[tf.Tensor2D, tf.Tensor2D], tf.Tensor2D>((x, w, save) => {
+          save([x, w]);
+          return {
+            value: withFrozenBias(matMulSwapped(x, w, false, true), bias),
+            gradFunc: (dy, saved) => {
+              const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+              return [tf.matMul(dy, ws), weightGradient(dy, xs, rows, ws.shape[0])];
+            },
+          };
+        })(x, w);
 
 /** y = x Wᵀ for a trainable W: dW = dyᵀ x. */
-export const linear = linearWith((dy, x) => matMulSwapped(dy, x, true, false));
+export const linear = trainedLinear(null);
 
-/**
- * y = x Wᵀ where only the row ranges `rows` of W depend on trained values (a method adapting q
- * and v of the fused qkv weight): dW is formed on those rows alone, zeros elsewhere, which skips
- * k's third of the weight-gradient product.
- */
-export const rowsTrainedLinear = (rows: readonly (readonly [number, number])[]) =>
-  linearWith((dy, x, w) =>
-    placeBlocks(
-      rows.map(([from, to]) => ({ range: [from, to] as const, value: matMulSwapped(tf.slice(dy, [0, from], [-1, to - from]), x, true, false) })),
-      w.shape[0],
-      0,
-      w.shape[1],
-    ),
-  );
+/** y = x Wᵀ where only the row ranges `rows` of W depend on trained values (a method adapting q and v of the fused qkv weight). */
+export const rowsTrainedLinear = (rows: readonly (readonly [number, number])[]) => trainedLinear(rows);
 
 /** A frozen weight: its transpose is computed once, and no weight gradient is ever formed. */
 export interface FrozenLinear {
