@@ -13,10 +13,11 @@ export const blasCalls = (): number => calls;
 /**
  * Whether one m × k × n product runs on every OpenBLAS thread. Small or narrow ones do not: the
  * thread handoff costs more than the second core gives (measured here, one thread against two:
- * [1040, 192] × [192, 8] 0.05 / 0.32 ms, × [192, 96] 0.40 / 0.63 ms; but × [192, 192] 0.76 /
- * 0.47 ms and [256, 256]² 0.34 / 0.24 ms, so from 2^24 multiply-adds with 128 or more columns).
+ * [1040, 192] × [192, 8] 0.05 / 0.32 ms, × [192, 96] 0.40 / 0.63 ms, [128, 128]² 0.044 / 0.054 ms;
+ * but [192, 192]² 0.145 / 0.116 ms, [192, 384] × [384, 192] 0.31 / 0.19 ms and [1040, 192] ×
+ * [192, 192] 0.76 / 0.47 ms, so from 2^23 multiply-adds with 128 or more columns).
  */
-export const threadedProduct = (m: number, n: number, k: number): boolean => m * n * k >= 1 << 24 && n >= 128;
+export const threadedProduct = (m: number, n: number, k: number): boolean => m * n * k >= 1 << 23 && n >= 128;
 
 const batchOf = (shape: readonly number[]) => tf.util.sizeFromShape(shape.slice(0, -2));
 

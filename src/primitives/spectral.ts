@@ -2,8 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import fc from "fast-check";
 import * as t from "io-ts";
 import { finite, intAtLeast, intIn, integer, literalOf, positive, struct, taggedUnion, withDefault } from "../util/codecKit.js";
-import { realIdft2 } from "../ops/realIdft2.js";
-import { scatterFlat } from "../ops/scatterFlat.js";
+import { spectralDelta } from "../ops/spectralDelta.js";
 import { sizeOf } from "../models/vitParams.js";
 import type { Primitive } from "./primitive.js";
 
@@ -86,8 +85,8 @@ export const spectralPrimitive: Primitive<Spectral> = {
     kind: "additive",
     delta: (s, tensors, site) => {
       const [m, n] = site.shape as [number, number];
-      const spectrum = scatterFlat(tensors("spectrum") as tf.Tensor1D, tensors("positions") as tf.Tensor1D, m * n);
-      return tf.mul(realIdft2(tf.reshape(spectrum, [m, n])), s.scale);
+      // α·Re(IDFT2(S)) = Re(IDFT2(α·S)): the scale on the n coefficients, not the m × n result.
+      return spectralDelta(tf.mul(tensors("spectrum"), s.scale) as tf.Tensor1D, tensors("positions") as tf.Tensor1D, m, n);
     },
     // ΔW[j,k] = α/(m·n) Σ_i c_i cos(2π(u_i j/m + v_i k/n)), position p_i = u_i·n + v_i: term by term.
     delta64: (s, values, dout, din) => {

@@ -4,9 +4,7 @@ import fc from "fast-check";
 import "../../src/ops/gradients.js";
 import { realIdft2, realIdft2Native } from "../../src/ops/realIdft2.js";
 import { realIdft2Host } from "../../src/ops/hostFft.js";
-import { testBackend, useBackend } from "../support/backend.js";
-import { blasCalls } from "../../src/ops/wasmBlasMatMul.js";
-import { openBlas } from "../../src/ops/openBlas.js";
+import { useBackend } from "../support/backend.js";
 import { expectClose } from "../support/close.js";
 import { rng } from "../../src/util/random.js";
 
@@ -71,27 +69,6 @@ describe("Re(IDFT2) op", () => {
     expectClose(g.dataSync(), direct(w, m, n), { atol: 1e-6, rtol: 1e-4 }, "gradient");
     g.dispose();
   });
-
-  it.runIf(testBackend === "wasm" && (openBlas(1).loaded || process.env.PEFT_REQUIRE_BLAS === "1"))(
-    "on wasm with a BLAS, small sizes run as two products on the device: value and gradient equal the definition",
-    () => {
-      for (const [m, n] of [
-        [192, 192],
-        [12, 32],
-        [48, 7],
-      ] as const) {
-        // The definition costs (nonzeros)·m·n: the large size takes sparse spectra.
-        const [s, w] = m * n > 4096 ? [sparse(m, n, 40, 1), sparse(m, n, 40, 2)] : [random(m * n, m), random(m * n, n)];
-        const before = blasCalls();
-        const y = realIdft2(tf.tensor2d(s, [m, n]));
-        expect(blasCalls() - before).toBe(2);
-        expectClose(y.dataSync(), direct(s, m, n), { atol: 1e-6, rtol: 1e-4 }, `${m}×${n}`);
-        const g = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(realIdft2(x as tf.Tensor2D), tf.tensor2d(w, [m, n]))))(tf.tensor2d(s, [m, n])));
-        expectClose(g.dataSync(), direct(w, m, n), { atol: 1e-6, rtol: 1e-4 }, `${m}×${n} gradient`);
-        tf.dispose([y, g]);
-      }
-    },
-  );
 
   it("gives the same values through tfjs's native complex kernels (cpu has them)", async () => {
     await tf.setBackend("cpu");
