@@ -6,7 +6,7 @@
       "target_name": "peft_native",
       "sources": ["addon.c", "blas.c", "gelu.c", "layerNorm.c", "transpose.c", "spectral.c"],
       "cflags": ["-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math", "-fassociative-math", "-fno-signed-zeros"],
-      "libraries": ["-ldl", "-lpthread", "-lm"]
+      "libraries": ["-ldl", "-lpthread"]
     }
   ]
 }

@@ -56,10 +56,10 @@ export interface NativeAddon {
   ): void;
   /** y = x with its axes permuted, 4-byte elements; perm must keep the last axis last. */
   permute(heap: Float32Array, x: number, y: number, shape: readonly number[], perm: readonly number[]): void;
-  /** t [2m, n] = [Re; Im] of a sparse spectrum's row transforms: count coefficients c at int32 flat positions p of an m × n spectrum. */
-  spectralRows(heap: Float32Array, c: number, p: number, t: number, count: number, m: number, n: number): void;
+  /** t [2m, n] = [Re; Im] of a sparse spectrum's row transforms: count coefficients c at int32 flat positions p of an m × n spectrum; table = [Cn; Sn] [2n, n]. */
+  spectralRows(heap: Float32Array, c: number, p: number, table: number, t: number, count: number, m: number, n: number): void;
   /** dc [count] = the row transforms' adjoint at the positions p, from a [2m, n]. */
-  spectralRowsGrad(heap: Float32Array, a: number, p: number, dc: number, count: number, m: number, n: number): void;
+  spectralRowsGrad(heap: Float32Array, a: number, p: number, table: number, dc: number, count: number, m: number, n: number): void;
 }
 
 let loaded: { addon: NativeAddon } | { reason: string } | null = null;

@@ -63,16 +63,16 @@ export const installWasmNativeKernels = (addon: NativeAddon): void => {
     addon.layerNormGrad(heap, at(x!), at(gamma!), at(dy!), at(dx), at(dgamma), at(dbeta), rows, d, eps!);
     return [dx, dgamma, dbeta];
   });
-  register(spectralRowsKernel, ({ values, positions }, output, onHeap, { m, n }) => {
+  register(spectralRowsKernel, ({ values, positions, table }, output, onHeap, { m, n }) => {
     const t = output([2 * m!, n!]);
     const { heap, at } = onHeap();
-    addon.spectralRows(heap, at(values!), at(positions!), at(t), size(values!), m!, n!);
+    addon.spectralRows(heap, at(values!), at(positions!), at(table!), at(t), size(values!), m!, n!);
     return t;
   });
-  register(spectralRowsGradKernel, ({ a, positions }, output, onHeap, { m, n }) => {
+  register(spectralRowsGradKernel, ({ a, positions, table }, output, onHeap, { m, n }) => {
     const dc = output([size(positions!)]);
     const { heap, at } = onHeap();
-    addon.spectralRowsGrad(heap, at(a!), at(positions!), at(dc), size(positions!), m!, n!);
+    addon.spectralRowsGrad(heap, at(a!), at(positions!), at(table!), at(dc), size(positions!), m!, n!);
     return dc;
   });
   const transpose = tf.getKernel("Transpose", "wasm")!;
