@@ -10,6 +10,8 @@ napi_value GeluGrad(napi_env, napi_callback_info);
 napi_value LayerNorm(napi_env, napi_callback_info);
 napi_value LayerNormGrad(napi_env, napi_callback_info);
 napi_value Permute(napi_env, napi_callback_info);
+napi_value Attention(napi_env, napi_callback_info);
+napi_value AttentionGrad(napi_env, napi_callback_info);
 napi_value SpectralRows(napi_env, napi_callback_info);
 napi_value SpectralRowsGrad(napi_env, napi_callback_info);
 
@@ -24,6 +26,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"layerNorm", NULL, LayerNorm, NULL, NULL, NULL, napi_default, NULL},
       {"layerNormGrad", NULL, LayerNormGrad, NULL, NULL, NULL, napi_default, NULL},
       {"permute", NULL, Permute, NULL, NULL, NULL, napi_default, NULL},
+      {"attention", NULL, Attention, NULL, NULL, NULL, napi_default, NULL},
+      {"attentionGrad", NULL, AttentionGrad, NULL, NULL, NULL, napi_default, NULL},
       {"spectralRows", NULL, SpectralRows, NULL, NULL, NULL, napi_default, NULL},
       {"spectralRowsGrad", NULL, SpectralRowsGrad, NULL, NULL, NULL, napi_default, NULL},
   };

@@ -4,7 +4,7 @@
   "targets": [
     {
       "target_name": "peft_native",
-      "sources": ["addon.c", "blas.c", "gelu.c", "layerNorm.c", "transpose.c", "spectral.c"],
+      "sources": ["addon.c", "blas.c", "gelu.c", "layerNorm.c", "transpose.c", "spectral.c", "attention.c"],
       "cflags": ["-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math", "-fassociative-math", "-fno-signed-zeros"],
       "libraries": ["-ldl", "-lpthread"]
     }

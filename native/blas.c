@@ -7,15 +7,13 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include "blas.h"
 #include "heap.h"
 
-/* CBLAS's row-major and transpose constants and sgemm's signature (cblas.h), declared here so no header is needed. */
-enum { RowMajor = 101, NoTrans = 111, Trans = 112 };
-typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float*, int, const float*, int, float, float*, int);
 typedef void (*set_threads_fn)(int);
 typedef char* (*config_fn)(void);
 
-static sgemm_fn sgemm = NULL;
+sgemm_fn peft_sgemm = NULL;
 static set_threads_fn set_threads = NULL;
 static config_fn config = NULL;
 
@@ -42,7 +40,7 @@ napi_value BlasLoad(napi_env env, napi_callback_info info) {
     dlclose(library);
     return fail(env, message);
   }
-  sgemm = found;
+  peft_sgemm = found;
   set_threads = (set_threads_fn)dlsym(library, "openblas_set_num_threads");
   config = (config_fn)dlsym(library, "openblas_get_config");
   return string(env, config != NULL ? config() : path);
@@ -71,7 +69,7 @@ typedef struct {
 static void* runProducts(void* arg) {
   const Products* p = (const Products*)arg;
   for (int64_t t = p->from; t < p->to; t++)
-    sgemm(RowMajor, p->transposeA ? Trans : NoTrans, p->transposeB ? Trans : NoTrans, (int)p->m, (int)p->n, (int)p->k, 1.0f, p->a + t * p->strideA,
+    peft_sgemm(RowMajor, p->transposeA ? Trans : NoTrans, p->transposeB ? Trans : NoTrans, (int)p->m, (int)p->n, (int)p->k, 1.0f, p->a + t * p->strideA,
           p->transposeA ? (int)p->m : (int)p->k, p->b + t * p->strideB, p->transposeB ? (int)p->k : (int)p->n, 0.0f, p->c + t * p->m * p->n, (int)p->n);
   return NULL;
 }
@@ -86,7 +84,7 @@ napi_value BlasMatmul(napi_env env, napi_callback_info info) {
   size_t argc = 13;
   napi_value argv[13];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (sgemm == NULL) return fail(env, "matmul: no BLAS is loaded");
+  if (peft_sgemm == NULL) return fail(env, "matmul: no BLAS is loaded");
   if (argc < 12) return fail(env, "matmul: expected 12 or 13 arguments");
   float* heap;
   size_t floats;
@@ -131,7 +129,7 @@ napi_value BlasGemm(napi_env env, napi_callback_info info) {
   size_t argc = 13;
   napi_value argv[13];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (sgemm == NULL) return fail(env, "gemm: no BLAS is loaded");
+  if (peft_sgemm == NULL) return fail(env, "gemm: no BLAS is loaded");
   float* heap;
   size_t floats;
   int64_t v[9];
@@ -145,7 +143,7 @@ napi_value BlasGemm(napi_env env, napi_callback_info info) {
   if (m < 1 || n < 1 || k < 1 || lda < colsA || ldb < colsB || ldc < n || !inside(v[0], span(rowsA, colsA, lda), floats) ||
       !inside(v[1], span(rowsB, colsB, ldb), floats) || !inside(v[2], span(m, n, ldc), floats))
     return fail(env, "gemm: the operands do not lie inside the heap");
-  sgemm(RowMajor, flags[0] ? Trans : NoTrans, flags[1] ? Trans : NoTrans, (int)m, (int)n, (int)k, 1.0f, heap + v[0] / 4, (int)lda, heap + v[1] / 4, (int)ldb,
+  peft_sgemm(RowMajor, flags[0] ? Trans : NoTrans, flags[1] ? Trans : NoTrans, (int)m, (int)n, (int)k, 1.0f, heap + v[0] / 4, (int)lda, heap + v[1] / 4, (int)ldb,
         flags[2] ? 1.0f : 0.0f, heap + v[2] / 4, (int)ldc);
   return NULL;
 }

@@ -3,22 +3,8 @@
  * (y = x Φ(x), dy/dx = Φ(x) + x φ(x); erf by Abramowitz & Stegun 7.1.26, exp by range reduction
  * and a degree-6 polynomial), at this CPU's vector width.
  */
-#include <string.h>
+#include "fastExp.h"
 #include "heap.h"
-
-static inline float exp_f(float x) {
-  // Ternaries, not fminf/fmaxf: those keep C's NaN rules and stop GCC vectorising the loop.
-  x = x < -87.0f ? -87.0f : x;
-  x = x > 88.0f ? 88.0f : x;
-  // x = k ln2 + r, |r| ≤ ln2/2; e^x = 2^k e^r.
-  float kf = __builtin_floorf(x * 1.44269504f + 0.5f);
-  float r = x - kf * 0.693145751953125f - kf * 1.428606765330187e-06f;
-  float p = 1.0f + r * (1.0f + r * (0.5f + r * (0.16666667f + r * (0.041666668f + r * (0.008333334f + r * 0.0013888889f)))));
-  int bits = ((int)kf + 127) << 23;
-  float scale;
-  memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
-}
 
 // Φ(x) from e = e^{−x²/2}, which erf's formula needs as e^{−z²}, z = x/√2.
 static inline float normal_cdf(float x, float e) {

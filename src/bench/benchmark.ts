@@ -14,6 +14,7 @@ import { inMemory, type InMemoryDataset } from "../data/dataset.js";
 import { rng } from "../util/random.js";
 import { countGpuWork, type GpuWork } from "./gpuWork.js";
 import { affineKernel } from "../ops/affine.js";
+import { attentionGradKernel, attentionKernel } from "../ops/attention.js";
 
 /** The benchmark configuration: batch 16, 32×32×3, patch 4 (64 tokens + CLS), width 192, depth 2, 3 heads, MLP 768, 10 classes. */
 export const benchConfig: VitConfig = {
@@ -121,6 +122,13 @@ const productFlops = (a: readonly number[], out: readonly number[]) => 2 * out.r
 const matmulFlops = (kernels: readonly KernelShapes[]): number =>
   kernels.reduce((sum, k) => {
     if (k.name === "MatMul" || k.name === "BatchMatMul" || k.name === "_FusedMatMul") return sum + productFlops(k.inputShapes[0]!, k.outputShapes[0]!);
+    if (k.name === attentionKernel || k.name === attentionGradKernel) {
+      // Per image and head: q kᵀ and P v forward (2 t² d multiply-adds), four such products backward.
+      const [items, t] = (k.name === attentionKernel ? k.outputShapes[1] : k.inputShapes[1])!;
+      const [rows, width] = k.inputShapes[0]!;
+      const d = ((width! / 3) * (rows! / t!)) / items!;
+      return sum + (k.name === attentionKernel ? 2 : 4) * 2 * items! * t! * t! * d;
+    }
     if (k.name !== affineKernel) return sum;
     // x, W, the bias if any (rank 1), then each placed product's left [m, r] and right [cols, r].
     const [x, , ...rest] = k.inputShapes;

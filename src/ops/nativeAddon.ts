@@ -55,6 +55,24 @@ export interface NativeAddon {
     eps: number,
   ): void;
   /** y = x with its axes permuted, 4-byte elements; perm must keep the last axis last. */
+  /** out [n·t, w] and probs [n·heads, t, t] of softmax(scale · q kᵀ) v per image and head, read from qkv [n·t, 3w]; over `threads` threads. */
+  attention(heap: Float32Array, qkv: number, out: number, probs: number, n: number, t: number, heads: number, d: number, threads: number, scale: number): void;
+  /** d qkv [n·t, 3w] from d out (and d probs when `hasDProbs`). */
+  attentionGrad(
+    heap: Float32Array,
+    qkv: number,
+    probs: number,
+    dOut: number,
+    dProbs: number,
+    dqkv: number,
+    hasDProbs: boolean,
+    n: number,
+    t: number,
+    heads: number,
+    d: number,
+    threads: number,
+    scale: number,
+  ): void;
   permute(heap: Float32Array, x: number, y: number, shape: readonly number[], perm: readonly number[]): void;
   /** t [2m, n] = [Re; Im] of a sparse spectrum's row transforms: count coefficients c at int32 flat positions p of an m × n spectrum; table = [Cn; Sn] [2n, n]. */
   spectralRows(heap: Float32Array, c: number, p: number, table: number, t: number, count: number, m: number, n: number): void;

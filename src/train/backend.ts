@@ -16,6 +16,7 @@ import { nativeAddon } from "../ops/nativeAddon.js";
 import { installWasmNativeKernels } from "../ops/wasmNativeKernels.js";
 import { installWasmBlasMatMul } from "../ops/wasmBlasMatMul.js";
 import { installWasmBlasAffine } from "../ops/wasmBlasAffine.js";
+import { installWasmAttention } from "../ops/wasmAttention.js";
 import { installWebGpuFused } from "../ops/webgpuFused.js";
 
 /** What runs the wasm backend's matmuls, GELU and LayerNorm, said in its backend line. */
@@ -40,6 +41,7 @@ const installWasmKernels = (threads: number): string => {
   if (blas.loaded) {
     installWasmBlasMatMul(blas);
     installWasmBlasAffine(blas);
+    if ("addon" in native) installWasmAttention(native.addon, blas);
   }
   return (wasmKernelsLine = [
     blas.loaded ? `matmul: ${blas.description}` : `matmul: wasm kernels, no BLAS (${blas.reason})`,

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { composedLayerNorm, layerNorm } from "../../src/ops/layerNorm.js";
 import { composedGelu, gelu } from "../../src/ops/gelu.js";
 import { nativeAddon } from "../../src/ops/nativeAddon.js";
+import { openBlas } from "../../src/ops/openBlas.js";
 import { useBackend } from "../support/backend.js";
 import { expectClose } from "../support/close.js";
 import { expectGeluMatchesDefinition, expectLayerNormMatchesDefinition } from "../support/normKernels.js";
@@ -89,6 +90,11 @@ describe.skipIf(!("addon" in native) && !required)(
       expect(() => native.addon.layerNorm(heap, 0, 0, 0, 4 * 24, 3, 4, 1e-6)).toThrow(/inside the heap/);
       expect(() => native.addon.layerNormGrad(heap, 0, 0, 0, 4 * 16, 4 * 30, 0, 4, 4, 1e-6)).toThrow(/inside the heap/);
       expect(() => native.addon.permute(heap, 0, 4 * 20, [4, 4], [0, 1])).toThrow(/inside the heap/);
+      if (openBlas(1).loaded) {
+        // qkv and d qkv 2 × 6 = 12 floats, probabilities 8: from 28 and 24 they run past 32.
+        expect(() => native.addon.attention(heap, 0, 0, 4 * 28, 1, 2, 2, 1, 2, 1)).toThrow(/inside the heap/);
+        expect(() => native.addon.attentionGrad(heap, 0, 0, 0, 0, 4 * 24, false, 1, 2, 2, 1, 2, 1)).toThrow(/inside the heap/);
+      }
       expect(() => native.addon.permute(heap, 0, 4 * 16, [2, 2, 2], [1, 1, 2])).toThrow(/permutation/);
       expect(() => native.addon.permute(heap, 0, 4 * 16, [4, 4], [1, 0])).toThrow(/last axis/);
       expect(heap.every((v) => v === 3)).toBe(true);
