@@ -5,22 +5,20 @@
  * is no head split or merge, and scores, softmax and products stay in cache. The gradient writes
  * d qkv the same way. Images·heads are shared among threads; each product runs on one BLAS thread.
  */
-#include <pthread.h>
 #include <stdlib.h>
 #include "blas.h"
 #include "fastExp.h"
 #include "heap.h"
-
-enum { MostThreads = 8 };
+#include "split.h"
 
 typedef struct {
   const float* qkv;
   float *out, *probs;                 /* forward: out [n·t, w], probs [n·heads, t, t] */
   const float *dOut, *dProbs;         /* backward: dProbs may be NULL */
   float* dqkv;                        /* backward: [n·t, 3w] */
-  int64_t from, to, t, heads, d;      /* items [from, to) of n·heads */
+  int64_t t, heads, d;
   float scale;
-  bool ok;
+  bool failed;                        /* a part could not allocate its scratch */
 } Items;
 
 /* Row-wise softmax of p [t, t] in place; a row holding NaN becomes NaN. */
@@ -43,10 +41,11 @@ static void softmaxRows(float* p, int64_t t) {
   }
 }
 
-static void* forward(void* arg) {
-  Items* s = (Items*)arg;
+/* Images·heads [from, to). */
+static void forward(void* context, int64_t from, int64_t to) {
+  const Items* s = (const Items*)context;
   const int64_t t = s->t, d = s->d, w = s->heads * d;
-  for (int64_t item = s->from; item < s->to; item++) {
+  for (int64_t item = from; item < to; item++) {
     const int64_t image = item / s->heads, head = item % s->heads;
     const float* q = s->qkv + image * t * 3 * w + head * d;
     float* p = s->probs + item * t * t;
@@ -55,15 +54,17 @@ static void* forward(void* arg) {
     softmaxRows(p, t);
     peft_sgemm(RowMajor, NoTrans, NoTrans, (int)t, (int)d, (int)t, 1.0f, p, (int)t, q + 2 * w, (int)(3 * w), 0.0f, s->out + image * t * w + head * d, (int)w);
   }
-  return NULL;
 }
 
-static void* backward(void* arg) {
-  Items* s = (Items*)arg;
+static void backward(void* context, int64_t from, int64_t to) {
+  Items* s = (Items*)context;
   const int64_t t = s->t, d = s->d, w = s->heads * d;
   float* ds = malloc(sizeof(float) * (size_t)(t * t));
-  if (ds == NULL) return NULL;
-  for (int64_t item = s->from; item < s->to; item++) {
+  if (ds == NULL) {
+    __atomic_store_n(&s->failed, true, __ATOMIC_RELAXED);
+    return;
+  }
+  for (int64_t item = from; item < to; item++) {
     const int64_t image = item / s->heads, head = item % s->heads, at = image * t * 3 * w + head * d;
     const float *q = s->qkv + at, *p = s->probs + item * t * t, *dO = s->dOut + image * t * w + head * d;
     float* dq = s->dqkv + at;
@@ -83,31 +84,6 @@ static void* backward(void* arg) {
     peft_sgemm(RowMajor, Trans, NoTrans, (int)t, (int)d, (int)t, s->scale, ds, (int)t, q, (int)(3 * w), 0.0f, dq + w, (int)(3 * w));
   }
   free(ds);
-  s->ok = true;
-  return NULL;
-}
-
-/* Run `work` over items [0, count) on up to `threads` threads (the caller's among them); false if a part failed. */
-static bool shared(void* (*work)(void*), const Items* all, int64_t count, int64_t threads) {
-  Items parts[MostThreads];
-  pthread_t helpers[MostThreads];
-  bool started[MostThreads] = {false};
-  if (threads > count) threads = count;
-  for (int64_t i = 0; i < threads; i++) {
-    parts[i] = *all;
-    parts[i].from = count * i / threads;
-    parts[i].to = count * (i + 1) / threads;
-    parts[i].ok = false;
-  }
-  for (int64_t i = 1; i < threads; i++) started[i] = pthread_create(&helpers[i], NULL, work, &parts[i]) == 0;
-  work(&parts[0]);
-  for (int64_t i = 1; i < threads; i++) {
-    if (started[i]) pthread_join(helpers[i], NULL);
-    else work(&parts[i]);
-  }
-  bool ok = true;
-  for (int64_t i = 0; i < threads; i++) ok &= work == forward || parts[i].ok;
-  return ok;
 }
 
 /*
@@ -129,8 +105,8 @@ napi_value Attention(napi_env env, napi_callback_info info) {
   if (n < 1 || t < 1 || heads < 1 || d < 1 || threads < 1 || threads > MostThreads || !inside(v[0], n * t * 3 * w, floats) || !inside(v[1], n * t * w, floats) ||
       !inside(v[2], n * heads * t * t, floats))
     return fail(env, "attention: the operands do not lie inside the heap");
-  Items all = {heap + v[0] / 4, heap + v[1] / 4, heap + v[2] / 4, NULL, NULL, NULL, 0, 0, t, heads, d, (float)scale, false};
-  shared(forward, &all, n * heads, threads);
+  Items all = {heap + v[0] / 4, heap + v[1] / 4, heap + v[2] / 4, NULL, NULL, NULL, t, heads, d, (float)scale, false};
+  split_range(forward, &all, n * heads, threads, 1);
   return NULL;
 }
 
@@ -151,7 +127,8 @@ napi_value AttentionGrad(napi_env env, napi_callback_info info) {
   if (n < 1 || t < 1 || heads < 1 || d < 1 || threads < 1 || threads > MostThreads || !inside(v[0], n * t * 3 * w, floats) || !inside(v[1], n * heads * t * t, floats) ||
       !inside(v[2], n * t * w, floats) || (hasDProbs && !inside(v[3], n * heads * t * t, floats)) || !inside(v[4], n * t * 3 * w, floats))
     return fail(env, "attentionGrad: the operands do not lie inside the heap");
-  Items all = {heap + v[0] / 4, NULL, (float*)(heap + v[1] / 4), heap + v[2] / 4, hasDProbs ? heap + v[3] / 4 : NULL, heap + v[4] / 4, 0, 0, t, heads, d, (float)scale, false};
-  if (!shared(backward, &all, n * heads, threads)) return fail(env, "attentionGrad: out of memory");
+  Items all = {heap + v[0] / 4, NULL, (float*)(heap + v[1] / 4), heap + v[2] / 4, hasDProbs ? heap + v[3] / 4 : NULL, heap + v[4] / 4, t, heads, d, (float)scale, false};
+  split_range(backward, &all, n * heads, threads, 1);
+  if (all.failed) return fail(env, "attentionGrad: out of memory");
   return NULL;
 }

@@ -5,6 +5,7 @@
  */
 #include "fastExp.h"
 #include "heap.h"
+#include "split.h"
 
 // Φ(x) from e = e^{−x²/2}, which erf's formula needs as e^{−z²}, z = x/√2.
 static inline float normal_cdf(float x, float e) {
@@ -26,22 +27,40 @@ static void backward(const float* restrict x, const float* restrict dy, float* r
   }
 }
 
-/* gelu(heap, x, y, n) and geluGrad(heap, x, dy, dx, n): byte offsets into heap, n elements. */
+typedef struct {
+  const float *x, *dy;
+  float* out;
+} Operands;
+
+static void forwardRange(void* context, int64_t from, int64_t to) {
+  const Operands* o = (const Operands*)context;
+  forward(o->x + from, o->out + from, (int)(to - from));
+}
+
+static void backwardRange(void* context, int64_t from, int64_t to) {
+  const Operands* o = (const Operands*)context;
+  backward(o->x + from, o->dy + from, o->out + from, (int)(to - from));
+}
+
+/* Elements from which a call is shared among threads: below, starting one costs more than half the work. */
+enum { SharedFrom = 1 << 17 };
+
+/* gelu(heap, x, y, n, threads) and geluGrad(heap, x, dy, dx, n, threads): byte offsets into heap, n elements. */
 static napi_value run(napi_env env, napi_callback_info info, int buffers) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   float* heap;
   size_t floats;
-  int64_t v[4];
-  if (argc != (size_t)buffers + 2 || !heap_of(env, argv[0], &heap, &floats) || !integers(env, argv, 1, buffers + 1, v))
-    return fail(env, "gelu: expected a Float32Array heap, byte offsets and a count");
-  const int64_t n = v[buffers];
+  int64_t v[5];
+  if (argc != (size_t)buffers + 3 || !heap_of(env, argv[0], &heap, &floats) || !integers(env, argv, 1, buffers + 2, v))
+    return fail(env, "gelu: expected a Float32Array heap, byte offsets, a count and a thread count");
+  const int64_t n = v[buffers], threads = n >= SharedFrom ? v[buffers + 1] : 1;
   if (n > INT32_MAX) return fail(env, "gelu: more than 2^31 - 1 elements");
   for (int i = 0; i < buffers; i++)
     if (!inside(v[i], n, floats)) return fail(env, "gelu: the operands do not lie inside the heap");
-  if (buffers == 2) forward(heap + v[0] / 4, heap + v[1] / 4, (int)n);
-  else backward(heap + v[0] / 4, heap + v[1] / 4, heap + v[2] / 4, (int)n);
+  Operands o = {heap + v[0] / 4, buffers == 3 ? heap + v[1] / 4 : NULL, heap + v[buffers - 1] / 4};
+  split_range(buffers == 2 ? forwardRange : backwardRange, &o, n, threads, 16);
   return NULL;
 }
 

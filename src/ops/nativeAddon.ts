@@ -39,8 +39,9 @@ export interface NativeAddon {
     transposeB: boolean,
     accumulate: boolean,
   ): void;
-  gelu(heap: Float32Array, x: number, y: number, n: number): void;
-  geluGrad(heap: Float32Array, x: number, dy: number, dx: number, n: number): void;
+  /** GELU of n elements, shared among `threads` threads when large. */
+  gelu(heap: Float32Array, x: number, y: number, n: number, threads: number): void;
+  geluGrad(heap: Float32Array, x: number, dy: number, dx: number, n: number, threads: number): void;
   layerNorm(heap: Float32Array, x: number, gamma: number, beta: number, y: number, rows: number, d: number, eps: number): void;
   layerNormGrad(
     heap: Float32Array,

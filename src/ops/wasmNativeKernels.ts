@@ -21,7 +21,7 @@ type NativeKernel = (
  * keep the last axis last (native/transpose.c) too, others keep tfjs's kernel; and a sparse
  * spectrum's row transforms (native/spectral.c).
  */
-export const installWasmNativeKernels = (addon: NativeAddon): void => {
+export const installWasmNativeKernels = (addon: NativeAddon, threads: number): void => {
   const heapOf = wasmHeapView();
   const register = (kernelName: string, kernel: NativeKernel) => {
     if (tf.getKernel(kernelName, "wasm") !== undefined) tf.unregisterKernel(kernelName, "wasm");
@@ -40,13 +40,13 @@ export const installWasmNativeKernels = (addon: NativeAddon): void => {
   register(geluKernel, ({ x }, output, onHeap) => {
     const y = output([...x!.shape]);
     const { heap, at } = onHeap();
-    addon.gelu(heap, at(x!), at(y), size(x!));
+    addon.gelu(heap, at(x!), at(y), size(x!), threads);
     return y;
   });
   register(geluGradKernel, ({ x, dy }, output, onHeap) => {
     const dx = output([...x!.shape]);
     const { heap, at } = onHeap();
-    addon.geluGrad(heap, at(x!), at(dy!), at(dx), size(x!));
+    addon.geluGrad(heap, at(x!), at(dy!), at(dx), size(x!), threads);
     return dx;
   });
   register(layerNormKernel, ({ x, gamma, beta }, output, onHeap, { eps }) => {

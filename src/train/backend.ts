@@ -36,7 +36,7 @@ const installWasmKernels = (threads: number): string => {
   installWasmSharedIdentity();
   installWasmSlice();
   const native = nativeAddon();
-  if ("addon" in native) installWasmNativeKernels(native.addon);
+  if ("addon" in native) installWasmNativeKernels(native.addon, threads);
   const blas = openBlas(threads);
   if (blas.loaded) {
     installWasmBlasMatMul(blas);

@@ -40,7 +40,10 @@ describe.skipIf(!("addon" in native) && !required)(
         [gelu(x), composedGelu(x)],
         [layerNorm(x, g, b, 1e-6), composedLayerNorm(x, g, b, 1e-6)],
       ] as const) {
-        expectClose(fused.dataSync().subarray(0, 1 << 16), composed.dataSync().subarray(0, 1 << 16), { atol: 2e-5, rtol: 1e-5 }, "first rows");
+        // First and last rows: GELU of this size is shared between threads.
+        const [f, c] = [fused.dataSync(), composed.dataSync()];
+        expectClose(f.subarray(0, 1 << 16), c.subarray(0, 1 << 16), { atol: 2e-5, rtol: 1e-5 }, "first rows");
+        expectClose(f.subarray(-(1 << 16)), c.subarray(-(1 << 16)), { atol: 2e-5, rtol: 1e-5 }, "last rows");
         tf.dispose([fused, composed]);
       }
       tf.dispose([x, g, b]);
@@ -85,8 +88,8 @@ describe.skipIf(!("addon" in native) && !required)(
     it("refuses calls whose operands reach outside the heap, before touching it", () => {
       if (!("addon" in native)) throw new Error(native.reason);
       const heap = new Float32Array(32).fill(3);
-      expect(() => native.addon.gelu(heap, 0, 4 * 20, 16)).toThrow(/inside the heap/);
-      expect(() => native.addon.geluGrad(heap, 0, 0, 4 * 30, 4)).toThrow(/inside the heap/);
+      expect(() => native.addon.gelu(heap, 0, 4 * 20, 16, 2)).toThrow(/inside the heap/);
+      expect(() => native.addon.geluGrad(heap, 0, 0, 4 * 30, 4, 2)).toThrow(/inside the heap/);
       expect(() => native.addon.layerNorm(heap, 0, 0, 0, 4 * 24, 3, 4, 1e-6)).toThrow(/inside the heap/);
       expect(() => native.addon.layerNormGrad(heap, 0, 0, 0, 4 * 16, 4 * 30, 0, 4, 4, 1e-6)).toThrow(/inside the heap/);
       expect(() => native.addon.permute(heap, 0, 4 * 20, [4, 4], [0, 1])).toThrow(/inside the heap/);
