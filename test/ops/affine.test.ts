@@ -43,7 +43,7 @@ describe("affine: x Wᵀ + b + placed low-rank products, and frozenLinear's grad
         fc.integer({ min: 0, max: 3 }),
         fc.integer({ min: 0, max: 1000 }),
         (m, k, n, r, withBias, kind, seed) => {
-          const u = (shape: number[], s: number) => tf.randomUniform(shape, -1, 1, "float32", seed + s) as tf.Tensor2D;
+          const u = (shape: number[], s: number) => tf.randomUniform<tf.Rank>(shape, -1, 1, "float32", seed + s) as tf.Tensor2D;
           const [x, w, b, dy] = [u([m, k], 0), u([n, k], 1), withBias ? u([n], 2) : undefined, u([m, n], 3)];
           const ranges = rangesOf(n, kind);
           const parts: PlacedProduct[] = ranges.map((range, i) => ({
