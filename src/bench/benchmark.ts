@@ -47,7 +47,7 @@ export const benchMethods: Readonly<Record<string, Method>> = {
 export interface BenchPreset {
   readonly config: VitConfig;
   readonly batch: number;
-  /** Steps before timing: V8 compiles our kernels' wasm in tiers, and the first steps run the baseline tier. */
+  /** Steps before timing: V8 compiles our kernels' wasm and tfjs's JavaScript in tiers, and the first steps run the slower ones (small: ~58 ms a LoRA step after 10, ~40 after 40). */
   readonly warmup: number;
   readonly steps: number;
   /** Gradient accumulation over micro-batches of this many images (a batch that would not fit wasm's heap in one pass). */
@@ -57,7 +57,7 @@ export interface BenchPreset {
 }
 
 export const presets: Readonly<Record<string, BenchPreset>> = {
-  small: { config: benchConfig, batch: benchBatch, warmup: 10, steps: 20 },
+  small: { config: benchConfig, batch: benchBatch, warmup: 40, steps: 20 },
   // The papers' backbone: ViT-B/16 at 224, LoRA r8 on q, v + head, batch 8 in micro-batches of 2 (batch 3 is the most one pass holds on wasm32).
   "vit-b16": { config: { ...vitB16, classes: 10 }, batch: 8, warmup: 2, steps: 3, microBatch: 2, methods: ["LoRA"] },
 };
