@@ -70,7 +70,9 @@ export const streamProgress = (stream: ProgressStream = process.stderr): Progres
     },
     epoch: (e) => {
       stop();
-      stream.write(`epoch ${e.epoch + 1}/${e.epochs}  loss ${e.trainLoss.toFixed(4)}  val ${(100 * e.valAccuracy).toFixed(1)}%  ${e.seconds.toFixed(1)}s\n`);
+      stream.write(
+        `epoch ${e.epoch + 1}/${e.epochs}  loss ${e.trainLoss.toFixed(4)}  ${Number.isFinite(e.valAccuracy) ? `val ${(100 * e.valAccuracy).toFixed(1)}%` : "no val set"}  ${e.seconds.toFixed(1)}s\n`,
+      );
     },
     counted: (label, done, total) => {
       if (tty) {

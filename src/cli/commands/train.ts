@@ -49,7 +49,7 @@ export const train = Command.make(
             // A finished run written before reconfiguration records existed has none.
             const dynamic = (r.reconfigurations ?? []).length > 0;
             process.stdout.write(
-              `${r.name}: test accuracy ${pct(r.metrics.testAccuracy)}, val ${pct(r.metrics.valAccuracy)}, ${r.trainable.toLocaleString("en-US")} trainable (${r.trainablePercent.toFixed(3)}%), ${r.timings.trainSeconds.toFixed(1)}s training` +
+              `${r.name}: test accuracy ${pct(r.metrics.testAccuracy)}, ${Number.isFinite(r.metrics.valAccuracy) ? `val ${pct(r.metrics.valAccuracy)}` : "no val set"}, ${r.trainable.toLocaleString("en-US")} trainable (${r.trainablePercent.toFixed(3)}%), ${r.timings.trainSeconds.toFixed(1)}s training` +
                 (dynamic
                   ? `, ${r.timings.reconfigureSeconds.toFixed(1)}s reconfiguring (${pct(r.timings.reconfigureSeconds / r.timings.trainSeconds)} of training)`
                   : "") +
