@@ -100,6 +100,51 @@ describe("peft export / import --format hf-peft", () => {
     expect(Math.max(...y.map((v, i) => Math.abs(v - z[i]!)))).toBeLessThan(1e-5);
     // The same directory again is refused: nothing is overwritten.
     expect(peft("export", run, "--format", "hf-peft", "--out", out).code).toBe(2);
+    // Missing parent folders are created; a file in the way is refused before anything is made.
+    const nested = join(work, "new", "deeper", "hf");
+    expect(peft("export", run, "--format", "hf-peft", "--out", nested).code).toBe(0);
+    expect(readdirSync(nested).sort()).toEqual(["adapter_config.json", "adapter_model.safetensors"]);
+    writeFileSync(join(work, "a-file"), "");
+    const blocked = peft("export", run, "--format", "hf-peft", "--out", join(work, "a-file", "sub", "hf"));
+    expect([blocked.code, blocked.stderr]).toEqual([2, `peft: --out: ${join(work, "a-file")} is a file, not a folder\n`]);
+    // "default" is the embedded backbone, as in an experiment's backbone.weights.
+    const viaDefault = join(work, "imported-default.safetensors");
+    const fromDefault = peft("import", "--format", "hf-peft", out, "--weights", "default", "--out", viaDefault, "--backend", "wasm");
+    expect(fromDefault.code, fromDefault.stderr).toBe(0);
+    expect(readFileSync(viaDefault)).toEqual(readFileSync(imported));
+  });
+
+  it("an adapter_config.json with lora_alpha as a string, or a tensor holding NaN, exits 2 naming it and writes nothing", () => {
+    const run = join(work, "lora-strict");
+    expect(
+      peft(
+        "train",
+        experiment("lora-strict", [{ select: { _tag: "Role", role: "fc1" }, transform: { _tag: "LowRank", rank: 2, alpha: 2 } }]),
+        "--out",
+        run,
+        "--backend",
+        "wasm",
+      ).code,
+    ).toBe(0);
+    const hf = join(work, "hf-strict");
+    expect(peft("export", run, "--format", "hf-peft", "--out", hf).code).toBe(0);
+    const config = JSON.parse(readFileSync(join(hf, "adapter_config.json"), "utf8"));
+    writeFileSync(join(hf, "adapter_config.json"), JSON.stringify({ ...config, lora_alpha: "four" }));
+    const never = join(work, "never-strict.safetensors");
+    const r = peft("import", "--format", "hf-peft", hf, "--weights", base, "--out", never);
+    expect([r.code, r.stderr]).toEqual([2, 'peft: adapter_config.json: expected number > 0 at lora_alpha, got "four"\n']);
+    writeFileSync(join(hf, "adapter_config.json"), JSON.stringify(config));
+    const file = readSafetensors(readFileSync(join(hf, "adapter_model.safetensors")));
+    const key = "base_model.model.blocks.0.mlp.fc1.lora_A.weight";
+    const a = toFloat32(file.tensors.get(key)!);
+    a[3] = NaN;
+    writeFileSync(
+      join(hf, "adapter_model.safetensors"),
+      writeSafetensors([...file.tensors].map(([name, t]) => ({ name, shape: t.shape, data: name === key ? a : toFloat32(t) }))),
+    );
+    const nan = peft("import", "--format", "hf-peft", hf, "--weights", base, "--out", never);
+    expect([nan.code, nan.stderr]).toEqual([2, `peft: ${key}: holds 1 non-finite value(s) (NaN or ±Inf)\n`]);
+    expect(existsSync(never)).toBe(false);
   });
 
   it("a method HF PEFT cannot express exits 2 naming the target and pointing to merged.safetensors, and writes nothing", () => {

@@ -170,3 +170,98 @@ describe("Hugging Face PEFT files out and in", () => {
     program.dispose();
   });
 });
+
+describe("an HF PEFT directory is checked as strictly as our own files", () => {
+  beforeAll(() => loadBackend("cpu"));
+
+  const exported = async () => {
+    const { adapter, merged, program } = await adapted(combine(lora({ rank: 2, alpha: 4 }), linearProbe()), 3);
+    program.dispose();
+    return toHfPeft(adapter, merged, "vit_base_patch16_224");
+  };
+  const importing =
+    (hf: HfPeftAdapter, config: Record<string, unknown> = {}, tensors = hf.tensors) =>
+    () =>
+      fromHfPeft({ ...hf.config, ...config }, readSafetensors(writeSafetensors(tensors)), base());
+  const qkvB = "base_model.model.blocks.0.attn.qkv.lora_B.weight";
+
+  it("every field LoraConfig writes at its default is read (metadata, initialisation and off switches pass)", async () => {
+    const hf = await exported();
+    // The fields of HF PEFT's LoraConfig.to_dict() at their defaults (peft/tuners/lora/config.py, peft/config.py).
+    const defaults = {
+      auto_mapping: null,
+      revision: null,
+      peft_version: "0.17.1",
+      exclude_modules: null,
+      init_lora_weights: true,
+      layers_to_transform: null,
+      layers_pattern: null,
+      megatron_config: null,
+      megatron_core: "megatron.core",
+      trainable_token_indices: null,
+      loftq_config: {},
+      eva_config: null,
+      corda_config: null,
+      layer_replication: null,
+      runtime_config: { ephemeral_gpu_offload: false },
+      lora_bias: false,
+      target_parameters: null,
+      use_qalora: false,
+      qalora_group_size: 16,
+      alora_invocation_tokens: null,
+      arrow_config: null,
+      ensure_weight_tying: false,
+    };
+    expect(importing(hf, defaults)().method.targets.length).toBe(hf.tensors.length / 2 + 1);
+  });
+
+  it.each([
+    ["lora_alpha as a string", { lora_alpha: "four" }, /adapter_config\.json: expected number > 0 at lora_alpha, got "four"/],
+    ["r as a float", { r: 2.5 }, /expected integer in \[1, 65,536\] at r, got 2\.5/],
+    ["use_rslora as a string", { use_rslora: "yes" }, /expected boolean at use_rslora, got "yes"/],
+    ["a rank_pattern value as a string", { rank_pattern: { qkv: "4" } }, /at rank_pattern\.qkv, got "4"/],
+    ["modules_to_save as a string", { modules_to_save: "head" }, /at modules_to_save, got "head"/],
+    ["no target_modules", { target_modules: undefined }, /at target_modules, got nothing/],
+    [
+      "target_modules naming nothing besides real modules",
+      { target_modules: ["blocks.0.attn.qkv", "blocks.1.attn.qkv", "q_proj"] },
+      /"q_proj" names no module/,
+    ],
+    ["target_modules missing a module the file holds", { target_modules: ["blocks.0.attn.qkv"] }, /blocks\.1\.attn\.qkv: is not a module target_modules/],
+    [
+      "target_modules selecting a module the file lacks",
+      { target_modules: ["qkv", "fc1"] },
+      /blocks\.0\.mlp\.fc1: is selected by target_modules but .* holds no lora_A/,
+    ],
+    ["target_modules selecting a LayerNorm", { target_modules: "blocks\\.\\d\\.(attn\\.qkv|norm1)" }, /selects blocks\.0\.norm1, which is not a linear/],
+    ["a target_modules expression that is not one", { target_modules: "(qkv" }, /target_modules: "\(qkv" is not a regular expression/],
+    ["a rank_pattern key that is not an expression", { rank_pattern: { "[": 2 } }, /rank_pattern key: .* is not a regular expression/],
+    ["modules_to_save naming nothing", { modules_to_save: ["head", "classifier"] }, /modules_to_save: "classifier" names no module/],
+    ["layers_to_transform", { layers_to_transform: [0] }, /layers_to_transform: \[0\] is not supported: .* must be null, false or empty/],
+    ["an unknown field that is not off", { lora_new_trick: 2 }, /lora_new_trick: 2 is not supported/],
+    ["DoRA", { use_dora: true }, /expected false \(DoRA is not supported\) at use_dora/],
+  ] as const)("%s is refused, naming the field", async (_, config, why) => {
+    const hf = await exported();
+    expect(importing(hf, config)).toThrow(why);
+  });
+
+  it("lora_B declared with another shape of the same size is refused, naming the tensor and both shapes", async () => {
+    const hf = await exported();
+    const tensors = hf.tensors.map((t) => (t.name === qkvB ? { ...t, shape: [...t.shape].reverse() } : t));
+    expect(tensors.find((t) => t.name === qkvB)!.shape).toEqual([4, 96]);
+    expect(importing(hf, {}, tensors)).toThrow(`${qkvB}: has shape [4,96], expected [96,4]`);
+  });
+
+  it("a rank the config does not state is refused through lora_A's shape", async () => {
+    const hf = await exported();
+    expect(importing(hf, { r: 3 })).toThrow("base_model.model.blocks.0.attn.qkv.lora_A.weight: has shape [4,32], expected [3,32]");
+  });
+
+  it.each([NaN, Infinity])("a %s in lora_B or in the saved head is refused, naming the tensor and the count", async (bad) => {
+    const hf = await exported();
+    const poisoned = (name: string) =>
+      hf.tensors.map((t) => (t.name === name ? { ...t, data: Float32Array.from(t.data, (v, i) => (i % 7 === 0 ? bad : v)) } : t));
+    expect(importing(hf, {}, poisoned(qkvB))).toThrow(`${qkvB}: holds ${Math.ceil((96 * 4) / 7)} non-finite value(s)`);
+    expect(importing(hf, {}, poisoned("base_model.model.head.weight"))).toThrow(/head\.weight: holds \d+ non-finite value/);
+  });
+});

@@ -10,20 +10,20 @@ import { compile } from "../../interpreters/compile/program.js";
 import { readAdapter } from "../../interpreters/adapterFile.js";
 import { empty } from "../../dsl/method.js";
 import { withZeroHead, type Backbone } from "../../models/backbone.js";
-import { readBackboneFile } from "../../train/loadBackbone.js";
+import { backbonePath, readBackboneFile } from "../../train/loadBackbone.js";
 import { readSafetensors, toFloat32, writeSafetensors } from "../../models/safetensors.js";
 import { BadInput } from "../../train/errors.js";
 import { readInputFile } from "../../train/readInputFile.js";
 import { TfBackend } from "../../train/backend.js";
 import { writeFileAtomic } from "../../util/atomicWrite.js";
 import { downloadHost } from "../../util/hostRead.js";
+import { nonFiniteCount } from "../../util/nonFinite.js";
 
 /** Tensors holding NaN or ±Inf, with their counts: such a forward pass gives NaN logits without a word otherwise. */
 const nonFinite = (tensors: Iterable<readonly [string, ArrayLike<number>]>, where: string): string[] => {
   const found: string[] = [];
   for (const [name, data] of tensors) {
-    let bad = 0;
-    for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) bad++;
+    const bad = nonFiniteCount(data);
     if (bad > 0) found.push(`${where}: ${bad} non-finite value(s) in ${name}`);
   }
   return found;
@@ -33,7 +33,10 @@ const sameShape = (a: Backbone["config"], b: Backbone["config"]) =>
   (["image", "channels", "patch", "width", "depth", "heads", "mlpRatio"] as const).every((k) => a[k] === b[k]);
 
 const flags = {
-  weights: required(text("weights", "CHECKPOINT"), "the backbone: our safetensors, a timm safetensors with config.json beside it, or timm's ViT .npz"),
+  weights: required(
+    text("weights", "CHECKPOINT"),
+    'the backbone: our safetensors, a timm safetensors with config.json beside it, timm\'s ViT .npz, or "default" (the embedded demo backbone)',
+  ),
   arch,
   image: optional(integer("image", 1), "the image side to run at, resampling the position embeddings (default: the checkpoint's)"),
   adapter: optional(text("adapter", "A.safetensors"), "an adapter file (a run's adapter.safetensors, or peft import's) applied unmerged"),
@@ -50,7 +53,7 @@ export const forward = Command.make(
   exitCode((args: Command.Command.Config.Infer<typeof flags>) =>
     withInput(
       () => {
-        let backbone = readBackboneFile(resolve(args.weights), "--weights", "", {
+        let backbone = readBackboneFile(backbonePath(args.weights, process.cwd()), "--weights", "", {
           ...archOption(args.arch),
           ...(args.image === undefined ? {} : { image: args.image }),
         });

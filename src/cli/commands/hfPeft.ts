@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { Effect } from "effect";
 import { Command, Flag } from "effect/cli";
@@ -17,7 +17,7 @@ import { hubConfig, timmHubConfig } from "../../models/timmConfig.js";
 import { readJson } from "../readInput.js";
 import { BadInput } from "../../train/errors.js";
 import { readInputFile } from "../../train/readInputFile.js";
-import { readBackboneFile } from "../../train/loadBackbone.js";
+import { backbonePath, readBackboneFile } from "../../train/loadBackbone.js";
 import { writeDirectoryAtomic, writeFileAtomic } from "../../util/atomicWrite.js";
 
 const format = required(Flag.Literals("format", ["hf-peft"]), "the file format: a Hugging Face PEFT adapter directory");
@@ -25,7 +25,14 @@ const format = required(Flag.Literals("format", ["hf-peft"]), "the file format: 
 const exportFlags = {
   run: positional("RUN_DIR", "a directory written by peft train"),
   format,
-  out: required(text("out", "DIR"), "a new directory for adapter_config.json and adapter_model.safetensors"),
+  out: required(text("out", "DIR"), "a new directory for adapter_config.json and adapter_model.safetensors (missing parent folders are created)"),
+};
+
+/** The nearest path above `out` that exists must be a folder: the missing ones below it are created when writing. */
+const checkParents = (out: string): void => {
+  let parent = dirname(out);
+  while (!existsSync(parent)) parent = dirname(parent);
+  if (!statSync(parent).isDirectory()) throw new BadInput({ lines: [`--out: ${parent} is a file, not a folder`] });
 };
 
 /** A run's adapter as a Hugging Face PEFT adapter directory (adapter_config.json + adapter_model.safetensors). */
@@ -38,7 +45,7 @@ export const exportRun = Command.make(
         const run = resolve(args.run);
         const out = resolve(args.out);
         if (existsSync(out)) throw new BadInput({ lines: [`--out: ${out} already exists; choose a new directory`] });
-        if (!existsSync(dirname(out))) throw new BadInput({ lines: [`--out: the parent folder ${dirname(out)} does not exist`] });
+        checkParents(out);
         const adapter = readAdapter(readInputFile(join(run, "adapter.safetensors"), "RUN_DIR (adapter.safetensors)"), join(run, "adapter.safetensors"));
         const merged = readBackbone(readInputFile(join(run, "merged.safetensors"), "RUN_DIR (merged.safetensors)"), join(run, "merged.safetensors"));
         const timmConfig = join(run, "config.json");
@@ -56,10 +63,17 @@ export const exportRun = Command.make(
         }
       },
       async ({ out, hf, type }) => {
-        await writeDirectoryAtomic(out, (dir) => {
-          writeFileAtomic(join(dir, "adapter_config.json"), `${JSON.stringify(hf.config, null, 2)}\n`);
-          writeFileAtomic(join(dir, "adapter_model.safetensors"), writeSafetensors(hf.tensors, { format: "pt" }));
-        });
+        // Folders created for --out are removed again if the write fails: nothing is left half-made.
+        const created = mkdirSync(dirname(out), { recursive: true });
+        try {
+          await writeDirectoryAtomic(out, (dir) => {
+            writeFileAtomic(join(dir, "adapter_config.json"), `${JSON.stringify(hf.config, null, 2)}\n`);
+            writeFileAtomic(join(dir, "adapter_model.safetensors"), writeSafetensors(hf.tensors, { format: "pt" }));
+          });
+        } catch (e) {
+          if (created !== undefined) rmSync(created, { recursive: true, force: true });
+          throw e;
+        }
         process.stdout.write(`wrote ${type} adapter (${hf.tensors.length} tensors) to ${out}\n`);
         return 0;
       },
@@ -80,7 +94,7 @@ export const exportRun = Command.make(
 const importFlags = {
   dir: positional("DIR", "a Hugging Face PEFT adapter directory (adapter_config.json, adapter_model.safetensors)"),
   format,
-  weights: required(text("weights", "CHECKPOINT"), "the timm ViT the adapter was trained on"),
+  weights: required(text("weights", "CHECKPOINT"), 'the timm ViT the adapter was trained on ("default": the embedded demo backbone, as in experiments)'),
   arch,
   out: required(text("out", "ADAPTER.safetensors"), "the adapter file to write (a new file), for peft forward --adapter"),
   backend: backend(),
@@ -95,7 +109,7 @@ export const importHf = Command.make(
       () => {
         const dir = resolve(args.dir);
         const out = newFilePath("--out", args.out);
-        const base = readBackboneFile(resolve(args.weights), "--weights", "", archOption(args.arch));
+        const base = readBackboneFile(backbonePath(args.weights, process.cwd()), "--weights", "", archOption(args.arch));
         const config = readJson(join(dir, "adapter_config.json"), "DIR (adapter_config.json)") as Record<string, unknown>;
         const file = readSafetensors(
           readInputFile(join(dir, "adapter_model.safetensors"), "DIR (adapter_model.safetensors)"),
