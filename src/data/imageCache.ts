@@ -1,8 +1,23 @@
-import { createHash } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { createHash, randomBytes } from "node:crypto";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { besidePath, writeFileAtomic } from "../util/atomicWrite.js";
+import { writeFileAtomic } from "../util/atomicWrite.js";
+import { processAlive } from "../util/processAlive.js";
 
 /**
  * A folder's decoded images on disk: `<key>.u8` holds one fixed-size uint8 slot per file, in file
@@ -27,8 +42,14 @@ export const cacheKey = (root: string, files: readonly string[], settings: unkno
   const hash = createHash("sha1");
   hash.update(JSON.stringify(settings));
   for (const f of files) {
-    const s = statSync(f);
-    hash.update(`${f.slice(root.length)}\0${s.size}\0${s.mtimeMs}\n`);
+    let stamp = "unreadable";
+    try {
+      const s = statSync(f);
+      stamp = `${s.size}\0${s.mtimeMs}`;
+    } catch {
+      // A dangling or looping link, left to the decoder to skip or refuse.
+    }
+    hash.update(`${f.slice(root.length)}\0${stamp}\n`);
   }
   const fallback = join(tmpdir(), "peft-dsl-cache", createHash("sha1").update(root).digest("hex").slice(0, 16));
   return { dirs: [join(root, ".peft-cache"), fallback], key: hash.digest("hex").slice(0, 20) };
@@ -57,14 +78,32 @@ export interface SlotWriter {
   readonly abandon: () => void;
 }
 
+/**
+ * A cache folder is shared by every run on the dataset, on every host that mounts it: a writer's
+ * temporary file is named by its host and process, `<file>.<host hash>-<pid>.<8 hex>.tmp`, so
+ * that what a killed writer left can be told from what a live one is writing.
+ */
+const host = createHash("sha1").update(hostname()).digest("hex").slice(0, 8);
+const temporary = (path: string) => `${path}.${host}-${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+const temporaryName = /\.([0-9a-f]{8})-(\d+)\.[0-9a-f]{8}\.tmp$/;
+
+/** Remove the temporary files of this host's writers that died mid-write (killed during a first decode). */
+const removeDeadTemporaries = (dir: string): void => {
+  for (const name of readdirSync(dir)) {
+    const m = temporaryName.exec(name);
+    if (m !== null && m[1] === host && !processAlive(Number(m[2]))) rmSync(join(dir, name), { force: true });
+  }
+};
+
 /** A writer into the first of `dirs` that can be written. */
 export const writeSlots = (dirs: readonly string[], key: string, count: number, pixels: number): SlotWriter => {
   for (const dir of dirs) {
     const path = join(dir, `${key}.u8`);
-    const tmp = besidePath(path);
+    const tmp = temporary(path);
     let fd: number;
     try {
       mkdirSync(dir, { recursive: true });
+      removeDeadTemporaries(dir);
       fd = openSync(tmp, "w");
     } catch {
       continue;
@@ -88,7 +127,8 @@ export const writeSlots = (dirs: readonly string[], key: string, count: number, 
           fsyncSync(fd);
           closeSync(fd);
           renameSync(tmp, path);
-          writeFileAtomic(join(dir, `${key}.json`), JSON.stringify({ count, pixels, bad }));
+          const index = join(dir, `${key}.json`);
+          writeFileAtomic(index, JSON.stringify({ count, pixels, bad }), temporary(index));
         } catch (e) {
           abandon();
           throw e;

@@ -2,6 +2,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { besidePath } from "../util/atomicWrite.js";
+import { processAlive as alive } from "../util/processAlive.js";
 import { BadInput } from "./errors.js";
 
 /** Who holds a run directory. */
@@ -9,16 +10,6 @@ interface Holder {
   readonly pid: number;
   readonly host: string;
 }
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: the process exists but belongs to someone else.
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-};
 
 const readHolder = (path: string): Holder | null => {
   try {

@@ -4,9 +4,8 @@ import { randomBytes } from "node:crypto";
 /** A unique name beside `path` for a write in progress: `<path>.<pid>.<8 hex>.<suffix>` (what removeDeadWriters recognises). */
 export const besidePath = (path: string, suffix = "tmp"): string => `${path}.${process.pid}.${randomBytes(4).toString("hex")}.${suffix}`;
 
-/** Write to a temporary file beside the target, flush it, then rename: readers never see half a file. */
-export const writeFileAtomic = (path: string, data: Uint8Array | string): void => {
-  const tmp = besidePath(path);
+/** Write to a temporary file beside the target (`tmp`), flush it, then rename: readers never see half a file. */
+export const writeFileAtomic = (path: string, data: Uint8Array | string, tmp = besidePath(path)): void => {
   try {
     const fd = openSync(tmp, "w");
     try {
