@@ -1,8 +1,18 @@
-import { googleVitToTimm } from "./googleVit.js";
+import { checkGoogleVitShapes, googleVitToTimm } from "./googleVit.js";
 import { readNpz } from "./npz.js";
 import { resamplePosEmbed } from "./resamplePosEmbed.js";
 import { readSafetensors, toFloat32, writeSafetensors, SafetensorsError, type SafetensorsFile } from "./safetensors.js";
-import { architectureConfig, baseName, fitToWeights, hubConfig, inferArchitecture, pretrainedCfgOf, type PretrainedCfg } from "./timmConfig.js";
+import {
+  architectureConfig,
+  baseName,
+  fitToWeights,
+  hubConfig,
+  inferArchitecture,
+  pretrainedCfgFields,
+  pretrainedCfgOf,
+  readPretrainedCfg,
+  type PretrainedCfg,
+} from "./timmConfig.js";
 import { decodeVitConfig, prefixTokens, type VitConfig } from "./vitConfig.js";
 import { vitParams } from "./vitParams.js";
 
@@ -18,8 +28,12 @@ export type Weights = ReadonlyMap<string, HostTensor>;
 export interface Backbone {
   readonly config: VitConfig;
   readonly weights: Weights;
-  /** The timm architecture it was read as, and that checkpoint's preprocessing, when known. */
-  readonly timm?: { readonly architecture: string; readonly pretrainedCfg?: PretrainedCfg };
+  /**
+   * What is known of the weights' origin: the timm architecture they were read as, the
+   * preprocessing they were pretrained with (timm's pretrained_cfg), and the name of the
+   * pretrained model (ours carry the last two in the metadata keys `pretrained_cfg` and `name`).
+   */
+  readonly timm?: { readonly architecture?: string; readonly pretrainedCfg?: PretrainedCfg; readonly name?: string };
 }
 
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -89,7 +103,10 @@ const timmBackbone = (weights: Map<string, HostTensor>, source: string, from: Ar
 
 /** Google's original .npz ViT checkpoint (ViT-B_16.npz), mapped to timm's names as timm's npz loader does. */
 export const readNpzBackbone = (bytes: Uint8Array, source: string, from: ArchitectureSource = {}): Backbone => {
-  const { weights, heads } = googleVitToTimm(readNpz(bytes, source), source);
+  const { weights, heads } = googleVitToTimm(
+    readNpz(bytes, source, (shapes) => checkGoogleVitShapes(shapes, source)),
+    source,
+  );
   const b = timmBackbone(weights, source, from);
   // The .npz states the head count (query kernels [width, heads, dh]): the architecture must agree.
   if (b.config.heads !== heads)
@@ -123,8 +140,20 @@ const ownBackbone = (file: SafetensorsFile, rawConfig: string, source: string): 
   if (decoded._tag === "Left") throw new SafetensorsError(`${source}: metadata config: ${decoded.left.join("; ")}`);
   const weights = floatWeights(file);
   checkWeights(decoded.right, weights, source);
-  return { config: decoded.right, weights };
+  const { name, pretrained_cfg: cfg } = file.metadata;
+  const pretrainedCfg =
+    cfg === undefined
+      ? undefined
+      : readPretrainedCfg(parseJson(cfg, `${source}: metadata "pretrained_cfg"`), decoded.right, `${source}: metadata pretrained_cfg`);
+  if (name === undefined && pretrainedCfg === undefined) return { config: decoded.right, weights };
+  return { config: decoded.right, weights, timm: { ...(name === undefined ? {} : { name }), ...(pretrainedCfg === undefined ? {} : { pretrainedCfg }) } };
 };
+
+/** The metadata that says where weights of config `c` come from: the pretrained model's name, the preprocessing they expect. */
+export const originMetadata = (c: VitConfig, origin: { readonly name?: string; readonly pretrainedCfg: PretrainedCfg }): Record<string, string> => ({
+  ...(origin.name === undefined ? {} : { name: origin.name }),
+  pretrained_cfg: JSON.stringify(pretrainedCfgFields(c, origin.pretrainedCfg)),
+});
 
 /** Serialise a backbone in timm's order, with its config under the metadata key `config`. */
 export const backboneBytes = (b: Backbone, metadata: Readonly<Record<string, string>> = {}): Uint8Array =>

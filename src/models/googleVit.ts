@@ -29,6 +29,68 @@ const concatRows = (parts: readonly HostTensor[]): HostTensor => {
 const ignored = (name: string) => /(^|\/)pre_logits\//.test(name);
 
 /**
+ * Every array's shape as the model's dimensions make it, from the array headers alone (nothing is
+ * inflated yet): width, patch and channels from the embedding, tokens from the position embedding,
+ * heads and MLP width from the first block, classes from the head. An array of another shape is an
+ * error naming it, so an entry that claims a huge array is refused before it is inflated.
+ */
+export const checkGoogleVitShapes = (shapes: ReadonlyMap<string, readonly number[]>, source: string): void => {
+  const prefix = shapes.has("opt/target/embedding/kernel") ? "opt/target/" : "";
+  const dim = (name: string, axis: number) => shapes.get(prefix + name)?.[axis];
+  const attention = "Transformer/encoderblock_0/MultiHeadDotProductAttention_1/query/kernel";
+  const [w, p, c, tokens] = [
+    dim("embedding/bias", 0),
+    dim("embedding/kernel", 0),
+    dim("embedding/kernel", 2),
+    dim("Transformer/posembed_input/pos_embedding", 1),
+  ];
+  const [heads, dh, mlp] = [dim(attention, 1), dim(attention, 2), dim("Transformer/encoderblock_0/MlpBlock_3/Dense_0/bias", 0)];
+  const [classes, representation] = [dim("head/bias", 0), dim("pre_logits/bias", 0)];
+  const model: Readonly<Record<string, readonly (number | undefined)[]>> = {
+    cls: [1, 1, w],
+    "Transformer/posembed_input/pos_embedding": [1, tokens, w],
+    "embedding/kernel": [p, p, c, w],
+    "embedding/bias": [w],
+    "Transformer/encoder_norm/scale": [w],
+    "Transformer/encoder_norm/bias": [w],
+    "head/kernel": [w, classes],
+    "head/bias": [classes],
+    "pre_logits/kernel": [w, representation],
+    "pre_logits/bias": [representation],
+  };
+  const block: Readonly<Record<string, readonly (number | undefined)[]>> = {
+    "LayerNorm_0/scale": [w],
+    "LayerNorm_0/bias": [w],
+    "LayerNorm_2/scale": [w],
+    "LayerNorm_2/bias": [w],
+    ...Object.fromEntries(
+      ["query", "key", "value"].flatMap((n) => [
+        [`MultiHeadDotProductAttention_1/${n}/kernel`, [w, heads, dh]],
+        [`MultiHeadDotProductAttention_1/${n}/bias`, [heads, dh]],
+      ]),
+    ),
+    "MultiHeadDotProductAttention_1/out/kernel": [heads, dh, w],
+    "MultiHeadDotProductAttention_1/out/bias": [w],
+    "MlpBlock_3/Dense_0/kernel": [w, mlp],
+    "MlpBlock_3/Dense_0/bias": [mlp],
+    "MlpBlock_3/Dense_1/kernel": [mlp, w],
+    "MlpBlock_3/Dense_1/bias": [w],
+  };
+  for (const [name, shape] of shapes) {
+    if (!name.startsWith(prefix)) continue;
+    const own = name.slice(prefix.length);
+    const inBlock = /^Transformer\/encoderblock_\d+\/(.*)$/.exec(own)?.[1];
+    const expected = inBlock === undefined ? model[own] : block[inBlock];
+    // Arrays the mapping does not know, and dimensions of arrays that are missing, are reported when the arrays are mapped.
+    if (expected === undefined || expected.includes(undefined)) continue;
+    if (shape.length !== expected.length || shape.some((d, i) => d !== expected[i]))
+      throw new SafetensorsError(
+        `${source}: array ${name} has shape ${JSON.stringify(shape)}, expected ${JSON.stringify(expected)} (width ${w}, ${heads} heads, MLP ${mlp}, ${tokens} tokens)`,
+      );
+  }
+};
+
+/**
  * Google's original ViT checkpoints (`ViT-B_16.npz`, the AugReg .npz files) in timm's names and
  * layouts, as timm's `_load_weights` maps them: q, k, v kernels [width, heads, dh] flattened,
  * transposed and stacked into `qkv` rows [q; k; v]; the out kernel [heads, dh, width] to
