@@ -6,6 +6,7 @@ import type { Program } from "./compile/program.js";
 import { linearCka64 } from "../losses/float64.js";
 import { rowNormalise } from "../ops/similarity.js";
 import { hostCopy } from "../util/hostRead.js";
+import type { Counter } from "../util/counter.js";
 
 /** Per-block diagnostics of one model (BAFT's A.7). */
 export interface BlockDiagnostics {
@@ -39,9 +40,16 @@ const blockSums = (out: VitOutput): tf.Tensor1D => {
 
 /**
  * Representation metrics of a trained program on the first `examples` images of `data`
- * (held-out), against the pretrained backbone the program was compiled on.
+ * (held-out), against the pretrained backbone the program was compiled on; `counted` is told the
+ * images done after each batch.
  */
-export const representationMetrics = async (program: Program, data: Dataset, examples: number, batchSize = 100): Promise<RepresentationMetrics> => {
+export const representationMetrics = async (
+  program: Program,
+  data: Dataset,
+  examples: number,
+  batchSize = 100,
+  counted: Counter = () => {},
+): Promise<RepresentationMetrics> => {
   const width = program.config.width;
   const depth = program.config.depth;
   const n = Math.min(examples, data.count);
@@ -62,6 +70,7 @@ export const representationMetrics = async (program: Program, data: Dataset, exa
     (await hostCopy(sp!)).forEach((v, i) => (totals.pretrained[i]! += v));
     for (const x of [ft, fp, st, sp]) x!.dispose();
     at += b.count;
+    counted(at, n);
   }
   const queries = program.config.heads * tokens(program.config);
   const diagnostics = (sums: Float64Array): BlockDiagnostics => ({

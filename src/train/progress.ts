@@ -25,13 +25,22 @@ export interface ProgressStream {
   readonly write: (text: string) => unknown;
 }
 
+/** Off a terminal, the longest a run in progress stays silent: a line is due after this many seconds. */
+const quietSeconds = 5;
+
 /**
  * On a terminal, live bars (cli-progress) with ETA: steps with loss and learning rate, counted
  * work with its rate. Otherwise plain lines at every tenth of an epoch's steps and of counted
- * work, and one per epoch.
+ * work, and whenever 5 s have passed since the last line; one per epoch. `now` (milliseconds) is
+ * the clock those 5 s are read on.
  */
-export const streamProgress = (stream: ProgressStream = process.stderr): Progress => {
+export const streamProgress = (stream: ProgressStream = process.stderr, now: () => number = () => performance.now()): Progress => {
   const tty = stream.isTTY === true;
+  let lastLine = now();
+  const write = (line: string) => {
+    lastLine = now();
+    stream.write(`${line}\n`);
+  };
   let bar: { readonly kind: string; readonly bar: cliProgress.SingleBar } | null = null;
   const stop = () => {
     bar?.bar.stop();
@@ -46,10 +55,10 @@ export const streamProgress = (stream: ProgressStream = process.stderr): Progres
     return bar.bar;
   };
   const printedTenth = new Map<string, number>();
-  /** Off a terminal: true when `done` of `total` crosses the next tenth of `label`'s work. */
-  const atTenth = (label: string, done: number, total: number): boolean => {
+  /** Off a terminal: true when `done` of `total` crosses the next tenth of `label`'s work, or the stream has been quiet too long. */
+  const lineDue = (label: string, done: number, total: number): boolean => {
     const tenth = Math.floor((10 * done) / total);
-    const due = tenth > (printedTenth.get(label) ?? 0);
+    const due = tenth > (printedTenth.get(label) ?? 0) || now() - lastLine >= 1000 * quietSeconds;
     if (due) printedTenth.set(label, tenth);
     if (done >= total) printedTenth.delete(label);
     return due;
@@ -57,21 +66,21 @@ export const streamProgress = (stream: ProgressStream = process.stderr): Progres
   return {
     info: (line) => {
       stop();
-      stream.write(`${line}\n`);
+      write(line);
     },
     step: (s) => {
       const payload = { epochs: `${s.epoch + 1}/${s.epochs}`, loss: s.loss.toFixed(4), lr: s.lr.toExponential(1), left: clock(s.etaSeconds) };
       if (!tty) {
-        if (atTenth("steps", s.step, s.steps))
-          stream.write(`epoch ${payload.epochs} step ${s.step}/${s.steps} loss ${payload.loss} lr ${payload.lr} eta ${payload.left}\n`);
+        if (lineDue("steps", s.step, s.steps))
+          write(`epoch ${payload.epochs} step ${s.step}/${s.steps} loss ${payload.loss} lr ${payload.lr} eta ${payload.left}`);
         return;
       }
       barFor(`epoch ${s.epoch}`, "epoch {epochs} ▕{bar}▏ {value}/{total} loss {loss} lr {lr} eta {left}", s.steps, payload).update(s.step, payload);
     },
     epoch: (e) => {
       stop();
-      stream.write(
-        `epoch ${e.epoch + 1}/${e.epochs}  loss ${e.trainLoss.toFixed(4)}  ${Number.isFinite(e.valAccuracy) ? `val ${(100 * e.valAccuracy).toFixed(1)}%` : "no val set"}  ${e.seconds.toFixed(1)}s\n`,
+      write(
+        `epoch ${e.epoch + 1}/${e.epochs}  loss ${e.trainLoss.toFixed(4)}  ${Number.isFinite(e.valAccuracy) ? `val ${(100 * e.valAccuracy).toFixed(1)}%` : "no val set"}  ${e.seconds.toFixed(1)}s`,
       );
     },
     counted: (label, done, total) => {
@@ -80,7 +89,7 @@ export const streamProgress = (stream: ProgressStream = process.stderr): Progres
         if (done >= total) stop();
         return;
       }
-      if (atTenth(label, done, total)) stream.write(`${label}: ${done}/${total}\n`);
+      if (lineDue(label, done, total)) write(`${label}: ${done}/${total}`);
     },
   };
 };

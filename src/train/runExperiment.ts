@@ -2,12 +2,13 @@ import { augmentBatch } from "../data/augment.js";
 import { ImageDataError } from "../data/imageDecoding.js";
 import type { LoadedImages } from "../data/imageFolder.js";
 import { loadImageTask, resolveTask } from "../data/imageTask.js";
+import { runPreprocessing } from "../data/preprocessing.js";
 import { timmHubConfig } from "../models/timmConfig.js";
 import * as tf from "@tensorflow/tfjs-core";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { Effect } from "effect";
 import type { Experiment } from "../dsl/experiment.js";
-import { taskClasses } from "../dsl/experiment.js";
+import { taskClasses, taskName } from "../dsl/experiment.js";
 import { ExperimentCodec } from "../dsl/codecs.js";
 import { compileResolved, type Program } from "../interpreters/compile/program.js";
 import { resolve } from "../interpreters/resolved.js";
@@ -16,7 +17,7 @@ import { countResolved, type CountReport } from "../interpreters/count.js";
 import { mergedBackbone } from "../interpreters/merge.js";
 import { adapterBytes } from "../interpreters/adapterFile.js";
 import { MethodError } from "../interpreters/methodError.js";
-import { backboneBytes, withZeroHead, type Backbone } from "../models/backbone.js";
+import { backboneBytes, originMetadata, withZeroHead, type Backbone } from "../models/backbone.js";
 import { buildTask, TaskError, type TaskData } from "../data/task.js";
 import { batchesPerEpoch, epochOrder, gather } from "../data/dataset.js";
 import { writeFileAtomic } from "../util/atomicWrite.js";
@@ -33,6 +34,7 @@ import { accuracy } from "./evaluate.js";
 import { fingerprint, recordedFingerprint } from "./fingerprint.js";
 import { backbonePath, loadBackbone, readOptions } from "./loadBackbone.js";
 import type { Progress } from "./progress.js";
+import type { Counter } from "../util/counter.js";
 import { TfBackend, wasmHeapBytes } from "./backend.js";
 import { dropPathKeep } from "./dropPath.js";
 import { describePrelude, isPrelude, preludeCounts, runPrelude, type PreludeRecord } from "../interpreters/rules/prelude.js";
@@ -68,7 +70,9 @@ const prepare = (given: Experiment, o: RunOptions) =>
     if (!o.resume && (existsSync(files.checkpoint) || existsSync(files.result))) {
       return yield* new BadInput({ lines: [`--out ${o.outDir} already holds a run; pass --resume to continue it, or choose another directory`] });
     }
-    const loaded = o.backbone ?? (yield* loadBackbone(backbonePath(exp.backbone.weights, o.baseDir), "backbone.weights", readOptions(exp.backbone)));
+    const weights = backbonePath(exp.backbone.weights, o.baseDir);
+    if (o.backbone === undefined) o.progress.info(`backbone: reading ${weights}…`);
+    const loaded = o.backbone ?? (yield* loadBackbone(weights, "backbone.weights", readOptions(exp.backbone)));
     const classes = taskClasses(exp.data);
     if (exp.backbone.head === "keep" && loaded.config.classes !== classes) {
       return yield* new BadInput({
@@ -77,7 +81,7 @@ const prepare = (given: Experiment, o: RunOptions) =>
     }
     const backbone: Backbone = exp.backbone.head === "reset" ? withZeroHead(loaded, classes) : loaded;
     const task = exp.data;
-    if (task._tag === "ImageFolder" || task._tag === "ImageList") o.progress.info(`reading images from ${task.root}…`);
+    o.progress.info(task._tag === "ImageFolder" || task._tag === "ImageList" ? `reading images from ${task.root}…` : `data: building ${taskName(task)}…`);
     const data: TaskData & Partial<Pick<LoadedImages, "skipped" | "decodeSeconds" | "cache">> =
       task._tag === "ImageFolder" || task._tag === "ImageList"
         ? yield* Effect.tryPromise({
@@ -109,6 +113,9 @@ const prepare = (given: Experiment, o: RunOptions) =>
     });
     return { backbone, data, files, exp, resolved };
   });
+
+/** Seconds into a training step after which its micro-batches are counted out loud. */
+const slowStepSeconds = 5;
 
 const median = (xs: readonly number[]): number => {
   if (xs.length === 0) return NaN;
@@ -221,7 +228,17 @@ const start = (p: Prepared, live: Live, run: Progressed, o: RunOptions) =>
   });
 
 /** One training step on a batch (augmented, with drop-path keeps when asked); a non-finite loss or gradient stops the run. */
-const trainStep = (p: Prepared, live: Live, run: Progressed, epoch: number, i: number, indices: readonly number[], step: number, lr: number) =>
+const trainStep = (
+  p: Prepared,
+  live: Live,
+  run: Progressed,
+  epoch: number,
+  i: number,
+  indices: readonly number[],
+  step: number,
+  lr: number,
+  progress: Progress,
+) =>
   Effect.gen(function* () {
     const { exp, data, backbone } = p;
     const t0 = performance.now();
@@ -231,7 +248,11 @@ const trainStep = (p: Prepared, live: Live, run: Progressed, epoch: number, i: n
     const labels = tf.tensor1d(b.labels, "int32");
     const depth = backbone.config.depth;
     const keep = exp.dropPath > 0 ? tf.tensor2d(dropPathKeep(exp.dropPath, depth, b.count, exp.seed, step), [b.count, 2 * depth]) : undefined;
-    const r = yield* Effect.promise(() => live.train.step(images, labels, lr, keep));
+    // A slow step's micro-batches (ViT-B at 224²) are counted out loud; a fast step's would be noise.
+    const passed: Counter = (done, total) => {
+      if (performance.now() - t0 >= 1000 * slowStepSeconds) progress.counted(`epoch ${epoch + 1} step ${i + 1}: micro-batches`, done, total);
+    };
+    const r = yield* Effect.promise(() => live.train.step(images, labels, lr, keep, passed));
     tf.dispose([images, labels, ...(keep === undefined ? [] : [keep])]);
     run.stepTimes.push(performance.now() - t0);
     run.trainedImages += b.count;
@@ -297,7 +318,9 @@ const trainEpoch = (
       if (dynamic !== null && firesBefore(dynamic.when, { epoch, stepInEpoch: i, step }))
         reconfigureSeconds += yield* reconfigureBefore(p, dynamic.cycle, live, run, settings, o, { epoch, step });
       const lr = learningRate(exp.schedule, exp.optimizer, step, stepsPerEpoch);
-      const r = yield* trainStep(p, live, run, epoch, i, indices, step, lr);
+      if (run.stepTimes.length === 0)
+        o.progress.info(`epoch ${epoch + 1}/${exp.schedule.epochs}: first step (slower than the rest: the backend prepares its kernels)…`);
+      const r = yield* trainStep(p, live, run, epoch, i, indices, step, lr, o.progress);
       lossSum += r.loss;
       for (const [k, v] of Object.entries(r.terms)) termSums[k] = (termSums[k] ?? 0) + v;
       lastLr = lr;
@@ -328,9 +351,7 @@ const trainEpoch = (
       lr: lastLr,
       seconds,
       ...(reconfigureSeconds > 0 ? { reconfigureSeconds } : {}),
-      ...(metricsOn(exp, true)
-        ? { representation: yield* Effect.promise(() => representationMetrics(program, data.test, exp.metrics.examples, exp.schedule.evalBatch)) }
-        : {}),
+      ...(metricsOn(exp, true) ? { representation: yield* measureRepresentation(p, program, o) } : {}),
     };
     run.history.push(record);
     const [adapter, optimizer] = yield* Effect.promise(() => Promise.all([program.values(), train.state()]));
@@ -353,6 +374,15 @@ const trainEpoch = (
 /** Representation metrics on held-out images: after training, and after every epoch with `everyEpoch`. */
 const metricsOn = (exp: Experiment, epochEnd: boolean) => exp.metrics.examples > 0 && (!epochEnd || exp.metrics.everyEpoch);
 
+/** The representation metrics, said before they start and counted as they go (two forward passes an image). */
+const measureRepresentation = (p: Prepared, program: Program, o: RunOptions) => {
+  const n = Math.min(p.exp.metrics.examples, p.data.test.count);
+  o.progress.info(`representation metrics on ${n} test images (tuned and pretrained forward passes)…`);
+  return Effect.promise(() =>
+    representationMetrics(program, p.data.test, n, p.exp.schedule.evalBatch, (done, total) => o.progress.counted("representation", done, total)),
+  );
+};
+
 /** Test accuracy, the representation metrics and the result record of a finished training. */
 const finalResult = (p: Prepared, program: Program, run: Progressed, counts: CountReport, backend: string, o: RunOptions) =>
   Effect.gen(function* () {
@@ -366,9 +396,7 @@ const finalResult = (p: Prepared, program: Program, run: Progressed, counts: Cou
     const { history, reconfigurations, stepTimes } = run;
     const last = history[history.length - 1]!;
     // With everyEpoch the last epoch already measured this very state.
-    const representation = metricsOn(exp, false)
-      ? (last.representation ?? (yield* Effect.promise(() => representationMetrics(program, data.test, exp.metrics.examples, exp.schedule.evalBatch))))
-      : null;
+    const representation = metricsOn(exp, false) ? (last.representation ?? (yield* measureRepresentation(p, program, o))) : null;
     if (representation)
       o.progress.info(`representation on ${representation.examples} test images: Sim (linear CKA to pretrained) ${representation.sim.toFixed(4)}`);
     const names = termNames(exp.method.losses);
@@ -413,6 +441,7 @@ const finalResult = (p: Prepared, program: Program, run: Progressed, counts: Cou
 export const runExperiment = (given: Experiment, o: RunOptions) =>
   Effect.gen(function* () {
     const backend = yield* TfBackend;
+    o.progress.info(`backend: ${backend.description}`);
     // `exp` is the experiment as run: an image folder's classes read from it.
     const prepared = yield* prepare(given, o);
     const { backbone, data, files, exp } = prepared;
@@ -461,6 +490,7 @@ export const runExperiment = (given: Experiment, o: RunOptions) =>
               seed: exp.seed,
             },
           };
+    o.progress.info(`compiling the method onto the backbone…`);
     const live: Live = yield* Effect.acquireRelease(
       Effect.sync(() => {
         const program =
@@ -492,12 +522,12 @@ export const runExperiment = (given: Experiment, o: RunOptions) =>
         `reconfigure: ${counts.reconfigured.candidates} candidates of ${counts.reconfigured.total.toLocaleString("en-US")} scalars; budget matrices ${b.matrices}, vectors ${b.vectors}, special ${b.special}`,
       );
     }
-    o.progress.info(`backend: ${backend.description}`);
     o.progress.info(
       `${exp.name}: ${counts.trainable.toLocaleString("en-US")} trainable of ${counts.backbone.toLocaleString("en-US")} backbone parameters (${counts.percent.toFixed(3)}%), ${data.train.count} train / ${data.val.count} val / ${data.test.count} test`,
     );
     for (let epoch = run.history.length; epoch < exp.schedule.epochs; epoch++) yield* trainEpoch(prepared, dynamic, live, run, settings, o, epoch, print);
     const result = yield* finalResult(prepared, live.program, run, counts, backend.description, o);
+    o.progress.info(`writing ${o.outDir}: the adapter, the merged backbone, result.json…`);
     yield* writeOutputs(live.program, exp, result, files, dynamic?.cycle ?? null, backbone.timm);
     return result;
   });
@@ -515,11 +545,16 @@ const writeOutputs = (
     const merged = yield* Effect.promise(() => mergedBackbone(program));
     yield* io(files.result, () => {
       writeFileAtomic(files.adapter, adapter);
-      writeFileAtomic(files.merged, backboneBytes(merged, { source: `peft-dsl merge of ${exp.name}` }));
+      // What the run fed the model, so that the merged weights (and config.json) carry it on.
+      const used = runPreprocessing(exp.data, merged.config, timm?.pretrainedCfg);
+      writeFileAtomic(
+        files.merged,
+        backboneBytes(merged, { source: `peft-dsl merge of ${exp.name}`, ...originMetadata(merged.config, { ...timm, pretrainedCfg: used }) }),
+      );
       // timm's config beside it: timm.create_model(architecture, pretrained=True, pretrained_cfg_overlay=dict(file=merged.safetensors), **model_args).
       // A merged AdaptFormer keeps modules timm's VisionTransformer does not have: no config.json then.
       if (!(merged.config.mlpAdapters ?? []).some((b) => b > 0))
-        writeFileAtomic(files.timmConfig, `${JSON.stringify(timmHubConfig(merged.config, timm?.architecture, timm?.pretrainedCfg), null, 2)}\n`);
+        writeFileAtomic(files.timmConfig, `${JSON.stringify(timmHubConfig(merged.config, timm?.architecture, used, timm?.name), null, 2)}\n`);
       if (cycle !== null && result.reconfigurations.length > 0) {
         writeFileAtomic(
           files.heatmap,

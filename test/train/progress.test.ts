@@ -54,6 +54,32 @@ describe("progress", () => {
     expect(lines[10]).toBe("epoch 1/2  loss 0.2000  val 50.0%  3.0s");
   });
 
+  it("off a terminal, a long piece of work between tenths still gets a line once 5 s pass without one", () => {
+    const out = capture(false);
+    let clock = 0;
+    const p = streamProgress(out.stream, () => clock);
+    // 100 micro-batches of 2 s each: the tenths alone would leave 20 s between lines.
+    for (let done = 1; done <= 100; done++) {
+      clock += 2000;
+      p.counted("micro-batches", done, 100);
+    }
+    const counts = out
+      .text()
+      .trim()
+      .split("\n")
+      .map((l) => Number(l.split(": ")[1]!.split("/")[0]));
+    expect(counts.slice(0, 4)).toEqual([3, 6, 9, 10]);
+    expect(Math.max(...counts.slice(1).map((c, i) => c - counts[i]!))).toBe(3);
+    // A line that was just written resets the wait: the next is due 5 s after it.
+    p.info("evaluating…");
+    clock += 4000;
+    p.counted("testing", 1, 100);
+    expect(out.text()).not.toContain("testing: 1/100");
+    clock += 1000;
+    p.counted("testing", 2, 100);
+    expect(out.text()).toContain("testing: 2/100\n");
+  });
+
   it("on a terminal: a bar with the count and an ETA, cleared before the next line", () => {
     const out = capture(true);
     const p = streamProgress(out.stream);

@@ -69,14 +69,15 @@ export const demo = Command.make(
         }
         return { experiments, out, backend: args.backend };
       },
-      (input) =>
-        runCommand(
+      (input) => {
+        const log = process.stderr;
+        const data = input.experiments[0]!.experiment.data;
+        log.write(
+          `peft demo: adapt a ViT pretrained on MNIST digits 0-4 to ${taskName(data)} from ${"split" in data && data.split._tag === "Vtab1k" ? data.split.train : "few"} training images\n`,
+        );
+        log.write(`loading the ${input.backend} backend…\n`);
+        return runCommand(
           Effect.gen(function* () {
-            const log = process.stderr;
-            const data = input.experiments[0]!.experiment.data;
-            log.write(
-              `peft demo: adapt a ViT pretrained on MNIST digits 0-4 to ${taskName(data)} from ${"split" in data && data.split._tag === "Vtab1k" ? data.split.train : "few"} training images\n`,
-            );
             const runs: { label: string; result: RunResult }[] = [];
             for (const e of input.experiments) {
               log.write(`\n── ${e.label} (${e.file}) ──\n`);
@@ -91,7 +92,8 @@ export const demo = Command.make(
             process.stdout.write(`\n${report(runs)}\n\nbackend: ${runs[0]!.result.backend}; runs written under ${input.out}\n`);
           }),
           input.backend,
-        ),
+        );
+      },
     ),
   ),
 ).pipe(

@@ -6,6 +6,7 @@ import { backend, epochs, text, positional, required, seed, toggle } from "../fl
 import { experimentReader } from "../readInput.js";
 import { exitCode, runCommand, withInput } from "../runCommand.js";
 import { runExperiment } from "../../train/runExperiment.js";
+import { checkRunDirectory } from "../../train/runDirectory.js";
 import { streamProgress } from "../../train/progress.js";
 
 const flags = {
@@ -29,6 +30,7 @@ export const train = Command.make(
     return withInput(
       () => {
         const { experiment, baseDir } = read();
+        checkRunDirectory(resolve(args.out));
         return {
           experiment: {
             ...experiment,
@@ -41,8 +43,9 @@ export const train = Command.make(
           backend: args.backend,
         };
       },
-      (input) =>
-        runCommand(
+      (input) => {
+        process.stderr.write(`loading the ${input.backend} backend…\n`);
+        return runCommand(
           Effect.gen(function* () {
             const r = yield* runExperiment(input.experiment, { outDir: input.out, resume: input.resume, progress: streamProgress(), baseDir: input.baseDir });
             const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
@@ -61,7 +64,8 @@ export const train = Command.make(
             );
           }),
           input.backend,
-        ),
+        );
+      },
     );
   }),
 ).pipe(

@@ -5,6 +5,7 @@ import { constant } from "../../ops/deviceScalars.js";
 import { partition } from "../partition.js";
 import { programLoss } from "./loss.js";
 import type { Program } from "./program.js";
+import type { Counter } from "../../util/counter.js";
 
 export interface StepResult {
   /** The batch loss before the update. */
@@ -18,8 +19,11 @@ export interface StepResult {
 
 /** A program's train step: gradients of the loss for the masked variables, then AdamW. */
 export interface Trainer {
-  /** One update on a batch; `keep` ([n, 2·depth]): stochastic depth's multipliers for it (`dropPathKeep`). */
-  readonly step: (images: tf.Tensor4D, labels: tf.Tensor1D, lr: number, keep?: tf.Tensor2D) => Promise<StepResult>;
+  /**
+   * One update on a batch; `keep` ([n, 2·depth]): stochastic depth's multipliers for it
+   * (`dropPathKeep`); `passed` is told as each micro-batch's forward and backward pass is done.
+   */
+  readonly step: (images: tf.Tensor4D, labels: tf.Tensor1D, lr: number, keep?: tf.Tensor2D, passed?: Counter) => Promise<StepResult>;
   /** Updates applied so far (AdamW's bias-correction counter). */
   readonly steps: () => number;
   /** AdamW moments as host arrays, named `${tensor}#m` and `${tensor}#v`. */
@@ -69,7 +73,7 @@ export const trainer = (program: Program, settings: TrainerSettings): Trainer =>
   );
   let count = 0;
   return {
-    step: async (images, labels, lr, keep) => {
+    step: async (images, labels, lr, keep, passed) => {
       await program.readAhead();
       let names: string[] = [];
       const n = images.shape[0];
@@ -97,8 +101,10 @@ export const trainer = (program: Program, settings: TrainerSettings): Trainer =>
         });
       let gradient: tf.Tensor | null = null;
       let read: tf.Tensor | null = null;
-      for (const [start, size] of chunks(n, Math.min(settings.microBatch ?? n, n))) {
+      const parts = chunks(n, Math.min(settings.microBatch ?? n, n));
+      for (const [k, [start, size]] of parts.entries()) {
         const next = pass(start, size);
+        passed?.(k + 1, parts.length);
         if (gradient === null || read === null) {
           [gradient, read] = [next.flat, next.losses];
           continue;
