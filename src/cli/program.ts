@@ -38,8 +38,10 @@ const presenter: CliOutput.Presenter = {
       if (event._tag === "Help") process.stdout.write(`${formatter.formatHelpDoc(event.helpDoc)}\n`);
       else if (event._tag === "Version") process.stdout.write(`${formatter.formatVersion(event.name, event.version)}\n`);
       else {
+        // A mistyped command leaves its flags unparsed: report the command (with its suggestion), not them.
+        const unknown = event.errors.filter((e) => e._tag === "UnknownSubcommand");
         const errors = formatter
-          .formatErrors(event.errors)
+          .formatErrors(unknown.length > 0 ? unknown : event.errors)
           .replace(/^\s*ERRORS?\n/, "")
           .replace(/^ {2}/gm, "");
         process.stderr.write(

@@ -1,6 +1,6 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { besidePath } from "../util/atomicWrite.js";
 import { processAlive as alive } from "../util/processAlive.js";
 import { BadInput } from "./errors.js";
@@ -20,6 +20,14 @@ const readHolder = (path: string): Holder | null => {
   }
 };
 
+/** A run directory must be a folder or be creatable as one: a file at `dir`, or above it, is bad input. */
+export const checkRunDirectory = (dir: string): void => {
+  let at = dir;
+  while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
+  if (existsSync(at) && !statSync(at).isDirectory())
+    throw new BadInput({ lines: [at === dir ? `--out ${dir} is a file; name a directory for the run` : `--out ${dir}: ${at} is a file, not a folder`] });
+};
+
 /**
  * Take `<dir>/.lock` for this process (created with O_EXCL, so of two writers one wins). A lock
  * whose process is gone (killed) is taken over: it is renamed away first, so two processes that
@@ -27,6 +35,7 @@ const readHolder = (path: string): Holder | null => {
  * refused, naming it. Returns the release.
  */
 export const lockRunDirectory = (dir: string): (() => void) => {
+  checkRunDirectory(dir);
   mkdirSync(dir, { recursive: true });
   const path = join(dir, ".lock");
   const me: Holder = { pid: process.pid, host: hostname() };

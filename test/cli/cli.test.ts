@@ -67,6 +67,15 @@ describe("peft CLI", () => {
     expect([gpuLaws.code, gpuLaws.stderr.includes("the laws read tensors synchronously")]).toEqual([2, true]);
     expect(peft("train", join(work, "missing.json"), "--out", out).stderr).toContain("no such file");
     expect(existsSync(out)).toBe(false);
+    // --out naming a file, or a path through one, is bad input (exit 2), refused before anything is read.
+    const file = experimentFile("a-file", "");
+    for (const [at, message] of [
+      [file, `peft: --out ${file} is a file; name a directory for the run\n`],
+      [join(file, "run"), `peft: --out ${join(file, "run")}: ${file} is a file, not a folder\n`],
+    ]) {
+      const r = peft("train", lora, "--out", at!);
+      expect([r.code, r.stderr]).toEqual([2, message]);
+    }
   });
 
   it("counts and describes an experiment's method without training", () => {

@@ -75,6 +75,12 @@ describe("peft --help", () => {
     const command = peft("trian", "x.json");
     expect(command.code).toBe(2);
     expect(command.stderr).toMatch(/Unknown subcommand "trian".*\n\nDid you mean this\?\n {2}train\n/);
+    // Its flags are not reported as unknown to `peft` after the suggestion.
+    const withFlags = peft("describ", "m.json", "--backbone", "vit-b16");
+    expect([withFlags.code, withFlags.stderr]).toEqual([
+      2,
+      'peft: Unknown subcommand "describ" for "peft"\n\nDid you mean this?\n  describe\n\nusage: peft <subcommand> [flags]\n(peft --help lists every flag, its default and examples)\n',
+    ]);
   });
 
   it("a missing or malformed value names the flag and what it expects (exit 2, no stack trace)", () => {
