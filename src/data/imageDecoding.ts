@@ -5,6 +5,7 @@ import type { VitConfig } from "../models/vitConfig.js";
 import type { Counter } from "../util/counter.js";
 import type { Dataset } from "./dataset.js";
 import { cacheKey, openSlots, readSlots, writeSlots, type ImageSlots } from "./imageCache.js";
+import { imagePreprocessing } from "./preprocessing.js";
 
 /** A file or folder of an image dataset that cannot be used, named. */
 export class ImageDataError extends Error {
@@ -105,7 +106,7 @@ export const decodeImages = async (root: string, files: readonly string[], task:
 
 /**
  * Cached images as a model-ready dataset, read from disk a batch at a time and normalised as
- * read: (v/255 − mean)/std per channel (the checkpoint's pretrained_cfg, else 0.5 and 0.5).
+ * read: (v/255 − mean)/std per channel (imagePreprocessing's).
  */
 export const cachedDataset = (
   slots: ImageSlots,
@@ -114,17 +115,9 @@ export const cachedDataset = (
   c: VitConfig,
   pretrained?: PretrainedCfg,
 ): Dataset => {
-  const mean = task.mean ?? pretrained?.mean ?? [0.5];
-  const std = task.std ?? pretrained?.std ?? [0.5];
-  for (const [field, v] of [
-    ["mean", mean],
-    ["std", std],
-  ] as const) {
-    if (v.length !== 1 && v.length !== c.channels)
-      throw new ImageDataError(`data.${field}: expected 1 or ${c.channels} values (the model's channels), got ${v.length}`);
-  }
-  const scale = Array.from({ length: c.channels }, (_, ch) => 1 / 255 / std[ch % std.length]!);
-  const shift = Array.from({ length: c.channels }, (_, ch) => -mean[ch % mean.length]! / std[ch % std.length]!);
+  const { mean, std } = imagePreprocessing(task, c, pretrained);
+  const scale = std.map((s) => 1 / 255 / s);
+  const shift = mean.map((m, ch) => -m / std[ch]!);
   return {
     labels: Int32Array.from(examples, (e) => e.label),
     count: examples.length,

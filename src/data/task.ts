@@ -4,10 +4,7 @@ import type { VitConfig } from "../models/vitConfig.js";
 import { rng, shuffled } from "../util/random.js";
 import { inMemory, type Dataset, type InMemoryDataset } from "./dataset.js";
 import { mnist, mnistSide, type MnistSplit } from "./mnist.js";
-
-/** MNIST's pixel statistics (the usual normalisation). */
-const mean = 0.1307;
-const std = 0.3081;
+import { mnistMean as mean, mnistStd as std } from "./preprocessing.js";
 
 export interface TaskData<D extends Dataset = Dataset> {
   readonly train: D;

@@ -10,6 +10,8 @@ export interface PretrainedCfg {
   readonly inputSize: readonly number[];
   readonly interpolation: string;
   readonly cropPct: number;
+  /** timm's crop_mode: "center" (its default) or "squash" (no crop: both sides to size / cropPct, then the centre). */
+  readonly cropMode?: string;
 }
 
 /** timm architecture name → its config at timm's defaults (image size, classes). */

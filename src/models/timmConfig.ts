@@ -147,19 +147,35 @@ export const hubConfig = (
   config = applyArgs(config, Object.fromEntries((["num_classes", "global_pool"] as const).filter((k) => o[k] !== undefined).map((k) => [k, o[k]])), source);
   if (o.num_features !== undefined && o.num_features !== config.width)
     fail(`${source}: num_features ${JSON.stringify(o.num_features)} differs from the architecture's width ${config.width}`);
-  const p = o.pretrained_cfg as Record<string, unknown> | undefined;
-  if (p === undefined) return { config: checked(config, source), architecture };
-  if (typeof p !== "object" || p === null) return fail(`${source}: "pretrained_cfg" must be an object`);
-  const pretrainedCfg: PretrainedCfg = {
+  if (o.pretrained_cfg === undefined) return { config: checked(config, source), architecture };
+  return { config: checked(config, source), architecture, pretrainedCfg: readPretrainedCfg(o.pretrained_cfg, config, `${source}: pretrained_cfg`) };
+};
+
+/** A pretrained_cfg object in timm's field names (mean, std, input_size, interpolation, crop_pct, crop_mode) as ours. */
+export const readPretrainedCfg = (json: unknown, config: VitConfig, at: string): PretrainedCfg => {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return fail(`${at} must be an object`);
+  const p = json as Record<string, unknown>;
+  return {
     classes: config.classes,
-    mean: numbers(p.mean ?? [0.5, 0.5, 0.5], `${source}: pretrained_cfg.mean`),
-    std: numbers(p.std ?? [0.5, 0.5, 0.5], `${source}: pretrained_cfg.std`),
-    inputSize: numbers(p.input_size ?? [config.channels, config.image, config.image], `${source}: pretrained_cfg.input_size`),
+    mean: numbers(p.mean ?? [0.5, 0.5, 0.5], `${at}.mean`),
+    std: numbers(p.std ?? [0.5, 0.5, 0.5], `${at}.std`),
+    inputSize: numbers(p.input_size ?? [config.channels, config.image, config.image], `${at}.input_size`),
     interpolation: typeof p.interpolation === "string" ? p.interpolation : "bicubic",
     cropPct: typeof p.crop_pct === "number" ? p.crop_pct : 0.9,
+    ...(typeof p.crop_mode === "string" ? { cropMode: p.crop_mode } : {}),
   };
-  return { config: checked(config, source), architecture, pretrainedCfg };
 };
+
+/** Preprocessing as timm's pretrained_cfg fields for a model of config `c` (timm's defaults where none is known). */
+export const pretrainedCfgFields = (c: VitConfig, cfg?: PretrainedCfg): Record<string, unknown> => ({
+  input_size: [c.channels, c.image, c.image],
+  interpolation: cfg?.interpolation ?? "bicubic",
+  crop_pct: cfg?.cropPct ?? 0.9,
+  ...(cfg?.cropMode === undefined ? {} : { crop_mode: cfg.cropMode }),
+  mean: cfg?.mean ?? new Array(c.channels).fill(0.5),
+  std: cfg?.std ?? new Array(c.channels).fill(0.5),
+  num_classes: c.classes,
+});
 
 /** The rows of a square position grid, or null. */
 const gridSide = (rows: number): number | null => {
@@ -249,7 +265,7 @@ const distance = (arch: VitConfig, c: VitConfig): number => {
  * set), and as model_args every field where `c` differs from it, so that
  * `timm.create_model(architecture, **model_args)` builds exactly this model.
  */
-export const timmHubConfig = (c: VitConfig, architecture?: string, pretrainedCfg?: PretrainedCfg): Record<string, unknown> => {
+export const timmHubConfig = (c: VitConfig, architecture?: string, pretrainedCfg?: PretrainedCfg, description?: string): Record<string, unknown> => {
   if ((c.mlpAdapters ?? []).some((b) => b > 0)) fail("a backbone that keeps parallel adapter modules is not a timm VisionTransformer");
   const same = Object.entries(timmArchitectures).filter(([, a]) => a.layerNormEps === c.layerNormEps);
   const name =
@@ -265,13 +281,6 @@ export const timmHubConfig = (c: VitConfig, architecture?: string, pretrainedCfg
     num_features: c.width,
     global_pool: c.pool ?? "token",
     model_args: modelArgs,
-    pretrained_cfg: {
-      input_size: [c.channels, c.image, c.image],
-      interpolation: pretrainedCfg?.interpolation ?? "bicubic",
-      crop_pct: pretrainedCfg?.cropPct ?? 0.9,
-      mean: pretrainedCfg?.mean ?? new Array(c.channels).fill(0.5),
-      std: pretrainedCfg?.std ?? new Array(c.channels).fill(0.5),
-      num_classes: c.classes,
-    },
+    pretrained_cfg: { ...(description === undefined ? {} : { description }), ...pretrainedCfgFields(c, pretrainedCfg) },
   };
 };

@@ -64,9 +64,10 @@ describe("peft export / import --format hf-peft", () => {
       ).code,
     ).toBe(0);
     const timm = JSON.parse(readFileSync(join(run, "config.json"), "utf8"));
-    const decoded = hubConfig(timm, "config.json").config;
+    const hub = hubConfig(timm, "config.json");
+    const decoded = hub.config;
     expect(vitParams(decoded)).toEqual(vitParams(readBackbone(readFileSync(join(run, "merged.safetensors")), "merged").config));
-    expect(timmHubConfig(decoded)).toEqual(timm);
+    expect(timmHubConfig(decoded, hub.architecture, hub.pretrainedCfg, timm.pretrained_cfg.description)).toEqual(timm);
     const out = join(work, "hf-lora");
     const exported = peft("export", run, "--format", "hf-peft", "--out", out);
     expect(exported.code, exported.stderr).toBe(0);

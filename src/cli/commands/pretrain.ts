@@ -28,6 +28,9 @@ export const demoConfig = (classes: number): VitConfig => ({
   gelu: "erf",
 });
 
+/** What a demo backbone pretrained on `digits` is called. */
+export const demoName = (digits: readonly number[]): string => `peft-dsl demo ViT (MNIST digits ${digits.join(",")})`;
+
 const parseDigits = (text: string): number[] => {
   const digits = text.split(",").map((d) => Number(d.trim()));
   if (digits.length < 2 || digits.some((d) => !Number.isInteger(d) || d < 0 || d > 9) || new Set(digits).size !== digits.length) {
@@ -80,7 +83,8 @@ export const pretrain = Command.make(
           exportTo: args.export === undefined ? undefined : newFilePath("--export", args.export, true),
           resume: args.resume,
           backend: args.backend,
-          backbone: initVit(demoConfig(digits.length), seed),
+          // The name the pretrained backbone carries (and its fine-tuned runs, and their HF PEFT exports, name as their base).
+          backbone: { ...initVit(demoConfig(digits.length), seed), timm: { name: demoName(digits) } },
         };
       },
       (input) =>

@@ -125,7 +125,8 @@ export const toHfPeft = (adapter: AdapterFile, merged: Backbone, architecture: s
   );
   const common = {
     task_type: null,
-    base_model_name_or_path: architecture,
+    // The pretrained model the run started from, when the weights name it (the demo backbone does); else its timm architecture.
+    base_model_name_or_path: merged.timm?.name ?? architecture,
     inference_mode: true,
     bias: "none",
     fan_in_fan_out: false,
