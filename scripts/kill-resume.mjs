@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // SIGKILL `peft train` at random moments, resume each time, and compare the end with an
 // uninterrupted run: adapter and merged weights byte for byte, the metrics and every epoch's
-// loss exactly; no temporary file or lock may be left behind.
+// loss exactly, log.jsonl's lines in the same order (every step once, each epoch's line after its
+// steps); no temporary file or lock may be left behind.
 //
 //   npm run build && node scripts/kill-resume.mjs [KILLS=20] [SEED=1]
 import { spawn, spawnSync } from "node:child_process";
@@ -69,12 +70,23 @@ for (let k = 0; k < kills; k++) {
 const last = spawnSync(process.execPath, train(killed, existsSync(killed)), { encoding: "utf8" });
 if (last.status !== 0) throw new Error(last.stderr);
 
+/** log.jsonl as (type, epoch, step): what kills must not change. */
+const logSequence = (dir) =>
+  readFileSync(join(dir, "log.jsonl"), "utf8")
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => {
+      const r = JSON.parse(l);
+      return `${r.type} ${r.epoch}${r.type === "step" ? `:${r.step}` : ""}`;
+    })
+    .join("\n");
 const same = (file) => Buffer.compare(readFileSync(join(reference, file)), readFileSync(join(killed, file))) === 0;
 const [a, b] = [reference, killed].map((d) => JSON.parse(readFileSync(join(d, "result.json"), "utf8")));
 const checks = {
   "adapter.safetensors byte for byte": same("adapter.safetensors"),
   "merged.safetensors byte for byte": same("merged.safetensors"),
   metrics: JSON.stringify(a.metrics) === JSON.stringify(b.metrics),
+  "log.jsonl's steps and epochs in order": logSequence(reference) === logSequence(killed),
   "every epoch's loss": JSON.stringify(a.history.map((h) => h.trainLoss)) === JSON.stringify(b.history.map((h) => h.trainLoss)),
   "no temporary file or lock": readdirSync(killed).every((f) => !f.endsWith(".tmp") && !f.startsWith(".lock")),
 };

@@ -24,7 +24,7 @@ import { writeFileAtomic } from "../util/atomicWrite.js";
 import { BadInput, IoFailure, NanLoss } from "./errors.js";
 import { SafetensorsError } from "../models/safetensors.js";
 import { lockRunDirectory, removeDeadWriters } from "./runDirectory.js";
-import { appendLogLine, readLog, type LogLine } from "./runLog.js";
+import { appendLogLine, readLog, resumedLog, type LogLine } from "./runLog.js";
 import { loadCheckpoint, saveCheckpoint, type Checkpoint } from "./checkpoint.js";
 import { outputFiles, type EpochRecord, type RunResult } from "./runResult.js";
 
@@ -197,13 +197,7 @@ const resumeFrom = (c: Checkpoint, live: Live, run: Progressed, o: RunOptions, f
     yield* io(files.log, () => {
       const { records, torn } = existsSync(files.log) ? readLog(readFileSync(files.log, "utf8")) : { records: [], torn: 0 };
       if (torn > 0) o.progress.info(`${files.log}: dropped ${torn} torn line(s) (an interrupted write); the checkpoint is intact`);
-      writeFileAtomic(
-        files.log,
-        records
-          .filter((r) => r.epoch < c.epochs)
-          .map((r) => `${r.line}\n`)
-          .join(""),
-      );
+      writeFileAtomic(files.log, resumedLog(records, c.history));
     });
     o.progress.info(`resuming after epoch ${c.epochs}`);
   });

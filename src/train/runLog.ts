@@ -3,9 +3,10 @@ import type { PreludeRecord } from "../interpreters/rules/prelude.js";
 import type { ReconfigurationRecord } from "../interpreters/rules/reconfigure.js";
 import type { EpochRecord } from "./runResult.js";
 
-/** One line of a run's log.jsonl, with the epoch it belongs to (−1: before training). */
+/** One line of a run's log.jsonl, with its type and the epoch it belongs to (−1: before training). */
 export interface LogRecord {
   readonly line: string;
+  readonly type: string;
   readonly epoch: number;
 }
 
@@ -19,9 +20,9 @@ export const readLog = (text: string): { readonly records: readonly LogRecord[];
   for (const line of text.split("\n")) {
     if (line === "") continue;
     try {
-      const r = JSON.parse(line) as { epoch?: unknown };
+      const r = JSON.parse(line) as { type?: unknown; epoch?: unknown };
       if (typeof r.epoch !== "number") throw new Error("no epoch");
-      records.push({ line, epoch: r.epoch });
+      records.push({ line, type: String(r.type), epoch: r.epoch });
     } catch {
       torn += 1;
     }
@@ -53,3 +54,20 @@ export type LogLine =
 
 /** Append one line to a run's log. */
 export const appendLogLine = (path: string, line: LogLine): void => appendFileSync(path, `${JSON.stringify(line)}\n`);
+
+/**
+ * The log a resume continues: the lines of the epochs the checkpoint holds (a killed epoch's
+ * steps go: it is trained again), each such epoch ending with its epoch line — taken from the
+ * checkpoint where the kill fell between the checkpoint's write and the line's.
+ */
+export const resumedLog = (records: readonly LogRecord[], history: readonly EpochRecord[]): string => {
+  const kept = records.filter((r) => r.epoch < history.length);
+  const logged = new Set(kept.filter((r) => r.type === "epoch").map((r) => r.epoch));
+  return [-1, ...history.keys()]
+    .flatMap((e) => [
+      ...kept.filter((r) => r.epoch === e).map((r) => r.line),
+      ...(e >= 0 && !logged.has(e) ? [JSON.stringify({ type: "epoch", ...history[e] })] : []),
+    ])
+    .map((line) => `${line}\n`)
+    .join("");
+};

@@ -9,20 +9,27 @@ export const linesWith = (path: string, marker: string): number =>
         .filter((l) => l !== "" && l.includes(marker)).length
     : 0;
 
-/** Run `node args…`, SIGKILL it as soon as `ready()` holds, and wait until it is gone; fails if it ends first. */
-export const killWhen = async (args: readonly string[], cwd: string, ready: () => boolean): Promise<void> => {
+/** Run `node args…` and SIGKILL it as soon as `ready()` holds: "killed", or its exit code when it ended first. */
+export const killOrExit = async (args: readonly string[], cwd: string, ready: () => boolean): Promise<"killed" | number | null> => {
   const child = spawn(process.execPath, [...args], { cwd, stdio: "ignore" });
-  await new Promise<void>((done, fail) => {
+  const closed = new Promise<number | null>((done) => child.on("close", done));
+  const killed = await new Promise<boolean>((done) => {
     const timer = setInterval(() => {
       if (!ready()) return;
       clearInterval(timer);
       child.kill("SIGKILL");
-      done();
+      done(true);
     }, 20);
     child.on("exit", () => {
       clearInterval(timer);
-      fail(new Error(`${args.slice(1, 2).join(" ")} ended before it could be killed`));
+      done(false);
     });
   });
-  await new Promise((done) => child.on("close", done));
+  const code = await closed;
+  return killed ? "killed" : code;
+};
+
+/** Run `node args…`, SIGKILL it as soon as `ready()` holds, and wait until it is gone; fails if it ends first. */
+export const killWhen = async (args: readonly string[], cwd: string, ready: () => boolean): Promise<void> => {
+  if ((await killOrExit(args, cwd, ready)) !== "killed") throw new Error(`${args.slice(1, 2).join(" ")} ended before it could be killed`);
 };
