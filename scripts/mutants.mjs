@@ -3,7 +3,7 @@
  * Mutation check: each mutant below is a realistic one-line bug. In a scratch copy of the working
  * tree, each is applied on its own and the tests named beside it must fail; a mutant they let
  * pass survives, and the run exits 1 naming it. `npm run mutants` (no build needed: the named
- * tests import the sources).
+ * tests import the sources); `npm run mutants -- WORD…` runs only the mutants whose name holds a WORD.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -96,6 +96,27 @@ const mutants = [
     to: "const [trainable] = partition(program.variables, new Map([...program.variables.keys()].map((k) => [k, true])));",
     tests: ["test/laws/generated.test.ts"],
   },
+  {
+    name: "each channel normalised with the next channel's mean and std",
+    file: "src/data/preprocessing.ts",
+    from: "return Array.from({ length: channels }, (_, ch) => values[ch % values.length]!);",
+    to: "return Array.from({ length: channels }, (_, ch) => values[(ch + 1) % values.length]!);",
+    tests: ["test/data/timmPreprocessing.test.ts"],
+  },
+  {
+    name: "pixels multiplied by std instead of divided",
+    file: "src/data/imageDecoding.ts",
+    from: "const scale = std.map((s) => 1 / 255 / s);",
+    to: "const scale = std.map((s) => s / 255);",
+    tests: ["test/data/timmPreprocessing.test.ts"],
+  },
+  {
+    name: "the centre crop's left offset rounded half up (one pixel off timm's)",
+    file: "src/data/imageDecoding.ts",
+    from: "const left = roundHalfEven((w - size) / 2);",
+    to: "const left = Math.round((w - size) / 2);",
+    tests: ["test/data/timmPreprocessing.test.ts"],
+  },
 ];
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -113,9 +134,11 @@ for (const f of files) {
 }
 symlinkSync(join(root, "node_modules"), join(scratch, "node_modules"));
 
+const words = process.argv.slice(2);
+const chosen = mutants.filter((m) => words.length === 0 || words.some((w) => m.name.includes(w)));
 const survivors = [];
 try {
-  for (const m of mutants) {
+  for (const m of chosen) {
     const path = join(scratch, m.file);
     const original = readFileSync(path, "utf8");
     const at = original.split(m.from).length - 1;
@@ -131,5 +154,5 @@ try {
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }
-process.stdout.write(`${mutants.length - survivors.length} of ${mutants.length} mutants killed\n`);
+process.stdout.write(`${chosen.length - survivors.length} of ${chosen.length} mutants killed\n`);
 if (survivors.length > 0) process.exitCode = 1;
