@@ -12,6 +12,12 @@ export class ImageDataError extends Error {
   override readonly name = "ImageDataError";
 }
 
+/** Python's round(): a half goes to the even neighbour. */
+const roundHalfEven = (x: number): number => {
+  const r = Math.round(x);
+  return x - Math.floor(x) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+};
+
 /** One image as the model's input: channels converted, resized, uint8 H×W×C. */
 const decode = async (file: string, task: ImageDecoding, c: VitConfig): Promise<Uint8Array> => {
   const size = c.image;
@@ -21,11 +27,15 @@ const decode = async (file: string, task: ImageDecoding, c: VitConfig): Promise<
     const { data } = await image.resize(size, size, { fit: "fill", kernel: "cubic" }).raw().toBuffer({ resolveWithObject: true });
     return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   }
-  // timm's eval transform: the shorter side to ⌊size / crop_pct⌋ (bicubic), then the centre size × size.
+  // timm's eval transform, as torchvision computes it: the shorter side to ⌊size / crop_pct⌋ and the
+  // longer in proportion, rounded down (bicubic); then the centre size × size, its offsets rounded
+  // as Python's round() does (a half to the even neighbour).
   const side = Math.floor(size / task.cropPct);
-  const { data, info } = await image.resize(side, side, { fit: "outside", kernel: "cubic" }).raw().toBuffer({ resolveWithObject: true });
-  const left = Math.round((info.width - size) / 2);
-  const top = Math.round((info.height - size) / 2);
+  const { width = 0, height = 0 } = await sharp(file).metadata();
+  const [w, h] = width <= height ? [side, Math.floor((side * height) / width)] : [Math.floor((side * width) / height), side];
+  const { data, info } = await image.resize(w, h, { fit: "fill", kernel: "cubic" }).raw().toBuffer({ resolveWithObject: true });
+  const left = roundHalfEven((w - size) / 2);
+  const top = roundHalfEven((h - size) / 2);
   const out = await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
     .extract({ left, top, width: size, height: size })
     .raw()
