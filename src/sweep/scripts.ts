@@ -9,12 +9,19 @@ export interface ScriptFile {
   readonly executable: boolean;
 }
 
+/** A word the shell takes literally, whatever it holds (single quotes; a quote inside as '\''). */
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
-const header = (lines: readonly string[]) => ["#!/usr/bin/env bash", ...lines.map((l) => `# ${l}`), "set -euo pipefail", 'cd "$(dirname "$0")"'];
+/**
+ * A `#` comment line holding user text (a sweep or method name): control characters are written
+ * as escapes, so a newline in a name cannot end the comment and start a command or an #SBATCH line.
+ */
+const comment = (text: string): string => `# ${text.replace(/[\p{Cc}\u2028\u2029]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)}`;
+
+const header = (lines: readonly string[]) => ["#!/usr/bin/env bash", ...lines.map(comment), "set -euo pipefail", 'cd "$(dirname "$0")"'];
 
 /** How the scripts call peft: this installation's CLI, unless PEFT_MAIN names another (a cluster's own install). */
-const peftLine = (peft: string) => `PEFT_MAIN="\${PEFT_MAIN:-${peft.replace(/["\\$`]/g, "\\$&")}}"`;
+const peftLine = (peft: string) => `[ -n "\${PEFT_MAIN:-}" ] || PEFT_MAIN=${quote(peft)}`;
 
 const describe = (j: Job) => `${j.method}${Object.keys(j.params).length > 0 ? ` ${JSON.stringify(j.params)}` : ""} on ${j.task}, seed ${j.seed} (job ${j.id})`;
 
@@ -105,7 +112,7 @@ export const slurmScripts = (sweep: string, jobs: readonly Job[], peft: string, 
       ...(o.mem === undefined ? [] : [`#SBATCH --mem=${o.mem}`]),
       ...(o.partition === undefined ? [] : [`#SBATCH --partition=${o.partition}`]),
       ...(o.account === undefined ? [] : [`#SBATCH --account=${o.account}`]),
-      `# ${sweep}: ${jobs.length} experiments, one array task each. Submit from anywhere: sbatch ${o.dir}/sweep.sbatch`,
+      comment(`${sweep}: ${jobs.length} experiments, one array task each. Submit from anywhere: sbatch ${o.dir}/sweep.sbatch`),
       "# One task again: sbatch --array=K sweep.sbatch. When tasks finish: ./gather.sh (writes results.jsonl).",
       "set -euo pipefail",
       `cd ${quote(o.dir)}`,

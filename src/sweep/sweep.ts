@@ -37,7 +37,7 @@ export type Sweep = t.TypeOf<typeof SweepCodec>;
 
 /** One run of a sweep: a complete experiment and where it came from. */
 export interface Job {
-  /** Hash of the encoded experiment: the same experiment is the same job in every sweep. */
+  /** Hash of the method's key and the encoded experiment: the same method key and experiment is the same job in every sweep. */
   readonly id: string;
   /** `method[params]__task__sSeed`, readable and unique within the sweep. */
   readonly name: string;
@@ -101,9 +101,36 @@ export const decodeSweep = (u: unknown, source: string): Sweep => {
  * on the tasks it reached.
  */
 export const expandSweep = (sweep: Sweep, baseDir: string, readJson: (path: string) => unknown): Job[] =>
-  jobsOf(sweep, baseDir, readJson)
-    .sort((a, b) => sweep.seeds.indexOf(a.seed) - sweep.seeds.indexOf(b.seed) || a.taskIndex - b.taskIndex)
-    .map(({ taskIndex: _, ...job }) => job);
+  distinct(
+    jobsOf(sweep, baseDir, readJson)
+      .sort((a, b) => sweep.seeds.indexOf(a.seed) - sweep.seeds.indexOf(b.seed) || a.taskIndex - b.taskIndex)
+      .map(({ taskIndex: _, ...job }) => job),
+  );
+
+const source = (j: Job) => `methods.${j.method}${Object.keys(j.params).length > 0 ? ` ${JSON.stringify(j.params)}` : ""}`;
+
+/**
+ * The jobs, refused when two share a run directory (names keep only letters, digits, `_`, `.`
+ * and `-`, so `a b` and `a_b` meet) or one method key makes the same experiment twice (a
+ * repeated grid value or point): either would run one job where the sweep lists two.
+ */
+const distinct = (jobs: Job[]): Job[] => {
+  const byName = new Map<string, Job>();
+  const byId = new Map<string, Job>();
+  for (const j of jobs) {
+    const sameName = byName.get(j.name);
+    if (sameName !== undefined)
+      throw new BadInput({
+        lines: [`${source(sameName)} and ${source(j)} are both the job ${j.name}: rename one (a job's name keeps only A-Z a-z 0-9 _ . -)`],
+      });
+    const sameId = byId.get(j.id);
+    if (sameId !== undefined)
+      throw new BadInput({ lines: [`${source(sameId)} and ${source(j)} are the same experiment (${sameId.name} and ${j.name}): drop one`] });
+    byName.set(j.name, j);
+    byId.set(j.id, j);
+  }
+  return jobs;
+};
 
 const jobsOf = (sweep: Sweep, baseDir: string, readJson: (path: string) => unknown): (Job & { readonly taskIndex: number })[] =>
   Object.entries(sweep.methods).flatMap(([key, entry]) => {
@@ -136,8 +163,9 @@ const jobsOf = (sweep: Sweep, baseDir: string, readJson: (path: string) => unkno
               ? { data: { ...decoded.data, root: resolve(baseDir, decoded.data.root) } }
               : {};
           const experiment = { ...decoded, ...folder, backbone, name: `${sweep.name}: ${key}${label(params)} on ${taskName(decoded.data)}, seed ${seed}` };
+          // The method's key is part of the job: two keys holding the same experiment are two jobs, two rows.
           const id = createHash("sha1")
-            .update(JSON.stringify(ExperimentCodec.encode({ ...experiment, name: "" })))
+            .update(JSON.stringify([key, ExperimentCodec.encode({ ...experiment, name: "" })]))
             .digest("hex")
             .slice(0, 12);
           const data = experiment.data;

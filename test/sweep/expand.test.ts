@@ -40,3 +40,38 @@ describe("sweep expansion", () => {
     });
   }
 });
+
+describe("a sweep's jobs are the ones it lists", () => {
+  const head = { targets: [{ select: { _tag: "Role", role: "head" }, transform: { _tag: "Full" } }] };
+  const sweep = (methods: Record<string, unknown>) =>
+    decodeSweep(
+      {
+        name: "t",
+        experiment: { optimizer: { _tag: "AdamW", lr: 0.005 }, schedule: { epochs: 1, batchSize: 8 } },
+        methods,
+        tasks: [{ _tag: "MiniVtab", name: "count" }],
+      },
+      "sweep.json",
+    );
+  const expand = (methods: Record<string, unknown>) => expandSweep(sweep(methods), "/base", () => ({}));
+
+  it("gives each method name its own job, even when two hold the same method", () => {
+    const keys = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+    const jobs = expand(Object.fromEntries(keys.map((k) => [k, { method: head }])));
+    expect(jobs.map((j) => j.method)).toEqual(keys);
+    expect(new Set(jobs.map((j) => j.id)).size).toBe(9);
+    expect(jobs.map((j) => j.name)).toEqual(keys.map((k) => `${k}__count__s0`));
+  });
+
+  it("refuses two names that make one job name, and one name that makes the same experiment twice, naming both", () => {
+    expect(() => expand({ "a b": { method: head }, a_b: { method: head } })).toThrow(
+      "methods.a b and methods.a_b are both the job a_b__count__s0: rename one (a job's name keeps only A-Z a-z 0-9 _ . -)",
+    );
+    expect(() => expand({ a: { method: head, grid: { "optimizer.lr": [0.01, 0.01] } } })).toThrow(
+      'methods.a {"optimizer.lr":0.01} and methods.a {"optimizer.lr":0.01} are both the job a.lr-0.01__count__s0',
+    );
+    expect(() => expand({ a: { method: head, points: [{}, { "optimizer.lr": 0.005 }] } })).toThrow(
+      'methods.a and methods.a {"optimizer.lr":0.005} are the same experiment (a__count__s0 and a.lr-0.005__count__s0): drop one',
+    );
+  });
+});
