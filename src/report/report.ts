@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { Row } from "../sweep/results.js";
 import type { RunResult } from "../train/runResult.js";
 import { chart, type Series } from "./charts.js";
+import { setupOf, type SetupLine } from "./setup.js";
 import { stat, summarise, variantOf, type Summary } from "./summary.js";
 
 export interface Figure {
@@ -95,7 +96,7 @@ const simVsAccuracy = (ok: readonly Row[]): Figure[] => {
     {
       file: "sim-vs-accuracy.svg",
       caption:
-        "Representation kept (Sim, linear CKA to the pretrained head-input features on held-out images) against test accuracy; RIFT claims up and to the right of full fine-tuning.",
+        "Representation kept (Sim, linear CKA to the pretrained head-input features on held-out images) against test accuracy, one dot per job: further right keeps more of the pretrained features.",
       svg: chart(series, { title: "Sim vs accuracy", x: "Sim (linear CKA to pretrained)", y: "test accuracy (%)", kind: "scatter" }),
     },
   ];
@@ -130,8 +131,8 @@ const spectra = (base: string, ok: readonly Row[]): Figure[] =>
       return [
         {
           file: `spectrum-${name.replace(/[^A-Za-z0-9]+/g, "-")}.svg`,
-          caption: `${name}: share of the gradient pre-estimate's spectral energy per radial frequency band (band k covers f ∈ [k/16, (k+1)/16), f = 0.5 is Nyquist), before and after S²FT's permutation (${r.task}, seed ${r.seed}, mean over ${sites.length} sites).`,
-          svg: chart(series, { title: "S²FT: power spectrum of ΔŴ", x: "frequency band", y: "energy share (%)", kind: "line" }),
+          caption: `${name}: share of the gradient pre-estimate's spectral energy per radial frequency band (band k covers f ∈ [k/16, (k+1)/16), f = 0.5 is Nyquist), before and after its permutation (${r.task}, seed ${r.seed}, mean over ${sites.length} sites).`,
+          svg: chart(series, { title: `${name}: power spectrum of ΔŴ`, x: "frequency band", y: "energy share (%)", kind: "line" }),
         },
       ];
     }
@@ -140,6 +141,7 @@ const spectra = (base: string, ok: readonly Row[]): Figure[] =>
 
 export interface Report {
   readonly summary: Summary;
+  readonly setup: readonly SetupLine[];
   readonly figures: readonly Figure[];
   readonly rows: number;
 }
@@ -149,5 +151,10 @@ export const buildReport = (rows: readonly Row[], base: string): Report => {
   const summary = summarise(rows);
   const latest = [...new Map(rows.map((r) => [r.id, r])).values()];
   const ok = latest.filter((r) => r.status === "ok");
-  return { summary, rows: latest.length, figures: [curves(ok), ...sensitivity(ok), ...simVsAccuracy(ok), ...dafMaps(base, ok), ...spectra(base, ok)] };
+  return {
+    summary,
+    setup: setupOf(ok),
+    rows: latest.length,
+    figures: [curves(ok), ...sensitivity(ok), ...simVsAccuracy(ok), ...dafMaps(base, ok), ...spectra(base, ok)],
+  };
 };

@@ -5,6 +5,7 @@ import { runDirectoryHolder } from "../train/runDirectory.js";
 import { recordedFingerprint } from "../train/fingerprint.js";
 import { appendRow, failedRow, okRow, readRows, removeRows } from "./results.js";
 import type { Job, JobInfo } from "./sweep.js";
+import { trainedBackbone } from "./trainedBackbone.js";
 
 /** What a generated script directory records about each job, so its results can be gathered into rows. */
 export interface Manifest {
@@ -80,7 +81,7 @@ export const gatherRows = (
     }
     if (ok.has(job.id)) return { name: job.name, state: "ok" };
     removeRows(results, job.id, "failed");
-    appendRow(results, okRow(job, manifest.sweep, runDir, parsed));
+    appendRow(results, okRow(job, manifest.sweep, runDir, parsed, trainedBackbone(join(dir, runDir))));
     added += 1;
     return { name: job.name, state: "ok" };
   });

@@ -30,6 +30,10 @@ export interface Row {
   readonly sim?: number;
   /** Per epoch: training loss and validation accuracy (the report's training curves). */
   readonly curve?: readonly { readonly epoch: number; readonly trainLoss: number; readonly valAccuracy: number }[];
+  /** The experiment as the run recorded it (an image source's class names left out): the report states the setup from it. */
+  readonly experiment?: unknown;
+  /** The trained backbone's shape (image, channels, patch, width, depth, heads…), from the run's merged weights. */
+  readonly backbone?: Readonly<Record<string, unknown>>;
   /** Why a failed job failed: the exit code and the last lines it wrote. */
   readonly error?: string;
   readonly finishedAt: string;
@@ -47,7 +51,14 @@ const jobFields = (job: JobInfo, sweep: string) => ({
   seed: job.seed,
 });
 
-export const okRow = (job: JobInfo, sweep: string, runDir: string, r: RunResult): Row => ({
+/** Without an image source's class names, which can run to thousands. */
+const recorded = (experiment: unknown): unknown => {
+  const e = experiment as { data?: Record<string, unknown> } | null;
+  return typeof e?.data === "object" && e.data !== null ? { ...e, data: { ...e.data, classes: undefined } } : experiment;
+};
+
+/** The row of a finished job; `backbone` is what trainedBackbone read from its run directory. */
+export const okRow = (job: JobInfo, sweep: string, runDir: string, r: RunResult, backbone: Readonly<Record<string, unknown>> | null): Row => ({
   ...jobFields(job, sweep),
   status: "ok",
   runDir,
@@ -59,6 +70,8 @@ export const okRow = (job: JobInfo, sweep: string, runDir: string, r: RunResult)
   ...(r.timings.reconfigureSeconds > 0 ? { reconfigureSeconds: r.timings.reconfigureSeconds } : {}),
   ...(r.representation ? { sim: r.representation.sim } : {}),
   curve: r.history.map((h) => ({ epoch: h.epoch, trainLoss: h.trainLoss, valAccuracy: h.valAccuracy })),
+  experiment: recorded(r.experiment),
+  ...(backbone === null ? {} : { backbone }),
   finishedAt: new Date().toISOString(),
 });
 
@@ -95,6 +108,8 @@ const RowCodec = t.intersection([
     reconfigureSeconds: t.number,
     sim: number,
     curve: t.array(t.type({ epoch: t.number, trainLoss: number, valAccuracy: number })),
+    experiment: t.unknown,
+    backbone: t.UnknownRecord,
     error: t.string,
   }),
 ]);

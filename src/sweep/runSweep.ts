@@ -8,6 +8,7 @@ import { packageRoot } from "../util/packageRoot.js";
 import type { RunResult } from "../train/runResult.js";
 import { appendRow, failedRow, okRow, readRows, removeRows } from "./results.js";
 import type { Job } from "./sweep.js";
+import { trainedBackbone } from "./trainedBackbone.js";
 import { runDirectoryHolder } from "../train/runDirectory.js";
 
 export interface SweepOptions {
@@ -40,7 +41,7 @@ const tail = (path: string, lines: number): string => (existsSync(path) ? readFi
  * (a crash, an exhausted memory, a NaN stays in its process). The parent alone appends rows, one
  * per finished job; jobs with a row are skipped, so rerunning a killed sweep finishes only what
  * is missing, and a job killed mid-run resumes from its checkpoint. A worker whose parent dies
- * exits with it (its IPC channel closes).
+ * exits with it (its IPC channel closes). The caller holds `outDir`'s lock (lockRunDirectory).
  */
 export const runSweep = async (sweepName: string, jobs: readonly Job[], o: SweepOptions): Promise<{ ran: number; skipped: number; failed: number }> => {
   const files = sweepFiles(o.outDir);
@@ -50,10 +51,9 @@ export const runSweep = async (sweepName: string, jobs: readonly Job[], o: Sweep
       .filter((r) => r.status === "ok" || !o.retryFailed)
       .map((r) => r.id),
   );
-  const unique = [...new Map(jobs.map((j) => [j.id, j])).values()];
-  const pending = unique.filter((j) => !done.has(j.id));
+  const pending = jobs.filter((j) => !done.has(j.id));
   o.progress(
-    `${sweepName}: ${unique.length} jobs, ${unique.length - pending.length} already done, ${pending.length} to run on ${Math.min(o.workers, Math.max(1, pending.length))} worker(s)`,
+    `${sweepName}: ${jobs.length} jobs, ${jobs.length - pending.length} already done, ${pending.length} to run on ${Math.min(o.workers, Math.max(1, pending.length))} worker(s)`,
   );
   const main = join(packageRoot(), "dist", "src", "cli", "main.js");
   const started = performance.now();
@@ -88,7 +88,7 @@ export const runSweep = async (sweepName: string, jobs: readonly Job[], o: Sweep
         const rel = relative(o.outDir, runDir);
         const ok = code === 0 && existsSync(result);
         const row = ok
-          ? okRow(job, sweepName, rel, JSON.parse(readFileSync(result, "utf8")) as RunResult)
+          ? okRow(job, sweepName, rel, JSON.parse(readFileSync(result, "utf8")) as RunResult, trainedBackbone(runDir))
           : failedRow(job, sweepName, rel, `exit ${code ?? signal}: ${tail(logFile, 4)}`);
         if (ok) removeRows(files.results, job.id, "failed");
         appendRow(files.results, row);
@@ -111,5 +111,5 @@ export const runSweep = async (sweepName: string, jobs: readonly Job[], o: Sweep
   );
   process.removeListener("SIGINT", stop);
   process.removeListener("SIGTERM", stop);
-  return { ran: pending.length, skipped: unique.length - pending.length, failed };
+  return { ran: pending.length, skipped: jobs.length - pending.length, failed };
 };

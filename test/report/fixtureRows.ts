@@ -5,6 +5,8 @@ import { configurationHeatmap } from "../../src/interpreters/rules/configuration
 import { candidateUnits } from "../../src/interpreters/rules/units.js";
 import { reconfigure } from "../../src/dsl/rule.js";
 import type { ReconfigurationRecord } from "../../src/interpreters/rules/reconfigure.js";
+import { decodeExperiment, ExperimentCodec } from "../../src/dsl/codecs.js";
+import { isLeft } from "fp-ts/lib/Either.js";
 
 /** A real DAF activation map: two reconfigurations of the demo ViT's candidates over three epochs. */
 const dafMap = (): string => {
@@ -27,6 +29,21 @@ const dafMap = (): string => {
   return configurationHeatmap({ records: [record(0, 0, [a, c], [a, c]), record(1, 10, [b], [a, b, c])], epochEnds: [10, 20, 30], units, retain: "refocus" });
 };
 
+/** The experiment a row records, as a run writes it (every default written out); the setup never names the task. */
+export const fixtureExperiment = (lr: number): unknown => {
+  const e = decodeExperiment({
+    data: { _tag: "MiniVtab", name: "digits", split: { _tag: "Vtab1k", train: 800, val: 200 }, testSize: 2000 },
+    method: { targets: [{ select: { _tag: "Role", role: "head" }, transform: { _tag: "Full" } }] },
+    optimizer: { _tag: "AdamW", lr, weightDecay: 0.0001 },
+    schedule: { epochs: 5, batchSize: 32, warmupEpochs: 1 },
+  });
+  if (isLeft(e)) throw new Error(e.left.join("\n"));
+  return ExperimentCodec.encode(e.right);
+};
+
+/** The demo ViT's shape, as a run's merged weights record it. */
+export const demoShape = { image: 28, channels: 1, patch: 4, width: 64, depth: 4, heads: 4, mlpRatio: 4, classes: 5, layerNormEps: 1e-6, gelu: "erf" };
+
 const row = (o: Partial<Row> & Pick<Row, "method" | "task" | "group" | "seed">): Row => ({
   id: `${o.method}-${JSON.stringify(o.params ?? {})}-${o.task}-${o.seed}`,
   name: `${o.method}__${o.task}__s${o.seed}`,
@@ -38,6 +55,9 @@ const row = (o: Partial<Row> & Pick<Row, "method" | "task" | "group" | "seed">):
   trainablePercent: 0.5,
   trainSeconds: 10,
   finishedAt: "2026-11-22T00:00:00Z",
+  // DAF runs with its own learning rate: the setup states both.
+  experiment: fixtureExperiment(o.method === "daf" ? 0.001 : 0.005),
+  backbone: demoShape,
   curve: [
     { epoch: 0, trainLoss: 1.2, valAccuracy: 0.5 },
     { epoch: 1, trainLoss: 0.8, valAccuracy: 0.7 },
@@ -88,5 +108,35 @@ export const fixtureRows = (dir: string): Row[] => {
     }
   }
   rows.push({ ...row({ method: "lora", task: "count", group: "structured", seed: 2 }), status: "failed", error: "exit 3: peft: loss is not finite" });
+  return rows;
+};
+
+/** Names as a hostile sweep could give them: markup, Markdown, a newline, quotes that end an attribute. */
+export const hostileNames = {
+  img: `<img src=x onerror="document.title='pwned'">`,
+  attribute: `x" onmouseover="document.title='pwned'`,
+  link: "](javascript:alert(1)) [x",
+  task: "t|a\nb **c** `d` <b>e</b> &amp; _f_",
+  sweep: "<script>document.title='pwned'</script>\n# heading",
+  error: "exit 1: <img src=x onerror=alert(1)>",
+};
+
+/** Rows of a sweep whose names are hostile: a method with a numeric grid (a sensitivity figure), one failed job. */
+export const hostileRows = (): Row[] => {
+  const h = hostileNames;
+  const rows = [h.img, h.attribute, h.link].flatMap((method) =>
+    [0.1, 0.2].map((weight) =>
+      row({
+        method,
+        params: method === h.attribute ? { weight } : {},
+        task: h.task,
+        group: "natural",
+        seed: weight === 0.1 ? 0 : 1,
+        sweep: h.sweep,
+        testAccuracy: 0.5 + weight,
+      }),
+    ),
+  );
+  rows.push({ ...row({ method: h.img, task: h.task, group: "natural", seed: 9, sweep: h.sweep }), status: "failed", error: h.error });
   return rows;
 };
