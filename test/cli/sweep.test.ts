@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -40,7 +40,6 @@ describe("peft sweep", () => {
       lora: { method: { targets: [{ select: { _tag: "Role", role: "q" }, transform: { _tag: "LowRank", rank: 2, alpha: 2 } }, head] } },
     },
     tasks: [tiny("digits"), tiny("count")],
-    seeds: [0, 1],
   });
 
   it("killed midway, a rerun runs only the missing jobs and the results have one row per job", async () => {
@@ -48,16 +47,49 @@ describe("peft sweep", () => {
     await killWhen([bin, "sweep", grid, "--out", out, "--workers", "2", "--backend", "wasm"], work, () => linesWith(join(out, "results.jsonl"), "{") >= 2);
     const before = rows(out).length;
     expect(before).toBeGreaterThanOrEqual(2);
-    expect(before).toBeLessThan(8);
+    expect(before).toBeLessThan(4);
     const r = peft("sweep", grid, "--out", out, "--workers", "2", "--backend", "wasm");
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toContain(`8 jobs, ${before} already done, ${8 - before} to run`);
+    expect(r.stderr).toContain(`4 jobs, ${before} already done, ${4 - before} to run`);
     const all = rows(out);
-    expect(all).toHaveLength(8);
-    expect(new Set(all.map((x) => x.id)).size).toBe(8);
+    expect(all).toHaveLength(4);
+    expect(new Set(all.map((x) => x.id)).size).toBe(4);
     expect(all.every((x) => x.status === "ok")).toBe(true);
     const again = peft("sweep", grid, "--out", out, "--backend", "wasm");
-    expect(again.stdout).toContain("ran 0 job(s), 0 failed, 8 already done");
+    expect(again.stdout).toContain("ran 0 job(s), 0 failed, 4 already done");
+    // The report states the backbone (the demo ViT's shape) and the recipe of grid.json.
+    expect(peft("report", join(out, "results.jsonl"), "--out", join(out, "report")).status).toBe(0);
+    const md = readFileSync(join(out, "report", "report.md"), "utf8");
+    for (const line of [
+      "- **Backbone**: the embedded demo ViT (weights default): 28×28 input, 1 channel, patch 4, width 64, depth 4, 4 heads; head reset to zeros for each task",
+      "- **Data**: 48 train and 16 val images, 32 test images; 28×28 grey images",
+      "- **Optimizer**: AdamW, lr 0.005, weight decay 0.0001, β₁ 0.9, β₂ 0.999, ε 1e-8",
+      "- **Schedule**: 1 epoch of batches of 16, warm-up 0 epochs, then cosine decay to 0",
+    ])
+      expect(md).toContain(line);
+  });
+
+  it("refuses a second sweep on the same --out while one runs there (exit 2, naming its pid); the first finishes alone", async () => {
+    const one = sweepFile("one.json", { name: "one", methods: { linear: { method: { targets: [head] } } }, tasks: [tiny("digits")] });
+    const out = join(work, "one");
+    const first = spawn(process.execPath, [bin, "sweep", one, "--out", out, "--backend", "wasm"], { cwd: work, stdio: "ignore" });
+    const exited = new Promise<number | null>((done) => first.on("exit", done));
+    // Paused once its worker has started, the first sweep surely still runs when the second starts.
+    await new Promise<void>((done, fail) => {
+      const timer = setInterval(() => {
+        if (first.exitCode !== null) fail(new Error("the first sweep ended before the second started"));
+        else if (!existsSync(join(out, "logs")) || readdirSync(join(out, "logs")).length === 0) return;
+        else done();
+        clearInterval(timer);
+      }, 20);
+    });
+    first.kill("SIGSTOP");
+    const second = peft("sweep", one, "--out", out, "--backend", "wasm");
+    first.kill("SIGCONT");
+    expect(second.status, second.stderr).toBe(2);
+    expect(second.stderr).toContain(`is in use by another peft process (pid ${first.pid})`);
+    expect(await exited).toBe(0);
+    expect(rows(out).map((r) => r.status)).toEqual(["ok"]);
   });
 
   it("records a crashing job as failed and goes on with the others", () => {
@@ -75,7 +107,7 @@ describe("peft sweep", () => {
     const byMethod = new Map(rows(out).map((x) => [x.method, x]));
     expect(byMethod.get("linear")!.status).toBe("ok");
     expect(byMethod.get("missing")!.status).toBe("failed");
-    expect(byMethod.get("missing")!.error).toMatch(/exit 2: .*no such file/);
+    expect(byMethod.get("missing")!.error).toMatch(/^exit 2: .*no such file/s);
   });
 
   it("rejects a grid path that is not in the experiment, with exit 2 and nothing written", () => {
@@ -95,7 +127,7 @@ describe("peft sweep", () => {
     expect(peft("script", grid, "--target", "local", "--out", local).status).toBe(0);
     const first = readFileSync(join(local, "manifest.json"), "utf8");
     const jobs = (JSON.parse(first) as { jobs: { name: string }[] }).jobs;
-    expect(jobs).toHaveLength(8);
+    expect(jobs).toHaveLength(4);
     const run = spawnSync(join(local, `${jobs[0]!.name}.sh`), ["--backend", "wasm"], { cwd: tmpdir(), encoding: "utf8" });
     expect(run.status, run.stderr).toBe(0);
     expect(existsSync(join(local, "runs", jobs[0]!.name, "result.json"))).toBe(true);
@@ -110,8 +142,8 @@ describe("peft sweep", () => {
     expect(spawnSync("bash", ["-n", sbatch]).status).toBe(0);
     expect(spawnSync("bash", ["-n", join(slurm, "gather.sh")]).status).toBe(0);
     const text = readFileSync(sbatch, "utf8");
-    expect(text).toContain("#SBATCH --array=0-7");
-    expect(text.split("JOBS=(")[1]!.split(")")[0]!.trim().split("\n")).toHaveLength(8);
+    expect(text).toContain("#SBATCH --array=0-3");
+    expect(text.split("JOBS=(")[1]!.split(")")[0]!.trim().split("\n")).toHaveLength(4);
     expect(peft("script", grid, "--target", "pbs", "--out", join(work, "pbs")).stderr).toContain('--target: "pbs". Expected: "local" | "slurm"');
   });
 
@@ -146,7 +178,7 @@ describe("peft sweep", () => {
     expect(made.status, made.stderr).toBe(0);
     const text = readFileSync(join(slurm, "sweep.sbatch"), "utf8");
     for (const line of [
-      "#SBATCH --array=0-7%3",
+      "#SBATCH --array=0-3%3",
       "#SBATCH --cpus-per-task=4",
       `#SBATCH --chdir=${slurm}`,
       `#SBATCH --output=${slurm}/logs/%x-%A_%a.out`,
@@ -187,14 +219,18 @@ describe("peft sweep", () => {
     expect(gathered.status).toBe(1);
     expect(gathered.stdout).toContain(`stopped     ${jobs[1]!.name}`);
     expect(gathered.stdout).toContain(`not started ${jobs[2]!.name}`);
-    expect(gathered.stdout).toContain("1 of 8 job(s) done, 1 failed, stopped or stale, 6 running or not started");
+    expect(gathered.stdout).toContain("1 of 4 job(s) done, 1 failed, stopped or stale, 2 running or not started");
     expect(rows(slurm).map((r) => [r.name, r.status])).toEqual([[jobs[0]!.name, "ok"]]);
+    // The row records what ran: the demo ViT's shape and the job's experiment.
+    const row = JSON.parse(readFileSync(join(slurm, "results.jsonl"), "utf8")) as { backbone: object; experiment: { optimizer: { lr: number } } };
+    expect(row.backbone).toMatchObject({ image: 28, channels: 1, patch: 4, width: 64, depth: 4, heads: 4 });
+    expect(row.experiment.optimizer.lr).toBe(0.005);
     // Fixed and resubmitted (sbatch --array=1): the run directory holds no result, so it reruns.
     writeFileSync(exp1, original);
     rmSync(join(slurm, "runs", jobs[1]!.name), { recursive: true });
     expect(task(1).status).toBe(0);
     const again = spawnSync(join(slurm, "gather.sh"), [], { encoding: "utf8" });
-    expect(again.stdout).toContain("2 of 8 job(s) done, 0 failed, stopped or stale");
+    expect(again.stdout).toContain("2 of 4 job(s) done, 0 failed, stopped or stale");
     expect(again.status).toBe(0);
     // Job 0's experiment edited after its run: its old result is never reported again.
     const exp0 = join(slurm, "experiments", `${jobs[0]!.name}.json`);
@@ -204,7 +240,8 @@ describe("peft sweep", () => {
     expect(stale.stdout).toContain(`stale       ${jobs[0]!.name}`);
     expect(rows(slurm).map((r) => r.name)).toEqual([jobs[1]!.name]);
     // And its task, resubmitted, refuses to reuse the run (exit 2) instead of reporting it.
-    expect(task(0).status).toBe(2);
+    const reused = task(0);
+    expect(reused.status, reused.stderr).toBe(2);
     rmSync(spool, { recursive: true, force: true });
     expect(peft("script", grid, "--target", "slurm", "--out", join(work, "s2"), "--slurm-time", "two hours").stderr).toContain(
       '--slurm-time: "two hours". Expected: a Slurm time',

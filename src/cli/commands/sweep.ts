@@ -5,6 +5,7 @@ import { readJson } from "../readInput.js";
 import { exitCode, withInput } from "../runCommand.js";
 import { decodeSweep, expandSweep } from "../../sweep/sweep.js";
 import { runSweep } from "../../sweep/runSweep.js";
+import { lockRunDirectory } from "../../train/runDirectory.js";
 
 const flags = {
   file: positional("FILE.json", "the sweep: methods × parameters × tasks × seeds (see examples/sweeps/)"),
@@ -24,10 +25,14 @@ export const sweep = Command.make(
       () => {
         const spec = decodeSweep(readJson(args.file), args.file);
         const jobs = expandSweep(spec, dirname(resolve(args.file)), readJson);
+        const out = resolve(args.out);
+        // One sweep at a time in a directory, as one training in a run directory: two would run the same jobs and append the same rows.
+        const release = args.dryRun ? () => {} : lockRunDirectory(out);
         return {
           spec,
           jobs,
-          out: resolve(args.out),
+          out,
+          release,
           workers: args.workers ?? spec.workers,
           backend: args.backend,
           retryFailed: args.retryFailed,
@@ -47,6 +52,7 @@ export const sweep = Command.make(
           retryFailed: input.retryFailed,
           progress: (line) => process.stderr.write(`${line}\n`),
         });
+        input.release();
         process.stdout.write(`${input.spec.name}: ran ${r.ran} job(s), ${r.failed} failed, ${r.skipped} already done; rows in ${input.out}/results.jsonl\n`);
         return r.failed > 0 ? 1 : 0;
       },
