@@ -8,6 +8,7 @@ import { BadInput } from "../train/errors.js";
 import { readInputFile } from "../train/readInputFile.js";
 import { ImageDataError } from "../data/imageDecoding.js";
 import { resolveTask } from "../data/imageTask.js";
+import { showValue } from "../util/decodeError.js";
 
 /** A JSON file the user named; a missing, unreadable or malformed one is BadInput naming `field`. */
 export const readJson = (path: string, field = path): unknown => {
@@ -53,38 +54,57 @@ export const readExperiment = (path: string): { experiment: Experiment; baseDir:
   return decodedExperiment(withMethodFile(readJson(path), baseDir), path, baseDir);
 };
 
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
 /**
- * An experiment from a JSON file, or the default export of a JavaScript module (a TypeScript
- * experiment, compiled) — the way to train a method with a user's own primitives, which the module
- * registers as it loads. The module is imported first; what it exports is checked when the reader runs.
+ * What a file holds, as data: a JSON file's value, or the default export of a JavaScript module
+ * (a TypeScript experiment, compiled), awaited when it is a promise — the way to use a user's own
+ * primitives, which the module registers as it loads. The module is imported first; reading the
+ * JSON, and every failure of the module, is reported when the returned reader runs.
  */
-export const experimentReader = async (path: string): Promise<() => { experiment: Experiment; baseDir: string }> => {
-  if (!/\.m?js$/.test(path)) return () => readExperiment(path);
-  const baseDir = dirname(resolve(path));
-  let loaded: { readonly exported: unknown } | { readonly failure: string };
+const inputReader = async (path: string): Promise<() => unknown> => {
+  if (!/\.m?js$/.test(path)) return () => readJson(path);
+  let stage = "cannot load the module";
   try {
-    loaded = { exported: ((await import(pathToFileURL(resolve(path)).href)) as { default?: unknown }).default };
-  } catch (e) {
-    loaded = { failure: `cannot load the module: ${e instanceof Error ? e.message : String(e)}` };
-  }
-  return () => {
-    if ("failure" in loaded) throw failed(path, [loaded.failure]);
-    if (typeof loaded.exported !== "object" || loaded.exported === null) throw failed(path, ["expected a default export holding the experiment"]);
+    const exported = ((await import(pathToFileURL(resolve(path)).href)) as { default?: unknown }).default;
+    stage = "its default export rejected";
+    const value: unknown = await exported;
+    if (typeof value !== "object" || value === null)
+      return () => failing(path, [`expected a default export holding the experiment or method, got ${showValue(value)}`]);
+    stage = "its default export is not data";
     // As data: what a JSON file would hold, decoded with the same codec (defaults, readable errors).
-    return decodedExperiment(JSON.parse(JSON.stringify(loaded.exported)), path, baseDir);
-  };
+    const json: unknown = JSON.parse(JSON.stringify(value));
+    return () => json;
+  } catch (e) {
+    return () => failing(path, [`${stage}: ${message(e)}`]);
+  }
 };
 
-/** A file holding an experiment (its `method` is used) or a bare method. */
-export const readMethodOrExperiment = (path: string): { method: Method; experiment?: Experiment; baseDir: string } => {
-  const json = readJson(path);
+const failing = (path: string, lines: readonly string[]): never => {
+  throw failed(path, lines);
+};
+
+/** The experiment in a JSON file or a JavaScript module (see inputReader); its `method` may name a file. */
+export const experimentReader = async (path: string): Promise<() => { experiment: Experiment; baseDir: string }> => {
+  const read = await inputReader(path);
+  const baseDir = dirname(resolve(path));
+  return () => decodedExperiment(withMethodFile(read(), baseDir), path, baseDir);
+};
+
+/** A file's content — an experiment (its `method` is used) or a bare method — decoded. */
+export const readMethodOrExperiment = (json: unknown, path: string): { method: Method; experiment?: Experiment; baseDir: string } => {
   const baseDir = dirname(resolve(path));
   if (typeof json === "object" && json !== null && "method" in json) {
-    const decoded = decodeExperiment(withMethodFile(json, baseDir));
-    if (isLeft(decoded)) throw failed(path, decoded.left);
-    return { method: decoded.right.method, experiment: withClasses(decoded.right, baseDir, path), baseDir };
+    const { experiment } = decodedExperiment(withMethodFile(json, baseDir), path, baseDir);
+    return { method: experiment.method, experiment, baseDir };
   }
   const decoded = decodeMethod(json);
   if (isLeft(decoded)) throw failed(path, decoded.left);
   return { method: decoded.right, baseDir };
+};
+
+/** A method or an experiment, in a JSON file or a JavaScript module, as `peft train` reads one. */
+export const methodReader = async (path: string): Promise<() => ReturnType<typeof readMethodOrExperiment>> => {
+  const read = await inputReader(path);
+  return () => readMethodOrExperiment(read(), path);
 };

@@ -1,6 +1,6 @@
 import { Command } from "effect/cli";
 import { arch, backbone, positional, toggle } from "../flags.js";
-import { readMethodOrExperiment } from "../readInput.js";
+import { methodReader } from "../readInput.js";
 import { exitCode, withInput } from "../runCommand.js";
 import { countMethod } from "../../interpreters/count.js";
 import { describeMethod, totals } from "../../interpreters/describe.js";
@@ -20,16 +20,20 @@ const inMethod = <A>(fromExperiment: boolean, f: () => A): A => {
 };
 
 const inspectFlags = {
-  file: positional("FILE", "a method or an experiment file (see examples/methods/, examples/experiments/)"),
+  file: positional(
+    "FILE",
+    "a method or an experiment: a JSON file (see examples/methods/, examples/experiments/), or a JavaScript module whose default export is one",
+  ),
   backbone,
   arch,
 };
 type InspectArgs = Command.Command.Config.Infer<typeof inspectFlags>;
 
-const inspect = (args: InspectArgs, render: (m: Method, c: VitConfig) => string): Promise<number> =>
-  withInput(
+const inspect = async (args: InspectArgs, render: (m: Method, c: VitConfig) => string): Promise<number> => {
+  const read = await methodReader(args.file);
+  return withInput(
     () => {
-      const file = readMethodOrExperiment(args.file);
+      const file = read();
       const config = configFor(args.backbone, file, archOption(args.arch));
       return inMethod(file.experiment !== undefined, () => render(file.method, config));
     },
@@ -38,6 +42,7 @@ const inspect = (args: InspectArgs, render: (m: Method, c: VitConfig) => string)
       return 0;
     },
   );
+};
 
 const countFlags = { ...inspectFlags, json: toggle("json", "print the counts as JSON") };
 

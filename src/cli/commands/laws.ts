@@ -1,16 +1,16 @@
 import { Effect } from "effect";
 import { Command } from "effect/cli";
 import { arch, backbone, backend, defaulted, integer, positional } from "../flags.js";
-import { readMethodOrExperiment } from "../readInput.js";
+import { methodReader } from "../readInput.js";
 import { archOption, configFor } from "../backboneConfig.js";
-import { exitCode, runCommand, withInput } from "../runCommand.js";
+import { attempt, exitCode, runCommand, withInput } from "../runCommand.js";
 import { checkLaws, lawConfigs } from "../../../laws/index.js";
 import { resolveMethod } from "../../interpreters/resolve.js";
 import { TfBackend } from "../../train/backend.js";
 import { BadInput, IoFailure } from "../../train/errors.js";
 
 const flags = {
-  file: positional("FILE", "a method or an experiment file"),
+  file: positional("FILE", "a method or an experiment: a JSON file, or a JavaScript module whose default export is one"),
   runs: defaulted(integer("runs", 1), 10, "random cases per law"),
   seed: defaulted(integer("seed", 0), 1, "fast-check's seed, to replay a failure"),
   backbone,
@@ -22,10 +22,11 @@ const flags = {
 export const laws = Command.make(
   "laws",
   flags,
-  exitCode((args: Command.Command.Config.Infer<typeof flags>) =>
-    withInput(
+  exitCode(async (args: Command.Command.Config.Infer<typeof flags>) => {
+    const read = await methodReader(args.file);
+    return withInput(
       () => {
-        const file = readMethodOrExperiment(args.file);
+        const file = read();
         const config = configFor(args.backbone, file, archOption(args.arch));
         resolveMethod(file.method, config);
         // The laws compare host copies inside fast-check properties, read synchronously.
@@ -37,6 +38,8 @@ export const laws = Command.make(
         runCommand(
           Effect.gen(function* () {
             const backend = yield* TfBackend;
+            // Again with the backend running: a user's primitive's ΔW is tried on every site first.
+            yield* attempt(() => resolveMethod(input.method, input.config));
             const where = lawConfigs(input.method, input.config).small
               ? `random small ViTs of depth ${input.config.depth}`
               : `random weights in the backbone's own shape (width ${input.config.width}, depth ${input.config.depth}: the method needs more room than small ViTs have)`;
@@ -52,8 +55,8 @@ export const laws = Command.make(
           }),
           input.backend,
         ),
-    ),
-  ),
+    );
+  }),
 ).pipe(
   Command.withDescription("check the property-based laws on a method (exit 1 if one fails, with the counterexample)"),
   Command.withExamples([{ command: "peft laws examples/methods/lora.json --runs 20", description: "LoRA's laws, 20 random cases each" }]),
