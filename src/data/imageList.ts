@@ -44,7 +44,8 @@ const readList = (root: DatasetRoot, name: string, task: ImageList): { readonly 
     const at = `${path}:${i + 1}`;
     const m = /^(.+?)\s+(\d+)\s*$/.exec(line.trim());
     if (!m) throw new ImageDataError(`data: ${at}: expected "relative/path label" (a non-negative integer label), got ${JSON.stringify(line.trim())}`);
-    const relative = m[1]!;
+    const [relative, label] = [m[1]!, Number(m[2])];
+    if (!Number.isSafeInteger(label)) throw new ImageDataError(`data: ${at}: label ${m[2]} is too large to be a class`);
     if (relative.includes("\0")) throw new ImageDataError(`data: ${at}: the path holds a NUL character`);
     if (isAbsolute(relative)) throw new ImageDataError(`data: ${at}: ${relative} is an absolute path; list paths are relative to ${dir}`);
     const file = join(dir, relative);
@@ -55,7 +56,7 @@ const readList = (root: DatasetRoot, name: string, task: ImageList): { readonly 
       );
     if (where.kind === "unreadable" && task.onBadImage === "error")
       throw new ImageDataError(`data: ${at}: ${relative}: ${where.why}; fix or remove the line, or set data.onBadImage to "skip"`);
-    return [{ file, label: Number(m[2]), at }];
+    return [{ file, label, at }];
   });
   return { path, entries };
 };

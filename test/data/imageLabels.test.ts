@@ -76,6 +76,8 @@ describe("labels and splits that make sense", () => {
     expect(() => listClasses(listTask(), root)).toThrow(`data: ${trainList} has no images of label 2–98 (its largest label is 99)`);
     write("train.txt", ["c0/0.png 0", "c1/0.png 3", "c1/1.png 99999999999", "c2/0.png 7"]);
     expect(() => listClasses(listTask(), root)).toThrow(`has no images of label 1–2, 4–6, 8–99999999998 (its largest label is 99999999999)`);
+    write("train.txt", ["c0/0.png 0", "c1/0.png 1", "c1/1.png 123456789012345678901234567890"]);
+    expect(() => listClasses(listTask(), root)).toThrow(`data: ${trainList}:3: label 123456789012345678901234567890 is too large to be a class`);
     write("train.txt", []);
     expect(() => listClasses(listTask(), root)).toThrow(`data: ${trainList} lists no images; a run needs training images`);
     write("train.txt", ["c0/0.png 0", "c0/1.png 0"]);
