@@ -6,32 +6,10 @@ import { nativeAddon } from "../../src/ops/nativeAddon.js";
 import { openBlas } from "../../src/ops/openBlas.js";
 import { testBackend, useBackend } from "../support/backend.js";
 import { expectClose } from "../support/close.js";
-import { numericGradient } from "../support/reference64.js";
+import { attention64, numericGradient } from "../support/reference64.js";
 
 // On wasm with the native addon and a BLAS (.ci/run requires both) one kernel; elsewhere the composed ops.
 const fused = testBackend === "wasm" && (("addon" in nativeAddon() && openBlas(1).loaded) || process.env.PEFT_REQUIRE_BLAS === "1");
-
-/** Attention from its definition in float64: per image and head P = softmax(q kᵀ/√d), O = P v, from qkv [n·t, 3w] in timm's layout. */
-const attention64 = (qkv: ArrayLike<number>, n: number, t: number, heads: number) => {
-  const w = qkv.length / (n * t) / 3;
-  const d = w / heads;
-  const [out, probs] = [new Float64Array(n * t * w), new Float64Array(n * heads * t * t)];
-  const at = (image: number, token: number, part: number, head: number, c: number) => qkv[(image * t + token) * 3 * w + part * w + head * d + c]!;
-  for (let image = 0; image < n; image++)
-    for (let head = 0; head < heads; head++)
-      for (let i = 0; i < t; i++) {
-        const scores = Array.from(
-          { length: t },
-          (_, j) => Array.from({ length: d }, (_, c) => at(image, i, 0, head, c) * at(image, j, 1, head, c)).reduce((a, b) => a + b) / Math.sqrt(d),
-        );
-        const most = Math.max(...scores);
-        const e = scores.map((s) => Math.exp(s - most));
-        const sum = e.reduce((a, b) => a + b);
-        e.forEach((x, j) => (probs[((image * heads + head) * t + i) * t + j] = x / sum));
-        for (let c = 0; c < d; c++) out[(image * t + i) * w + head * d + c] = e.reduce((acc, x, j) => acc + (x / sum) * at(image, j, 2, head, c), 0);
-      }
-  return { out, probs };
-};
 
 describe(`attention ${fused ? "as one kernel" : "composed"} on ${testBackend}`, () => {
   useBackend();
