@@ -2,7 +2,6 @@
 #include <node_api.h>
 
 napi_value BlasLoad(napi_env, napi_callback_info);
-napi_value BlasSetThreads(napi_env, napi_callback_info);
 napi_value BlasMatmul(napi_env, napi_callback_info);
 napi_value BlasGemm(napi_env, napi_callback_info);
 napi_value Gelu(napi_env, napi_callback_info);
@@ -15,10 +14,18 @@ napi_value AttentionGrad(napi_env, napi_callback_info);
 napi_value SpectralRows(napi_env, napi_callback_info);
 napi_value SpectralRowsGrad(napi_env, napi_callback_info);
 
+/* The -march the kernels were compiled for (binding.gyp's `march`): a fixed one gives the same sums on every CPU that runs it. */
+static napi_value March(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value v;
+  napi_create_string_utf8(env, PEFT_MARCH, NAPI_AUTO_LENGTH, &v);
+  return v;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor functions[] = {
+      {"march", NULL, March, NULL, NULL, NULL, napi_default, NULL},
       {"blasLoad", NULL, BlasLoad, NULL, NULL, NULL, napi_default, NULL},
-      {"blasSetThreads", NULL, BlasSetThreads, NULL, NULL, NULL, napi_default, NULL},
       {"matmul", NULL, BlasMatmul, NULL, NULL, NULL, napi_default, NULL},
       {"gemm", NULL, BlasGemm, NULL, NULL, NULL, napi_default, NULL},
       {"gelu", NULL, Gelu, NULL, NULL, NULL, napi_default, NULL},

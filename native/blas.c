@@ -4,17 +4,16 @@
  * installed, and a machine without the library still loads the addon and says so.
  */
 #include <dlfcn.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include "blas.h"
 #include "heap.h"
+#include "split.h"
 
 typedef void (*set_threads_fn)(int);
 typedef char* (*config_fn)(void);
 
 sgemm_fn peft_sgemm = NULL;
-static set_threads_fn set_threads = NULL;
 static config_fn config = NULL;
 
 static napi_value string(napi_env env, const char* s) {
@@ -41,79 +40,101 @@ napi_value BlasLoad(napi_env env, napi_callback_info info) {
     return fail(env, message);
   }
   peft_sgemm = found;
-  set_threads = (set_threads_fn)dlsym(library, "openblas_set_num_threads");
+  /* One thread inside OpenBLAS: the kernels here share products among threads themselves. */
+  set_threads_fn set_threads = (set_threads_fn)dlsym(library, "openblas_set_num_threads");
+  if (set_threads != NULL) set_threads(1);
   config = (config_fn)dlsym(library, "openblas_get_config");
   return string(env, config != NULL ? config() : path);
 }
 
-/* setThreads(n): OpenBLAS's thread count (a no-op for a BLAS without one). */
-napi_value BlasSetThreads(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  int32_t n;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1) return fail(env, "setThreads(n): n must be a positive integer");
-  if (set_threads != NULL) set_threads(n);
-  return NULL;
-}
+/*
+ * Products run on OpenBLAS's single thread, spread over our own threads by output tiles fixed by
+ * the shape alone: every element of c is summed by the same sgemm call whatever the thread
+ * count, so a run gives the same numbers on 1, 2 or 8 threads (OpenBLAS's own threading
+ * partitions by its thread count, and its sums then differ in the last bits).
+ */
+enum { Tile = 128 };
 
-/* Products [from, to) of a batched call. */
+/* batch products c[t] = op(a[t]) op(b[t]) (+ c[t] when beta is 1), each cut into tiles of c. */
 typedef struct {
   const float* a;
   const float* b;
   float* c;
-  int64_t from, to, m, n, k, strideA, strideB;
+  int64_t m, n, k, lda, ldb, ldc, strideA, strideB, strideC, tileM, tileN, tilesM, tilesN;
   bool transposeA, transposeB;
+  float beta;
 } Products;
 
-static void* runProducts(void* arg) {
-  const Products* p = (const Products*)arg;
-  for (int64_t t = p->from; t < p->to; t++)
-    peft_sgemm(RowMajor, p->transposeA ? Trans : NoTrans, p->transposeB ? Trans : NoTrans, (int)p->m, (int)p->n, (int)p->k, 1.0f, p->a + t * p->strideA,
-          p->transposeA ? (int)p->m : (int)p->k, p->b + t * p->strideB, p->transposeB ? (int)p->k : (int)p->n, 0.0f, p->c + t * p->m * p->n, (int)p->n);
-  return NULL;
+/* Tiles [from, to) of the batch, numbered product by product, row of tiles by row. */
+static void runTiles(void* context, int64_t from, int64_t to) {
+  const Products* p = (const Products*)context;
+  const int64_t perProduct = p->tilesM * p->tilesN;
+  for (int64_t tile = from; tile < to; tile++) {
+    const int64_t t = tile / perProduct, i0 = tile % perProduct / p->tilesN * p->tileM, j0 = tile % p->tilesN * p->tileN;
+    const int64_t rows = p->m - i0 < p->tileM ? p->m - i0 : p->tileM, cols = p->n - j0 < p->tileN ? p->n - j0 : p->tileN;
+    const float* a = p->a + t * p->strideA + (p->transposeA ? i0 : i0 * p->lda);
+    const float* b = p->b + t * p->strideB + (p->transposeB ? j0 * p->ldb : j0);
+    peft_sgemm(RowMajor, p->transposeA ? Trans : NoTrans, p->transposeB ? Trans : NoTrans, (int)rows, (int)cols, (int)p->k, 1.0f, a, (int)p->lda, b, (int)p->ldb,
+          p->beta, p->c + t * p->strideC + i0 * p->ldc + j0, (int)p->ldc);
+  }
+}
+
+/* Run the products: tiled into Tile × Tile blocks of c when `tiled`, else whole; the tiles (or products) shared among `threads` threads. */
+static void runProducts(Products p, bool tiled, int64_t batch, int64_t threads) {
+  p.tileM = tiled ? Tile : p.m;
+  p.tileN = tiled ? Tile : p.n;
+  p.tilesM = (p.m + p.tileM - 1) / p.tileM;
+  p.tilesN = (p.n + p.tileN - 1) / p.tileN;
+  split_range(runTiles, &p, batch * p.tilesM * p.tilesN, threads, 1);
+}
+
+/* The `tiled` and `threads` arguments at argv[at], argv[at + 1]. */
+static bool tiling(napi_env env, napi_value* argv, int at, bool* tiled, int64_t* threads) {
+  return napi_get_value_bool(env, argv[at], tiled) == napi_ok && napi_get_value_int64(env, argv[at + 1], threads) == napi_ok && *threads >= 1;
 }
 
 /*
- * matmul(heap, a, b, c, batch, m, n, k, strideA, strideB, transposeA, transposeB[, split]):
+ * matmul(heap, a, b, c, batch, m, n, k, strideA, strideB, transposeA, transposeB, tiled, threads):
  * c[t] = op(a[t]) op(b[t]) for t < batch, row-major float32; a, b, c are byte offsets into heap,
  * strides are floats between batch items (0 broadcasts one matrix), op transposes when asked;
- * split runs half the batch on a second thread.
+ * the products (or their tiles, when tiled) shared among `threads` threads.
  */
 napi_value BlasMatmul(napi_env env, napi_callback_info info) {
-  size_t argc = 13;
-  napi_value argv[13];
+  size_t argc = 14;
+  napi_value argv[14];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (peft_sgemm == NULL) return fail(env, "matmul: no BLAS is loaded");
-  if (argc < 12) return fail(env, "matmul: expected 12 or 13 arguments");
+  if (argc != 14) return fail(env, "matmul: expected 14 arguments");
   float* heap;
   size_t floats;
   if (!heap_of(env, argv[0], &heap, &floats)) return fail(env, "matmul: heap must be a Float32Array");
-  int64_t v[9];
-  bool flags[2];
+  int64_t v[9], threads;
+  bool flags[2], tiled;
   if (!integers(env, argv, 1, 9, v)) return fail(env, "matmul: offsets, sizes and strides must be non-negative integers");
   for (int i = 0; i < 2; i++)
     if (napi_get_value_bool(env, argv[i + 10], &flags[i]) != napi_ok) return fail(env, "matmul: transpose flags must be booleans");
+  if (!tiling(env, argv, 12, &tiled, &threads)) return fail(env, "matmul: tiled must be a boolean and threads a positive integer");
   const int64_t batch = v[3], m = v[4], n = v[5], k = v[6], strideA = v[7], strideB = v[8];
   /* Every element touched must lie inside the heap: an out-of-range call is refused, never run. */
   if (batch < 1 || m < 1 || n < 1 || k < 1 || !inside(v[0], strideA * (batch - 1) + m * k, floats) || !inside(v[1], strideB * (batch - 1) + k * n, floats) ||
       !inside(v[2], batch * m * n, floats))
     return fail(env, "matmul: the operands do not lie inside the heap");
-  Products all = {heap + v[0] / 4, heap + v[1] / 4, heap + v[2] / 4, 0, batch, m, n, k, strideA, strideB, flags[0], flags[1]};
-  bool split;
-  if (argc == 13 && napi_get_value_bool(env, argv[12], &split) == napi_ok && split && batch > 1) {
-    /* Two threads over the batch, each product on one OpenBLAS thread (the caller sets one). */
-    Products second = all;
-    second.from = all.to = batch / 2;
-    pthread_t helper;
-    if (pthread_create(&helper, NULL, runProducts, &second) == 0) {
-      runProducts(&all);
-      pthread_join(helper, NULL);
-      return NULL;
-    }
-    all.to = batch;
-  }
-  runProducts(&all);
+  const Products p = {.a = heap + v[0] / 4,
+                      .b = heap + v[1] / 4,
+                      .c = heap + v[2] / 4,
+                      .m = m,
+                      .n = n,
+                      .k = k,
+                      .lda = flags[0] ? m : k,
+                      .ldb = flags[1] ? k : n,
+                      .ldc = n,
+                      .strideA = strideA,
+                      .strideB = strideB,
+                      .strideC = m * n,
+                      .transposeA = flags[0],
+                      .transposeB = flags[1],
+                      .beta = 0.0f};
+  runProducts(p, tiled, batch, threads);
   return NULL;
 }
 
@@ -121,29 +142,42 @@ napi_value BlasMatmul(napi_env env, napi_callback_info info) {
 static int64_t span(int64_t rows, int64_t cols, int64_t ld) { return (rows - 1) * ld + cols; }
 
 /*
- * gemm(heap, a, b, c, m, n, k, lda, ldb, ldc, transposeA, transposeB, accumulate): one product
- * c = op(a) op(b) (+ c when accumulating) with leading dimensions, so c may be a block of columns
- * of a wider matrix and a bias laid in c beforehand is added for free.
+ * gemm(heap, a, b, c, m, n, k, lda, ldb, ldc, transposeA, transposeB, accumulate, tiled, threads):
+ * one product c = op(a) op(b) (+ c when accumulating) with leading dimensions, so c may be a
+ * block of columns of a wider matrix and a bias laid in c beforehand is added for free; its
+ * tiles shared among `threads` threads when tiled.
  */
 napi_value BlasGemm(napi_env env, napi_callback_info info) {
-  size_t argc = 13;
-  napi_value argv[13];
+  size_t argc = 15;
+  napi_value argv[15];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (peft_sgemm == NULL) return fail(env, "gemm: no BLAS is loaded");
   float* heap;
   size_t floats;
-  int64_t v[9];
-  bool flags[3];
-  if (argc != 13 || !heap_of(env, argv[0], &heap, &floats) || !integers(env, argv, 1, 9, v))
+  int64_t v[9], threads;
+  bool flags[3], tiled;
+  if (argc != 15 || !heap_of(env, argv[0], &heap, &floats) || !integers(env, argv, 1, 9, v))
     return fail(env, "gemm: expected a Float32Array heap, byte offsets, sizes and leading dimensions");
   for (int i = 0; i < 3; i++)
     if (napi_get_value_bool(env, argv[i + 10], &flags[i]) != napi_ok) return fail(env, "gemm: transpose and accumulate flags must be booleans");
+  if (!tiling(env, argv, 13, &tiled, &threads)) return fail(env, "gemm: tiled must be a boolean and threads a positive integer");
   const int64_t m = v[3], n = v[4], k = v[5], lda = v[6], ldb = v[7], ldc = v[8];
   const int64_t rowsA = flags[0] ? k : m, colsA = flags[0] ? m : k, rowsB = flags[1] ? n : k, colsB = flags[1] ? k : n;
   if (m < 1 || n < 1 || k < 1 || lda < colsA || ldb < colsB || ldc < n || !inside(v[0], span(rowsA, colsA, lda), floats) ||
       !inside(v[1], span(rowsB, colsB, ldb), floats) || !inside(v[2], span(m, n, ldc), floats))
     return fail(env, "gemm: the operands do not lie inside the heap");
-  peft_sgemm(RowMajor, flags[0] ? Trans : NoTrans, flags[1] ? Trans : NoTrans, (int)m, (int)n, (int)k, 1.0f, heap + v[0] / 4, (int)lda, heap + v[1] / 4, (int)ldb,
-        flags[2] ? 1.0f : 0.0f, heap + v[2] / 4, (int)ldc);
+  const Products p = {.a = heap + v[0] / 4,
+                      .b = heap + v[1] / 4,
+                      .c = heap + v[2] / 4,
+                      .m = m,
+                      .n = n,
+                      .k = k,
+                      .lda = lda,
+                      .ldb = ldb,
+                      .ldc = ldc,
+                      .transposeA = flags[0],
+                      .transposeB = flags[1],
+                      .beta = flags[2] ? 1.0f : 0.0f};
+  runProducts(p, tiled, 1, threads);
   return NULL;
 }

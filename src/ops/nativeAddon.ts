@@ -4,10 +4,14 @@ import { packageRoot } from "../util/packageRoot.js";
 
 /** native/: kernels that work in place on a Float32Array over tfjs-wasm's heap; offsets in bytes. */
 export interface NativeAddon {
+  /** The -march the kernels were compiled for: `x86-64-v3` (the same sums on every CPU that has it) or `native`. */
+  march(): string;
   /** Open a CBLAS library; its configuration line (OpenBLAS's) or its path. */
   blasLoad(path: string): string;
-  blasSetThreads(n: number): void;
-  /** c[t] = op(a[t]) op(b[t]) for t < batch; strides in floats (0 broadcasts); `split` runs half the batch on a second thread. */
+  /**
+   * c[t] = op(a[t]) op(b[t]) for t < batch; strides in floats (0 broadcasts). `tiled` cuts each
+   * product into 128 × 128 blocks of c; the products (or blocks) are shared among `threads` threads.
+   */
   matmul(
     heap: Float32Array,
     a: number,
@@ -21,9 +25,10 @@ export interface NativeAddon {
     strideB: number,
     transposeA: boolean,
     transposeB: boolean,
-    split?: boolean,
+    tiled: boolean,
+    threads: number,
   ): void;
-  /** c = op(a) op(b), plus c when `accumulate`; leading dimensions in floats (c may be a block of a wider matrix). */
+  /** c = op(a) op(b), plus c when `accumulate`; leading dimensions in floats (c may be a block of a wider matrix); tiled and threads as matmul's. */
   gemm(
     heap: Float32Array,
     a: number,
@@ -38,6 +43,8 @@ export interface NativeAddon {
     transposeA: boolean,
     transposeB: boolean,
     accumulate: boolean,
+    tiled: boolean,
+    threads: number,
   ): void;
   /** GELU of n elements, shared among `threads` threads when large. */
   gelu(heap: Float32Array, x: number, y: number, n: number, threads: number): void;

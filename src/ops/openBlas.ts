@@ -6,10 +6,8 @@ export type Blas =
       readonly description: string;
       readonly matmul: NativeAddon["matmul"];
       readonly gemm: NativeAddon["gemm"];
-      /** The most threads a product may use. */
+      /** The threads a tiled product, or a batch of products, is shared among. */
       readonly threads: number;
-      /** Run the next products on `n` threads (OpenBLAS's setting is global; set only when it changes). */
-      readonly useThreads: (n: number) => void;
     }
   | { readonly loaded: false; readonly reason: string };
 
@@ -34,23 +32,20 @@ export const openBlas = (threads: number): Blas => {
   const native = nativeAddon();
   if ("reason" in native) return (blas = { loaded: false, reason: native.reason });
   const { addon } = native;
-  // OpenBLAS's idle threads spin 2^28 cycles before sleeping: on a machine with as many threads
-  // as cores that spin starves the wasm pool and our kernels' helper thread between products.
-  // 2^4 makes them sleep at once (read when the library loads; a user's setting stands).
-  process.env.OPENBLAS_THREAD_TIMEOUT ??= "4";
+  // OpenBLAS runs on one thread (read when the library loads): the addon shares a product's tiles
+  // among threads itself, cut by the shape alone, so the sums do not depend on the thread count.
+  process.env.OPENBLAS_NUM_THREADS = "1";
+  // OpenBLAS picks its kernels by CPU (SkylakeX, Cooperlake, Zen…), and each sums a product in
+  // its own order: the same run then ends a point of accuracy apart on two machines. Where our
+  // kernels are built for x86-64-v3, OpenBLAS runs its kernels for that instruction set too
+  // (Haswell's, which Zen also runs), so every such CPU computes the same numbers. A user's
+  // OPENBLAS_CORETYPE stands; the backend line names the kernels that run.
+  if (native.addon.march() === "x86-64-v3") process.env.OPENBLAS_CORETYPE ??= "Haswell";
   const failures: string[] = [];
   for (const path of tried) {
     try {
       const description = addon.blasLoad(path).trim();
-      // A user's OPENBLAS_NUM_THREADS stands as the most threads.
-      const most = Number(process.env.OPENBLAS_NUM_THREADS);
-      const max = Number.isInteger(most) && most >= 1 ? most : threads;
-      let current = 0;
-      const useThreads = (n: number) => {
-        if (n !== current) addon.blasSetThreads((current = n));
-      };
-      useThreads(max);
-      return (blas = { loaded: true, description, matmul: addon.matmul, gemm: addon.gemm, threads: max, useThreads });
+      return (blas = { loaded: true, description, matmul: addon.matmul, gemm: addon.gemm, threads });
     } catch (e) {
       failures.push((e as Error).message);
     }

@@ -31,7 +31,6 @@ export const installWasmAttention = (addon: NativeAddon, blas: Extract<Blas, { l
       const b = backend as unknown as WasmHeapBackend;
       const [out, probs] = [b.makeOutput([n * t, w], "float32"), b.makeOutput([n * heads, t, t], "float32")];
       const { heap, at } = heapOf(b);
-      blas.useThreads(1);
       addon.attention(heap, at(qkv), at(out), at(probs), n, t, heads, d, blas.threads, scale);
       return [out, probs];
     },
@@ -46,7 +45,6 @@ export const installWasmAttention = (addon: NativeAddon, blas: Extract<Blas, { l
       const b = backend as unknown as WasmHeapBackend;
       const dqkv = b.makeOutput([...qkv!.shape], "float32");
       const { heap, at } = heapOf(b);
-      blas.useThreads(1);
       addon.attentionGrad(
         heap,
         at(qkv!),

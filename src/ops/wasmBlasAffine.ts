@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { affineKernel } from "./affine.js";
 import type { Blas } from "./openBlas.js";
-import { threadedProduct } from "./wasmBlasMatMul.js";
+import { tiledProduct } from "./wasmBlasMatMul.js";
 import { wasmHeapView, type WasmHeapBackend } from "./wasmHeapView.js";
 
 /**
@@ -33,15 +33,28 @@ export const installWasmBlasAffine = (blas: Extract<Blas, { loaded: true }>): vo
         heap.copyWithin(o, at(bias) / 4, at(bias) / 4 + n);
         for (let laid = n; laid < m * n; laid *= 2) heap.copyWithin(o + laid, o, o + Math.min(laid, m * n - laid));
       } else if (k === 0) heap.fill(0, o, o + m * n);
-      blas.useThreads(threadedProduct(m, n, k) ? blas.threads : 1);
-      if (k > 0) blas.gemm(heap, at(x!), at(w!), at(out), m, n, k, k, transposeW ? k : n, n, false, transposeW, bias !== undefined);
+      const gemm = (
+        a: number,
+        b: number,
+        c: number,
+        rows: number,
+        cols: number,
+        inner: number,
+        lda: number,
+        ldb: number,
+        transposeB: boolean,
+        accumulate: boolean,
+      ) => {
+        const tiled = tiledProduct(rows, cols, inner);
+        blas.gemm(heap, a, b, c, rows, cols, inner, lda, ldb, n, false, transposeB, accumulate, tiled, tiled ? blas.threads : 1);
+      };
+      if (k > 0) gemm(at(x!), at(w!), at(out), m, n, k, k, transposeW ? k : n, transposeW, bias !== undefined);
       for (let i = 0; 2 * i < ranges.length; i++) {
         const [left, right] = [rest[2 * i]!, rest[2 * i + 1]!];
         const [from, to] = ranges[2 * i]! < 0 ? [0, n] : [ranges[2 * i]!, ranges[2 * i + 1]!];
         const r = left.shape[1]!;
         if (r === 0) continue;
-        blas.useThreads(threadedProduct(m, to - from, r) ? blas.threads : 1);
-        blas.gemm(heap, at(left), at(right), at(out) + 4 * from, m, to - from, r, r, r, n, false, true, true);
+        gemm(at(left), at(right), at(out) + 4 * from, m, to - from, r, r, r, true, true);
       }
       return out;
     },

@@ -11,13 +11,14 @@ let calls = 0;
 export const blasCalls = (): number => calls;
 
 /**
- * Whether one m × k × n product runs on every OpenBLAS thread. Small or narrow ones do not: the
- * thread handoff costs more than the second core gives (measured here, one thread against two:
- * [1040, 192] × [192, 8] 0.05 / 0.32 ms, × [192, 96] 0.40 / 0.63 ms, [128, 128]² 0.044 / 0.054 ms;
- * but [192, 192]² 0.145 / 0.116 ms, [192, 384] × [384, 192] 0.31 / 0.19 ms and [1040, 192] ×
- * [192, 192] 0.76 / 0.47 ms, so from 2^23 multiply-adds with 128 or more columns).
+ * Whether one m × k × n product is cut into tiles shared among the threads. Small or narrow ones
+ * are not: the thread handoff costs more than the second core gives (measured with OpenBLAS's own
+ * threads, one against two: [1040, 192] × [192, 8] 0.05 / 0.32 ms, × [192, 96] 0.40 / 0.63 ms,
+ * [128, 128]² 0.044 / 0.054 ms; but [192, 192]² 0.145 / 0.116 ms, [192, 384] × [384, 192] 0.31 /
+ * 0.19 ms and [1040, 192] × [192, 192] 0.76 / 0.47 ms, so from 2^23 multiply-adds with 128 or
+ * more columns). A function of the shape alone, so the sums are the same on any thread count.
  */
-export const threadedProduct = (m: number, n: number, k: number): boolean => m * n * k >= 1 << 23 && n >= 128;
+export const tiledProduct = (m: number, n: number, k: number): boolean => m * n * k >= 1 << 23 && n >= 128;
 
 const batchOf = (shape: readonly number[]) => tf.util.sizeFromShape(shape.slice(0, -2));
 
@@ -60,11 +61,9 @@ export const installWasmBlasMatMul = (blas: Extract<Blas, { loaded: true }>): vo
       const out = backend.makeOutput([...outerShape, m, n], "float32");
       const { heap, at } = heapOf(backend);
       calls++;
-      const threaded = threadedProduct(m, n, k);
-      blas.useThreads(threaded ? blas.threads : 1);
+      const tiled = tiledProduct(m, n, k);
       if (batchA === batchB || batchA === 1 || batchB === 1) {
-        // Small products of a batch (attention's) go two threads by halves of the batch instead.
-        const split = !threaded && blas.threads > 1;
+        // Small products of a batch (attention's) are shared among two threads whole.
         blas.matmul(
           heap,
           at(a),
@@ -78,13 +77,29 @@ export const installWasmBlasMatMul = (blas: Extract<Blas, { loaded: true }>): vo
           batchB === 1 ? 0 : k * n,
           transposeA,
           transposeB,
-          split,
+          tiled,
+          tiled ? blas.threads : Math.min(blas.threads, 2),
         );
         return out;
       }
       const [itemsA, itemsB] = [broadcastItems(outerShape, a.shape.slice(0, -2)), broadcastItems(outerShape, b.shape.slice(0, -2))];
       itemsA.forEach((itemA, t) =>
-        blas.matmul(heap, at(a) + 4 * itemA * m * k, at(b) + 4 * itemsB[t]! * k * n, at(out) + 4 * t * m * n, 1, m, n, k, 0, 0, transposeA, transposeB),
+        blas.matmul(
+          heap,
+          at(a) + 4 * itemA * m * k,
+          at(b) + 4 * itemsB[t]! * k * n,
+          at(out) + 4 * t * m * n,
+          1,
+          m,
+          n,
+          k,
+          0,
+          0,
+          transposeA,
+          transposeB,
+          tiled,
+          blas.threads,
+        ),
       );
       return out;
     },

@@ -45,7 +45,7 @@ const installWasmKernels = (threads: number): string => {
   }
   return (wasmKernelsLine = [
     blas.loaded ? `matmul: ${blas.description}` : `matmul: wasm kernels, no BLAS (${blas.reason})`,
-    `GELU, LayerNorm: ${"addon" in native ? "native" : "wasm kernels"}`,
+    `GELU, LayerNorm: ${"addon" in native ? `native (${native.addon.march()})` : "wasm kernels"}`,
   ].join("; "));
 };
 
