@@ -10,7 +10,9 @@ the optimiser's own param_groups.
 parameter layout of peft/tuners/lora/layer.py (each wrapped Linear keeps `base_layer` frozen and
 gains `lora_A.default` [r, in] and `lora_B.default` [out, r], bias-free) and of
 ModulesToSaveWrapper (`head.modules_to_save.default` trained, `head.original_module` frozen), under
-PeftModel's `base_model.model.` prefix — grouped by the same timm factory. HF PEFT itself needs
+PeftModel's `base_model.model.` prefix — grouped by the same timm factory. `fourierft`: the same
+for FourierFT with 20 coefficients on `qkv` (peft/tuners/fourierft/layer.py: a 1-D
+`fourierft_spectrum.default` beside the frozen `base_layer`). HF PEFT itself needs
 `transformers`, which this machine lacks; only the names and shapes matter to timm's rule.
 
     PYTHONPATH=/path/to/pytorch-image-models /usr/bin/python3 scripts/timm/decay_fixture.py
@@ -47,6 +49,15 @@ class LoraLinear(nn.Module):
         self.lora_B = nn.ModuleDict({"default": nn.Linear(r, base.out_features, bias=False)})
 
 
+class FourierFTLinear(nn.Module):
+    """HF PEFT's parameter layout for a FourierFT-wrapped nn.Linear: one spectrum vector per adapter."""
+
+    def __init__(self, base, n):
+        super().__init__()
+        self.base_layer = base
+        self.fourierft_spectrum = nn.ParameterDict({"default": nn.Parameter(torch.randn(n))})
+
+
 class ModulesToSave(nn.Module):
     """HF PEFT's ModulesToSaveWrapper layout: the original frozen, a trained copy under "default"."""
 
@@ -65,11 +76,12 @@ class PeftModelLayout(nn.Module):
         self.base_model.model = model
 
 
-def lora(arch, extra):
+def adapted(arch, extra, wrap):
+    """The model frozen, each qkv wrapped by `wrap`, the head trained as a module to save."""
     model = timm.create_model(arch, pretrained=False, **dict(SMALL, **extra))
     model.requires_grad_(False)
     for block in model.blocks:
-        block.attn.qkv = LoraLinear(block.attn.qkv, r=2)
+        block.attn.qkv = wrap(block.attn.qkv)
     model.head = ModulesToSave(model.head)
     model.head.modules_to_save.requires_grad_(True)
     return PeftModelLayout(model)
@@ -78,7 +90,8 @@ def lora(arch, extra):
 def main():
     fixture = {name: groups(timm.create_model(arch, pretrained=False, **dict(SMALL, **extra))) for name, (arch, extra, _) in VARIANTS.items()}
     arch, extra, _ = VARIANTS["plain"]
-    fixture["lora"] = groups(lora(arch, extra))
+    fixture["lora"] = groups(adapted(arch, extra, lambda qkv: LoraLinear(qkv, r=2)))
+    fixture["fourierft"] = groups(adapted(arch, extra, lambda qkv: FourierFTLinear(qkv, n=20)))
     fixture["timm"] = timm.__version__
     path = ROOT / "weight-decay.json"
     path.write_text(json.dumps(fixture, indent=1) + "\n")

@@ -6,7 +6,7 @@ import { readBackboneFile } from "../../src/train/loadBackbone.js";
 import { compile, type Program } from "../../src/interpreters/compile/program.js";
 import { trainer } from "../../src/interpreters/compile/trainer.js";
 import { combine, type Method } from "../../src/dsl/method.js";
-import { fullFineTuning, linearProbe, lora } from "../../src/methods/index.js";
+import { fourierFT, fullFineTuning, linearProbe, lora } from "../../src/methods/index.js";
 import { randomAdapterValues, randomImages } from "../../laws/setting.js";
 import type { AdapterParam } from "../../src/interpreters/adapterParams.js";
 import type { Backbone } from "../../src/models/backbone.js";
@@ -79,17 +79,27 @@ describe("weight decay: which tensors AdamW decays, as timm's optimiser factory 
     },
   );
 
-  it("LoRA + head (HF PEFT's layout under timm's rule): both factors and the head's weight decay, the head's bias does not", async () => {
-    const backbone = readBackboneFile(fixturePath("timm/plain"));
-    const ours = await decayed(combine(lora({ rank: 2 }), linearProbe()), backbone);
-    // Our factors sit on q and v, HF PEFT's on the fused qkv: compared by block and factor.
-    const peftName = (p: AdapterParam) =>
-      p.placement.site.param.startsWith("head.")
-        ? `base_model.model.head.modules_to_save.default.${p.placement.site.param.slice("head.".length)}`
-        : `base_model.model.blocks.${p.placement.site.block}.attn.qkv.${p.role}.default.weight`;
-    const groups = split(ours, peftName);
-    expect(new Set(groups.decay)).toEqual(new Set(fixture.lora!.decay));
-    expect(new Set(groups.noDecay)).toEqual(new Set(fixture.lora!.noDecay));
-    expect(groups.decay).toHaveLength(4 * 2 + 1);
+  // Our adapters sit on q and v, HF PEFT's on the fused qkv: compared by block and tensor kind.
+  const peftName = (peftTensor: (role: string) => string) => (p: AdapterParam) =>
+    p.placement.site.param.startsWith("head.")
+      ? `base_model.model.head.modules_to_save.default.${p.placement.site.param.slice("head.".length)}`
+      : `base_model.model.blocks.${p.placement.site.block}.attn.qkv.${peftTensor(p.role)}`;
+  it.each([
+    [
+      "lora",
+      "LoRA's factors and the head's weight decay, the head's bias does not",
+      combine(lora({ rank: 2 }), linearProbe()),
+      (role: string) => `${role}.default.weight`,
+    ],
+    [
+      "fourierft",
+      "FourierFT's spectra (vectors) and the head's bias do not decay, the head's weight does",
+      combine(fourierFT({ coefficients: 20 }), linearProbe()),
+      () => "fourierft_spectrum.default",
+    ],
+  ] as const)("%s + head in HF PEFT's layout under timm's rule: %s", async (name, _, method, peftTensor) => {
+    const ours = split(await decayed(method, readBackboneFile(fixturePath("timm/plain"))), peftName(peftTensor));
+    expect(new Set(ours.decay)).toEqual(new Set(fixture[name]!.decay));
+    expect(new Set(ours.noDecay)).toEqual(new Set(fixture[name]!.noDecay));
   });
 });
