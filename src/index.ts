@@ -7,7 +7,7 @@ export * from "./dsl/transform.js";
 export { customPrimitive, CustomPrimitiveError, type Custom, type CustomPrimitive, type CustomPrimitiveSpec } from "./primitives/custom.js";
 export { primitives } from "./primitives/registry.js";
 export type { Primitive, Composition, TensorSpec, Tensors, Values, Init } from "./primitives/primitive.js";
-export { struct, intIn, positive, finite, withDefault, literalOf } from "./util/codecKit.js";
+export { struct, intIn, positive, finite, withDefault, literalOf, type InputOf } from "./util/codecKit.js";
 export * from "./dsl/method.js";
 export * from "./dsl/loss.js";
 export { lossTermKinds } from "./losses/registry.js";
@@ -16,6 +16,17 @@ export * from "./dsl/rule.js";
 export type * from "./dsl/experiment.js";
 export { taskClasses, defaultMetrics } from "./dsl/experiment.js";
 export { decodeExperiment, decodeMethod, ExperimentCodec, MethodCodec, SelectorCodec, TransformCodec } from "./dsl/codecs.js";
+export type {
+  ExperimentInput,
+  MethodInput,
+  TaskInput,
+  SplitInput,
+  AdamWInput,
+  ScheduleInput,
+  BackboneInput,
+  AugmentInput,
+  MetricsInput,
+} from "./dsl/codecs.js";
 export * from "./methods/index.js";
 export { presets, vitB16, type VitConfig } from "./models/vitConfig.js";
 export { vitForward, clsFeature, meanFeature, type VitAccess, type VitOutput } from "./models/vit.js";

@@ -23,6 +23,7 @@ import {
 import {
   decodeWith,
   finite,
+  type InputOf,
   intAtLeast,
   intIn,
   integer,
@@ -125,11 +126,14 @@ export const RuleCodec: t.Type<Rule> = struct("rule", {
   })),
 });
 
-export const MethodCodec = struct("method", {
+const methodFields = struct("method", {
   targets: t.refinement(t.array(TargetCodec), (ts) => ts.length <= maxTargets, `at most ${maxTargets} targets`),
   losses: withDefault(t.array(LossTermCodec), []),
   rules: withDefault(t.array(RuleCodec), []),
-}) as unknown as t.Type<Method>;
+});
+/** A method as a user writes it: `losses` and `rules` may be left out. */
+export type MethodInput = InputOf<typeof methodFields>;
+export const MethodCodec = methodFields as unknown as t.Type<Method, MethodInput>;
 
 const digit = numberDigit();
 function numberDigit() {
@@ -141,12 +145,14 @@ function numberDigit() {
   );
 }
 
-export const SplitCodec: t.Type<Split> = taggedUnion<Split>("split", () => ({
+const splits = {
   Vtab1k: struct("Vtab1k", { _tag: tag("Vtab1k"), train: withDefault(intIn(1, maxExamples), 800), val: withDefault(intIn(0, maxExamples), 200) }),
   FewShot: struct("FewShot", { _tag: tag("FewShot"), shots: intIn(1, maxExamples), val: withDefault(intIn(0, maxExamples), 200) }),
-}));
+};
+export type SplitInput = InputOf<(typeof splits)[keyof typeof splits]>;
+export const SplitCodec = taggedUnion<Split, SplitInput>("split", () => splits);
 
-export const TaskCodec: t.Type<Task> = taggedUnion<Task>("task", () => ({
+const tasks = {
   Mnist: struct("Mnist", {
     _tag: tag("Mnist"),
     digits: t.refinement(t.array(digit), (ds) => ds.length >= 2 && new Set(ds).size === ds.length, "at least two distinct digits"),
@@ -184,9 +190,11 @@ export const TaskCodec: t.Type<Task> = taggedUnion<Task>("task", () => ({
     testLimit: withDefault(nullable(intAtLeast(1)), null),
     ...decodingFields,
   }),
-}));
+};
+export type TaskInput = InputOf<(typeof tasks)[keyof typeof tasks]>;
+export const TaskCodec = taggedUnion<Task, TaskInput>("task", () => tasks);
 
-export const AdamWCodec: t.Type<AdamW> = struct("optimizer", {
+const adamW = struct("optimizer", {
   _tag: tag("AdamW"),
   lr: positive,
   weightDecay: withDefault(nonNegative, 1e-4),
@@ -194,6 +202,8 @@ export const AdamWCodec: t.Type<AdamW> = struct("optimizer", {
   beta2: withDefault(unitInterval, 0.999),
   eps: withDefault(positive, 1e-8),
 });
+export type AdamWInput = InputOf<typeof adamW>;
+export const AdamWCodec = adamW as unknown as t.Type<AdamW, AdamWInput>;
 
 const LrShapeCodec: t.Type<LrShape> = taggedUnion<LrShape>("learning-rate shape", () => ({
   Cosine: struct("Cosine", { _tag: tag("Cosine") }),
@@ -201,7 +211,7 @@ const LrShapeCodec: t.Type<LrShape> = taggedUnion<LrShape>("learning-rate shape"
   Step: struct("Step", { _tag: tag("Step"), everyEpochs: positive, factor: numberIn("number in (0, 1]", (n) => n > 0 && n <= 1) }),
 }));
 
-export const ScheduleCodec: t.Type<Schedule> = struct("schedule", {
+const schedule = struct("schedule", {
   epochs: intIn(1, 1_000_000),
   batchSize: intIn(1, maxExamples),
   warmupEpochs: withDefault(nonNegative, 0),
@@ -209,19 +219,23 @@ export const ScheduleCodec: t.Type<Schedule> = struct("schedule", {
   shape: withDefault(LrShapeCodec, { _tag: "Cosine" }),
   microBatch: optional(intAtLeast(1)),
   evalBatch: optional(intAtLeast(1)),
-}) as t.Type<Schedule>;
+});
+export type ScheduleInput = InputOf<typeof schedule>;
+export const ScheduleCodec = schedule as unknown as t.Type<Schedule, ScheduleInput>;
 
-export const BackboneCodec: t.Type<Backbone> = struct("backbone", {
+const backbone = struct("backbone", {
   weights: withDefault(t.string, "default"),
   arch: optional(t.string),
   image: optional(intAtLeast(1)),
   head: withDefault(literalOf("head", ["reset", "keep"]), "reset"),
-}) as t.Type<Backbone>;
+});
+export type BackboneInput = InputOf<typeof backbone>;
+export const BackboneCodec = backbone as unknown as t.Type<Backbone, BackboneInput>;
 
 const range = (name: string, ok: (lo: number, hi: number) => boolean) =>
   t.refinement(t.tuple([positive, positive]), ([lo, hi]) => ok(lo, hi), name) as unknown as t.Type<readonly [number, number]>;
 
-export const AugmentCodec: t.Type<Augment> = struct("augment", {
+const augment = struct("augment", {
   flip: withDefault(t.boolean, true),
   crop: withDefault(
     nullable(
@@ -238,14 +252,18 @@ export const AugmentCodec: t.Type<Augment> = struct("augment", {
     ),
     { scale: [0.08, 1], ratio: [3 / 4, 4 / 3] },
   ),
-}) as unknown as t.Type<Augment>;
+});
+export type AugmentInput = InputOf<typeof augment>;
+export const AugmentCodec = augment as unknown as t.Type<Augment, AugmentInput>;
 
-export const MetricsCodec: t.Type<Metrics> = struct("metrics", {
+const metrics = struct("metrics", {
   examples: withDefault(intAtLeast(0), defaultMetrics.examples),
   everyEpoch: withDefault(t.boolean, defaultMetrics.everyEpoch),
 });
+export type MetricsInput = InputOf<typeof metrics>;
+export const MetricsCodec = metrics as unknown as t.Type<Metrics, MetricsInput>;
 
-export const ExperimentCodec: t.Type<Experiment> = struct("experiment", {
+const experiment = struct("experiment", {
   name: withDefault(t.string, "experiment"),
   backbone: withDefault(BackboneCodec, { weights: "default", head: "reset" }),
   data: TaskCodec,
@@ -257,7 +275,14 @@ export const ExperimentCodec: t.Type<Experiment> = struct("experiment", {
   augment: optional(AugmentCodec),
   metrics: withDefault(MetricsCodec, defaultMetrics),
   seed: withDefault(integer, 0),
-}) as t.Type<Experiment>;
+});
+/**
+ * An experiment as a user writes it, in JSON or TypeScript: every field with a default may be left
+ * out (`name`, `backbone`, `labelSmoothing`, `metrics`, `seed`, an optimizer's `beta1`, a task's
+ * `testLimit`, …). `decodeExperiment` (and `runExperiment`, which takes one) fills them.
+ */
+export type ExperimentInput = InputOf<typeof experiment>;
+export const ExperimentCodec = experiment as unknown as t.Type<Experiment, ExperimentInput>;
 
 /** Decode with readable, path-naming error lines. */
 export const decodeMethod = (u: unknown) => decodeWith(MethodCodec, u);

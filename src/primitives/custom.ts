@@ -241,7 +241,10 @@ const customCodec: t.Type<Custom, unknown> = new t.Type<Custom, unknown>(
       );
     let inner: t.Validation<unknown>;
     try {
-      inner = codec.validate(outer.right.fields, [...c, { key: "fields", type: codec, actual: outer.right.fields }]);
+      // Fields already decoded (a decoded method read again) are kept as they are.
+      inner = codec.is(outer.right.fields)
+        ? t.success(outer.right.fields)
+        : codec.validate(outer.right.fields, [...c, { key: "fields", type: codec, actual: outer.right.fields }]);
     } catch (e) {
       return t.failure(
         u,

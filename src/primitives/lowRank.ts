@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import fc from "fast-check";
 import * as t from "io-ts";
-import { intIn, literalOf, positive, struct, withDefault } from "../util/codecKit.js";
+import { intIn, literalOf, optional, positive, struct, withDefault } from "../util/codecKit.js";
 import { matMul2d } from "../ops/batchMatMul.js";
 import { constant } from "../ops/deviceScalars.js";
 import { linear } from "../ops/linear.js";
@@ -19,6 +19,7 @@ export interface LowRank {
   readonly scaling: LowRankScaling;
 }
 
+/** `alpha` defaults to the rank (s = 1 under α/r), here and in JSON: HF PEFT's `lora_alpha` default of 8 at r = 8. */
 export const lowRank = (options: { readonly rank: number; readonly alpha?: number; readonly scaling?: LowRankScaling }): LowRank => ({
   _tag: "LowRank",
   rank: options.rank,
@@ -29,14 +30,25 @@ export const lowRank = (options: { readonly rank: number; readonly alpha?: numbe
 /** The factor s in ΔW = s · B A. */
 export const lowRankScale = (l: LowRank): number => (l.scaling === "alpha/rank" ? l.alpha / l.rank : l.alpha);
 
+const fields = struct("LowRank", {
+  _tag: t.literal("LowRank"),
+  rank: intIn(1, 65536),
+  alpha: optional(positive),
+  scaling: withDefault(literalOf("scaling", ["alpha/rank", "alpha"]), "alpha/rank"),
+});
+
 export const lowRankPrimitive: Primitive<LowRank> = {
   tag: "LowRank",
-  codec: struct("LowRank", {
-    _tag: t.literal("LowRank"),
-    rank: intIn(1, 65536),
-    alpha: positive,
-    scaling: withDefault(literalOf("scaling", ["alpha/rank", "alpha"]), "alpha/rank"),
-  }),
+  // As the constructor: `alpha` left out is the rank.
+  codec: new t.Type<LowRank, t.OutputOf<typeof fields>>(
+    "LowRank",
+    (u): u is LowRank => fields.is(u) && typeof (u as { alpha?: unknown }).alpha === "number",
+    (u, c) => {
+      const r = fields.validate(u, c);
+      return r._tag === "Left" ? r : t.success(lowRank(r.right));
+    },
+    (l) => fields.encode(l),
+  ),
   composition: {
     kind: "additive",
     delta: (l, tensors) => tf.mul(matMul2d(tensors("lora_B") as tf.Tensor2D, tensors("lora_A") as tf.Tensor2D), lowRankScale(l)),

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { Effect } from "effect";
 import type { Experiment } from "../dsl/experiment.js";
 import { taskClasses, taskName } from "../dsl/experiment.js";
-import { ExperimentCodec } from "../dsl/codecs.js";
+import { decodeExperiment, ExperimentCodec, type ExperimentInput } from "../dsl/codecs.js";
 import { compileResolved, type Program } from "../interpreters/compile/program.js";
 import { resolve } from "../interpreters/resolved.js";
 import { trainer, type Trainer } from "../interpreters/compile/trainer.js";
@@ -60,8 +60,12 @@ export interface RunOptions {
 const io = <A>(path: string, f: () => A) => Effect.try({ try: f, catch: (e) => new IoFailure({ path, reason: (e as Error).message }) });
 
 /** Everything that can reject the input, done before anything is written. */
-const prepare = (given: Experiment, o: RunOptions) =>
+const prepare = (input: ExperimentInput, o: RunOptions) =>
   Effect.gen(function* () {
+    // As a file would be read: defaults filled, every field checked (a decoded experiment decodes to itself).
+    const decoded = decodeExperiment(input);
+    if (decoded._tag === "Left") return yield* new BadInput({ lines: decoded.left.map((l) => `experiment: ${l}`) });
+    const given = decoded.right;
     const exp: Experiment = {
       ...given,
       data: yield* Effect.try({ try: () => resolveTask(given.data, o.baseDir), catch: (e) => new BadInput({ lines: [(e as Error).message] }) }),
@@ -431,8 +435,8 @@ const finalResult = (p: Prepared, program: Program, run: Progressed, counts: Cou
     return result;
   });
 
-/** Train an experiment end to end: checkpoint each epoch, resume on request, write the four outputs. */
-export const runExperiment = (given: Experiment, o: RunOptions) =>
+/** Train an experiment (as a file holds it: defaults may be left out) end to end: checkpoint each epoch, resume on request, write the four outputs. */
+export const runExperiment = (given: ExperimentInput, o: RunOptions) =>
   Effect.gen(function* () {
     const backend = yield* TfBackend;
     o.progress.info(`backend: ${backend.description}`);

@@ -36,9 +36,9 @@ export const tooDeep = (u: unknown, limit = maxJsonDepth): string | null => {
   return null;
 };
 
-/** A field that may be left out of the JSON; decoding fills the default. */
-export const withDefault = <A, O>(codec: t.Type<A, O>, fallback: NoInfer<A>): t.Type<A, O> =>
-  new t.Type<A, O>(codec.name, codec.is, (u, c) => (u === undefined ? t.success(fallback) : codec.validate(u, c)), codec.encode);
+/** A field that may be left out of the JSON; decoding fills the default. Its input type (`InputOf`) may leave it out too. */
+export const withDefault = <A, O>(codec: t.Type<A, O>, fallback: NoInfer<A>): t.Type<A, O | undefined> =>
+  new t.Type<A, O | undefined>(codec.name, codec.is, (u, c) => (u === undefined ? t.success(fallback) : codec.validate(u, c)), codec.encode);
 
 /** A field that may be left out and then stays absent (no default written back). */
 export const optional = <A, O>(codec: t.Type<A, O>): t.Type<A | undefined, O | undefined> =>
@@ -49,8 +49,21 @@ export const optional = <A, O>(codec: t.Type<A, O>): t.Type<A | undefined, O | u
     (a) => (a === undefined ? undefined : codec.encode(a)),
   );
 
+type ReadonlyDeep<T> = T extends (infer E)[] ? readonly ReadonlyDeep<E>[] : T extends object ? { readonly [K in keyof T]: ReadonlyDeep<T[K]> } : T;
+
+/**
+ * What a user may write where a codec decodes — in JSON, or as a TypeScript value: the codec's
+ * encoded form (io-ts's `OutputOf`), read-only, with every field that has a default optional.
+ */
+export type InputOf<C extends t.Any> = ReadonlyDeep<t.OutputOf<C>>;
+
+/** A struct's fields as input: those whose input admits undefined (defaults, optional fields) may be left out. */
+type StructInput<P extends t.Props> = {
+  [K in keyof P as undefined extends t.OutputOf<P[K]> ? never : K]: t.OutputOf<P[K]>;
+} & { [K in keyof P as undefined extends t.OutputOf<P[K]> ? K : never]?: t.OutputOf<P[K]> };
+
 /** A struct that rejects unknown fields, so a typo like "rnak" is an error, not a silent default. */
-export const struct = <P extends t.Props>(name: string, props: P): t.Type<t.TypeOf<t.TypeC<P>>, t.OutputOf<t.TypeC<P>>> => {
+export const struct = <P extends t.Props>(name: string, props: P): t.Type<t.TypeOf<t.TypeC<P>>, StructInput<P>> => {
   const inner = t.type(props, name);
   return new t.Type(
     name,
@@ -64,7 +77,7 @@ export const struct = <P extends t.Props>(name: string, props: P): t.Type<t.Type
       }
       return inner.validate(u, c);
     },
-    inner.encode,
+    (a) => inner.encode(a) as unknown as StructInput<P>,
   );
 };
 
@@ -103,17 +116,24 @@ export const literalOf = <const L extends readonly [string, ...string[]]>(name: 
     t.identity,
   );
 
-/** A value or null, reported as one expectation ("integer or null"), not one line per member. */
-export const nullable = <A>(codec: t.Type<A>): t.Type<A | null> =>
-  new t.Type<A | null>(
+/**
+ * A value or null. A value that fails as a whole is reported as one expectation ("integer or
+ * null"), not one line per member; a failing field inside it keeps its own path, and its defaults apply.
+ */
+export const nullable = <A, O>(codec: t.Type<A, O>): t.Type<A | null, O | null> =>
+  new t.Type<A | null, O | null>(
     `${codec.name} or null`,
     (u): u is A | null => u === null || codec.is(u),
-    (u, c) => (u === null ? t.success(null) : codec.is(u) ? t.success(u) : t.failure(u, c)),
-    t.identity,
+    (u, c) => {
+      if (u === null) return t.success(null);
+      const r = codec.validate(u, c);
+      return isLeft(r) && r.left.every((e) => e.context.length === c.length) ? t.failure(u, c) : r;
+    },
+    (a) => (a === null ? null : codec.encode(a)),
   );
 
 /** Decode with readable errors ("expected number at method.targets[2].transform.rank, got "8""), refusing JSON nested deeper than `maxJsonDepth` first. */
-export const decodeWith = <A>(codec: t.Type<A>, u: unknown): Either<readonly string[], A> => {
+export const decodeWith = <A, O>(codec: t.Type<A, O>, u: unknown): Either<readonly string[], A> => {
   const deep = tooDeep(u);
   if (deep !== null) return left([`nested deeper than ${maxJsonDepth} levels at ${deep.length > 120 ? `${deep.slice(0, 117)}...` : deep}`]);
   const r = codec.decode(u);

@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { isLeft, isRight } from "fp-ts/lib/Either.js";
 import { readFileSync, readdirSync } from "node:fs";
-import { decodeExperiment, decodeMethod } from "../../src/dsl/codecs.js";
+import { Cause, Effect, Exit, Option } from "effect";
+import { decodeExperiment, decodeMethod, type ExperimentInput } from "../../src/dsl/codecs.js";
+import { method, target } from "../../src/dsl/method.js";
+import { role } from "../../src/dsl/selector.js";
+import { lowRank } from "../../src/dsl/transform.js";
+import { tfBackendLayer } from "../../src/train/backend.js";
+import { BadInput } from "../../src/train/errors.js";
+import { runExperiment } from "../../src/train/runExperiment.js";
+import { silentProgress } from "../../src/train/progress.js";
 
 const errorsOf = (r: ReturnType<typeof decodeExperiment>): readonly string[] => (isLeft(r) ? r.left : []);
 
@@ -243,5 +251,44 @@ describe("experiment and method codecs", () => {
     const files = readdirSync(dir).filter((f) => f.endsWith(".json"));
     expect(files.length).toBeGreaterThanOrEqual(3);
     for (const f of files) expect(errorsOf(decodeExperiment(JSON.parse(readFileSync(new URL(f, dir), "utf8")))), f).toEqual([]);
+  });
+
+  it("decode every shipped example experiment to itself when read again (what runExperiment does with a decoded one)", () => {
+    const dir = new URL("../../examples/experiments/", import.meta.url);
+    for (const f of readdirSync(dir).filter((name) => name.endsWith(".json"))) {
+      const once = decodeExperiment(JSON.parse(readFileSync(new URL(f, dir), "utf8")));
+      const twice = isRight(once) ? decodeExperiment(once.right) : once;
+      expect(twice, f).toEqual(once);
+    }
+  });
+});
+
+describe("JSON and TypeScript accept the same things", () => {
+  it("a LowRank without alpha is α = r in JSON, as lowRank({ rank }) is in TypeScript", () => {
+    const json = decodeMethod({ targets: [{ select: { _tag: "Role", role: "q" }, transform: { _tag: "LowRank", rank: 4 } }] });
+    expect(json).toEqual({ _tag: "Right", right: method({ targets: [target(role("q"), lowRank({ rank: 4 }))] }) });
+    expect(isRight(json) && json.right.targets[0]!.transform).toEqual({ _tag: "LowRank", rank: 4, alpha: 4, scaling: "alpha/rank" });
+  });
+
+  it("a nullable object's own defaults apply (augment.crop with scale only), and a value failing as a whole is one expectation", () => {
+    const r = decodeExperiment({ ...experiment(), augment: { crop: { scale: [0.5, 1] } } });
+    expect(isRight(r) && r.right.augment).toEqual({ flip: true, crop: { scale: [0.5, 1], ratio: [3 / 4, 4 / 3] } });
+    expect(errorsOf(decodeExperiment({ ...experiment(), augment: { crop: { scale: [0.5, 2] } } }))).toEqual([
+      "expected [min, max] with 0 < min ≤ max ≤ 1 at augment.crop.scale, got [0.5,2]",
+    ]);
+    expect(errorsOf(decodeExperiment({ ...experiment(), data: { _tag: "Mnist", digits: [5, 6], testLimit: 0 } }))).toEqual([
+      "expected integer ≥ 1 or null at data.testLimit, got 0",
+    ]);
+  });
+
+  it("runExperiment takes an ExperimentInput and decodes it: a bad field is BadInput naming it, before anything is read or written", async () => {
+    const input: ExperimentInput = { ...(experiment() as ExperimentInput), optimizer: { _tag: "AdamW", lr: -1 } };
+    const exit = await Effect.runPromiseExit(
+      Effect.scoped(runExperiment(input, { outDir: "/nonexistent/never", resume: false, progress: silentProgress, baseDir: "." })).pipe(
+        Effect.provide(tfBackendLayer("cpu")),
+      ),
+    );
+    const error = Exit.isFailure(exit) ? Cause.findErrorOption(exit.cause) : Option.none();
+    expect(Option.isSome(error) && error.value instanceof BadInput && error.value.lines).toEqual(["experiment: expected number > 0 at optimizer.lr, got -1"]);
   });
 });
