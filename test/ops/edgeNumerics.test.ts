@@ -1,8 +1,10 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "../../src/ops/gradients.js";
-import { describe, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { attentionKernel } from "../../src/ops/attention.js";
 import { layerNormKernel } from "../../src/ops/wasmLayerNorm.js";
+import { nativeAddon } from "../../src/ops/nativeAddon.js";
+import { openBlas } from "../../src/ops/openBlas.js";
 import { useBackend } from "../support/backend.js";
 import { expectAttentionOnExtremeScores, expectCrossEntropyOnExtremeLogits, expectGeluInItsTails, expectLayerNormOnFlatRows } from "../support/edgeNumerics.js";
 
@@ -15,12 +17,18 @@ import { expectAttentionOnExtremeScores, expectCrossEntropyOnExtremeLogits, expe
 for (const backend of ["cpu", "wasm"] as const) {
   describe(`edge-case numerics on ${backend}`, () => {
     useBackend(backend);
-    `LayerNorm ${tf.getKernel(layerNormKernel, tf.getBackend()) ? "fused" : "composed"}, attention ${tf.getKernel(attentionKernel, tf.getBackend()) ? "fused" : "composed"}`;
+
+    it("runs the kernels this machine has: fused LayerNorm on wasm, fused attention where the addon and a BLAS load (required where PEFT_REQUIRE_NATIVE and PEFT_REQUIRE_BLAS say)", () => {
+      const wasm = backend === "wasm";
+      expect(tf.getKernel(layerNormKernel, tf.getBackend()) !== undefined).toBe(wasm);
+      const fused = wasm && "addon" in nativeAddon() && openBlas(1).loaded;
+      if (wasm && process.env.PEFT_REQUIRE_NATIVE === "1") expect("addon" in nativeAddon()).toBe(true);
+      if (wasm && process.env.PEFT_REQUIRE_BLAS === "1") expect(fused).toBe(true);
+      expect(tf.getKernel(attentionKernel, tf.getBackend()) !== undefined).toBe(fused);
+    });
 
     for (const eps of [1e-6, 1e-5])
-      it(`LayerNorm (ε ${eps}) on rows of zero, tiny and ε-sized variance: value, dx, dγ, dβ equal float64`, async () => {
-        await expectLayerNormOnFlatRows(eps);
-      });
+      it(`LayerNorm (ε ${eps}) on rows of zero, tiny and ε-sized variance: value, dx, dγ, dβ equal float64`, () => expectLayerNormOnFlatRows(eps));
 
     it("attention with scores in the hundreds, all equal, or tied at the top: probabilities, output and gradient equal float64", () =>
       expectAttentionOnExtremeScores());
