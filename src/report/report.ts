@@ -39,21 +39,28 @@ const runResult = (base: string, r: Row): RunResult | null => {
   return existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")) as RunResult) : null;
 };
 
-/** Mean validation accuracy per epoch of each variant, over its tasks and seeds. */
-const curves = (ok: readonly Row[]): Figure => {
-  const series: Series[] = [...new Set(ok.map(variantOf))].map((name) => {
+/** Mean validation accuracy per epoch of each variant, over its tasks and seeds; none for runs without a validation set. */
+const curves = (ok: readonly Row[]): Figure[] => {
+  const series: Series[] = [...new Set(ok.map(variantOf))].flatMap((name) => {
     const mine = ok.filter((r) => variantOf(r) === name && r.curve);
     const epochs = Math.max(0, ...mine.map((r) => r.curve!.length));
-    return {
-      name,
-      points: Array.from({ length: epochs }, (_, e) => [e + 1, 100 * stat(mine.flatMap((r) => (r.curve![e] ? [r.curve![e]!.valAccuracy] : []))).mean] as const),
-    };
+    const points = Array.from({ length: epochs }, (_, e) => {
+      const values = mine.flatMap((r) => {
+        const v = r.curve![e]?.valAccuracy;
+        return typeof v === "number" && Number.isFinite(v) ? [v] : [];
+      });
+      return values.length === 0 ? [] : [[e + 1, 100 * stat(values).mean] as const];
+    }).flat();
+    return points.length === 0 ? [] : [{ name, points }];
   });
-  return {
-    file: "training-curves.svg",
-    caption: "Validation accuracy after each epoch, mean over each method's tasks and seeds.",
-    svg: chart(series, { title: "Training curves", x: "epoch", y: "val accuracy (%)", kind: "line" }),
-  };
+  if (series.length === 0) return [];
+  return [
+    {
+      file: "training-curves.svg",
+      caption: "Validation accuracy after each epoch, mean over each method's tasks and seeds.",
+      svg: chart(series, { title: "Training curves", x: "epoch", y: "val accuracy (%)", kind: "line" }),
+    },
+  ];
 };
 
 /** Accuracy against each swept parameter (BAFT's λ grid and the like): mean over seeds, per task and overall. */
@@ -155,6 +162,6 @@ export const buildReport = (rows: readonly Row[], base: string): Report => {
     summary,
     setup: setupOf(ok),
     rows: latest.length,
-    figures: [curves(ok), ...sensitivity(ok), ...simVsAccuracy(ok), ...dafMaps(base, ok), ...spectra(base, ok)],
+    figures: [...curves(ok), ...sensitivity(ok), ...simVsAccuracy(ok), ...dafMaps(base, ok), ...spectra(base, ok)],
   };
 };

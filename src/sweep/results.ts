@@ -28,8 +28,8 @@ export interface Row {
   readonly trainSeconds?: number;
   readonly reconfigureSeconds?: number;
   readonly sim?: number;
-  /** Per epoch: training loss and validation accuracy (the report's training curves). */
-  readonly curve?: readonly { readonly epoch: number; readonly trainLoss: number; readonly valAccuracy: number }[];
+  /** Per epoch: training loss and validation accuracy (the report's training curves; null, NaN before it is written, without a validation set). */
+  readonly curve?: readonly { readonly epoch: number; readonly trainLoss: number; readonly valAccuracy: number | null }[];
   /** The experiment as the run recorded it (an image source's class names left out): the report states the setup from it. */
   readonly experiment?: unknown;
   /** The trained backbone's shape (image, channels, patch, width, depth, heads…), from the run's merged weights. */

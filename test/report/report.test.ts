@@ -55,6 +55,15 @@ describe("report", () => {
     expect(cells.find((c) => c[0] === "lora")!.at(-1)).toBe("82.5");
     expect(markdown(r, "t")).toContain("| lora | 1,000 (0.50%) | 80.5 ± 0.7 | 82.5 ± 0.7 | 84.5 ± 0.7 | 80.5 | 82.5 | 84.5 | 82.5 |");
   });
+
+  it("draws training curves from the epochs that have a validation accuracy, and none for runs without a validation set", () => {
+    const noVal = (r: Row, from: number): Row => ({ ...r, curve: r.curve!.map((c) => (c.epoch >= from ? { ...c, valAccuracy: null } : c)) });
+    const curves = (rs: Row[]) => buildReport(rs, dir).figures.find((f) => f.file === "training-curves.svg");
+    expect(curves(rows.map((r) => noVal(r, 0)))).toBeUndefined();
+    const partly = curves(rows.map((r) => noVal(r, 1)))!.svg;
+    expect(partly).not.toMatch(/NaN/);
+    expect(partly).toMatch(/<polyline|<circle|<path/);
+  });
 });
 
 describe("what the report says", () => {
