@@ -41,6 +41,10 @@ let takenBack = 0;
 /** How many halves the main thread ran again after the helper failed them. */
 export const helperFailures = (): number => takenBack;
 
+const starting: Int32Array[] = [];
+/** Whether every helper thread started so far is up (a test waits for it rather than for a guessed time). */
+export const helpersUp = (): boolean => starting.every((state) => Atomics.load(state, 1) === 1);
+
 /** How long the main thread waits for the helper's half before it gives up on it. */
 const answerMs = 60_000;
 
@@ -55,6 +59,7 @@ export const kernelHelper = (module: WebAssembly.Module, memory: WebAssembly.Mem
   const state = new Int32Array(control, 0, 4);
   const args = new Float64Array(control, 16, 16);
   const message = new Uint8Array(control, 16 + 8 * 16);
+  starting.push(state);
   // The helper only ever waits on the flag: it must not keep the process alive. Its source is a
   // CommonJS script whatever flags the process has (--input-type=module would make it a module).
   new Worker(helperSource, { eval: true, execArgv: [], workerData: { module, memory, control, names } }).unref();

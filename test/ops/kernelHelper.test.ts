@@ -27,11 +27,11 @@ const run = (threads: string) =>
   import { layerNorm } from ${dist("ops/layerNorm.js")};
   import { batchMatMul } from ${dist("ops/batchMatMul.js")};
   import { permuteMatrix } from ${dist("ops/permuteMatrix.js")};
-  import { helperCalls } from ${dist("ops/kernelHelper.js")};
+  import { helperCalls, helpersUp } from ${dist("ops/kernelHelper.js")};
   const description = await loadBackend("wasm");
-  // A first call of each kernel binds it to the heap and starts its helper; give the helpers time to start.
+  // A first call of each kernel binds it to the heap and starts its helper; wait until the helpers are up.
   tf.tidy(() => { const s = tf.ones([8, 8]); gelu(s); layerNorm(s, tf.ones([8]), tf.zeros([8]), 1e-6); batchMatMul(tf.ones([2, 8, 8]), tf.ones([2, 8, 8])); });
-  await new Promise((done) => setTimeout(done, 1000));
+  while (!helpersUp()) await new Promise((done) => setTimeout(done, 10));
   const u = (shape, seed) => tf.randomUniform(shape, -3, 3, "float32", seed);
   const [x, dy] = [u([1040, 768], 1), u([1040, 768], 2)];
   const geluGrad = tf.grad((t) => tf.sum(tf.mul(gelu(t), dy)))(x);
@@ -48,7 +48,7 @@ const run = (threads: string) =>
   await releaseBackend();
 `,
     ],
-    { cwd: root, encoding: "utf8", timeout: 120_000, maxBuffer: 1 << 28, env: { ...process.env, PEFT_WASM_THREADS: threads, PEFT_NATIVE: "off" } },
+    { cwd: root, encoding: "utf8", maxBuffer: 1 << 28, env: { ...process.env, PEFT_WASM_THREADS: threads, PEFT_NATIVE: "off" } },
   );
 
 describe("our kernels on two threads over tfjs's shared heap", () => {
