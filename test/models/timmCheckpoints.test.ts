@@ -22,7 +22,11 @@ import { linearProbe, lora } from "../../src/methods/index.js";
 import { expectClose } from "../support/close.js";
 import { fixturePath } from "../support/fixtures.js";
 
-const variants = readdirSync(fixturePath("timm")).sort();
+// Each model is a hub folder; files beside them (weight-decay.json) are other checks' fixtures.
+const variants = readdirSync(fixturePath("timm"), { withFileTypes: true })
+  .filter((e) => e.isDirectory())
+  .map((e) => e.name)
+  .sort();
 const folder = (v: string) => fixturePath(`timm/${v}`);
 
 const io = (file: string) => new Map([...readSafetensors(readFileSync(file)).tensors].map(([k, v]) => [k, { shape: v.shape, data: toFloat32(v) }]));
