@@ -202,10 +202,10 @@ const mutants = [
     tests: ["test/train/weightDecay.test.ts"],
   },
   {
-    name: "a resume keeps the killed epoch's log lines",
+    name: "a resume keeps the killed epoch's log lines (one epoch too many)",
     file: "src/train/runLog.ts",
-    from: "const kept = records.filter((r) => r.epoch < history.length);",
-    to: "const kept = records.filter((r) => r.epoch <= history.length);",
+    from: "Array.from({ length: history.length + 1 }, (_, i) => i - 1);",
+    to: "Array.from({ length: history.length + 2 }, (_, i) => i - 1);",
     build: true,
     tests: ["test/train/resumeLog.test.ts"],
   },

@@ -61,11 +61,12 @@ export const appendLogLine = (path: string, line: LogLine): void => appendFileSy
  * checkpoint where the kill fell between the checkpoint's write and the line's.
  */
 export const resumedLog = (records: readonly LogRecord[], history: readonly EpochRecord[]): string => {
-  const kept = records.filter((r) => r.epoch < history.length);
-  const logged = new Set(kept.filter((r) => r.type === "epoch").map((r) => r.epoch));
-  return [-1, ...history.keys()]
+  const logged = new Set(records.filter((r) => r.type === "epoch").map((r) => r.epoch));
+  // Epochs −1 (before training) … the checkpoint's last.
+  const epochs = Array.from({ length: history.length + 1 }, (_, i) => i - 1);
+  return epochs
     .flatMap((e) => [
-      ...kept.filter((r) => r.epoch === e).map((r) => r.line),
+      ...records.filter((r) => r.epoch === e).map((r) => r.line),
       ...(e >= 0 && !logged.has(e) ? [JSON.stringify({ type: "epoch", ...history[e] })] : []),
     ])
     .map((line) => `${line}\n`)
