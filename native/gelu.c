@@ -25,6 +25,10 @@ static void backward(const float* restrict x, const float* restrict dy, float* r
     float e = exp_f(-0.5f * x[i] * x[i]);
     dx[i] = dy[i] * (normal_cdf(x[i], e) + x[i] * 0.39894228f * e);
   }
+  // exp_f holds e at e^−87 far out, which x φ(x) at a huge x lifts to ~1 (1e38 × e^−87): beyond
+  // |x| = 1e4, where Φ is 0 or 1 and φ 0 to float32, the derivative is Φ's (a loop of its own,
+  // so the one above compiles, and rounds, as it did).
+  for (int i = 0; i < n; i++) dx[i] = x[i] > 1e4f ? dy[i] : x[i] < -1e4f ? 0.0f : dx[i];
 }
 
 typedef struct {
