@@ -10,7 +10,7 @@ export interface NativeAddon {
   blasLoad(path: string): string;
   /**
    * c[t] = op(a[t]) op(b[t]) for t < batch; strides in floats (0 broadcasts). `tiled` cuts each
-   * product into 128 × 128 blocks of c; the products (or blocks) are shared among `threads` threads.
+   * product into at most eight blocks of rows or columns of c (the longer side); the products (or blocks) are shared among `threads` threads.
    */
   matmul(
     heap: Float32Array,

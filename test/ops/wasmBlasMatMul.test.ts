@@ -70,12 +70,13 @@ describe.skipIf(!blas.loaded && !required)("the wasm backend's matmuls through O
     tf.dispose([a, b, c]);
   });
 
-  it("shares products, and 128 × 128 tiles of large ones, among any number of threads with the same values bit for bit", () => {
+  it("shares products, and blocks of rows or columns of large ones, among any number of threads with the same values bit for bit", () => {
     if (!blas.loaded) throw new Error(blas.reason);
-    // A batch of small products split whole, and one product of 3 × 3 tiles with ragged edges.
+    // A batch of small products split whole, a product cut into blocks of rows and a batch cut into blocks of columns (ragged last blocks).
     for (const [batch, m, k, n, tiled] of [
       [7, 9, 5, 6, false],
       [1, 300, 70, 260, true],
+      [3, 90, 30, 301, true],
     ] as const) {
       const heap = new Float32Array(batch * m * k + k * n + 4 * batch * m * n).map((_, i) => Math.sin(i));
       const b = 4 * batch * m * k;
@@ -85,6 +86,24 @@ describe.skipIf(!blas.loaded && !required)("the wasm backend's matmuls through O
       for (const run of [1, 2, 3]) expect(firstDifference(at(c(run)), at(c(0)))).toBe(-1);
       const want = reference(heap.subarray(0, batch * m * k), heap.subarray(b / 4, b / 4 + k * n), batch, 1, m, k, n, true, true);
       expectClose(at(c(0)), want, { atol: 1e-5, rtol: 1e-5 }, "product");
+    }
+  });
+
+  it("cuts a product of 2^31 multiply-adds into eight blocks, the same on 1, 3 and 8 threads and equal to float64 where sampled", () => {
+    if (!blas.loaded) throw new Error(blas.reason);
+    const [m, k, n] = [2048, 1024, 1024];
+    const heap = new Float32Array(m * k + k * n + 3 * m * n).map((_, i) => Math.sin(i % 9973));
+    const c = (run: number) => 4 * (m * k + k * n + run * m * n);
+    [1, 3, 8].forEach((threads, run) => blas.matmul(heap, 0, 4 * m * k, c(run), 1, m, n, k, 0, 0, false, false, true, threads));
+    const at = (run: number) => heap.subarray(c(run) / 4, c(run) / 4 + m * n);
+    expect(firstDifference(at(1), at(0))).toBe(-1);
+    expect(firstDifference(at(2), at(0))).toBe(-1);
+    for (let s = 0; s < 64; s++) {
+      // Rows on both sides of every block boundary (256 rows a block) and columns across the row.
+      const [i, j] = [(s * 257 + 255) % m, (s * 389) % n];
+      let want = 0;
+      for (let t = 0; t < k; t++) want += heap[i * k + t]! * heap[m * k + t * n + j]!;
+      expect(Math.abs(at(0)[i * n + j]! - want)).toBeLessThan(1e-5 * k);
     }
   });
 
