@@ -236,6 +236,11 @@ describe("an HF PEFT directory is checked as strictly as our own files", () => {
     ["target_modules selecting a LayerNorm", { target_modules: "blocks\\.\\d\\.(attn\\.qkv|norm1)" }, /selects blocks\.0\.norm1, which is not a linear/],
     ["a target_modules expression that is not one", { target_modules: "(qkv" }, /target_modules: "\(qkv" is not a regular expression/],
     ["a rank_pattern key that is not an expression", { rank_pattern: { "[": 2 } }, /rank_pattern key: .* is not a regular expression/],
+    [
+      "a target_modules expression with a backreference (no linear-time match)",
+      { target_modules: "(blocks)\\.\\d\\.attn\\.qkv|\\1" },
+      /target_modules: .* uses what cannot run in linear time/,
+    ],
     ["modules_to_save naming nothing", { modules_to_save: ["head", "classifier"] }, /modules_to_save: "classifier" names no module/],
     ["layers_to_transform", { layers_to_transform: [0] }, /layers_to_transform: \[0\] is not supported: .* must be null, false or empty/],
     ["an unknown field that is not off", { lora_new_trick: 2 }, /lora_new_trick: 2 is not supported/],
@@ -243,6 +248,21 @@ describe("an HF PEFT directory is checked as strictly as our own files", () => {
   ] as const)("%s is refused, naming the field", async (_, config, why) => {
     const hf = await exported();
     expect(importing(hf, config)).toThrow(why);
+  });
+
+  it("a target_modules expression that backtracks exponentially is matched in linear time", async () => {
+    const hf = await exported();
+    const cpu = (f: () => unknown) => {
+      const before = process.cpuUsage();
+      f();
+      const used = process.cpuUsage(before);
+      return used.user + used.system;
+    };
+    const plain = "blocks\\.\\d\\.attn\\.qkv";
+    const ordinary = Math.min(...[1, 2, 3].map(() => cpu(importing(hf, { target_modules: plain }))));
+    // Four ways to take each character after "blocks": 4^n steps for a backtracking engine on every such module name.
+    const evil = cpu(importing(hf, { target_modules: `blocks((.|.)|(.|.))*Z|${plain}` }));
+    expect(evil).toBeLessThan(3 * ordinary + 20_000);
   });
 
   it("lora_B declared with another shape of the same size is refused, naming the tensor and both shapes", async () => {

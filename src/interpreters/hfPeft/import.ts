@@ -1,3 +1,4 @@
+import { setFlagsFromString } from "node:v8";
 import * as t from "io-ts";
 import { isLeft } from "fp-ts/lib/Either.js";
 import type { Method, Target } from "../../dsl/method.js";
@@ -137,12 +138,20 @@ const decodeConfig = (raw: unknown): LoraConfig | FourierConfig => {
   return decoded.right;
 };
 
-/** The config's regular expression `source` inside `wrap`, or an error naming the field and the expression. */
+// A config's expressions are a stranger's: V8's linear-time engine (the `l` flag) runs them, so
+// no pattern can backtrack for hours on a module name; one it cannot run so (a backreference, a
+// lookaround) is refused.
+setFlagsFromString("--enable-experimental-regexp-engine");
+
+/** The config's regular expression `source` inside `wrap`, run in linear time, or an error naming the field and the expression. */
 const pattern = (source: string, wrap: (s: string) => string, field: string): RegExp => {
   try {
-    return new RegExp(wrap(source));
-  } catch {
-    return fail(`${configFile}: ${field}`, `${JSON.stringify(source)} is not a regular expression`);
+    return new RegExp(wrap(source), "l");
+  } catch (e) {
+    const why = /linear time/.test((e as Error).message)
+      ? "uses what cannot run in linear time (a backreference or lookaround)"
+      : "is not a regular expression";
+    return fail(`${configFile}: ${field}`, `${JSON.stringify(source)} ${why}`);
   }
 };
 
