@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import type { Row } from "../sweep/results.js";
 import type { RunResult } from "../train/runResult.js";
 import { chart, type Series } from "./charts.js";
@@ -34,9 +34,49 @@ export const tableCells = (s: Summary): { header: string[]; rows: string[][] } =
   };
 };
 
+/** A file of a row's run directory under `base`; none when the row's directory would lead elsewhere (a results file is data, not paths to follow). */
+const runFile = (base: string, r: Row, file: string): string | null => {
+  const path = join(base, r.runDir, file);
+  return isAbsolute(r.runDir) || r.runDir.split(/[\\/]/).includes("..") || !existsSync(path) ? null : path;
+};
+
 const runResult = (base: string, r: Row): RunResult | null => {
-  const path = join(base, r.runDir, "result.json");
-  return existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")) as RunResult) : null;
+  const path = runFile(base, r, "result.json");
+  return path === null ? null : (JSON.parse(readFileSync(path, "utf8")) as RunResult);
+};
+
+/**
+ * A run's DAF map as the HTML inlines it, or null unless it holds only what the heatmap writes
+ * (svg, rect, path, text and title elements with their plain attributes): a run directory is
+ * anyone's files, and an SVG could carry a script or an event handler into the page.
+ */
+const heatmapSvg = (text: string): string | null => {
+  const tag = /<(\/?)([a-zA-Z]+)((?:\s+[a-z-]+="[^"<>]*")*)\s*(\/?)>/g;
+  const attribute = /\s+([a-z-]+)="/g;
+  const elements = new Set(["svg", "rect", "path", "text", "title"]);
+  const attributes = new Set([
+    "xmlns",
+    "width",
+    "height",
+    "viewBox",
+    "x",
+    "y",
+    "d",
+    "fill",
+    "stroke",
+    "stroke-width",
+    "font-family",
+    "font-size",
+    "font-weight",
+    "text-anchor",
+  ]);
+  let at = 0;
+  for (const m of text.matchAll(tag)) {
+    if (/[<>]/.test(text.slice(at, m.index))) return null;
+    if (!elements.has(m[2]!) || [...m[3]!.matchAll(attribute)].some((a) => !attributes.has(a[1]!))) return null;
+    at = m.index + m[0].length;
+  }
+  return /[<>]/.test(text.slice(at)) ? null : text;
 };
 
 /** Mean validation accuracy per epoch of each variant, over its tasks and seeds; none for runs without a validation set. */
@@ -109,19 +149,18 @@ const simVsAccuracy = (ok: readonly Row[]): Figure[] => {
   ];
 };
 
-/** DAF's activation map of one run per variant that reconfigured (its configurations.svg). */
+/** DAF's activation map of one run per variant that reconfigured (its configurations.svg, if it holds only what the heatmap writes). */
 const dafMaps = (base: string, ok: readonly Row[]): Figure[] =>
   [...new Set(ok.filter((r) => r.reconfigureSeconds !== undefined).map(variantOf))].flatMap((name) => {
-    const r = ok.find((x) => variantOf(x) === name && existsSync(join(base, x.runDir, "configurations.svg")));
-    return r === undefined
-      ? []
-      : [
-          {
-            file: `daf-${name.replace(/[^A-Za-z0-9]+/g, "-")}.svg`,
-            caption: `${name}: which units trained in each epoch (${r.task}, seed ${r.seed}).`,
-            svg: readFileSync(join(base, r.runDir, "configurations.svg"), "utf8"),
-          },
-        ];
+    for (const r of ok.filter((x) => variantOf(x) === name)) {
+      const path = runFile(base, r, "configurations.svg");
+      const svg = path === null ? null : heatmapSvg(readFileSync(path, "utf8"));
+      if (svg === null) continue;
+      return [
+        { file: `daf-${name.replace(/[^A-Za-z0-9]+/g, "-")}.svg`, caption: `${name}: which units trained in each epoch (${r.task}, seed ${r.seed}).`, svg },
+      ];
+    }
+    return [];
   });
 
 /** S²FT: ΔŴ's spectral energy per frequency band before and after the permutation, averaged over sites, one run per variant. */
@@ -146,6 +185,17 @@ const spectra = (base: string, ok: readonly Row[]): Figure[] =>
     return [];
   });
 
+/** Figures whose file names (from names that differ only in punctuation, `a b` and `a-b`) would overwrite each other get `-2`, `-3`… */
+const distinctFiles = (figures: readonly Figure[]): Figure[] => {
+  const taken = new Set<string>();
+  return figures.map((f) => {
+    let file = f.file;
+    for (let i = 2; taken.has(file); i++) file = f.file.replace(/\.svg$/, `-${i}.svg`);
+    taken.add(file);
+    return { ...f, file };
+  });
+};
+
 export interface Report {
   readonly summary: Summary;
   readonly setup: readonly SetupLine[];
@@ -162,6 +212,6 @@ export const buildReport = (rows: readonly Row[], base: string): Report => {
     summary,
     setup: setupOf(ok),
     rows: latest.length,
-    figures: [...curves(ok), ...sensitivity(ok), ...simVsAccuracy(ok), ...dafMaps(base, ok), ...spectra(base, ok)],
+    figures: distinctFiles([...curves(ok), ...sensitivity(ok), ...simVsAccuracy(ok), ...dafMaps(base, ok), ...spectra(base, ok)]),
   };
 };

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { summarise } from "../../src/report/summary.js";
 import { buildReport, tableCells } from "../../src/report/report.js";
 import { chart } from "../../src/report/charts.js";
@@ -54,6 +54,44 @@ describe("report", () => {
     expect(header.at(-1)).toBe("mean of group means");
     expect(cells.find((c) => c[0] === "lora")!.at(-1)).toBe("82.5");
     expect(markdown(r, "t")).toContain("| lora | 1,000 (0.50%) | 80.5 ± 0.7 | 82.5 ± 0.7 | 84.5 ± 0.7 | 80.5 | 82.5 | 84.5 | 82.5 |");
+  });
+
+  it("inlines a DAF map only when it holds what the heatmap writes, and reads nothing outside the results' folder", () => {
+    const daf = rows.filter((r) => r.method === "daf" && r.status === "ok");
+    const maps = (rs: Row[]) => buildReport(rs, dir).figures.filter((f) => f.file.startsWith("daf-"));
+    const written = maps(daf);
+    expect(written).toHaveLength(1);
+    expect(written[0]!.svg).toBe(readFileSync(join(dir, daf[0]!.runDir, "configurations.svg"), "utf8"));
+    const own = readFileSync(join(dir, daf[0]!.runDir, "configurations.svg"), "utf8");
+    for (const [name, svg] of [
+      ["script", own.replace("</svg>", "<script>document.title='pwned'</script></svg>")],
+      ["handler", own.replace("<svg ", '<svg onload="alert(1)" ')],
+      ["foreign object", own.replace("</svg>", '<foreignObject width="9" height="9"><img src=x></foreignObject></svg>')],
+      ["link", own.replace("<rect ", '<rect href="javascript:alert(1)" ')],
+      ["stray markup", own.replace("</svg>", "<!-- <img src=x onerror=alert(1)> --></svg>")],
+    ] as const) {
+      const hostile = join(dir, `hostile-${name.replace(/ /g, "-")}`);
+      mkdirSync(hostile, { recursive: true });
+      writeFileSync(join(hostile, "configurations.svg"), svg);
+      expect(maps(daf.map((r) => ({ ...r, runDir: hostile.slice(dir.length + 1) }))), name).toEqual([]);
+    }
+    // A row whose run directory leads out of the results' folder is read as having no files.
+    const outside = mkdtempSync(join(tmpdir(), "peft-outside-"));
+    writeFileSync(join(outside, "configurations.svg"), own);
+    expect(maps(daf.map((r) => ({ ...r, runDir: relative(dir, outside) })))).toEqual([]);
+    expect(maps(daf.map((r) => ({ ...r, runDir: outside })))).toEqual([]);
+    rmSync(outside, { recursive: true });
+  });
+
+  it("gives figures of names that differ only in punctuation their own files", () => {
+    const sweepRows = rows.filter((r) => r.method === "lora-baft");
+    const figures = buildReport(
+      [...sweepRows.map((r) => ({ ...r, method: "a b", id: `1${r.id}` })), ...sweepRows.map((r) => ({ ...r, method: "a-b", id: `2${r.id}` }))],
+      dir,
+    ).figures;
+    const files = figures.map((f) => f.file);
+    expect(files.filter((f) => f.startsWith("sensitivity-"))).toHaveLength(2);
+    expect(new Set(files).size).toBe(files.length);
   });
 
   it("draws training curves from the epochs that have a validation accuracy, and none for runs without a validation set", () => {
