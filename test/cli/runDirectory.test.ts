@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
+import { tinyLora } from "../support/tinyLora.js";
 import { spawn } from "node:child_process";
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
@@ -13,19 +14,7 @@ const work = mkdtempSync(join(tmpdir(), "peft-rundir-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const peft = peftIn(work);
 
-const experiment = {
-  name: "run directory test",
-  data: { _tag: "Mnist", digits: [5, 6, 7], split: { _tag: "Vtab1k", train: 96, val: 16 }, seed: 0, testLimit: 60 },
-  method: {
-    targets: [
-      { select: { _tag: "Role", role: "q" }, transform: { _tag: "LowRank", rank: 2, alpha: 2 } },
-      { select: { _tag: "Role", role: "head" }, transform: { _tag: "Full" } },
-    ],
-  },
-  optimizer: { _tag: "AdamW", lr: 0.005 },
-  schedule: { epochs: 3, batchSize: 16, warmupEpochs: 0 },
-  seed: 1,
-};
+const experiment = tinyLora("run directory test", 96, 60, { schedule: { epochs: 3, batchSize: 16, warmupEpochs: 0 }, seed: 1 });
 writeFileSync(join(work, "exp.json"), JSON.stringify(experiment));
 
 const waitFor = async (ready: () => boolean) => {

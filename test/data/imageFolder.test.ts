@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
+import { imageFolderTask } from "../support/imageTasks.js";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -44,17 +45,8 @@ const makeFolder = async (dir: string, perClass: number) => {
   }
 };
 
-const folderTask = (over: Partial<ImageFolder> = {}): ImageFolder => ({
-  _tag: "ImageFolder",
-  root: ".",
-  split: { _tag: "Vtab1k", train: 30, val: 10 },
-  seed: 0,
-  testLimit: null,
-  resize: "squash",
-  cropPct: 0.875,
-  onBadImage: "error",
-  ...over,
-});
+const folderTask = (over: Parameters<typeof imageFolderTask>[1] = {}): ImageFolder =>
+  imageFolderTask(".", { split: { _tag: "Vtab1k", train: 30, val: 10 }, ...over });
 /** Every image of the three sets, one array each. */
 const everyImage = (t: TaskData): Float32Array[] => [t.train, t.val, t.test].flatMap((ds) => Array.from({ length: ds.count }, (_, k) => ds.read([k])));
 

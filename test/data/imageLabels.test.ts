@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { imageFolderTask, imageListTask } from "../support/imageTasks.js";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -37,30 +38,10 @@ beforeAll(async () => {
 
 const lines = (k: number, from: number, to: number) => Array.from({ length: to - from }, (_, i) => `c${k}/${from + i}.png ${k}`);
 const write = (name: string, ls: readonly string[]) => writeFileSync(join(root, name), ls.length === 0 ? "" : `${ls.join("\n")}\n`);
-const listTask = (over: Partial<ImageList> = {}): ImageList => ({
-  _tag: "ImageList",
-  root,
-  protocol: "tune",
-  train: "train.txt",
-  val: "val.txt",
-  test: "test.txt",
-  testLimit: null,
-  resize: "squash",
-  cropPct: 0.875,
-  onBadImage: "error",
-  ...over,
-});
-const folderTask = (over: Partial<ImageFolder> = {}): ImageFolder => ({
-  _tag: "ImageFolder",
-  root,
-  split: { _tag: "Vtab1k", train: 20, val: 5 },
-  seed: 0,
-  testLimit: null,
-  resize: "squash",
-  cropPct: 0.875,
-  onBadImage: "error",
-  ...over,
-});
+const listTask = (over: Parameters<typeof imageListTask>[1] = {}): ImageList =>
+  imageListTask(root, { train: "train.txt", val: "val.txt", test: "test.txt", ...over });
+const folderTask = (over: Parameters<typeof imageFolderTask>[1] = {}): ImageFolder =>
+  imageFolderTask(root, { split: { _tag: "Vtab1k", train: 20, val: 5 }, ...over });
 const good = () => {
   write("train.txt", [...lines(0, 0, 6), ...lines(1, 0, 6)]);
   write("val.txt", [...lines(0, 6, 8), ...lines(1, 6, 8)]);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { imageFolderTask, imageListTask } from "../support/imageTasks.js";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -35,27 +36,9 @@ beforeAll(async () => {
   await png(outsideImage, 123);
 });
 
-const listTask = (over: Partial<ImageList> = {}): ImageList => ({
-  _tag: "ImageList",
-  root,
-  protocol: "final",
-  testLimit: null,
-  resize: "squash",
-  cropPct: 0.875,
-  onBadImage: "error",
-  ...over,
-});
-const folderTask = (over: Partial<ImageFolder> = {}): ImageFolder => ({
-  _tag: "ImageFolder",
-  root,
-  split: { _tag: "Vtab1k", train: 4, val: 0 },
-  seed: 0,
-  testLimit: null,
-  resize: "squash",
-  cropPct: 0.875,
-  onBadImage: "error",
-  ...over,
-});
+const listTask = (over: Parameters<typeof imageListTask>[1] = {}): ImageList => imageListTask(root, { protocol: "final", ...over });
+const folderTask = (over: Parameters<typeof imageFolderTask>[1] = {}): ImageFolder =>
+  imageFolderTask(root, { split: { _tag: "Vtab1k", train: 4, val: 0 }, ...over });
 
 /** A train list of the good images with `line` as its third line, and a test list. */
 const writeLists = (line: string) => {

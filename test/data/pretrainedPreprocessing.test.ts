@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { imageFolderTask } from "../support/imageTasks.js";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -38,17 +39,8 @@ beforeAll(async () => {
   }
 });
 
-const folderTask = (over: Partial<ImageFolder> = {}): ImageFolder => ({
-  _tag: "ImageFolder",
-  root,
-  split: { _tag: "Vtab1k", train: 16, val: 4 },
-  seed: 0,
-  testLimit: null,
-  resize: "squash",
-  cropPct: 0.875,
-  onBadImage: "error",
-  ...over,
-});
+const folderTask = (over: Parameters<typeof imageFolderTask>[1] = {}): ImageFolder =>
+  imageFolderTask(root, { split: { _tag: "Vtab1k", train: 16, val: 4 }, ...over });
 
 describe("the demo backbone's pretrained preprocessing", () => {
   it("the demo backbone carries MNIST's mean and std, and an image folder on it is normalised with them", async () => {

@@ -6,18 +6,7 @@ import { rng } from "../../src/util/random.js";
 import { useBackend } from "../support/backend.js";
 import { expectClose } from "../support/close.js";
 import { numericGradient } from "../support/reference64.js";
-
-/** Mean over rows of −Σ_k target_k log softmax(z)_k, target = (1 − ε) onehot + ε/K, in float64. */
-const crossEntropy64 = (z: Float64Array, labels: readonly number[], k: number, smoothing: number): number => {
-  let total = 0;
-  labels.forEach((label, i) => {
-    const row = z.subarray(i * k, (i + 1) * k);
-    const max = Math.max(...row);
-    const logSum = Math.log(row.reduce((s, v) => s + Math.exp(v - max), 0)) + max;
-    for (let j = 0; j < k; j++) total -= ((j === label ? 1 - smoothing : 0) + smoothing / k) * (row[j]! - logSum);
-  });
-  return total / labels.length;
-};
+import { crossEntropy64 } from "../support/edgeNumerics.js";
 
 describe("cross-entropy and its closed-form gradient", () => {
   useBackend();

@@ -6,7 +6,7 @@ import { layerNormKernel } from "../../src/ops/wasmLayerNorm.js";
 import { nativeAddon } from "../../src/ops/nativeAddon.js";
 import { openBlas } from "../../src/ops/openBlas.js";
 import { useBackend } from "../support/backend.js";
-import { expectAttentionOnExtremeScores, expectCrossEntropyOnExtremeLogits, expectGeluInItsTails, expectLayerNormOnFlatRows } from "../support/edgeNumerics.js";
+import { edgeNumericsTests } from "../support/edgeNumerics.js";
 
 /*
  * Inputs small or large against ε and float32's range, against float64 definitions, on the cpu
@@ -27,15 +27,6 @@ for (const backend of ["cpu", "wasm"] as const) {
       expect(tf.getKernel(attentionKernel, tf.getBackend()) !== undefined).toBe(fused);
     });
 
-    for (const eps of [1e-6, 1e-5])
-      it(`LayerNorm (ε ${eps}) on rows of zero, tiny and ε-sized variance: value, dx, dγ, dβ equal float64`, () => expectLayerNormOnFlatRows(eps));
-
-    it("attention with scores in the hundreds, all equal, or tied at the top: probabilities, output and gradient equal float64", () =>
-      expectAttentionOnExtremeScores());
-
-    it("cross-entropy on logits a thousand apart, equal, or −10⁴, with label smoothing 0, 10⁻⁴ and 0.1: value and gradient equal float64", () =>
-      expectCrossEntropyOnExtremeLogits());
-
-    it("GELU and its derivative from 10⁻³⁰ to 10³⁸ in both tails equal float64", () => expectGeluInItsTails());
+    edgeNumericsTests();
   });
 }

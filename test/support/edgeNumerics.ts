@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { expect } from "vitest";
+import { expect, it } from "vitest";
 import { layerNorm } from "../../src/ops/layerNorm.js";
 import { gelu } from "../../src/ops/gelu.js";
 import { attention } from "../../src/ops/attention.js";
@@ -258,4 +258,18 @@ export const expectGeluInItsTails = async (): Promise<void> => {
     "GELU's derivative",
   );
   tf.dispose([x, dy, y, dx]);
+};
+
+/** The edge-case checks as tests, on whichever backend the enclosing describe runs. */
+export const edgeNumericsTests = (): void => {
+  for (const eps of [1e-6, 1e-5])
+    it(`LayerNorm (ε ${eps}) on rows of zero, tiny and ε-sized variance: value, dx, dγ, dβ equal float64`, () => expectLayerNormOnFlatRows(eps));
+
+  it("attention with scores in the hundreds, all equal, or tied at the top: probabilities, output and gradient equal float64", () =>
+    expectAttentionOnExtremeScores());
+
+  it("cross-entropy on logits a thousand apart, equal, or −10⁴, with label smoothing 0, 10⁻⁴ and 0.1: value and gradient equal float64", () =>
+    expectCrossEntropyOnExtremeLogits());
+
+  it("GELU and its derivative from 10⁻³⁰ to 10³⁸ in both tails equal float64", () => expectGeluInItsTails());
 };

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
+import { tinyLora } from "../support/tinyLora.js";
 import * as tf from "@tensorflow/tfjs-core";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,20 +17,7 @@ import type { VitConfig } from "../../src/models/vitConfig.js";
 const work = mkdtempSync(join(tmpdir(), "peft-phases-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const experiment = {
-  name: "phase lines",
-  data: { _tag: "Mnist", digits: [5, 6, 7], split: { _tag: "Vtab1k", train: 32, val: 16 }, seed: 0, testLimit: 20 },
-  method: {
-    targets: [
-      { select: { _tag: "Role", role: "q" }, transform: { _tag: "LowRank", rank: 2, alpha: 2 } },
-      { select: { _tag: "Role", role: "head" }, transform: { _tag: "Full" } },
-    ],
-  },
-  optimizer: { _tag: "AdamW", lr: 0.005 },
-  schedule: { epochs: 1, batchSize: 16 },
-  metrics: { examples: 8 },
-  seed: 1,
-};
+const experiment = tinyLora("phase lines", 32, 20, { schedule: { epochs: 1, batchSize: 16 }, metrics: { examples: 8 }, seed: 1 });
 
 /** The index of each line that starts with one of `prefixes`, searched in order: -1 where one is missing or out of order. */
 const inOrder = (lines: readonly string[], prefixes: readonly string[]): number[] => {

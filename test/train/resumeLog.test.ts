@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
+import { tinyLora } from "../support/tinyLora.js";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,20 +18,7 @@ const peft = peftIn(work);
 const [epochs, stepsPerEpoch] = [3, 4];
 writeFileSync(
   join(work, "exp.json"),
-  JSON.stringify({
-    name: "resume log",
-    data: { _tag: "Mnist", digits: [5, 6, 7], split: { _tag: "Vtab1k", train: 64, val: 16 }, seed: 0, testLimit: 20 },
-    method: {
-      targets: [
-        { select: { _tag: "Role", role: "q" }, transform: { _tag: "LowRank", rank: 2, alpha: 2 } },
-        { select: { _tag: "Role", role: "head" }, transform: { _tag: "Full" } },
-      ],
-    },
-    optimizer: { _tag: "AdamW", lr: 0.005 },
-    schedule: { epochs, batchSize: 16, warmupEpochs: 0 },
-    metrics: { examples: 0 },
-    seed: 2,
-  }),
+  JSON.stringify(tinyLora("resume log", 64, 20, { schedule: { epochs, batchSize: 16, warmupEpochs: 0 }, metrics: { examples: 0 }, seed: 2 })),
 );
 const train = (out: string) => [peftBin, "train", "exp.json", "--out", out, "--backend", "wasm", ...(existsSync(out) ? ["--resume"] : [])];
 
