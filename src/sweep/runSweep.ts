@@ -24,14 +24,14 @@ export const sweepFiles = (dir: string) => ({ results: join(dir, "results.jsonl"
 
 /**
  * Wait while a live process on this host holds a job's run directory: a worker of an earlier,
- * killed sweep stops at its IPC channel's close, but only once its current step returns. Gives up
- * after `limitMs` (the job then starts and reports the holder itself).
+ * killed sweep stops at its IPC channel's close, but only once its current step returns, which
+ * on a busy machine takes what it takes. The line names the holder, so a user can end it.
  */
-const untilReleased = async (runDir: string, name: string, progress: (line: string) => void, limitMs = 120_000): Promise<void> => {
+const untilReleased = async (runDir: string, name: string, progress: (line: string) => void): Promise<void> => {
   const holder = runDirectoryHolder(runDir);
   if (holder?.alive !== true) return;
   progress(`${name}: waiting for pid ${holder.pid} (a worker of an earlier sweep) to release its run directory`);
-  for (const until = Date.now() + limitMs; Date.now() < until && runDirectoryHolder(runDir)?.alive === true;) await new Promise((r) => setTimeout(r, 100));
+  while (runDirectoryHolder(runDir)?.alive === true) await new Promise((r) => setTimeout(r, 100));
 };
 
 const tail = (path: string, lines: number): string => (existsSync(path) ? readFileSync(path, "utf8").trimEnd().split("\n").slice(-lines).join("\n") : "");
