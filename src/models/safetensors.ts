@@ -4,6 +4,7 @@
  * with byte ranges, offsets in range, contiguous and non-overlapping — so a corrupt file is
  * an error message, never a crash or a huge allocation.
  */
+import { closeSync, openSync, readSync } from "node:fs";
 
 export const dtypes = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, U8: 1 } as const;
 export type Dtype = keyof typeof dtypes;
@@ -33,34 +34,65 @@ const fail = (msg: string): never => {
 
 const isCount = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
 
+const checkedHeaderLength = (length: bigint, source: string): number => {
+  if (length > BigInt(maxHeaderBytes)) fail(`${source}: header length ${length} exceeds the ${maxHeaderBytes}-byte limit`);
+  return Number(length);
+};
+
+/** The header's JSON object. */
+const headerJson = (bytes: Uint8Array, source: string): Record<string, unknown> => {
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch (e) {
+    fail(`${source}: header is not valid UTF-8 JSON (${(e as Error).message})`);
+  }
+  if (typeof header !== "object" || header === null || Array.isArray(header)) fail(`${source}: header must be a JSON object`);
+  return header as Record<string, unknown>;
+};
+
+/** The header's `__metadata__`: an object of strings, or none. */
+const metadataOf = (header: Record<string, unknown>, source: string): Record<string, string> => {
+  const value = header.__metadata__;
+  if (value === undefined) return {};
+  if (typeof value !== "object" || value === null || Array.isArray(value)) fail(`${source}: __metadata__ must be an object of strings`);
+  const metadata: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (typeof v !== "string") fail(`${source}: __metadata__.${k} must be a string`);
+    metadata[k] = v as string;
+  }
+  return metadata;
+};
+
+/** The metadata of the safetensors file at `path`, from its header alone: the tensors are never read. */
+export const readSafetensorsMetadata = (path: string): Readonly<Record<string, string>> => {
+  const fd = openSync(path, "r");
+  try {
+    const length = Buffer.alloc(8);
+    if (readSync(fd, length, 0, 8, 0) < 8) fail(`${path}: too short for a safetensors header`);
+    const n = checkedHeaderLength(length.readBigUInt64LE(0), path);
+    const header = Buffer.alloc(n);
+    if (readSync(fd, header, 0, n, 8) < n) fail(`${path}: header length ${n} runs past the end of the file`);
+    return metadataOf(headerJson(header, path), path);
+  } finally {
+    closeSync(fd);
+  }
+};
+
 export const readSafetensors = (input: Uint8Array, source = "safetensors file"): SafetensorsFile => {
   // A plain Uint8Array view: Node's Buffer#slice would alias instead of copying.
   const buf = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   if (buf.byteLength < 8) fail(`${source}: ${buf.byteLength} bytes is too short for a safetensors header`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const headerLength = view.getBigUint64(0, true);
-  if (headerLength > BigInt(maxHeaderBytes)) fail(`${source}: header length ${headerLength} exceeds the ${maxHeaderBytes}-byte limit`);
-  const n = Number(headerLength);
+  const n = checkedHeaderLength(headerLength, source);
   if (8 + n > buf.byteLength) fail(`${source}: header length ${n} runs past the end of the ${buf.byteLength}-byte file`);
-  let header: unknown;
-  try {
-    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(buf.subarray(8, 8 + n)));
-  } catch (e) {
-    fail(`${source}: header is not valid UTF-8 JSON (${(e as Error).message})`);
-  }
-  if (typeof header !== "object" || header === null || Array.isArray(header)) fail(`${source}: header must be a JSON object`);
+  const header = headerJson(buf.subarray(8, 8 + n), source);
   const data = buf.subarray(8 + n);
-  const metadata: Record<string, string> = {};
+  const metadata = metadataOf(header, source);
   const entries: Array<{ name: string; dtype: Dtype; shape: number[]; begin: number; end: number }> = [];
-  for (const [name, value] of Object.entries(header as Record<string, unknown>)) {
-    if (name === "__metadata__") {
-      if (typeof value !== "object" || value === null || Array.isArray(value)) fail(`${source}: __metadata__ must be an object of strings`);
-      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-        if (typeof v !== "string") fail(`${source}: __metadata__.${k} must be a string`);
-        metadata[k] = v as string;
-      }
-      continue;
-    }
+  for (const [name, value] of Object.entries(header)) {
+    if (name === "__metadata__") continue;
     const e = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof e !== "object" || e === null) fail(`${source}: entry "${name}" must be an object`);
     const extra = Object.keys(e).filter((k) => k !== "dtype" && k !== "shape" && k !== "data_offsets");

@@ -1,5 +1,5 @@
 /** Small self-contained SVG charts for reports: lines and scatters with axes, ticks and a legend. */
-import { escapeHtml } from "./escape.js";
+import { escapeHtml } from "../util/escape.js";
 
 export interface Series {
   readonly name: string;

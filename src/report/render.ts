@@ -1,6 +1,6 @@
 import type { Report } from "./report.js";
 import { tableCells } from "./report.js";
-import { escapeHtml, escapeMarkdown } from "./escape.js";
+import { escapeHtml, escapeMarkdown } from "../util/escape.js";
 import type { SetupLine } from "./setup.js";
 
 const convention =

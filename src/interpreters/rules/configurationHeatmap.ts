@@ -1,7 +1,6 @@
 import type { ReconfigurationRecord } from "./reconfigure.js";
 import { trainingUnits, type Unit } from "./decide.js";
-
-const escape = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+import { escapeHtml } from "../../util/escape.js";
 
 export interface HeatmapInput {
   readonly records: readonly ReconfigurationRecord[];
@@ -70,12 +69,12 @@ export const configurationHeatmap = ({ records, epochEnds, units, retain }: Heat
     const y = top + i * cell.h;
     const fresh = i === 0 || rows[i - 1]!.block !== u.block;
     if (fresh && i > 0) parts.push(`<path d="M0 ${y}H${width}" stroke="#999" stroke-width="0.5"/>`);
-    parts.push(`<text x="${left - 6}" y="${y + cell.h - 2}" text-anchor="end">${escape(u.name)}</text>`);
+    parts.push(`<text x="${left - 6}" y="${y + cell.h - 2}" text-anchor="end">${escapeHtml(u.name)}</text>`);
     for (let e = 0; e < epochs; e++) {
       const { training, holding } = share(u.name, e);
       const fill = training > 0 ? `rgba(31,90,200,${(0.25 + 0.75 * training).toFixed(3)})` : holding ? "#d6d6d6" : "#f7f7f7";
       parts.push(
-        `<rect x="${left + e * cell.w}" y="${y}" width="${cell.w - 1}" height="${cell.h - 1}" fill="${fill}"><title>${escape(u.name)}, epoch ${e}: ${training > 0 ? `trained ${(100 * training).toFixed(0)}% of steps` : holding ? "frozen, kept" : "untouched"}</title></rect>`,
+        `<rect x="${left + e * cell.w}" y="${y}" width="${cell.w - 1}" height="${cell.h - 1}" fill="${fill}"><title>${escapeHtml(u.name)}, epoch ${e}: ${training > 0 ? `trained ${(100 * training).toFixed(0)}% of steps` : holding ? "frozen, kept" : "untouched"}</title></rect>`,
       );
     }
   });

@@ -1,4 +1,4 @@
-/** User text (method, task and sweep names, errors) as a report shows it: literally, never as markup. */
+/** Text from users (method, task, sweep and unit names, errors) as a page or figure shows it: literally, never as markup. */
 
 const entities: Readonly<Record<string, string>> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
